@@ -1,0 +1,112 @@
+# claude-diagnose: a pipeline of small Unix filter tools.
+#
+# Every directory under tools/ is one program built from its *.c files and
+# linked against build/libcommon.a. Adding a tool needs no edit here.
+#
+#   make            build every program into build/bin/
+#   make test       install missing deps, build, run unit + bats tests
+#   make san-test   the same suite built with ASan + UBSan (build-san/)
+#   make demo       install deps, build, diagnose the built-in demo target
+#   make bench      peer comparisons in scripts/bench/ (not part of CI)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+O         ?= build
+
+CC        ?= cc
+PKGS      := libproc2 libcjson libdw libelf
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+	-Icommon -I$(O)/gen -DCD_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(EXTRA_LDFLAGS) -Wl,--as-needed
+LIBS      := $(PKG_LIBS) -lm -lpthread
+
+TOOLS     := $(notdir $(patsubst %/,%,$(wildcard tools/*/)))
+BINS      := $(addprefix $(O)/bin/,$(TOOLS))
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(patsubst common/%.c,$(O)/common/%.o,$(COMMON_SRC))
+TARGET_SRC := $(wildcard tests/targets/*.c)
+TARGETS   := $(patsubst tests/targets/%.c,$(O)/targets/%,$(TARGET_SRC))
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNITS     := $(patsubst tests/unit/%.c,$(O)/unit/%,$(UNIT_SRC))
+MANS      := $(wildcard man/*.[1-8])
+GEN_HDRS  :=
+
+.PHONY: all deps test unit bats san-test demo bench install clean fuzz check-deps
+
+all: $(BINS) $(TARGETS)
+
+# Per-tool fragments may add generated headers or extra objects.
+-include tools/*/tool.mk
+
+$(O)/common/%.o: common/%.c | $(GEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/libcommon.a: $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/tools/%.o: tools/%.c | $(GEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itools/$(firstword $(subst /, ,$*)) -c -o $@ $<
+
+.SECONDEXPANSION:
+$(O)/bin/%: $$(patsubst tools/%.c,$(O)/tools/%.o,$$(wildcard tools/$$*/*.c)) $(O)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Test targets are deliberately plain: -O1 with frame pointers so the
+# sampler sees real call chains, no sanitizers (they are the observed, not
+# the observers).
+$(O)/targets/%: tests/targets/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror -o $@ $< -lpthread -lm
+
+$(O)/unit/%: tests/unit/%.c $(O)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(O)/libcommon.a $(LIBS)
+
+deps:
+	@scripts/deps.sh
+
+unit: $(UNITS)
+	@scripts/run-unit.sh $(UNITS)
+
+bats: all
+	CD_BIN=$(CURDIR)/$(O)/bin CD_TARGETS=$(CURDIR)/$(O)/targets bats --print-output-on-failure tests/
+
+test: deps
+	$(MAKE) all unit bats
+
+san-test: deps
+	$(MAKE) O=build-san EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit bats
+
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+demo: deps
+	$(MAKE) all
+	@scripts/demo.sh $(CURDIR)/$(O)
+
+bench: deps all
+	@scripts/bench/run.sh $(CURDIR)/$(O)
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,43 @@
+/* Command-line conventions shared by every tool. */
+#ifndef CD_CLI_H
+#define CD_CLI_H
+
+#include <stddef.h>
+
+/* Long options every tool takes; values above any short option. */
+enum {
+	CLI_OPT_HELP = 0x1000,
+	CLI_OPT_VERSION,
+	CLI_OPT_NO_COLOR,
+	CLI_OPT_STRICT,
+	CLI_OPT_FIRST_TOOL,	/* tools number their own long-only options from here */
+};
+
+#define CLI_COMMON_LONGOPTS \
+	{ "help", no_argument, NULL, CLI_OPT_HELP }, \
+	{ "version", no_argument, NULL, CLI_OPT_VERSION }, \
+	{ "no-color", no_argument, NULL, CLI_OPT_NO_COLOR }, \
+	{ "no-colour", no_argument, NULL, CLI_OPT_NO_COLOR }, \
+	{ "strict", no_argument, NULL, CLI_OPT_STRICT }
+
+/* Print usage text to stdout and exit 0. */
+void cli_help(const char *text) __attribute__((noreturn));
+/* "prog (claude-diagnose) 0.1.0" and exit 0. */
+void cli_version(void) __attribute__((noreturn));
+/* Message, a hint to --help, exit CD_EXIT_USAGE. */
+void cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Strict number parsing: the whole string, within [min, max], else usage error. */
+long cli_long(const char *s, long min, long max, const char *what);
+double cli_double(const char *s, double min, double max, const char *what);
+int cli_pid(const char *s);
+
+struct pidlist {
+	int *v;
+	size_t n, cap;
+};
+void pidlist_add(struct pidlist *pl, int pid);	/* ignores duplicates */
+int pidlist_has(const struct pidlist *pl, int pid);
+void pidlist_free(struct pidlist *pl);
+
+#endif

@@ -1,0 +1,25 @@
+/* Diagnostics on stderr, prefixed with the program name. */
+#ifndef CD_MSG_H
+#define CD_MSG_H
+
+#include <stdarg.h>
+
+void msg_init(const char *argv0);
+const char *msg_prog(void);
+void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Like msg_warn, with ": strerror(errno)" appended. */
+void msg_warnerr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+void msg_dieerr(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+/* Allocation that cannot fail silently: exits CD_EXIT_FAIL on ENOMEM. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t n, size_t sz);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,352 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lineread.h"
+#include "msg.h"
+#include "record.h"
+
+#define OUTBUF (64 * 1024)
+
+static struct {
+	int fd;
+	int linebuf;
+	size_t len;
+	char buf[OUTBUF];
+} ob = { .fd = 1 };
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void
+rec_out_init(int fd)
+{
+	ob.fd = fd;
+	ob.len = 0;
+}
+
+void
+rec_out_linebuffered(int on)
+{
+	ob.linebuf = on;
+}
+
+int
+rec_flush(void)
+{
+	int r = 0;
+
+	if (ob.len > 0)
+		r = write_all(ob.fd, ob.buf, ob.len);
+	ob.len = 0;
+	return r;
+}
+
+int
+rec_emit_raw(const char *line, size_t len)
+{
+	if (ob.len + len + 1 > OUTBUF && rec_flush() < 0)
+		return -1;
+	if (len + 1 > OUTBUF) {
+		/* A line larger than the buffer goes out alone, whole. */
+		char *tmp = xmalloc(len + 1);
+		int r;
+
+		memcpy(tmp, line, len);
+		tmp[len] = '\n';
+		r = write_all(ob.fd, tmp, len + 1);
+		free(tmp);
+		return r;
+	}
+	memcpy(ob.buf + ob.len, line, len);
+	ob.buf[ob.len + len] = '\n';
+	ob.len += len + 1;
+	if (ob.linebuf)
+		return rec_flush();
+	return 0;
+}
+
+int
+rec_emit(const cJSON *obj)
+{
+	char *s = cJSON_PrintUnformatted(obj);
+	int r;
+
+	if (s == NULL)
+		msg_die(3, "out of memory serialising a record");
+	r = rec_emit_raw(s, strlen(s));
+	cJSON_free(s);
+	return r;
+}
+
+int
+rec_emit_free(cJSON *obj)
+{
+	int r = rec_emit(obj);
+
+	cJSON_Delete(obj);
+	return r;
+}
+
+static cJSON *
+must(cJSON *item)
+{
+	if (item == NULL)
+		msg_die(3, "out of memory building a record");
+	return item;
+}
+
+cJSON *
+rec_new(const char *type)
+{
+	cJSON *o = must(cJSON_CreateObject());
+
+	must(cJSON_AddStringToObject(o, "type", type));
+	return o;
+}
+
+cJSON *
+rec_add_str(cJSON *obj, const char *name, const char *s)
+{
+	size_t n;
+	char *clean;
+	cJSON *item;
+
+	if (s == NULL)
+		return must(cJSON_AddNullToObject(obj, name));
+	n = strlen(s);
+	if (utf8_valid(s, n))
+		return must(cJSON_AddStringToObject(obj, name, s));
+	clean = utf8_sanitize(s, n);
+	item = must(cJSON_AddStringToObject(obj, name, clean));
+	free(clean);
+	return item;
+}
+
+cJSON *
+rec_add_num(cJSON *obj, const char *name, double v)
+{
+	return must(cJSON_AddNumberToObject(obj, name, v));
+}
+
+cJSON *
+rec_add_bool(cJSON *obj, const char *name, int v)
+{
+	return must(cJSON_AddBoolToObject(obj, name, v ? 1 : 0));
+}
+
+cJSON *
+rec_meta_new(const char *tool)
+{
+	cJSON *m = rec_new("meta");
+
+	rec_add_str(m, "tool", tool);
+	rec_add_str(m, "version", CD_VERSION);
+	return m;
+}
+
+/* ---- reading ---- */
+
+struct rec_reader {
+	struct lineread *lr;
+	char *name;
+	int strict;
+	unsigned long bad;
+	const char *line;
+	size_t len;
+};
+
+struct rec_reader *
+rec_reader_open(int fd, const char *name)
+{
+	struct rec_reader *r = xcalloc(1, sizeof(*r));
+
+	r->lr = lr_open(fd, 16u << 20);
+	r->name = xstrdup(name ? name : "stdin");
+	return r;
+}
+
+void
+rec_reader_close(struct rec_reader *r)
+{
+	if (r == NULL)
+		return;
+	lr_close(r->lr);
+	free(r->name);
+	free(r);
+}
+
+void
+rec_reader_strict(struct rec_reader *r, int strict)
+{
+	r->strict = strict;
+}
+
+void
+rec_reader_maxline(struct rec_reader *r, size_t max)
+{
+	lr_setmax(r->lr, max);
+}
+
+static int
+blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+static void
+bad(struct rec_reader *r, const char *why)
+{
+	r->bad++;
+	msg_warn("%s:%lu: %s; line skipped", r->name, lr_lineno(r->lr), why);
+}
+
+/* Parse one line; NULL with *why set when it is not a record. */
+static cJSON *
+parse(const char *line, size_t len, const char **why)
+{
+	const char *end = NULL;
+	cJSON *obj, *type;
+
+	if (memchr(line, '\0', len)) {
+		*why = "binary data (NUL byte) in a record";
+		return NULL;
+	}
+	if (!utf8_valid(line, len)) {
+		*why = "invalid UTF-8";
+		return NULL;
+	}
+	obj = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+	if (obj == NULL) {
+		*why = "malformed JSON";
+		return NULL;
+	}
+	if (!blank(end, len - (size_t)(end - line))) {
+		*why = "trailing data after the JSON object";
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	if (!cJSON_IsObject(obj)) {
+		*why = "not a JSON object";
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	type = cJSON_GetObjectItemCaseSensitive(obj, "type");
+	if (!cJSON_IsString(type) || type->valuestring[0] == '\0') {
+		*why = "record has no \"type\" string";
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+enum rec_status
+rec_next(struct rec_reader *r, cJSON **out)
+{
+	for (;;) {
+		char *line;
+		size_t len;
+		const char *why = NULL;
+		enum lr_status st = lr_next(r->lr, &line, &len);
+		cJSON *obj;
+
+		switch (st) {
+		case LR_EOF:
+			return REC_EOF;
+		case LR_ERROR:
+			msg_warnerr("%s: read error", r->name);
+			return REC_ERROR;
+		case LR_TOOLONG:
+			bad(r, "line longer than the limit");
+			if (r->strict)
+				return REC_BAD;
+			continue;
+		case LR_LINE:
+		case LR_PARTIAL:
+			break;
+		}
+		if (blank(line, len))
+			continue;
+		obj = parse(line, len, &why);
+		if (obj == NULL) {
+			if (st == LR_PARTIAL)
+				why = "truncated final line (no newline)";
+			bad(r, why);
+			if (r->strict)
+				return REC_BAD;
+			continue;
+		}
+		r->line = line;
+		r->len = len;
+		*out = obj;
+		return REC_OK;
+	}
+}
+
+const char *
+rec_raw(const struct rec_reader *r, size_t *len)
+{
+	*len = r->len;
+	return r->line;
+}
+
+unsigned long
+rec_lineno(const struct rec_reader *r)
+{
+	return lr_lineno(r->lr);
+}
+
+unsigned long
+rec_bad_lines(const struct rec_reader *r)
+{
+	return r->bad;
+}
+
+const char *
+rec_type(const cJSON *obj)
+{
+	return rec_get_str(obj, "type");
+}
+
+int
+rec_is(const cJSON *obj, const char *type)
+{
+	const char *t = rec_type(obj);
+
+	return t != NULL && strcmp(t, type) == 0;
+}
+
+const char *
+rec_get_str(const cJSON *obj, const char *name)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+double
+rec_get_num(const cJSON *obj, const char *name, double def)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsNumber(it) ? it->valuedouble : def;
+}

@@ -1,0 +1,60 @@
+# Shared setup for the bats suites. Every suite starts with:
+#   load helpers/common
+# CD_BIN and CD_TARGETS point at the built programs and test targets; they
+# default to the normal build so `bats tests/x.bats` works after `make`.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+: "${CD_BIN:=$BATS_TEST_DIRNAME/../build/bin}"
+: "${CD_TARGETS:=$BATS_TEST_DIRNAME/../build/targets}"
+export CD_BIN CD_TARGETS
+export PATH="$CD_BIN:$PATH"
+export NO_COLOR=1
+
+# Start a command in the background; its pid goes in $BG_PID and is
+# remembered so teardown kills it even when the test fails.
+bg_start() {
+	"$@" </dev/null >/dev/null 2>&1 &
+	BG_PID=$!
+	echo "$BG_PID" >>"$BATS_TEST_TMPDIR/bg.pids"
+}
+
+# Wait until file $1 exists (a target writes it when it is ready), up to $2 s.
+wait_file() {
+	local i=0 n=$(( ${2:-10} * 20 ))
+	while [ ! -s "$1" ] && [ $i -lt $n ]; do sleep 0.05; i=$((i + 1)); done
+	[ -s "$1" ]
+}
+
+bg_kill_all() {
+	[ -f "$BATS_TEST_TMPDIR/bg.pids" ] || return 0
+	while read -r p; do
+		kill -KILL "$p" 2>/dev/null || true
+	done <"$BATS_TEST_TMPDIR/bg.pids"
+	rm -f "$BATS_TEST_TMPDIR/bg.pids"
+}
+
+teardown() {
+	bg_kill_all
+}
+
+# jq-free JSON checks: python3 is on every Debian machine we target.
+json_valid_lines() {
+	python3 -c '
+import json, sys
+for n, line in enumerate(sys.stdin, 1):
+    o = json.loads(line)
+    assert isinstance(o, dict) and "type" in o, "line %d has no type" % n
+' 
+}
+
+# Print the value of a python expression over the records on stdin, as
+# `recs` (a list of dicts). Example: json_eval 'len([r for r in recs if r["type"]=="fd"])'
+json_eval() {
+	python3 -c '
+import json, sys
+recs = [json.loads(l) for l in sys.stdin if l.strip()]
+print(eval(sys.argv[1]))
+' "$1"
+}
