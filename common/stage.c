@@ -1,0 +1,230 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "record.h"
+#include "stage.h"
+
+static int
+executable(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    access(path, X_OK) == 0;
+}
+
+char *
+stage_find(const char *prog)
+{
+	char self[PATH_MAX], *slash, *path, *dirs, *save = NULL;
+	ssize_t n;
+
+	if (strchr(prog, '/'))
+		return executable(prog) ? xstrdup(prog) : NULL;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			path = xasprintf("%s/%s", self, prog);
+			if (executable(path))
+				return path;
+			free(path);
+		}
+	}
+	if (getenv("PATH") == NULL)
+		return NULL;
+	dirs = xstrdup(getenv("PATH"));
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		path = xasprintf("%s/%s", *d ? d : ".", prog);
+		if (executable(path)) {
+			free(dirs);
+			return path;
+		}
+		free(path);
+	}
+	free(dirs);
+	return NULL;
+}
+
+int
+stage_start(struct stage *st, char *const argv[], int in_fd)
+{
+	char *path;
+	pid_t pid;
+
+	memset(st, 0, sizeof(*st));
+	st->name = xstrdup(argv[0]);
+	st->status = -1;
+	st->out_fd = st->err_fd = -1;
+	path = stage_find(argv[0]);
+	if (path == NULL) {
+		st->missing = 1;
+		return -1;
+	}
+	st->out_fd = memfd_create(argv[0], MFD_CLOEXEC);
+	st->err_fd = memfd_create(argv[0], MFD_CLOEXEC);
+	if (st->out_fd < 0 || st->err_fd < 0) {
+		msg_warnerr("%s: memfd_create", argv[0]);
+		free(path);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		msg_warnerr("%s: fork", argv[0]);
+		free(path);
+		return -1;
+	}
+	if (pid == 0) {
+		int devnull = -1;
+
+		if (in_fd < 0)
+			in_fd = devnull = open("/dev/null", O_RDONLY);
+		else
+			lseek(in_fd, 0, SEEK_SET);
+		if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(st->out_fd, 1) < 0 ||
+		    dup2(st->err_fd, 2) < 0)
+			_exit(127);
+		/* Stages inherit the default SIGINT so Ctrl-C ends captures. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		execv(path, argv);
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	free(path);
+	st->pid = pid;
+	return 0;
+}
+
+int
+stage_wait(struct stage *st)
+{
+	int ws;
+
+	if (st->pid <= 0)
+		return st->status;
+	while (waitpid(st->pid, &ws, 0) < 0) {
+		if (errno != EINTR) {
+			st->pid = 0;
+			return st->status = -1;
+		}
+	}
+	st->pid = 0;
+	if (WIFEXITED(ws))
+		st->status = WEXITSTATUS(ws);
+	else if (WIFSIGNALED(ws))
+		st->status = 128 + WTERMSIG(ws);
+	return st->status;
+}
+
+void
+stage_signal(struct stage *st, int sig)
+{
+	if (st->pid > 0)
+		kill(st->pid, sig);
+}
+
+static char *
+slurp(int fd, size_t *len)
+{
+	off_t end;
+	char *buf;
+	size_t got = 0;
+
+	*len = 0;
+	if (fd < 0)
+		return xstrdup("");
+	end = lseek(fd, 0, SEEK_END);
+	if (end < 0)
+		end = 0;
+	buf = xmalloc((size_t)end + 1);
+	lseek(fd, 0, SEEK_SET);
+	while (got < (size_t)end) {
+		ssize_t n = read(fd, buf + got, (size_t)end - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+char *
+stage_stdout(struct stage *st, size_t *len)
+{
+	return slurp(st->out_fd, len);
+}
+
+char *
+stage_stderr(struct stage *st)
+{
+	size_t len;
+	char *s = slurp(st->err_fd, &len);
+
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' '))
+		s[--len] = '\0';
+	return s;
+}
+
+int
+stage_stdout_fd(struct stage *st)
+{
+	if (st->out_fd >= 0)
+		lseek(st->out_fd, 0, SEEK_SET);
+	return st->out_fd;
+}
+
+void
+stage_free(struct stage *st)
+{
+	if (st->out_fd >= 0)
+		close(st->out_fd);
+	if (st->err_fd >= 0)
+		close(st->err_fd);
+	free(st->name);
+	memset(st, 0, sizeof(*st));
+	st->out_fd = st->err_fd = -1;
+}
+
+long
+stage_records(struct stage *st, cJSON *arr, cJSON **meta)
+{
+	struct rec_reader *r;
+	cJSON *obj;
+	long bad;
+	int fd = stage_stdout_fd(st);
+
+	if (meta)
+		*meta = NULL;
+	if (fd < 0)
+		return 0;
+	r = rec_reader_open(fd, st->name);
+	while (rec_next(r, &obj) == REC_OK) {
+		if (rec_is(obj, "meta") && meta) {
+			cJSON_Delete(*meta);
+			*meta = obj;
+		} else {
+			cJSON_AddItemToArray(arr, obj);
+		}
+	}
+	bad = (long)rec_bad_lines(r);
+	rec_reader_close(r);
+	return bad;
+}

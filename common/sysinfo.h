@@ -1,0 +1,15 @@
+/* Where a report was made: host, OS, kernel, distribution. */
+#ifndef CD_SYSINFO_H
+#define CD_SYSINFO_H
+
+struct sysinfo_id {
+	char hostname[256];
+	char os[64];		/* "Linux" */
+	char os_version[128];	/* kernel release */
+	char distro[128];	/* PRETTY_NAME from os-release, or "" */
+	char machine[64];	/* x86_64, aarch64 */
+};
+
+void sysinfo_read(struct sysinfo_id *s);
+
+#endif
