@@ -4,10 +4,10 @@
 
 struct sysinfo_id {
 	char hostname[256];
-	char os[64];		/* "Linux" */
-	char os_version[128];	/* kernel release */
-	char distro[128];	/* PRETTY_NAME from os-release, or "" */
-	char machine[64];	/* x86_64, aarch64 */
+	char os[72];		/* "Linux" */
+	char os_version[72];	/* kernel release */
+	char distro[512];	/* PRETTY_NAME from os-release, or "" */
+	char machine[72];	/* x86_64, aarch64 */
 };
 
 void sysinfo_read(struct sysinfo_id *s);
