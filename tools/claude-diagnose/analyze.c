@@ -1,0 +1,140 @@
+/*
+ * The overview's findings: thresholds on what cd-ps measured and on the
+ * system's memory. Each finding is a diagnosis object, the same shape the
+ * stage programs emit, so their findings join these in one list.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diagnose.h"
+#include "msg.h"
+#include "record.h"
+
+#define CPU_CRIT 80.0
+#define CPU_WARN 50.0
+#define RSS_CRIT_KB (1024.0 * 1024)
+#define RSS_WARN_KB (512.0 * 1024)
+
+void
+finding_add(struct report *r, const char *severity, const char *issue,
+    int pid, const char *description, const char *remedy)
+{
+	cJSON *d = rec_new("diagnosis");
+
+	rec_add_str(d, "severity", severity);
+	rec_add_str(d, "issue", issue);
+	rec_add_str(d, "description", description);
+	rec_add_str(d, "remedy", remedy);
+	if (pid > 0)
+		rec_add_num(d, "pid", pid);
+	else
+		cJSON_AddNullToObject(d, "pid");
+	rec_add_str(d, "source", "claude-diagnose");
+	cJSON_AddItemToArray(r->findings, d);
+}
+
+int
+findings_count(const struct report *r, const char *severity)
+{
+	const cJSON *d;
+	int n = 0;
+
+	cJSON_ArrayForEach(d, r->findings) {
+		const char *s = rec_get_str(d, "severity");
+
+		if (s && strcmp(s, severity) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void
+action_add(struct report *r, const char *fmt, int pid)
+{
+	char buf[256];
+	const cJSON *a;
+
+	snprintf(buf, sizeof(buf), fmt, pid);
+	cJSON_ArrayForEach(a, r->actions)
+		if (cJSON_IsString(a) && strcmp(a->valuestring, buf) == 0)
+			return;
+	cJSON_AddItemToArray(r->actions, cJSON_CreateString(buf));
+}
+
+static void
+check_process(struct report *r, const cJSON *p)
+{
+	int pid = (int)rec_get_num(p, "pid", 0);
+	double cpu = rec_get_num(p, "cpu_pct", 0);
+	double rss = rec_get_num(p, "rss_kb", 0);
+	char desc[256], rem[256];
+
+	if (cpu >= CPU_WARN) {
+		snprintf(desc, sizeof(desc), "PID %d is using %.1f%% CPU", pid, cpu);
+		snprintf(rem, sizeof(rem), "Sample it to see which code is hot: "
+		    "claude-diagnose --pid %d -s", pid);
+		finding_add(r, cpu >= CPU_CRIT ? "critical" : "warning",
+		    "High CPU usage", pid, desc, rem);
+		action_add(r, "claude-diagnose --pid %d -s", pid);
+	}
+	if (rss >= RSS_WARN_KB) {
+		snprintf(desc, sizeof(desc), "PID %d has %.0f MB resident", pid,
+		    rss / 1024);
+		snprintf(rem, sizeof(rem), "Look for leaks: claude-diagnose --pid "
+		    "%d -d; watch its growth: claude-trace -w 5 -m 1024", pid);
+		finding_add(r, rss >= RSS_CRIT_KB ? "critical" : "warning",
+		    "High memory usage", pid, desc, rem);
+		action_add(r, "claude-diagnose --pid %d -d", pid);
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "orphaned"))) {
+		snprintf(desc, sizeof(desc), "PID %d has lost its parent "
+		    "(reparented to init); its terminal may be gone", pid);
+		snprintf(rem, sizeof(rem), "If no one is using it, end it: kill %d",
+		    pid);
+		finding_add(r, "warning", "Orphaned process", pid, desc, rem);
+	}
+}
+
+static void
+check_system(struct report *r)
+{
+	char desc[256];
+
+	if (r->total_cpu > 100) {
+		snprintf(desc, sizeof(desc), "Claude processes together use %.1f%% "
+		    "CPU, more than one core", r->total_cpu);
+		finding_add(r, "critical", "High aggregate CPU", 0, desc,
+		    "Find the busiest process (claude-trace) and sample it");
+	}
+	if (!r->have_mem || r->mem.total_kb == 0)
+		return;
+	if ((double)r->mem.available_kb / (double)r->mem.total_kb < 0.10) {
+		snprintf(desc, sizeof(desc), "Only %.0f MB of %.0f MB memory is "
+		    "available", r->mem.available_kb / 1024.0,
+		    r->mem.total_kb / 1024.0);
+		finding_add(r, "warning", "Low available memory", 0, desc,
+		    "Close idle sessions; check RSS with claude-trace -t");
+	}
+	if (r->mem.psi_some_avg10 >= 10) {
+		snprintf(desc, sizeof(desc), "Tasks stalled on memory %.1f%% of "
+		    "the last 10 s (PSI some avg10)", r->mem.psi_some_avg10);
+		finding_add(r, r->mem.psi_full_avg10 >= 10 ? "critical" : "warning",
+		    "Memory pressure", 0, desc,
+		    "Free memory: end idle sessions or their MCP servers");
+	}
+}
+
+void
+analyze(struct report *r, const struct dopts *o)
+{
+	const cJSON *p;
+
+	(void)o;
+	cJSON_ArrayForEach(p, r->procs)
+		check_process(r, p);
+	check_system(r);
+	if (cJSON_GetArraySize(r->procs) > 0)
+		cJSON_AddItemToArray(r->actions,
+		    cJSON_CreateString("claude-trace -w 5 -k 50"));
+}

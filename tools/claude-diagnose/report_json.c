@@ -1,0 +1,106 @@
+/*
+ * -j: one JSON document shaped like the original claude-diagnose report
+ * (timestamp, hostname, os_version, process_count, processes[], system,
+ * summary), plus schema_version. The schema is in claude-diagnose(1).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "diagnose.h"
+#include "msg.h"
+#include "record.h"
+
+static cJSON *
+system_json(const struct report *r)
+{
+	cJSON *sys = cJSON_CreateObject(), *mem;
+
+	cJSON_AddNumberToObject(sys, "cpu_count", (double)r->ncpu);
+	if (!r->have_mem)
+		return sys;
+	mem = cJSON_AddObjectToObject(sys, "memory");
+	cJSON_AddNumberToObject(mem, "total_kb", (double)r->mem.total_kb);
+	cJSON_AddNumberToObject(mem, "available_kb", (double)r->mem.available_kb);
+	cJSON_AddNumberToObject(mem, "used_kb", (double)r->mem.used_kb);
+	cJSON_AddNumberToObject(mem, "swap_total_kb", (double)r->mem.swap_total_kb);
+	cJSON_AddNumberToObject(mem, "swap_free_kb", (double)r->mem.swap_free_kb);
+	if (r->mem.psi_some_avg10 >= 0) {
+		cJSON *psi = cJSON_AddObjectToObject(mem, "pressure");
+
+		cJSON_AddNumberToObject(psi, "some_avg10", r->mem.psi_some_avg10);
+		cJSON_AddNumberToObject(psi, "some_avg60", r->mem.psi_some_avg60);
+		cJSON_AddNumberToObject(psi, "full_avg10", r->mem.psi_full_avg10);
+	} else {
+		cJSON_AddNullToObject(mem, "pressure");
+	}
+	return sys;
+}
+
+/* Findings of one severity, as the original's summary lists them. */
+static cJSON *
+issues_of(const struct report *r, const char *severity)
+{
+	cJSON *arr = cJSON_CreateArray();
+	const cJSON *d;
+
+	cJSON_ArrayForEach(d, r->findings) {
+		const char *s = rec_get_str(d, "severity");
+
+		if (s && strcmp(s, severity) == 0)
+			cJSON_AddItemToArray(arr, cJSON_Duplicate(d, 1));
+	}
+	return arr;
+}
+
+static cJSON *
+process_json(const struct report *r, const cJSON *p)
+{
+	cJSON *o = cJSON_Duplicate(p, 1), *diag;
+	const cJSON *d;
+	int pid = (int)rec_get_num(p, "pid", 0);
+
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "type");
+	diag = cJSON_AddArrayToObject(o, "diagnoses");
+	cJSON_ArrayForEach(d, r->findings)
+		if ((int)rec_get_num(d, "pid", -1) == pid)
+			cJSON_AddItemToArray(diag, cJSON_Duplicate(d, 1));
+	return o;
+}
+
+void
+report_json(const struct report *r, const struct dopts *o)
+{
+	cJSON *doc = cJSON_CreateObject(), *procs, *sum;
+	const cJSON *p;
+	char *txt;
+
+	(void)o;
+	cJSON_AddNumberToObject(doc, "schema_version", SCHEMA_VERSION);
+	rec_add_str(doc, "tool", "claude-diagnose");
+	rec_add_str(doc, "version", CD_VERSION);
+	rec_add_str(doc, "timestamp", r->timestamp);
+	rec_add_str(doc, "hostname", r->id.hostname);
+	rec_add_str(doc, "os", r->id.os);
+	rec_add_str(doc, "os_version", r->id.os_version);
+	rec_add_str(doc, "distro", r->id.distro);
+	cJSON_AddNumberToObject(doc, "process_count", cJSON_GetArraySize(r->procs));
+	procs = cJSON_AddArrayToObject(doc, "processes");
+	cJSON_ArrayForEach(p, r->procs)
+		cJSON_AddItemToArray(procs, process_json(r, p));
+	cJSON_AddItemToObject(doc, "system", system_json(r));
+	sum = cJSON_AddObjectToObject(doc, "summary");
+	cJSON_AddNumberToObject(sum, "total_cpu", r->total_cpu);
+	cJSON_AddNumberToObject(sum, "total_mem", r->total_mem);
+	cJSON_AddNumberToObject(sum, "total_rss_mb", r->total_rss_kb / 1024);
+	cJSON_AddItemToObject(sum, "critical_issues", issues_of(r, "critical"));
+	cJSON_AddItemToObject(sum, "warnings", issues_of(r, "warning"));
+	cJSON_AddItemToObject(doc, "recommendations", cJSON_Duplicate(r->actions, 1));
+	if (r->ps_error)
+		rec_add_str(doc, "error", r->ps_error);
+	txt = cJSON_Print(doc);
+	if (txt == NULL)
+		msg_die(3, "out of memory");
+	printf("%s\n", txt);
+	cJSON_free(txt);
+	cJSON_Delete(doc);
+}
