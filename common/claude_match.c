@@ -104,6 +104,10 @@ claude_match(const struct match_input *in)
 	if (runtime(in)) {
 		const char *s = script_of(in);
 
+		/* Claude Code on Node sets process.title = "claude", which
+		 * rewrites argv: the executable still says node. */
+		if (argv0 && is_claude_name(argv0) && (in->argc == 1 || s == NULL))
+			return CLAUDE_NODE;
 		if (s == NULL)
 			return CLAUDE_NONE;
 		if (ends_with(s, "@anthropic-ai/claude-code/cli.js") ||

@@ -15,7 +15,7 @@ export NO_COLOR=1
 # Start a command in the background; its pid goes in $BG_PID and is
 # remembered so teardown kills it even when the test fails.
 bg_start() {
-	"$@" </dev/null >/dev/null 2>&1 &
+	"$@" </dev/null >/dev/null 2>&1 3>&- &
 	BG_PID=$!
 	echo "$BG_PID" >>"$BATS_TEST_TMPDIR/bg.pids"
 }

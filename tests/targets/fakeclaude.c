@@ -4,6 +4,7 @@
  *   idle           sleep until killed
  *   spin           burn one CPU until killed
  *   exit-after MS  sleep MS milliseconds, then exit
+ *   children N     fork N children (as MCP servers would be), then idle
  * Extra arguments are ignored (tests pass secrets and prompts in them).
  * With READY_FILE set, writes its pid there once running.
  */
@@ -31,10 +32,18 @@ main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "idle";
 
-	ready();
+	if (strcmp(mode, "children") != 0)
+		ready();
 	if (strcmp(mode, "spin") == 0) {
 		for (;;)
 			sink++;
+	}
+	if (strcmp(mode, "children") == 0 && argc > 2) {
+		for (int i = 0; i < atoi(argv[2]); i++)
+			if (fork() == 0)
+				for (;;)
+					pause();
+		ready();
 	}
 	if (strcmp(mode, "exit-after") == 0 && argc > 2) {
 		usleep((useconds_t)atoi(argv[2]) * 1000);
