@@ -3,6 +3,7 @@
 # CD_BIN and CD_TARGETS point at the built programs and test targets; they
 # default to the normal build so `bats tests/x.bats` works after `make`.
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 

@@ -11,10 +11,6 @@
 #include "msg.h"
 #include "record.h"
 
-#define CPU_CRIT 80.0
-#define CPU_WARN 50.0
-#define RSS_CRIT_KB (1024.0 * 1024)
-#define RSS_WARN_KB (512.0 * 1024)
 
 void
 finding_add(struct report *r, const char *severity, const char *issue,
@@ -63,27 +59,27 @@ action_add(struct report *r, const char *fmt, int pid)
 }
 
 static void
-check_process(struct report *r, const cJSON *p)
+check_process(struct report *r, const struct dopts *o, const cJSON *p)
 {
 	int pid = (int)rec_get_num(p, "pid", 0);
 	double cpu = rec_get_num(p, "cpu_pct", 0);
 	double rss = rec_get_num(p, "rss_kb", 0);
 	char desc[256], rem[256];
 
-	if (cpu >= CPU_WARN) {
+	if (cpu >= o->cpu_warn) {
 		snprintf(desc, sizeof(desc), "PID %d is using %.1f%% CPU", pid, cpu);
 		snprintf(rem, sizeof(rem), "Sample it to see which code is hot: "
 		    "claude-diagnose --pid %d -s", pid);
-		finding_add(r, cpu >= CPU_CRIT ? "critical" : "warning",
+		finding_add(r, cpu >= o->cpu_crit ? "critical" : "warning",
 		    "High CPU usage", pid, desc, rem);
 		action_add(r, "claude-diagnose --pid %d -s", pid);
 	}
-	if (rss >= RSS_WARN_KB) {
+	if (rss / 1024 >= o->rss_warn_mb) {
 		snprintf(desc, sizeof(desc), "PID %d has %.0f MB resident", pid,
 		    rss / 1024);
 		snprintf(rem, sizeof(rem), "Look for leaks: claude-diagnose --pid "
 		    "%d -d; watch its growth: claude-trace -w 5 -m 1024", pid);
-		finding_add(r, rss >= RSS_CRIT_KB ? "critical" : "warning",
+		finding_add(r, rss / 1024 >= o->rss_crit_mb ? "critical" : "warning",
 		    "High memory usage", pid, desc, rem);
 		action_add(r, "claude-diagnose --pid %d -d", pid);
 	}
@@ -130,9 +126,8 @@ analyze(struct report *r, const struct dopts *o)
 {
 	const cJSON *p;
 
-	(void)o;
 	cJSON_ArrayForEach(p, r->procs)
-		check_process(r, p);
+		check_process(r, o, p);
 	check_system(r);
 	if (cJSON_GetArraySize(r->procs) > 0)
 		cJSON_AddItemToArray(r->actions,

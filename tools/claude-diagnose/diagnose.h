@@ -16,6 +16,8 @@ struct dopts {
 	int nocolor;
 	int redact;
 	double interval_s;	/* cd-ps CPU interval */
+	double cpu_warn, cpu_crit;	/* percent of one core */
+	double rss_warn_mb, rss_crit_mb;
 };
 
 struct report {

@@ -26,6 +26,10 @@ static const char usage[] =
 "  -p, --pid PID        only this process (repeatable)\n"
 "  -j, --json           one JSON document instead of the report\n"
 "      --interval SECS  CPU measuring interval (default 0.5)\n"
+"      --cpu-warning PCT, --cpu-critical PCT\n"
+"                       per-process CPU thresholds (default 50, 80)\n"
+"      --rss-warning MB, --rss-critical MB\n"
+"                       per-process RSS thresholds (default 512, 1024)\n"
 "      --no-redact      show secrets in command lines\n"
 "      --no-color       no colour\n"
 "      --help, --version\n"
@@ -33,13 +37,18 @@ static const char usage[] =
 "Exit status: 0 ran and found nothing critical, 1 found critical issues,\n"
 "2 usage error, 3 could not run (a --pid that does not exist, cd-ps missing).\n";
 
-enum { OPT_INTERVAL = CLI_OPT_FIRST_TOOL, OPT_NO_REDACT };
+enum { OPT_INTERVAL = CLI_OPT_FIRST_TOOL, OPT_NO_REDACT, OPT_CPU_WARN,
+	OPT_CPU_CRIT, OPT_RSS_WARN, OPT_RSS_CRIT };
 
 static const struct option longopts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
+	{ "cpu-warning", required_argument, NULL, OPT_CPU_WARN },
+	{ "cpu-critical", required_argument, NULL, OPT_CPU_CRIT },
+	{ "rss-warning", required_argument, NULL, OPT_RSS_WARN },
+	{ "rss-critical", required_argument, NULL, OPT_RSS_CRIT },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -51,6 +60,10 @@ parse(int argc, char **argv, struct dopts *o)
 
 	o->redact = 1;
 	o->interval_s = 0.5;
+	o->cpu_warn = 50;
+	o->cpu_crit = 80;
+	o->rss_warn_mb = 512;
+	o->rss_crit_mb = 1024;
 	while ((c = getopt_long(argc, argv, "p:j", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -61,6 +74,18 @@ parse(int argc, char **argv, struct dopts *o)
 			break;
 		case OPT_INTERVAL:
 			o->interval_s = cli_double(optarg, 0.05, 60, "--interval");
+			break;
+		case OPT_CPU_WARN:
+			o->cpu_warn = cli_double(optarg, 0, 1e6, "--cpu-warning");
+			break;
+		case OPT_CPU_CRIT:
+			o->cpu_crit = cli_double(optarg, 0, 1e6, "--cpu-critical");
+			break;
+		case OPT_RSS_WARN:
+			o->rss_warn_mb = cli_double(optarg, 0, 1e9, "--rss-warning");
+			break;
+		case OPT_RSS_CRIT:
+			o->rss_crit_mb = cli_double(optarg, 0, 1e9, "--rss-critical");
 			break;
 		case OPT_NO_REDACT:
 			o->redact = 0;
@@ -80,6 +105,10 @@ parse(int argc, char **argv, struct dopts *o)
 	}
 	if (optind < argc)
 		cli_usage("unexpected argument '%s'", argv[optind]);
+	if (o->cpu_warn > o->cpu_crit)
+		o->cpu_warn = o->cpu_crit;
+	if (o->rss_warn_mb > o->rss_crit_mb)
+		o->rss_warn_mb = o->rss_crit_mb;
 }
 
 int

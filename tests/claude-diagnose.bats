@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# claude-diagnose overview mode.
+
+load helpers/common
+load helpers/fake
+
+@test "claude-diagnose --help and --version" {
+	run claude-diagnose --help
+	assert_success
+	assert_output --partial "Exit status"
+	run claude-diagnose --version
+	assert_output --regexp '^claude-diagnose \(claude-diagnose\)'
+}
+
+@test "overview of a healthy idle process: nothing critical, exit 0" {
+	fake_native idle
+	run claude-diagnose --pid "$FAKE_PID"
+	assert_success
+	assert_output --partial "Claude Code diagnostics"
+	assert_output --partial "PID $FAKE_PID"
+	assert_output --partial "No issues found."
+	assert_output --partial "claude-trace -w 5 -k 50"
+}
+
+@test "a spinning process is a critical issue, exit 1, with a pasteable next step" {
+	fake_native spin
+	# The default threshold is 80%; a shared CI core may give the spinner
+	# less, so the threshold is lowered, not the expectation.
+	run claude-diagnose --pid "$FAKE_PID" --interval 1 --cpu-critical 20
+	assert_failure 1
+	assert_output --partial "Critical issues"
+	assert_output --partial "High CPU usage"
+	assert_output --partial "claude-diagnose --pid $FAKE_PID -s"
+}
+
+@test "an orphan is a warning" {
+	fake_orphan
+	run claude-diagnose --pid "$FAKE_PID"
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+	grep -q "^PPid:\s*1$" "/proc/$FAKE_PID/status" || skip "adopted by a subreaper"
+	assert_output --partial "Orphaned process"
+}
+
+@test "-j: one JSON document with the original's report shape" {
+	fake_native idle --api-key sk-ant-api03-TOPSECRETTOPSECRET
+	run claude-diagnose -j --pid "$FAKE_PID"
+	assert_success
+	refute_output --partial TOPSECRET
+	run python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+assert d["schema_version"] == 1
+for k in ("timestamp", "hostname", "os_version", "process_count", "processes", "system", "summary"):
+    assert k in d, k
+s = d["summary"]
+for k in ("total_cpu", "total_mem", "total_rss_mb", "critical_issues", "warnings"):
+    assert k in s, k
+assert "memory" in d["system"] and d["system"]["memory"]["total_kb"] > 0
+print(d["processes"][0]["pid"])' <<<"$output"
+	assert_output "$FAKE_PID"
+}
+
+@test "--pid of a process that is gone: clear error, exit 3" {
+	run claude-diagnose --pid 999999
+	assert_failure 3
+	assert_output --partial "no process with pid 999999"
+}
+
+@test "no colour into a pipe; NO_COLOR honoured" {
+	fake_native spin
+	run claude-diagnose --pid "$FAKE_PID"
+	refute_output --partial $'\033['
+}
+
+@test "usage errors exit 2" {
+	run claude-diagnose --pid abc
+	assert_failure 2
+	run claude-diagnose extra
+	assert_failure 2
+}
