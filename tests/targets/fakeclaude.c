@@ -8,7 +8,9 @@
  * Extra arguments are ignored (tests pass secrets and prompts in them).
  * With READY_FILE set, writes its pid there once running.
  */
+#include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,9 +42,12 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "children") == 0 && argc > 2) {
 		for (int i = 0; i < atoi(argv[2]); i++)
-			if (fork() == 0)
+			if (fork() == 0) {
+				/* Die with the parent: no strays after a test. */
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
 				for (;;)
 					pause();
+			}
 		ready();
 	}
 	if (strcmp(mode, "exit-after") == 0 && argc > 2) {

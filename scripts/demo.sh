@@ -1,0 +1,29 @@
+#!/bin/sh
+# make demo: start the built-in misbehaving target (it looks like Claude
+# Code to the matcher) in a private directory, diagnose it, clean up.
+set -eu
+build=${1:-build}
+bin="$build/bin"
+work=$(mktemp -d "${TMPDIR:-/tmp}/claude-demo.XXXXXXXX")
+target=""
+
+cleanup() {
+	[ -n "$target" ] && kill "$target" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+cp "$build/targets/demo-claude" "$work/claude"
+"$work/claude" "$work" 120 </dev/null >/dev/null 2>&1 &
+target=$!
+sleep 2	# let it open its fds and watches
+
+echo "demo: target pid $target ($work/claude): spins its event loop, leaks fds,"
+echo "demo: watches 200 directories, stats missing files, retries a closed port"
+echo "demo: running: claude-diagnose --pid $target"
+echo
+rc=0
+"$bin/claude-diagnose" --pid "$target" || rc=$?
+echo
+echo "demo: claude-diagnose exited $rc (1 = critical issues found)"
+[ "$rc" -le 1 ]
