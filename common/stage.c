@@ -109,6 +109,16 @@ stage_start(struct stage *st, char *const argv[], int in_fd)
 	return 0;
 }
 
+static void
+set_status(struct stage *st, int ws)
+{
+	st->pid = 0;
+	if (WIFEXITED(ws))
+		st->status = WEXITSTATUS(ws);
+	else if (WIFSIGNALED(ws))
+		st->status = 128 + WTERMSIG(ws);
+}
+
 int
 stage_wait(struct stage *st)
 {
@@ -122,12 +132,28 @@ stage_wait(struct stage *st)
 			return st->status = -1;
 		}
 	}
-	st->pid = 0;
-	if (WIFEXITED(ws))
-		st->status = WEXITSTATUS(ws);
-	else if (WIFSIGNALED(ws))
-		st->status = 128 + WTERMSIG(ws);
+	set_status(st, ws);
 	return st->status;
+}
+
+int
+stage_poll(struct stage *st)
+{
+	int ws;
+	pid_t r;
+
+	if (st->pid <= 0)
+		return 1;
+	r = waitpid(st->pid, &ws, WNOHANG);
+	if (r == 0 || (r < 0 && errno == EINTR))
+		return 0;
+	if (r < 0) {
+		st->pid = 0;
+		st->status = -1;
+		return 1;
+	}
+	set_status(st, ws);
+	return 1;
 }
 
 void

@@ -33,6 +33,8 @@ char *stage_find(const char *prog);
 int stage_start(struct stage *st, char *const argv[], int in_fd);
 /* Wait for the stage; returns st->status. */
 int stage_wait(struct stage *st);
+/* Non-blocking: 1 and st->status set when it has ended, 0 while it runs. */
+int stage_poll(struct stage *st);
 void stage_signal(struct stage *st, int sig);
 /* Everything the stage wrote on stdout/stderr, NUL-terminated; caller frees. */
 char *stage_stdout(struct stage *st, size_t *len);

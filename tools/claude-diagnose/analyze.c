@@ -121,6 +121,56 @@ check_system(struct report *r)
 	}
 }
 
+/* The stages' own diagnosis records join the overview's findings. */
+static void
+stage_findings(struct report *r)
+{
+	for (int c = 0; c < CAP__N; c++) {
+		const cJSON *x;
+
+		cJSON_ArrayForEach(x, r->cap[c].recs)
+			if (rec_is(x, "diagnosis"))
+				cJSON_AddItemToArray(r->findings,
+				    cJSON_Duplicate(x, 1));
+		if (r->cap[c].wanted && r->cap[c].error &&
+		    cJSON_GetArraySize(r->cap[c].recs) == 0) {
+			char desc[512];
+
+			snprintf(desc, sizeof(desc), "%s failed: %s",
+			    r->cap[c].label, r->cap[c].error);
+			finding_add(r, "warning", "Capture failed", 0, desc,
+			    "See the section of the report for the stage; run the "
+			    "stage alone to see its full message");
+		}
+	}
+}
+
+/* Next steps that follow from what the captures found. */
+static void
+follow_ups(struct report *r, const struct dopts *o)
+{
+	const cJSON *d;
+
+	cJSON_ArrayForEach(d, r->findings) {
+		const char *issue = rec_get_str(d, "issue");
+		const char *src = rec_get_str(d, "source");
+		int pid = (int)rec_get_num(d, "pid", 0);
+
+		if (issue == NULL || pid <= 0 || src == NULL)
+			continue;
+		if (strcmp(src, "cd-fds") == 0)
+			action_add(r, "cd-fds --pid %d --watch 30 --table", pid);
+		else if (strcmp(src, "cd-sample") == 0 && !o->flamegraph)
+			action_add(r, "claude-diagnose --pid %d -s --flamegraph -o cpu", pid);
+		else if (strcmp(src, "cd-sample") == 0 && !o->trace)
+			action_add(r, "claude-diagnose --pid %d -D --duration 10", pid);
+		else if (strcmp(src, "cd-trace") == 0 && strstr(issue, "io_error"))
+			action_add(r, "cd-trace --pid %d --failures --io --duration 10", pid);
+		else if (strcmp(src, "cd-trace") == 0 && !o->flamegraph)
+			action_add(r, "claude-diagnose --pid %d -D --flamegraph -o syscalls", pid);
+	}
+}
+
 void
 analyze(struct report *r, const struct dopts *o)
 {
@@ -129,6 +179,8 @@ analyze(struct report *r, const struct dopts *o)
 	cJSON_ArrayForEach(p, r->procs)
 		check_process(r, o, p);
 	check_system(r);
+	stage_findings(r);
+	follow_ups(r, o);
 	if (cJSON_GetArraySize(r->procs) > 0)
 		cJSON_AddItemToArray(r->actions,
 		    cJSON_CreateString("claude-trace -w 5 -k 50"));

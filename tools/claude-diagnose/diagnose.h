@@ -18,7 +18,28 @@ struct dopts {
 	double interval_s;	/* cd-ps CPU interval */
 	double cpu_warn, cpu_crit;	/* percent of one core */
 	double rss_warn_mb, rss_crit_mb;
+	int deep;		/* -d: cd-fds */
+	int sample;		/* -s: cd-sample */
+	double sample_s;
+	int trace;		/* -D: cd-trace */
+	double trace_s;
+	int io, network;
+	int flamegraph;
+	const char *output;	/* -o: base name of files written */
+	int progress;		/* -1 auto (tty), 0 off, 1 on */
 };
+
+/* One capture stage run by the driver, and what it produced. */
+struct capture {
+	const char *label;	/* "file descriptors", "sampling", "tracing" */
+	int wanted, ran;
+	int status;
+	char *error;		/* failed: why, from the stage's stderr */
+	cJSON *recs;		/* every record but meta */
+	cJSON *meta;
+};
+
+enum { CAP_FDS, CAP_SAMPLE, CAP_TRACE, CAP__N };
 
 struct report {
 	char timestamp[40];
@@ -32,16 +53,34 @@ struct report {
 	char *ps_error;		/* cd-ps failed: why */
 	double total_cpu, total_mem, total_rss_kb;
 	long ncpu;
+	struct capture cap[CAP__N];
+	cJSON *files;		/* paths written (strings) */
+	cJSON *file_errors;	/* what could not be written */
+	int interrupted;	/* Ctrl-C ended the captures early */
 };
 
 /* collect.c */
 int collect_processes(struct report *r, const struct dopts *o);
+
+/* capture.c */
+void capture_run(struct report *r, const struct dopts *o);
+void capture_free(struct report *r);
+/* Records of type from capture c about pid (a new array of references). */
+cJSON *capture_select(const struct report *r, int c, const char *type, int pid);
+
+/* flame.c */
+void flame_write(struct report *r, const struct dopts *o);
 
 /* analyze.c */
 void analyze(struct report *r, const struct dopts *o);
 void finding_add(struct report *r, const char *severity, const char *issue,
     int pid, const char *description, const char *remedy);
 int findings_count(const struct report *r, const char *severity);
+
+/* sections.c */
+void section_sample(const struct report *r, int pid);
+void section_fds(const struct report *r, int pid);
+void section_trace(const struct report *r, int pid);
 
 /* report_text.c */
 void report_text(const struct report *r, const struct dopts *o);

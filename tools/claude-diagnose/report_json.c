@@ -52,6 +52,81 @@ issues_of(const struct report *r, const char *severity)
 	return arr;
 }
 
+/* Records of a capture about pid, copied, without their "type". */
+static cJSON *
+records(const struct report *r, int c, const char *type, int pid)
+{
+	cJSON *sel = capture_select(r, c, type, pid), *out = cJSON_CreateArray();
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, sel) {
+		cJSON *d = cJSON_Duplicate(x, 1);
+
+		cJSON_DeleteItemFromObjectCaseSensitive(d, "type");
+		cJSON_AddItemToArray(out, d);
+	}
+	cJSON_Delete(sel);
+	return out;
+}
+
+/* How the capture was made: method, fallback, losses, errors. */
+static void
+capture_info(cJSON *sec, const struct capture *cap)
+{
+	const cJSON *m = cap->meta;
+	const char *method = m ? rec_get_str(m, "method") : NULL;
+
+	if (m && method == NULL)
+		method = rec_get_str(m, "backend");
+	rec_add_str(sec, "method", method);
+	rec_add_str(sec, "fallback_reason", m ? rec_get_str(m, "fallback_reason") : NULL);
+	if (cap->error)
+		rec_add_str(sec, "error", cap->error);
+	if (m) {
+		cJSON *d = cJSON_Duplicate(m, 1);
+
+		cJSON_DeleteItemFromObjectCaseSensitive(d, "type");
+		cJSON_AddItemToObject(sec, "meta", d);
+	}
+}
+
+static void
+add_sections(const struct report *r, cJSON *o, int pid)
+{
+	if (r->cap[CAP_SAMPLE].wanted) {
+		cJSON *s = cJSON_AddObjectToObject(o, "sample");
+		cJSON *sum = records(r, CAP_SAMPLE, "sample_summary", pid);
+
+		cJSON_AddItemToObject(s, "summary",
+		    cJSON_Duplicate(cJSON_GetArrayItem(sum, 0), 1));
+		cJSON_Delete(sum);
+		cJSON_AddItemToObject(s, "hot_functions",
+		    records(r, CAP_SAMPLE, "hot_function", pid));
+		cJSON_AddItemToObject(s, "threads",
+		    records(r, CAP_SAMPLE, "thread_cpu", pid));
+		capture_info(s, &r->cap[CAP_SAMPLE]);
+	}
+	if (r->cap[CAP_FDS].wanted) {
+		cJSON *f = cJSON_AddObjectToObject(o, "file_descriptors");
+		cJSON *sum = records(r, CAP_FDS, "fd_summary", pid);
+
+		cJSON_AddItemToObject(f, "summary",
+		    cJSON_Duplicate(cJSON_GetArrayItem(sum, 0), 1));
+		cJSON_Delete(sum);
+		capture_info(f, &r->cap[CAP_FDS]);
+	}
+	if (r->cap[CAP_TRACE].wanted) {
+		cJSON *t = cJSON_AddObjectToObject(o, "dtrace");
+
+		cJSON_AddItemToObject(t, "syscalls",
+		    records(r, CAP_TRACE, "syscall_summary", pid));
+		cJSON_AddItemToObject(t, "io", records(r, CAP_TRACE, "io_summary", pid));
+		cJSON_AddItemToObject(t, "network",
+		    records(r, CAP_TRACE, "net_summary", pid));
+		capture_info(t, &r->cap[CAP_TRACE]);
+	}
+}
+
 static cJSON *
 process_json(const struct report *r, const cJSON *p)
 {
@@ -64,6 +139,7 @@ process_json(const struct report *r, const cJSON *p)
 	cJSON_ArrayForEach(d, r->findings)
 		if ((int)rec_get_num(d, "pid", -1) == pid)
 			cJSON_AddItemToArray(diag, cJSON_Duplicate(d, 1));
+	add_sections(r, o, pid);
 	return o;
 }
 
@@ -95,6 +171,11 @@ report_json(const struct report *r, const struct dopts *o)
 	cJSON_AddItemToObject(sum, "critical_issues", issues_of(r, "critical"));
 	cJSON_AddItemToObject(sum, "warnings", issues_of(r, "warning"));
 	cJSON_AddItemToObject(doc, "recommendations", cJSON_Duplicate(r->actions, 1));
+	cJSON_AddItemToObject(doc, "files_written", cJSON_Duplicate(r->files, 1));
+	if (cJSON_GetArraySize(r->file_errors) > 0)
+		cJSON_AddItemToObject(doc, "files_not_written",
+		    cJSON_Duplicate(r->file_errors, 1));
+	cJSON_AddBoolToObject(doc, "interrupted", r->interrupted);
 	if (r->ps_error)
 		rec_add_str(doc, "error", r->ps_error);
 	txt = cJSON_Print(doc);

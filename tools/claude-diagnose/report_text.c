@@ -39,6 +39,33 @@ findings(const struct report *r, const char *severity, const char *title,
 }
 
 static void
+process_findings(const struct report *r, int pid)
+{
+	const cJSON *d;
+	int n = 0;
+
+	cJSON_ArrayForEach(d, r->findings) {
+		const char *sev = rec_get_str(d, "severity");
+		const char *rem = rec_get_str(d, "remedy");
+		enum color c = C_DIM;
+
+		if ((int)rec_get_num(d, "pid", -1) != pid)
+			continue;
+		if (n++ == 0)
+			printf("  %sDiagnosis%s\n", color(C_BOLD), color(C_RESET));
+		if (sev && strcmp(sev, "critical") == 0)
+			c = C_RED;
+		else if (sev && strcmp(sev, "warning") == 0)
+			c = C_YELLOW;
+		printf("    %s[%s]%s %s: %s\n", color(c), sev ? sev : "?",
+		    color(C_RESET), rec_get_str(d, "issue"),
+		    rec_get_str(d, "description") ? rec_get_str(d, "description") : "");
+		if (rem)
+			printf("      -> %s\n", rem);
+	}
+}
+
+static void
 process_section(const cJSON *p, int depth)
 {
 	char rss[16];
@@ -70,6 +97,21 @@ process_section(const cJSON *p, int depth)
 		printf("  Children: %d\n", cJSON_GetArraySize(kids));
 	cJSON_ArrayForEach(k, kids)
 		process_section(k, depth + 1);
+}
+
+static void
+files_section(const struct report *r)
+{
+	const cJSON *f;
+
+	if (cJSON_GetArraySize(r->files) + cJSON_GetArraySize(r->file_errors) == 0)
+		return;
+	heading("Files written");
+	cJSON_ArrayForEach(f, r->files)
+		printf("  %s\n", f->valuestring);
+	cJSON_ArrayForEach(f, r->file_errors)
+		printf("  %snot written: %s%s\n", color(C_RED), f->valuestring,
+		    color(C_RESET));
 }
 
 void
@@ -109,9 +151,20 @@ report_text(const struct report *r, const struct dopts *o)
 	findings(r, "warning", "Warnings", C_YELLOW);
 	if (findings_count(r, "critical") + findings_count(r, "warning") == 0)
 		printf("\n%sNo issues found.%s\n", color(C_GREEN), color(C_RESET));
+	if (r->interrupted)
+		printf("\n%sThe captures were stopped early (Ctrl-C); the report "
+		    "covers what was captured.%s\n", color(C_YELLOW), color(C_RESET));
 	heading("Processes");
-	cJSON_ArrayForEach(p, r->procs)
+	cJSON_ArrayForEach(p, r->procs) {
+		int pid = (int)rec_get_num(p, "pid", 0);
+
 		process_section(p, 0);
+		process_findings(r, pid);
+		section_sample(r, pid);
+		section_fds(r, pid);
+		section_trace(r, pid);
+	}
+	files_section(r);
 	if (cJSON_GetArraySize(r->actions) > 0) {
 		heading("Recommended next steps");
 		cJSON_ArrayForEach(a, r->actions)

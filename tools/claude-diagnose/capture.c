@@ -1,0 +1,274 @@
+/*
+ * The captures: cd-fds, cd-sample and cd-trace run at the same time, each
+ * once for every target process, while the driver shows the time left.
+ * Ctrl-C ends them early; each stage writes what it has, and the report
+ * still comes.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diagnose.h"
+#include "msg.h"
+#include "record.h"
+#include "stage.h"
+#include "units.h"
+
+extern volatile sig_atomic_t diag_interrupted;
+
+struct argv {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+arg(struct argv *a, const char *s)
+{
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
+	}
+	a->v[a->n++] = xstrdup(s);
+	a->v[a->n] = NULL;
+}
+
+static void
+argf(struct argv *a, const char *fmt, double v)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), fmt, v);
+	arg(a, buf);
+}
+
+static void
+argv_free(struct argv *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The processes to capture: the top-level ones cd-ps found. */
+static void
+add_pids(struct argv *a, const struct report *r)
+{
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, r->procs) {
+		arg(a, "--pid");
+		argf(a, "%.0f", rec_get_num(p, "pid", 0));
+	}
+}
+
+static void
+build(struct argv *a, int c, const struct report *r, const struct dopts *o)
+{
+	switch (c) {
+	case CAP_FDS:
+		arg(a, "cd-fds");
+		arg(a, "--summary");
+		break;
+	case CAP_SAMPLE:
+		arg(a, "cd-sample");
+		arg(a, "--duration");
+		argf(a, "%g", o->sample_s);
+		arg(a, "--no-progress");
+		break;
+	case CAP_TRACE:
+		arg(a, "cd-trace");
+		arg(a, "--duration");
+		argf(a, "%g", o->trace_s);
+		arg(a, "--summary");
+		if (o->io)
+			arg(a, "--io");
+		if (o->network)
+			arg(a, "--network");
+		break;
+	}
+	add_pids(a, r);
+}
+
+static const char *const labels[CAP__N] = {
+	[CAP_FDS] = "file descriptors (cd-fds)",
+	[CAP_SAMPLE] = "CPU sampling (cd-sample)",
+	[CAP_TRACE] = "system-call tracing (cd-trace)",
+};
+
+static void
+progress(const struct dopts *o, double left, int final)
+{
+	if (o->progress == 0)
+		return;
+	if (o->progress < 0 && !isatty(2))
+		return;
+	if (final)
+		fprintf(stderr, "\r\033[Kclaude-diagnose: capture done\n");
+	else
+		fprintf(stderr, "\r\033[Kclaude-diagnose: capturing, %.0f s left "
+		    "(Ctrl-C to stop early)", left < 0 ? 0 : left);
+}
+
+/* A stage's error: its stderr, else its exit status. */
+static char *
+stage_error(struct stage *st, int status)
+{
+	char *e = stage_stderr(st);
+
+	if (*e)
+		return e;
+	free(e);
+	if (status >= 128)
+		return xasprintf("%s was killed by signal %d", st->name, status - 128);
+	return xasprintf("%s exited with status %d", st->name, status);
+}
+
+/*
+ * Exit 0 and 1 (critical findings) are success for a stage; anything else
+ * is a failure unless records came out anyway (a target exited mid-way).
+ */
+static void
+finish(struct capture *cap, struct stage *st)
+{
+	int status = st->status;
+	long bad;
+
+	cap->status = status;
+	bad = stage_records(st, cap->recs, &cap->meta);
+	if (status > 1 && cJSON_GetArraySize(cap->recs) == 0)
+		cap->error = stage_error(st, status);
+	else if (status > 1 || bad > 0) {
+		char *e = stage_stderr(st);
+
+		/* Partial: keep the records, say what went wrong. */
+		if (*e)
+			cap->error = e;
+		else
+			free(e);
+	}
+}
+
+/* cd-categorize adds "category" to the trace's records, for the graph. */
+static void
+categorize(struct stage *trace)
+{
+	char *argv[] = { "cd-categorize", NULL };
+	struct stage cat;
+
+	if (stage_start(&cat, argv, stage_stdout_fd(trace)) < 0) {
+		stage_free(&cat);
+		return;
+	}
+	if (stage_wait(&cat) == 0) {
+		/* Swap in the categorised stream. */
+		int fd = trace->out_fd;
+
+		trace->out_fd = cat.out_fd;
+		cat.out_fd = fd;
+	}
+	stage_free(&cat);
+}
+
+void
+capture_run(struct report *r, const struct dopts *o)
+{
+	struct stage st[CAP__N];
+	int want[CAP__N] = { o->deep, o->sample, o->trace };
+	double longest = 0;
+	uint64_t t0;
+	int running = 0, forwarded = 0;
+
+	memset(st, 0, sizeof(st));
+	for (int c = 0; c < CAP__N; c++) {
+		r->cap[c].label = labels[c];
+		r->cap[c].wanted = want[c];
+		r->cap[c].recs = cJSON_CreateArray();
+		r->cap[c].status = -1;
+	}
+	if (cJSON_GetArraySize(r->procs) == 0)
+		return;
+	for (int c = 0; c < CAP__N; c++) {
+		struct argv a = { 0 };
+
+		if (!want[c])
+			continue;
+		build(&a, c, r, o);
+		if (stage_start(&st[c], a.v, -1) < 0) {
+			r->cap[c].error = st[c].missing ?
+			    xasprintf("%s was not found beside claude-diagnose or "
+			    "on PATH", a.v[0]) : xasprintf("%s could not be started",
+			    a.v[0]);
+		} else {
+			r->cap[c].ran = 1;
+			running++;
+		}
+		argv_free(&a);
+	}
+	if (o->sample)
+		longest = o->sample_s;
+	if (o->trace && o->trace_s > longest)
+		longest = o->trace_s;
+
+	t0 = now_mono_ns();
+	while (running > 0) {
+		double left = longest - (double)(now_mono_ns() - t0) / 1e9;
+
+		if (diag_interrupted && !forwarded) {
+			/* From a terminal the stages got the SIGINT too; from
+			 * kill(1) only we did. Either way, once is enough. */
+			for (int c = 0; c < CAP__N; c++)
+				stage_signal(&st[c], SIGINT);
+			forwarded = 1;
+			r->interrupted = 1;
+		}
+		progress(o, left, 0);
+		sleep_ns(200 * 1000000ull, NULL);
+		for (int c = 0; c < CAP__N; c++) {
+			if (!r->cap[c].ran || st[c].pid == 0)
+				continue;
+			if (stage_poll(&st[c]))
+				running--;
+		}
+	}
+	progress(o, 0, 1);
+	for (int c = 0; c < CAP__N; c++) {
+		if (!r->cap[c].ran) {
+			stage_free(&st[c]);
+			continue;
+		}
+		if (c == CAP_TRACE)
+			categorize(&st[c]);
+		finish(&r->cap[c], &st[c]);
+		stage_free(&st[c]);
+	}
+}
+
+void
+capture_free(struct report *r)
+{
+	for (int c = 0; c < CAP__N; c++) {
+		cJSON_Delete(r->cap[c].recs);
+		cJSON_Delete(r->cap[c].meta);
+		free(r->cap[c].error);
+	}
+}
+
+cJSON *
+capture_select(const struct report *r, int c, const char *type, int pid)
+{
+	cJSON *out = cJSON_CreateArray();
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, r->cap[c].recs) {
+		if (!rec_is(x, type))
+			continue;
+		if (pid > 0 && (int)rec_get_num(x, "pid", -1) != pid)
+			continue;
+		cJSON_AddItemReferenceToArray(out, (cJSON *)x);
+	}
+	return out;
+}
