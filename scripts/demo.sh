@@ -1,6 +1,8 @@
 #!/bin/sh
 # make demo: start the built-in misbehaving target (it looks like Claude
-# Code to the matcher) in a private directory, diagnose it, clean up.
+# Code to the matcher) in a private directory, run the whole workflow on
+# it, clean up. Leaves demo.txt (the report), demo.svg and demo.folded
+# (CPU) and demo-syscalls.svg/.folded in the current directory.
 set -eu
 build=${1:-build}
 bin="$build/bin"
@@ -20,10 +22,14 @@ sleep 2	# let it open its fds and watches
 
 echo "demo: target pid $target ($work/claude): spins its event loop, leaks fds,"
 echo "demo: watches 200 directories, stats missing files, retries a closed port"
-echo "demo: running: claude-diagnose --pid $target"
+echo "demo: claude-diagnose --pid $target -d -s -D --flamegraph -o demo"
 echo
 rc=0
-"$bin/claude-diagnose" --pid "$target" || rc=$?
+"$bin/claude-diagnose" --pid "$target" -d -s -D --flamegraph -o demo \
+	--progress | tee demo.txt || rc=$?
 echo
 echo "demo: claude-diagnose exited $rc (1 = critical issues found)"
+echo "demo: the report is in demo.txt; open demo.svg (CPU) and"
+echo "demo: demo-syscalls.svg (system calls) in a browser; demo.folded and"
+echo "demo: demo-syscalls.folded are for FlameGraph, inferno or speedscope"
 [ "$rc" -le 1 ]

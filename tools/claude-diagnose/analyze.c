@@ -72,7 +72,8 @@ check_process(struct report *r, const struct dopts *o, const cJSON *p)
 		    "claude-diagnose --pid %d -s", pid);
 		finding_add(r, cpu >= o->cpu_crit ? "critical" : "warning",
 		    "High CPU usage", pid, desc, rem);
-		action_add(r, "claude-diagnose --pid %d -s", pid);
+		if (!o->sample)
+			action_add(r, "claude-diagnose --pid %d -s", pid);
 	}
 	if (rss / 1024 >= o->rss_warn_mb) {
 		snprintf(desc, sizeof(desc), "PID %d has %.0f MB resident", pid,
@@ -81,7 +82,8 @@ check_process(struct report *r, const struct dopts *o, const cJSON *p)
 		    "%d -d; watch its growth: claude-trace -w 5 -m 1024", pid);
 		finding_add(r, rss / 1024 >= o->rss_crit_mb ? "critical" : "warning",
 		    "High memory usage", pid, desc, rem);
-		action_add(r, "claude-diagnose --pid %d -d", pid);
+		if (!o->deep)
+			action_add(r, "claude-diagnose --pid %d -d", pid);
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "orphaned"))) {
 		snprintf(desc, sizeof(desc), "PID %d has lost its parent "
