@@ -46,3 +46,13 @@ fake_mention() {
 	wait_file "$dir/ready" 5
 	FAKE_PID=$(cat "$dir/ready")
 }
+
+# The misbehave target under the name claude: fake_misbehave MODE ARGS...
+fake_misbehave() {
+	local dir="$BATS_TEST_TMPDIR/mis.$RANDOM"
+	mkdir -p "$dir"
+	cp "$CD_TARGETS/misbehave" "$dir/claude"
+	READY_FILE="$dir/ready" bg_start "$dir/claude" "$@"
+	wait_file "$dir/ready" 20
+	FAKE_PID=$(cat "$dir/ready")
+}

@@ -1,0 +1,185 @@
+#!/usr/bin/env bats
+# The whole workflow: claude-diagnose driving every stage against targets
+# with known problems.
+
+load helpers/common
+load helpers/fake
+
+# Codes of every finding in the -j document in $output.
+codes() {
+	python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+for p in d["processes"]:
+    for x in p["diagnoses"]:
+        print(x["severity"], x.get("code") or x["issue"])
+' <<<"$output"
+}
+
+@test "combinations that mean nothing are refused with exit 2" {
+	run claude-diagnose --flamegraph
+	assert_failure 2
+	assert_output --partial "add -s"
+	run claude-diagnose -o out
+	assert_failure 2
+	run claude-diagnose --sample-duration 3
+	assert_failure 2
+	run claude-diagnose --duration 3
+	assert_failure 2
+	run claude-diagnose --duration 0
+	assert_failure 2
+}
+
+@test "spinning event loop: diagnosed from the system calls" {
+	fake_misbehave spin
+	run claude-diagnose -j --pid "$FAKE_PID" -D --duration 1
+	assert_failure 1
+	run codes
+	assert_output --partial "event_loop_spin"
+}
+
+@test "spinning event loop: diagnosed from the CPU samples" {
+	fake_misbehave spin
+	run claude-diagnose -j --pid "$FAKE_PID" -s --sample-duration 1.5
+	run codes
+	assert_output --partial "event_loop_spin"
+}
+
+@test "fd leak: many open fds" {
+	fake_misbehave fd-leak 1500
+	run claude-diagnose -j --pid "$FAKE_PID" -d
+	run codes
+	assert_output --partial "many_fds"
+}
+
+@test "inotify storm: excessive file watching, with the watched paths" {
+	mkdir -p "$BATS_TEST_TMPDIR/tree"
+	fake_misbehave watch "$BATS_TEST_TMPDIR/tree" 8500
+	run claude-diagnose --pid "$FAKE_PID" -d
+	assert_output --partial "Excessive file watching"
+	assert_output --partial "inotify: 8500 watches"
+	assert_output --partial "$BATS_TEST_TMPDIR/tree/w"
+}
+
+@test "ENOENT storm: high I/O error rate with the paths" {
+	mkdir -p "$BATS_TEST_TMPDIR/e"
+	fake_misbehave enoent "$BATS_TEST_TMPDIR/e"
+	run claude-diagnose --pid "$FAKE_PID" -D --io --duration 1
+	assert_output --partial "io_error_storm"
+	assert_output --partial "$BATS_TEST_TMPDIR/e/missing-"
+	assert_output --partial "Top Syscalls"
+}
+
+@test "refused connections: network retry storm with the address" {
+	fake_misbehave refused 9
+	run claude-diagnose --pid "$FAKE_PID" -D --network --duration 1.5
+	assert_output --partial "network_retry_storm"
+	assert_output --partial "127.0.0.1:9"
+}
+
+@test "GC churn in Node.js: GC pressure" {
+	[ -f "$BATS_TEST_DIRNAME/targets/gc-churn.js" ] || skip "no gc-churn target"
+	READY_FILE="$BATS_TEST_TMPDIR/gc.ready" bg_start node "$BATS_TEST_DIRNAME/targets/gc-churn.js"
+	sleep 1
+	pid=$BG_PID
+	run claude-diagnose -j --pid "$pid" -s --sample-duration 3
+	run codes
+	assert_output --partial "gc_pressure"
+}
+
+@test "a healthy idle process: nothing critical, exit 0, every section there" {
+	fake_misbehave idle
+	run claude-diagnose --pid "$FAKE_PID" -d -s -D --sample-duration 1 --duration 1
+	assert_success
+	refute_output --partial "Critical issues"
+	assert_output --partial "Hot Functions"
+	assert_output --partial "File Descriptors:"
+	assert_output --partial "Top Syscalls"
+}
+
+@test "-j with every capture validates against the schema" {
+	python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema missing"
+	fake_misbehave spin
+	run claude-diagnose -j --pid "$FAKE_PID" -d -s -D --sample-duration 1 --duration 1
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/r.json"
+	python3 -c '
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[2]))
+jsonschema.validate(doc, schema)
+p = doc["processes"][0]
+assert p["sample"]["method"] in ("perf", "ptrace"), p["sample"]
+assert p["dtrace"]["method"] in ("tracepoint", "ptrace"), p["dtrace"]
+assert p["file_descriptors"]["summary"]["total"] >= 3
+assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
+' "$BATS_TEST_DIRNAME/schema/report.schema.json" "$BATS_TEST_TMPDIR/r.json"
+}
+
+@test "--flamegraph -o writes FILE.svg and FILE.folded, named in the report" {
+	fake_misbehave spin
+	cd "$BATS_TEST_TMPDIR"
+	run claude-diagnose --pid "$FAKE_PID" -s -D --sample-duration 1 --duration 1 --flamegraph -o fg
+	assert_output --partial "Files written"
+	assert_output --partial "fg.svg"
+	assert_output --partial "fg-syscalls.svg"
+	for f in fg.svg fg-syscalls.svg; do
+		python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$f"
+	done
+	grep -qE '^.+ [0-9]+$' fg.folded
+	grep -q 'epoll_wait' fg-syscalls.folded
+}
+
+@test "under sudo, files written belong to the invoking user" {
+	fake_misbehave idle
+	cd "$BATS_TEST_TMPDIR"
+	run env SUDO_UID=65534 SUDO_GID=65534 claude-diagnose --pid "$FAKE_PID" -D --duration 0.5 --flamegraph -o mine
+	[ "$(stat -c %u:%g mine.svg)" = 65534:65534 ]
+	[ "$(stat -c %u:%g mine.folded)" = 65534:65534 ]
+}
+
+@test "an existing symlink at the output path is replaced, not followed" {
+	fake_misbehave idle
+	cd "$BATS_TEST_TMPDIR"
+	echo keep >victim
+	ln -s victim fg.svg
+	run claude-diagnose --pid "$FAKE_PID" -D --duration 0.5 --flamegraph -o fg
+	[ "$(cat victim)" = keep ]
+	[ ! -L fg.svg ]
+}
+
+@test "Ctrl-C mid-capture: the report still comes, the target is untouched" {
+	fake_misbehave spin
+	claude-diagnose --pid "$FAKE_PID" -s -D --sample-duration 30 --duration 30 \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	drv=$!
+	sleep 3
+	kill -INT "$drv"
+	for _ in $(seq 100); do kill -0 "$drv" 2>/dev/null || break; sleep 0.1; done
+	run kill -0 "$drv"
+	assert_failure	# ended within 10 s of Ctrl-C, not after 30
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output --partial "stopped early"
+	assert_output --partial "Top Syscalls"
+	state=$(awk '/^State:/ { print $2 }' "/proc/$FAKE_PID/status")
+	[ "$state" = R ] || [ "$state" = S ]
+	! grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$FAKE_PID/status"
+}
+
+@test "a stage program missing: its section says so, the rest of the report comes" {
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	cp "$CD_BIN/claude-diagnose" "$CD_BIN/cd-ps" "$BATS_TEST_TMPDIR/bin/"
+	fake_misbehave idle
+	run env PATH=/usr/bin:/bin "$BATS_TEST_TMPDIR/bin/claude-diagnose" --pid "$FAKE_PID" -d
+	assert_success
+	assert_output --partial "cd-fds was not found"
+	assert_output --partial "PID $FAKE_PID"
+	assert_output --partial "Capture failed"
+}
+
+@test "a target that exits mid-capture: the report comes, nothing crashes" {
+	fake_native exit-after 1200
+	run claude-diagnose --pid "$FAKE_PID" -d -s -D --sample-duration 3 --duration 3
+	[ "$status" -le 1 ]
+	assert_output --partial "PID $FAKE_PID"
+	assert_output --partial "Top Syscalls"
+}
