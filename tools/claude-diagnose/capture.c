@@ -184,6 +184,8 @@ capture_run(struct report *r, const struct dopts *o)
 
 	memset(st, 0, sizeof(st));
 	for (int c = 0; c < CAP__N; c++) {
+		/* Never close fd 0 for a stage that did not start. */
+		st[c].out_fd = st[c].err_fd = -1;
 		r->cap[c].label = labels[c];
 		r->cap[c].wanted = want[c];
 		r->cap[c].recs = cJSON_CreateArray();
@@ -237,7 +239,8 @@ capture_run(struct report *r, const struct dopts *o)
 	progress(o, 0, 1);
 	for (int c = 0; c < CAP__N; c++) {
 		if (!r->cap[c].ran) {
-			stage_free(&st[c]);
+			if (want[c])
+				stage_free(&st[c]);
 			continue;
 		}
 		if (c == CAP_TRACE)
