@@ -34,7 +34,10 @@ root_depth(const char *root)
 	return strcmp(root, "/") == 0 ? 0 : d;
 }
 
-/* One mount per device, the one showing most of the filesystem. */
+/*
+ * One mount per device, the one showing most of the filesystem. Opened
+ * for reading, not O_PATH: open_by_handle_at rejects O_PATH mount fds.
+ */
 static void
 load_mounts(void)
 {
@@ -68,7 +71,7 @@ load_mounts(void)
 		mnts[i].minor = min;
 		mnts[i].depth = depth;
 		/* mountinfo escapes blanks as \040; such mounts are rare, skip them. */
-		mnts[i].fd = strchr(mp, '\\') ? -1 : open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		mnts[i].fd = strchr(mp, '\\') ? -1 : open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
 	}
 	fclose(f);
 }
