@@ -134,49 +134,87 @@ nohandle:
 
 #define EPOLL_FDS_KEPT 16
 
+/* The value after "key:" when line starts with it, else NULL. */
+static const char *
+field(const char *line, const char *key, size_t klen)
+{
+	if (strncmp(line, key, klen) != 0)
+		return NULL;
+	line += klen;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return line;
+}
+
+#define FIELD(line, key) field(line, key, sizeof(key) - 1)
+
+/*
+ * Dispatch on the first character: this runs once per line of fdinfo
+ * for every descriptor, so it avoids trying each sscanf pattern in turn.
+ */
 void
 fdscan_parse_fdinfo(const char *text, struct fd_info *fi)
 {
-	const char *p = text;
+	const char *p = text, *v;
 
 	while (*p != '\0') {
 		const char *nl = strchr(p, '\n');
-		unsigned long long u;
-		long long ll;
-		int i;
 
-		if (sscanf(p, "pos: %lld", &ll) == 1)
-			fi->pos = ll;
-		else if (sscanf(p, "flags: %llo", &u) == 1)
-			fi->flags = (unsigned)u;
-		else if (sscanf(p, "mnt_id: %d", &i) == 1)
-			fi->mnt_id = i;
-		else if (sscanf(p, "ino: %llu", &u) == 1 && fi->ino == 0)
-			fi->ino = u;
-		else if (strncmp(p, "tfd:", 4) == 0) {
-			if (sscanf(p, "tfd: %d", &i) == 1 && fi->epoll_nfds < EPOLL_FDS_KEPT) {
-				if (fi->epoll_fds == NULL)
-					fi->epoll_fds = xcalloc(EPOLL_FDS_KEPT, sizeof(int));
-				fi->epoll_fds[fi->epoll_nfds++] = i;
+		switch (*p) {
+		case 'p':
+			if ((v = FIELD(p, "pos:")) != NULL)
+				fi->pos = strtoll(v, NULL, 10);
+			break;
+		case 'f':
+			if ((v = FIELD(p, "flags:")) != NULL)
+				fi->flags = (unsigned)strtoul(v, NULL, 8);
+			break;
+		case 'm':
+			if ((v = FIELD(p, "mnt_id:")) != NULL)
+				fi->mnt_id = (int)strtol(v, NULL, 10);
+			break;
+		case 'i':
+			if ((v = FIELD(p, "ino:")) != NULL) {
+				if (fi->ino == 0)
+					fi->ino = strtoull(v, NULL, 10);
+			} else if (strncmp(p, "inotify wd:", 11) == 0) {
+				parse_inotify(p, fi);
+			} else if ((v = FIELD(p, "it_value:")) != NULL) {
+				long long sec, ns;
+
+				if (sscanf(v, "(%lld, %lld)", &sec, &ns) == 2)
+					fi->timer_value_ns = sec * 1000000000LL + ns;
 			}
-			fi->epoll_count++;
-		} else if (strncmp(p, "inotify wd:", 11) == 0)
-			parse_inotify(p, fi);
-		else if (sscanf(p, "eventfd-count: %llx", &u) == 1)
-			fi->eventfd_count = u;
-		else if (sscanf(p, "clockid: %d", &i) == 1)
-			fi->timer_clockid = i;
-		else if (sscanf(p, "ticks: %llu", &u) == 1)
-			fi->timer_ticks = u;
-		else if (strncmp(p, "it_value:", 9) == 0) {
-			long long s, ns;
-
-			if (sscanf(p, "it_value: (%lld, %lld)", &s, &ns) == 2)
-				fi->timer_value_ns = s * 1000000000LL + ns;
-		} else if (sscanf(p, "sigmask: %llx", &u) == 1)
-			fi->sigmask = u;
-		else if (sscanf(p, "Pid: %d", &i) == 1)
-			fi->pidfd_pid = i;
+			break;
+		case 't':
+			if ((v = FIELD(p, "tfd:")) != NULL) {
+				if (fi->epoll_nfds < EPOLL_FDS_KEPT) {
+					if (fi->epoll_fds == NULL)
+						fi->epoll_fds = xcalloc(EPOLL_FDS_KEPT, sizeof(int));
+					fi->epoll_fds[fi->epoll_nfds++] = (int)strtol(v, NULL, 10);
+				}
+				fi->epoll_count++;
+			} else if ((v = FIELD(p, "ticks:")) != NULL) {
+				fi->timer_ticks = strtoull(v, NULL, 10);
+			}
+			break;
+		case 'e':
+			if ((v = FIELD(p, "eventfd-count:")) != NULL)
+				fi->eventfd_count = strtoull(v, NULL, 16);
+			break;
+		case 'c':
+			if ((v = FIELD(p, "clockid:")) != NULL)
+				fi->timer_clockid = (int)strtol(v, NULL, 10);
+			break;
+		case 's':
+			if ((v = FIELD(p, "sigmask:")) != NULL)
+				fi->sigmask = strtoull(v, NULL, 16);
+			break;
+		case 'P':
+			if ((v = FIELD(p, "Pid:")) != NULL)
+				fi->pidfd_pid = (int)strtol(v, NULL, 10);
+			break;
+		}
 		if (nl == NULL)
 			break;
 		p = nl + 1;
