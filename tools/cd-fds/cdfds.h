@@ -49,6 +49,7 @@ struct proc_fds {
 	struct inotify_usage user;
 	struct sock_table *tab;
 	/* --watch */
+	int exited;		/* during the watch: this is its last sample */
 	int samples;
 	double span_s;
 	double slope_total;

@@ -129,13 +129,14 @@ count(struct proc_fds *p)
 }
 
 /*
- * full: fdinfo, sockets, limits and the user's inotify total; otherwise
- * only what a --watch sample counts (kinds, with sockets resolved).
+ * full: also watch paths, limits and the user's inotify total. A --watch
+ * sample reads fdinfo too, so a target that exits mid-watch can still be
+ * reported whole from its last sample.
  */
 int
 collect(struct ctx *c, int pid, int full, struct proc_fds *p)
 {
-	unsigned opts = full ? 0 : FDSCAN_NO_FDINFO;
+	unsigned opts = 0;
 	int err;
 
 	memset(p, 0, sizeof(*p));

@@ -348,6 +348,8 @@ emit_summary(const struct ctx *c, const struct proc_fds *p)
 	rec_add_str(o, "comm", p->scan.comm);
 	rec_add_num(o, "uid", p->scan.uid);
 	rec_add_num(o, "total", (double)p->scan.n);
+	if (p->exited)
+		rec_add_bool(o, "exited", 1);
 	if ((kinds = cJSON_AddObjectToObject(o, "by_kind")) == NULL)
 		msg_die(3, "out of memory");
 	for (int k = 0; k < FDK__COUNT; k++)

@@ -302,6 +302,7 @@ main(int argc, char **argv)
 			/* Exited during --watch: report the last sample and the trend. */
 			p = ser[i].last;
 			ser[i].have_last = 0;
+			p.exited = 1;
 			cJSON_AddItemToArray(f.exited, cJSON_CreateNumber(pid));
 			msg_warn("pid %d exited during the watch; reporting its last sample", pid);
 			err = 0;
