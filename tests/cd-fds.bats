@@ -61,54 +61,62 @@ exec(sys.argv[1])
 	zoo_start
 	run_fds --pid "$PID"
 	assert_success
-	json_valid_lines <<<"$output"
-	for k in dir pipe fifo tcp udp unix eventfd timerfd signalfd eventpoll inotify memfd pidfd; do
-		n=$(summary "recs[0]['by_kind'].get('$k', 0)")
-		[ "$n" = "$(want $k)" ] || { echo "kind $k: got $n want $(want $k)"; false; }
-	done
-	# 5 files plus 2 deleted ones are regular files; fds 0-2 are /dev/null.
-	[ "$(summary "recs[0]['by_kind']['file']")" = $(( $(want file) + $(want deleted) )) ]
-	[ "$(summary "recs[0]['by_kind']['chr']")" = 3 ]
-	[ "$(summary "recs[0]['total']")" = "$(grep -c '"type":"fd"' <<<"$output")" ]
-	[ "$(summary "recs[0]['total']")" = "$(ls /proc/$PID/fd | wc -l)" ]
+	nfds=$(ls /proc/$PID/fd | wc -l)
+	run json_exec "
+s = [r for r in recs if r['type'] == 'fd_summary'][0]
+fds = [r for r in recs if r['type'] == 'fd']
+k = s['by_kind']
+for n in 'dir pipe fifo tcp udp unix eventfd timerfd signalfd eventpoll inotify memfd pidfd'.split():
+    print(n, k.get(n, 0))
+print('file', k['file'], 'chr', k['chr'])
+print('total', s['total'], len(fds), $nfds)"
+	{
+		for k in dir pipe fifo tcp udp unix eventfd timerfd signalfd eventpoll inotify memfd pidfd; do
+			echo "$k $(want $k)"
+		done
+		# 5 files plus 2 deleted ones are regular files; fds 0-2 are /dev/null.
+		echo "file $(( $(want file) + $(want deleted) )) chr 3"
+		echo "total $nfds $nfds $nfds"
+	} >"$BATS_TEST_TMPDIR/want"
+	assert_output "$(cat "$BATS_TEST_TMPDIR/want")"
 }
 
 @test "tcp states, udp and unix sockets through sock_diag" {
 	zoo_start
 	run_fds --pid "$PID"
 	assert_success
-	[ "$(summary "recs[0]['connections'].get('LISTEN')")" = "$(want listen)" ]
-	[ "$(summary "recs[0]['connections'].get('ESTABLISHED')")" = "$(want established)" ]
-	[ "$(summary "recs[0]['connections'].get('CLOSE_WAIT')")" = "$(want close_wait)" ]
-	[ "$(summary "len(recs[0]['connection_list'])")" = 7 ]
-	[ "$(summary "recs[0]['sockets_unresolved']")" = 0 ]
-	# Every established pair is seen from both ends: local of one is remote of the other.
 	run json_exec "
+s = [r for r in recs if r['type'] == 'fd_summary'][0]
+c = s['connections']
+print(c.get('LISTEN'), c.get('ESTABLISHED'), c.get('CLOSE_WAIT'), len(s['connection_list']), s['sockets_unresolved'])
+# Every established pair is seen from both ends.
 tcp = [r for r in recs if r.get('kind') == 'tcp' and r.get('state') == 'ESTABLISHED']
 ends = {(r['local'], r['remote']) for r in tcp}
-print(all((b, a) in ends for a, b in ends), len(tcp))"
-	assert_output "True 4"
-	# unix: the named listener and its accepted peer, socketpairs pointing at each other.
-	run json_exec "
+print(all((b, a) in ends for a, b in ends), len(tcp))
+# unix: the named listener and its accepted peer, socketpairs pointing at each other.
 u = [r for r in recs if r.get('kind') == 'unix']
 ino = {r['ino']: r for r in u}
 lis = [r for r in u if r['state'] == 'LISTEN']
 pairs = all(ino[r['peer_ino']]['peer_ino'] == r['ino'] for r in u if r.get('peer_ino') in ino)
-print(len(u), len(lis), lis[0]['path'].endswith('/sock'), pairs)"
-	assert_output "7 1 True True"
-	run json_eval "[r for r in recs if r['type'] == 'meta'][0]['backend']" <<<"$(cd-fds --pid "$PID")"
-	assert_output "sock_diag"
+print(len(u), len(lis), lis[0]['path'].endswith('/sock'), pairs)
+print([r['backend'] for r in recs if r['type'] == 'meta'])"
+	assert_output "$(want listen) $(want established) $(want close_wait) 7 0
+True 4
+7 1 True True
+['sock_diag']"
 }
 
 @test "--procfs-sockets gives the same counts and says so in meta" {
 	zoo_start
 	run_fds --procfs-sockets --pid "$PID"
 	assert_success
-	[ "$(summary "recs[0]['connections'].get('CLOSE_WAIT')")" = "$(want close_wait)" ]
-	[ "$(summary "recs[0]['tcp']")" = "$(want tcp)" ]
-	[ "$(summary "recs[0]['unix']")" = "$(want unix)" ]
-	run json_exec "m = [r for r in recs if r['type'] == 'meta'][0]; print(m['backend'], '|', m['fallback_reason'])"
-	assert_output --partial "procfs | netlink disabled by --procfs-sockets"
+	run json_exec "
+s = [r for r in recs if r['type'] == 'fd_summary'][0]
+print(s['connections'].get('CLOSE_WAIT'), s['tcp'], s['unix'])
+m = [r for r in recs if r['type'] == 'meta'][0]
+print(m['backend'], '|', m['fallback_reason'])"
+	assert_output "$(want close_wait) $(want tcp) $(want unix)
+procfs | netlink disabled by --procfs-sockets"
 }
 
 @test "fdinfo: positions, flags, epoll targets, timer, eventfd count" {
@@ -124,24 +132,26 @@ print(ep['watch_count'], sorted(fd[t]['kind'] for t in ep['watched_fds']))
 print(sorted(r['armed'] for r in fd.values() if r['kind'] == 'timerfd'))
 print(sorted(r['count'] for r in fd.values() if r['kind'] == 'eventfd'))
 print([r['target_pid'] == r['pid'] for r in fd.values() if r['kind'] == 'pidfd'])"
-	assert_line --index 0 "[0, 10, 20, 30, 40] O_RDWR"
-	assert_line --index 1 "3 ['pipe', 'pipe', 'tcp']"
-	assert_line --index 2 "[False, True]"
-	assert_line --index 3 "[0, 1]"
-	assert_line --index 4 "[True]"
+	assert_output "[0, 10, 20, 30, 40] O_RDWR
+3 ['pipe', 'pipe', 'tcp']
+[False, True]
+[0, 1]
+[True]"
 }
 
 @test "inotify watches resolve to the watched directories" {
 	zoo_start
 	run_fds --pid "$PID"
 	assert_success
-	[ "$(summary "recs[0]['inotify_watches']")" = "$(want inotify_watches)" ]
-	[ "$(summary "recs[0]['inotify_instances']")" = "$(want inotify)" ]
-	run summary "sorted(recs[0]['watched_paths'])"
-	assert_output "['$ZOO', '$ZOO/w0', '$ZOO/w1', '$ZOO/w2']"
-	# The user's total includes at least this process's watches.
-	run summary "recs[0]['user_inotify_watches'] >= 4 and recs[0]['max_user_watches'] > 0"
-	assert_output "True"
+	run json_exec "
+s = [r for r in recs if r['type'] == 'fd_summary'][0]
+print(s['inotify_watches'], s['inotify_instances'])
+print(sorted(s['watched_paths']))
+# The user's total includes at least this process's watches.
+print(s['user_inotify_watches'] >= 4 and s['max_user_watches'] > 0)"
+	assert_output "$(want inotify_watches) $(want inotify)
+['$ZOO', '$ZOO/w0', '$ZOO/w1', '$ZOO/w2']
+True"
 	# --paths limits the list and counts the rest.
 	run_fds --paths 1 --pid "$PID"
 	run summary "(len(recs[0]['watched_paths']), recs[0]['watched_paths_more'])"
@@ -152,12 +162,14 @@ print([r['target_pid'] == r['pid'] for r in fd.values() if r['kind'] == 'pidfd']
 	zoo_start
 	run_fds --pid "$PID"
 	assert_success
-	[ "$(summary "recs[0]['deleted']")" = "$(want deleted)" ]
-	[ "$(summary "recs[0]['deleted_bytes']")" = 2000 ]
-	run json_eval "[(d['code'], d['severity'], d['evidence']['deleted']) for d in recs if d['type'] == 'diagnosis']" <<<"$output"
-	assert_output "[('deleted_files', 'info', 2)]"
-	run json_eval "sorted(r['path'].rsplit('/', 1)[1] for r in recs if r['type'] == 'fd' and r.get('deleted'))" <<<"$(cd-fds --pid "$PID")"
-	assert_output "['gone0', 'gone1']"
+	run json_exec "
+s = [r for r in recs if r['type'] == 'fd_summary'][0]
+print(s['deleted'], s['deleted_bytes'])
+print([(d['code'], d['severity'], d['evidence']['deleted']) for d in recs if d['type'] == 'diagnosis'])
+print(sorted(r['path'].rsplit('/', 1)[1] for r in recs if r['type'] == 'fd' and r.get('deleted')))"
+	assert_output "$(want deleted) 2000
+[('deleted_files', 'info', 2)]
+['gone0', 'gone1']"
 }
 
 @test "thresholds are options: close_wait, many fds, watches" {
@@ -193,10 +205,12 @@ print([r['target_pid'] == r['pid'] for r in fd.values() if r['kind'] == 'pidfd']
 	run_fds --summary --watch 3 --interval 0.25 --pid "$PID"
 	assert_success
 	# 20 eventfds a second; generous bounds for a loaded machine.
-	run summary "10 <= recs[0]['growth_per_s'] <= 30 and 10 <= recs[0]['growth_by_kind_per_s']['eventfd'] <= 30 and recs[0]['samples'] >= 5"
-	assert_output "True"
-	run json_eval "[d['code'] for d in recs if d['type'] == 'diagnosis' and d['code'] == 'fd_growth']" <<<"$(cd-fds -s -w 2 -i 0.25 --pid "$PID")"
-	assert_output "['fd_growth']"
+	run json_exec "
+s = [r for r in recs if r['type'] == 'fd_summary'][0]
+print(10 <= s['growth_per_s'] <= 30, 10 <= s['growth_by_kind_per_s']['eventfd'] <= 30, s['samples'] >= 5)
+print([d['code'] for d in recs if d['type'] == 'diagnosis' and d['code'] == 'fd_growth'])"
+	assert_output "True True True
+['fd_growth']"
 	# A steady zoo does not grow.
 	zoo_start
 	run_fds --summary --watch 1 --interval 0.2 --pid "$PID"
@@ -209,11 +223,12 @@ print([r['target_pid'] == r['pid'] for r in fd.values() if r['kind'] == 'pidfd']
 	run_fds --summary --watch 4 --interval 0.2 --pid "$PID"
 	assert_success
 	assert_output --partial "exited during the watch"
-	out=$output
-	run summary "recs[0]['samples'] >= 2, recs[0]['exited'], recs[0]['inotify_watches']"
-	assert_output "(True, True, 4)"
-	run json_eval "[r['exited'] for r in recs if r['type'] == 'meta'][0] == [$PID]" <<<"$(grep '^{' <<<"$out")"
-	assert_output "True"
+	run json_exec "
+s = [r for r in recs if r['type'] == 'fd_summary'][0]
+print(s['samples'] >= 2, s['exited'], s['inotify_watches'])
+print([r['exited'] for r in recs if r['type'] == 'meta'][0] == [$PID])"
+	assert_output "True True 4
+True"
 }
 
 @test "fds vanishing while scanned are skipped and counted" {
