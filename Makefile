@@ -39,6 +39,7 @@ UNITS     := $(patsubst tests/unit/%.c,$(O)/unit/%,$(UNIT_SRC))
 MANS      := $(wildcard man/*.[1-8])
 GEN_HDRS  :=
 
+.SECONDARY:
 .PHONY: all deps test unit bats san-test demo bench install clean fuzz check-deps
 
 all: $(BINS) $(TARGETS)
@@ -59,9 +60,10 @@ $(O)/tools/%.o: tools/%.c | $(GEN_HDRS)
 	$(CC) $(ALL_CFLAGS) -Itools/$(firstword $(subst /, ,$*)) -c -o $@ $<
 
 .SECONDEXPANSION:
-$(O)/bin/%: $$(patsubst tools/%.c,$(O)/tools/%.o,$$(wildcard tools/$$*/*.c)) $(O)/libcommon.a
+tool_objs = $(patsubst tools/%.c,$(O)/tools/%.o,$(wildcard tools/$(1)/*.c))
+$(O)/bin/%: $$(call tool_objs,$$*) $(O)/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
 
 # Test targets are deliberately plain: -O1 with frame pointers so the
 # sampler sees real call chains, no sanitizers (they are the observed, not
@@ -73,6 +75,7 @@ $(O)/targets/%: tests/targets/%.c
 $(O)/unit/%: tests/unit/%.c $(O)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(O)/libcommon.a $(LIBS)
+	@rm -f $(O)/unit/$*.d
 
 deps:
 	@scripts/deps.sh

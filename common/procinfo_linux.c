@@ -1,0 +1,292 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libproc2/meminfo.h>
+#include <libproc2/misc.h>
+#include <libproc2/pids.h>
+
+#include "msg.h"
+#include "procinfo.h"
+
+/* Phase 1: only what matching needs, for every process. */
+static enum pids_item cheap_items[] = {
+	PIDS_ID_PID, PIDS_ID_PPID, PIDS_CMD, PIDS_CMDLINE_V,
+};
+enum { C_PID, C_PPID, C_CMD, C_ARGV };
+
+/* Phase 2: everything cd-ps reports, for the processes kept. */
+static enum pids_item full_items[] = {
+	PIDS_ID_PID, PIDS_STATE, PIDS_NLWP, PIDS_TICS_ALL, PIDS_TIME_START,
+	PIDS_TIME_ELAPSED, PIDS_MEM_RES, PIDS_MEM_VIRT, PIDS_TTY_NAME,
+	PIDS_ID_EUID, PIDS_EXE,
+};
+enum { F_PID, F_STATE, F_NLWP, F_TICS, F_START, F_ELAPSED, F_RES, F_VIRT,
+	F_TTY, F_EUID, F_EXE };
+
+static enum pids_item tick_items[] = { PIDS_ID_PID, PIDS_TICS_ALL };
+
+static char *
+readlink_proc(int pid, const char *what)
+{
+	char path[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+static void
+copy_argv(struct procinfo *p, char **v)
+{
+	size_t n = 0;
+
+	/* libproc2 gives "-" (or "[comm]") for an empty cmdline: keep none. */
+	if (v && v[0] && v[1] == NULL &&
+	    (strcmp(v[0], "-") == 0 || v[0][0] == '['))
+		v = NULL;
+	while (v && v[n])
+		n++;
+	p->argv = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		p->argv[i] = xstrdup(v[i]);
+	p->argc = n;
+}
+
+void
+procinfo_clear(struct procinfo *p)
+{
+	for (size_t i = 0; i < p->argc; i++)
+		free(p->argv[i]);
+	free(p->argv);
+	free(p->exe);
+	free(p->cwd);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+proclist_free(struct proclist *pl)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		procinfo_clear(&pl->v[i]);
+	free(pl->v);
+	pl->v = NULL;
+	pl->n = 0;
+}
+
+int
+procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
+    int want_all_cheap)
+{
+	struct pids_info *info = NULL;
+	struct pids_fetch *f;
+	size_t nkept = 0;
+	int total;
+
+	memset(out, 0, sizeof(*out));
+	if (procps_pids_new(&info, cheap_items, 4) < 0) {
+		msg_warn("cannot read /proc (is it mounted?)");
+		return -1;
+	}
+	f = procps_pids_reap(info, PIDS_FETCH_TASKS_ONLY);
+	if (f == NULL) {
+		msg_warn("cannot read the process table");
+		procps_pids_unref(&info);
+		return -1;
+	}
+	total = f->counts->total;
+	out->scanned = (size_t)total;
+	out->v = xcalloc((size_t)total + 1, sizeof(*out->v));
+	for (int i = 0; i < total; i++) {
+		struct pids_stack *s = f->stacks[i];
+		struct procinfo *p = &out->v[out->n];
+
+		memset(p, 0, sizeof(*p));
+		p->pid = PIDS_VAL(C_PID, s_int, s, info);
+		p->ppid = PIDS_VAL(C_PPID, s_int, s, info);
+		snprintf(p->comm, sizeof(p->comm), "%s",
+		    PIDS_VAL(C_CMD, str, s, info));
+		copy_argv(p, PIDS_VAL(C_ARGV, strv, s, info));
+		/* Matching may need exe when argv[0] was rewritten; read it
+		 * only for processes whose argv leaves a doubt. */
+		p->full = keep ? keep(p, arg) : 1;
+		if (!p->full && !want_all_cheap) {
+			procinfo_clear(p);
+			continue;
+		}
+		if (p->full)
+			nkept++;
+		out->n++;
+	}
+	procps_pids_unref(&info);
+	if (nkept == 0)
+		return 0;
+	return procinfo_fill(out->v, out->n);
+}
+
+int
+procinfo_fill(struct procinfo *v, size_t n)
+{
+	struct pids_info *info = NULL;
+	struct pids_fetch *f;
+	unsigned *pids;
+	size_t np = 0;
+
+	pids = xcalloc(n + 1, sizeof(*pids));
+	for (size_t i = 0; i < n; i++)
+		if (v[i].full)
+			pids[np++] = (unsigned)v[i].pid;
+	if (np == 0) {
+		free(pids);
+		return 0;
+	}
+	if (procps_pids_new(&info, full_items,
+	    (int)(sizeof(full_items) / sizeof(full_items[0]))) < 0) {
+		free(pids);
+		msg_warn("cannot read /proc");
+		return -1;
+	}
+	f = procps_pids_select(info, pids, (int)np, PIDS_SELECT_PID);
+	free(pids);
+	for (size_t i = 0; i < n; i++)
+		v[i].full = 0;
+	for (int k = 0; f && k < f->counts->total; k++) {
+		struct pids_stack *s = f->stacks[k];
+		int pid = PIDS_VAL(F_PID, s_int, s, info);
+		const char *exe;
+
+		for (size_t i = 0; i < n; i++) {
+			struct procinfo *p = &v[i];
+
+			if (p->pid != pid)
+				continue;
+			p->full = 1;
+			p->state = PIDS_VAL(F_STATE, s_ch, s, info);
+			p->threads = PIDS_VAL(F_NLWP, s_int, s, info);
+			p->ticks = PIDS_VAL(F_TICS, ull_int, s, info);
+			p->start_s = PIDS_VAL(F_START, real, s, info);
+			p->elapsed_s = PIDS_VAL(F_ELAPSED, real, s, info);
+			p->rss_kb = PIDS_VAL(F_RES, ul_int, s, info);
+			p->vsz_kb = PIDS_VAL(F_VIRT, ul_int, s, info);
+			snprintf(p->tty, sizeof(p->tty), "%s",
+			    PIDS_VAL(F_TTY, str, s, info));
+			p->uid = PIDS_VAL(F_EUID, u_int, s, info);
+			exe = PIDS_VAL(F_EXE, str, s, info);
+			if (p->exe == NULL && exe && exe[0] == '/')
+				p->exe = xstrdup(exe);
+			if (p->cwd == NULL)
+				p->cwd = readlink_proc(pid, "cwd");
+			break;
+		}
+	}
+	procps_pids_unref(&info);
+	return 0;
+}
+
+int
+procinfo_ticks(struct procinfo *v, size_t n)
+{
+	struct pids_info *info = NULL;
+	struct pids_fetch *f;
+	unsigned *pids = xcalloc(n + 1, sizeof(*pids));
+
+	for (size_t i = 0; i < n; i++)
+		pids[i] = (unsigned)v[i].pid;
+	if (procps_pids_new(&info, tick_items, 2) < 0) {
+		free(pids);
+		return -1;
+	}
+	f = procps_pids_select(info, pids, (int)n, PIDS_SELECT_PID);
+	free(pids);
+	for (size_t i = 0; i < n; i++) {
+		int found = 0;
+
+		for (int k = 0; f && k < f->counts->total; k++) {
+			struct pids_stack *s = f->stacks[k];
+
+			if (PIDS_VAL(0, s_int, s, info) != v[i].pid)
+				continue;
+			v[i].ticks = PIDS_VAL(1, ull_int, s, info);
+			found = 1;
+			break;
+		}
+		if (!found) {
+			v[i].ticks = 0;
+			v[i].state = 'X';
+		}
+	}
+	procps_pids_unref(&info);
+	return 0;
+}
+
+long
+procinfo_hertz(void)
+{
+	long h = procps_hertz_get();
+
+	return h > 0 ? h : 100;
+}
+
+double
+procinfo_uptime(void)
+{
+	double up = 0, idle = 0;
+
+	if (procps_uptime(&up, &idle) < 0)
+		return 0;
+	return up;
+}
+
+long
+procinfo_ncpu(void)
+{
+	long n = procps_cpu_count();
+
+	return n > 0 ? n : 1;
+}
+
+static void
+read_psi(struct sysmem *m)
+{
+	FILE *f = fopen("/proc/pressure/memory", "re");
+	char line[256];
+
+	m->psi_some_avg10 = m->psi_full_avg10 = m->psi_some_avg60 = -1;
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		double a10, a60;
+
+		if (sscanf(line, "some avg10=%lf avg60=%lf", &a10, &a60) == 2) {
+			m->psi_some_avg10 = a10;
+			m->psi_some_avg60 = a60;
+		} else if (sscanf(line, "full avg10=%lf", &a10) == 1) {
+			m->psi_full_avg10 = a10;
+		}
+	}
+	fclose(f);
+}
+
+int
+sysmem_read(struct sysmem *m)
+{
+	struct meminfo_info *info = NULL;
+
+	memset(m, 0, sizeof(*m));
+	read_psi(m);
+	if (procps_meminfo_new(&info) < 0)
+		return -1;
+	m->total_kb = MEMINFO_GET(info, MEMINFO_MEM_TOTAL, ul_int);
+	m->available_kb = MEMINFO_GET(info, MEMINFO_MEM_AVAILABLE, ul_int);
+	m->used_kb = MEMINFO_GET(info, MEMINFO_MEM_USED, ul_int);
+	m->swap_total_kb = MEMINFO_GET(info, MEMINFO_SWAP_TOTAL, ul_int);
+	m->swap_free_kb = MEMINFO_GET(info, MEMINFO_SWAP_FREE, ul_int);
+	procps_meminfo_unref(&info);
+	return 0;
+}

@@ -1,0 +1,364 @@
+/*
+ * cd-ps: find Claude Code processes and describe them as process records.
+ */
+#include <getopt.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cdps.h"
+#include "claude_match.h"
+#include "color.h"
+#include "exitcode.h"
+#include "msg.h"
+#include "record.h"
+#include "redact.h"
+#include "units.h"
+
+static const char usage[] =
+"Usage: cd-ps [OPTIONS]\n"
+"Find Claude Code processes and write one \"process\" record each, then meta.\n"
+"\n"
+"  -a, --all             every process, not only Claude Code\n"
+"  -p, --pid PID         this process whatever its name (repeatable)\n"
+"  -m, --match REGEX     also match processes whose name or argv[0] matches\n"
+"  -i, --interval SECS   measure cpu_pct over SECS, as top does (default 0.5;\n"
+"                        0 reports the lifetime average only)\n"
+"  -t, --tree            nest each process's descendants (MCP servers, shells)\n"
+"  -T, --table           a table for people instead of records\n"
+"  -s, --sort KEY        cpu (default), rss or pid\n"
+"  -n, --top N           only the first N after sorting\n"
+"      --no-redact       show secrets in command lines\n"
+"      --no-color        no colour in --table\n"
+"      --help, --version\n"
+"\n"
+"Exit status: 0 ok (also when no Claude process runs), 2 usage,\n"
+"3 a --pid that does not exist or /proc unreadable.\n";
+
+enum { OPT_NO_REDACT = CLI_OPT_FIRST_TOOL };
+
+static const struct option longopts[] = {
+	{ "all", no_argument, NULL, 'a' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "match", required_argument, NULL, 'm' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "tree", no_argument, NULL, 't' },
+	{ "table", no_argument, NULL, 'T' },
+	{ "sort", required_argument, NULL, 's' },
+	{ "top", required_argument, NULL, 'n' },
+	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
+	CLI_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static volatile int stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+parse(int argc, char **argv, struct opts *o, int *nocolor)
+{
+	int c;
+
+	o->interval_s = 0.5;
+	o->redact = 1;
+	o->top = -1;
+	while ((c = getopt_long(argc, argv, "ap:m:i:tTs:n:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o->all = 1;
+			break;
+		case 'p':
+			pidlist_add(&o->pids, cli_pid(optarg));
+			break;
+		case 'm': {
+			int err;
+
+			o->match = xreallocarray(o->match, o->nmatch + 1,
+			    sizeof(*o->match));
+			err = regcomp(&o->match[o->nmatch], optarg,
+			    REG_EXTENDED | REG_NOSUB);
+			if (err) {
+				char e[128];
+
+				regerror(err, &o->match[o->nmatch], e, sizeof(e));
+				cli_usage("--match: %s", e);
+			}
+			o->nmatch++;
+			break;
+		}
+		case 'i':
+			o->interval_s = cli_double(optarg, 0, 3600, "--interval");
+			break;
+		case 't':
+			o->tree = 1;
+			break;
+		case 'T':
+			o->table = 1;
+			break;
+		case 's':
+			if (strcmp(optarg, "cpu") == 0)
+				o->sort = SORT_CPU;
+			else if (strcmp(optarg, "rss") == 0)
+				o->sort = SORT_RSS;
+			else if (strcmp(optarg, "pid") == 0)
+				o->sort = SORT_PID;
+			else
+				cli_usage("--sort: '%s' is not cpu, rss or pid", optarg);
+			break;
+		case 'n':
+			o->top = cli_long(optarg, 1, 1000000, "--top");
+			break;
+		case OPT_NO_REDACT:
+			o->redact = 0;
+			break;
+		case CLI_OPT_NO_COLOR:
+			*nocolor = 1;
+			break;
+		case CLI_OPT_STRICT:
+			break;
+		case CLI_OPT_HELP:
+			cli_help(usage);
+		case CLI_OPT_VERSION:
+			cli_version();
+		default:
+			cli_usage("unknown option");
+		}
+	}
+	if (optind < argc)
+		cli_usage("unexpected argument '%s'", argv[optind]);
+}
+
+static int
+cmp_rows(const void *a, const void *b, void *arg)
+{
+	const struct row *x = *(struct row *const *)a, *y = *(struct row *const *)b;
+	enum sort_key k = *(enum sort_key *)arg;
+
+	if (k == SORT_RSS && x->p->rss_kb != y->p->rss_kb)
+		return x->p->rss_kb < y->p->rss_kb ? 1 : -1;
+	if (k == SORT_CPU && x->cpu_pct != y->cpu_pct)
+		return x->cpu_pct < y->cpu_pct ? 1 : -1;
+	return x->p->pid - y->p->pid;
+}
+
+static char *
+command_of(const struct procinfo *p, int redact)
+{
+	if (p->argc == 0)
+		return xasprintf("[%s]", p->comm);
+	if (redact)
+		return redact_argv(p->argv, p->argc);
+	{
+		size_t len = 1;
+		char *s;
+
+		for (size_t i = 0; i < p->argc; i++)
+			len += strlen(p->argv[i]) + 1;
+		s = xcalloc(len, 1);
+		for (size_t i = 0; i < p->argc; i++) {
+			if (i)
+				strcat(s, " ");
+			strcat(s, p->argv[i]);
+		}
+		return s;
+	}
+}
+
+/* Reparented to init, or to a user manager acting as subreaper. */
+static int
+orphaned(const struct proclist *pl, const struct procinfo *p)
+{
+	if (p->ppid == 1)
+		return 1;
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->v[i].pid == p->ppid)
+			return strcmp(pl->v[i].comm, "systemd") == 0 ||
+			    strcmp(pl->v[i].comm, "init") == 0;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct proclist pl;
+	struct row *rows, **top;
+	int *want;
+	size_t ntop = 0, nfull = 0, ngone = 0;
+	int nocolor = 0, rc = CD_EXIT_OK;
+	long hz;
+	double mem_total = 0, up;
+	struct sysmem sm;
+	uint64_t t0, t1, tstart = now_mono_ns();
+	cJSON *meta, *gone_arr;
+
+	msg_init(argv[0]);
+	parse(argc, argv, &o, &nocolor);
+	color_init(1, nocolor);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	if (procinfo_scan(&pl, select_keep, &o, o.tree) < 0)
+		return CD_EXIT_FAIL;
+	want = xcalloc(pl.n + 1, sizeof(*want));
+	for (size_t i = 0; i < pl.n; i++)
+		want[i] = pl.v[i].full;
+	if (o.tree) {
+		int *top_want = xcalloc(pl.n + 1, sizeof(*top_want));
+
+		memcpy(top_want, want, pl.n * sizeof(*want));
+		select_tree(&pl, want);
+		for (size_t i = 0; i < pl.n; i++)
+			pl.v[i].full = want[i];
+		procinfo_fill(pl.v, pl.n);
+		/* want[] now: 1 top-level match, 2 descendant only. */
+		for (size_t i = 0; i < pl.n; i++)
+			want[i] = top_want[i] ? 1 : (want[i] ? 2 : 0);
+		free(top_want);
+	}
+	for (size_t i = 0; i < o.pids.n; i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < pl.n; k++)
+			if (pl.v[k].pid == o.pids.v[i] && pl.v[k].full)
+				found = 1;
+		if (!found) {
+			msg_warn("no process with pid %d", o.pids.v[i]);
+			rc = CD_EXIT_FAIL;
+		}
+	}
+
+	rows = xcalloc(pl.n + 1, sizeof(*rows));
+	t0 = now_mono_ns();
+	if (o.interval_s > 0)
+		sleep_ns((uint64_t)(o.interval_s * 1e9), &stop);
+	t1 = now_mono_ns();
+	hz = procinfo_hertz();
+	up = procinfo_uptime();
+	if (sysmem_read(&sm) == 0)
+		mem_total = (double)sm.total_kb;
+
+	for (size_t i = 0; i < pl.n; i++) {
+		struct row *r = &rows[i];
+		struct procinfo *p = &pl.v[i];
+		unsigned long long before = p->ticks;
+
+		r->p = p;
+		if (!p->full)
+			continue;
+		nfull++;
+		if (o.interval_s > 0) {
+			procinfo_ticks(p, 1);
+			if (p->state == 'X') {
+				r->gone = 1;
+				ngone++;
+				continue;
+			}
+			r->cpu_pct = (double)(p->ticks - before) / (double)hz /
+			    ((double)(t1 - t0) / 1e9) * 100;
+		}
+		if (p->elapsed_s > 0)
+			r->cpu_life_pct = (double)before / (double)hz /
+			    p->elapsed_s * 100;
+		if (o.interval_s == 0)
+			r->cpu_pct = r->cpu_life_pct;
+		if (mem_total > 0)
+			r->mem_pct = (double)p->rss_kb / mem_total * 100;
+		r->kind = select_kind(p);
+		r->orphaned = orphaned(&pl, p);
+		r->command = command_of(p, o.redact);
+		r->version = r->kind ? claude_version(
+		    claude_install_path(&(struct match_input){ p->comm, p->exe,
+		    p->argv, p->argc }, r->kind)) : NULL;
+		r->project = claude_project(p->argv, p->argc, p->cwd);
+	}
+	(void)up;
+
+	/* Build the tree: each descendant under its parent. */
+	if (o.tree) {
+		for (size_t i = 0; i < pl.n; i++) {
+			if (want[i] != 2 || rows[i].gone || !pl.v[i].full)
+				continue;
+			for (size_t j = 0; j < pl.n; j++) {
+				struct row *par = &rows[j];
+
+				if (!want[j] || par->gone || pl.v[j].pid != pl.v[i].ppid)
+					continue;
+				par->children = xreallocarray(par->children,
+				    par->nchildren + 1, sizeof(*par->children));
+				par->children[par->nchildren++] = &rows[i];
+				rows[i].is_child = 1;
+				break;
+			}
+		}
+	}
+
+	top = xcalloc(pl.n + 1, sizeof(*top));
+	for (size_t i = 0; i < pl.n; i++)
+		if (pl.v[i].full && !rows[i].gone && !rows[i].is_child &&
+		    (!o.tree || want[i] == 1))
+			top[ntop++] = &rows[i];
+	qsort_r(top, ntop, sizeof(*top), cmp_rows, &o.sort);
+	if (o.top > 0 && (size_t)o.top < ntop)
+		ntop = (size_t)o.top;
+
+	if (o.table) {
+		if (ntop == 0 && o.pids.n == 0)
+			printf("No Claude Code processes found.\n");
+		else
+			table_print(top, ntop);
+		fflush(stdout);
+	} else {
+		emit_rows(top, ntop);
+		meta = rec_meta_new("cd-ps");
+		rec_add_str(meta, "backend", "libproc2");
+		rec_add_num(meta, "processes_scanned", (double)pl.scanned);
+		rec_add_num(meta, "matched", (double)ntop);
+		rec_add_num(meta, "interval_s", o.interval_s);
+		rec_add_num(meta, "duration_s",
+		    (double)(now_mono_ns() - tstart) / 1e9);
+		rec_add_num(meta, "exited_during_interval", (double)ngone);
+		gone_arr = cJSON_AddArrayToObject(meta, "exited_pids");
+		for (size_t i = 0; gone_arr && i < pl.n; i++)
+			if (rows[i].gone)
+				cJSON_AddItemToArray(gone_arr,
+				    cJSON_CreateNumber(pl.v[i].pid));
+		rec_add_bool(meta, "redacted", o.redact);
+		rec_emit_free(meta);
+		if (rec_flush() < 0)
+			msg_dieerr(CD_EXIT_FAIL, "write");
+	}
+	for (size_t i = 0; i < o.pids.n; i++)
+		for (size_t k = 0; k < pl.n; k++)
+			if (pl.v[k].pid == o.pids.v[i] && rows[k].gone) {
+				msg_warn("pid %d exited during the measurement",
+				    o.pids.v[i]);
+				rc = CD_EXIT_FAIL;
+			}
+
+	for (size_t i = 0; i < pl.n; i++) {
+		free(rows[i].command);
+		free(rows[i].version);
+		free(rows[i].project);
+		free(rows[i].children);
+	}
+	free(rows);
+	free(top);
+	free(want);
+	proclist_free(&pl);
+	for (size_t i = 0; i < o.nmatch; i++)
+		regfree(&o.match[i]);
+	free(o.match);
+	pidlist_free(&o.pids);
+	(void)nfull;
+	return rc;
+}
