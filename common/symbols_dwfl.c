@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <linux/perf_event.h>
 
 #include "msg.h"
@@ -45,9 +46,17 @@ struct cache_ent {
 	enum sym_kind kind;
 };
 
+/* An executable file mapping from /proc/PID/maps. */
+struct xmap {
+	uint64_t start, end, pgoff;
+	char *path;
+};
+
 struct symbolizer {
 	pid_t pid;
 	Dwfl *dwfl;
+	struct xmap *maps;	/* sorted by start */
+	size_t nmaps;
 	struct rangetab jit;
 	off_t jit_size;		/* size of the perf map when last read */
 	struct cache_ent *cache;
@@ -253,6 +262,105 @@ cache_grow(struct symbolizer *s)
 
 /* ---- public ---- */
 
+static void
+xmaps_free(struct symbolizer *s)
+{
+	for (size_t i = 0; i < s->nmaps; i++)
+		free(s->maps[i].path);
+	free(s->maps);
+	s->maps = NULL;
+	s->nmaps = 0;
+}
+
+/*
+ * The executable file mappings. libdwfl makes one module of all the
+ * mappings of a file, from the lowest to the highest, so a file mapped
+ * twice far apart (Node remaps V8's embedded builtins next to its JIT
+ * heap) makes a module that spans anonymous JIT memory too. This table
+ * says which addresses really are file-backed, and at which file offset.
+ */
+static int
+xmaps_load(struct symbolizer *s)
+{
+	char path[64], line[4096 + 128];
+	struct xmap *v = NULL;
+	size_t n = 0, cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)s->pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t a, b, off;
+		char perms[8];
+		int pos = 0;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s %n",
+		    &a, &b, perms, &off, &pos) != 4 || pos == 0)
+			continue;
+		if (perms[2] != 'x' || line[pos] != '/')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[n].start = a;
+		v[n].end = b;
+		v[n].pgoff = off;
+		v[n].path = xstrdup(line + pos);
+		n++;
+	}
+	fclose(f);
+	if (n == 0) {
+		free(v);
+		return -1;	/* a zombie, or gone: keep what we knew */
+	}
+	xmaps_free(s);
+	s->maps = v;	/* the kernel lists mappings in address order */
+	s->nmaps = n;
+	return 0;
+}
+
+static const struct xmap *
+xmap_find(const struct symbolizer *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->nmaps;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->maps[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->nmaps && s->maps[lo].start <= addr)
+		return &s->maps[lo];
+	return NULL;
+}
+
+/* File offset to the ELF's own virtual address, through its PT_LOADs. */
+static int
+file_to_vaddr(Elf *elf, uint64_t off, uint64_t *vaddr)
+{
+	size_t n;
+
+	if (elf_getphdrnum(elf, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) == NULL || ph.p_type != PT_LOAD)
+			continue;
+		if (off >= ph.p_offset && off < ph.p_offset + ph.p_filesz) {
+			*vaddr = off - ph.p_offset + ph.p_vaddr;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /*
  * Replace the module list with what the maps say now (a module still
  * mapped is kept with its loaded tables; one unmapped, or the image
@@ -277,6 +385,7 @@ report_maps(struct symbolizer *s)
 		errno = n < 0 ? rc : ESRCH;
 		return -1;
 	}
+	xmaps_load(s);
 	dwfl_report_begin(s->dwfl);
 	rc = dwfl_linux_proc_report(s->dwfl, s->pid);
 	dwfl_report_end(s->dwfl, NULL, NULL);
@@ -315,6 +424,7 @@ sym_open(pid_t pid)
 	}
 	if (report_maps(s) != 0) {
 		saved = errno;
+		xmaps_free(s);
 		dwfl_end(s->dwfl);
 		free(s);
 		errno = saved;
@@ -347,55 +457,106 @@ basename_of(const char *path)
 	return b ? b + 1 : path;
 }
 
+/* The readable name: no symbol version (memcpy@@GLIBC_2.14), C++ demangled. */
 static char *
-demangle(const char *name)
+demangle(const char *sym)
 {
+	const char *at = strchr(sym, '@');
+	char *name = at && at > sym ? xasprintf("%.*s", (int)(at - sym), sym) : xstrdup(sym);
 	int status = -1;
 	char *d;
 
 	if (name[0] != '_' || name[1] != 'Z')
-		return xstrdup(name);
+		return name;
 	d = __cxa_demangle(name, NULL, NULL, &status);
 	if (d == NULL || status != 0) {
 		free(d);
-		return xstrdup(name);
+		return name;
 	}
+	free(name);
 	return d;
+}
+
+static char *
+resolve_jit(struct symbolizer *s, uint64_t addr, enum sym_kind *kind)
+{
+	const struct range *r = range_find(&s->jit, addr);
+
+	if (r == NULL && s->jit_size >= 0) {
+		jit_load(s);	/* the runtime may have written more since */
+		r = range_find(&s->jit, addr);
+	}
+	if (r == NULL)
+		return NULL;
+	*kind = SYM_JIT;
+	return xasprintf("%s_[j]", r->name);
+}
+
+/* An address inside a file mapping: the file's symbol, else file+0xVADDR. */
+static char *
+resolve_file(struct symbolizer *s, const struct xmap *m, uint64_t addr,
+    enum sym_kind *kind)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
+	uint64_t off = addr - m->start + m->pgoff, vaddr = off;
+	const char *mname = NULL;
+	Dwarf_Addr bias = 0;
+	Elf *elf = NULL;
+
+	if (mod != NULL) {
+		mname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+		if (mname == NULL || strcmp(mname, m->path) != 0)
+			mod = NULL;	/* maps changed since the modules were reported */
+	}
+	if (mod != NULL)
+		elf = dwfl_module_getelf(mod, &bias);
+	if (elf != NULL && file_to_vaddr(elf, off, &vaddr) == 0) {
+		GElf_Off symoff;
+		GElf_Sym sym;
+		const char *name;
+
+		/* Where the file's own mapping has this byte: one lookup for every copy. */
+		name = dwfl_module_addrinfo(mod, vaddr + bias, &symoff, &sym, NULL, NULL, NULL);
+		if (name != NULL && name[0] != '\0') {
+			*kind = SYM_NAME;
+			return demangle(name);
+		}
+	}
+	*kind = SYM_MODOFF;
+	return xasprintf("%s+0x%" PRIx64, basename_of(m->path), vaddr);
 }
 
 static char *
 resolve_user(struct symbolizer *s, uint64_t addr, enum sym_kind *kind)
 {
-	Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
-	const struct range *r;
+	const struct xmap *m = xmap_find(s, addr);
+	Dwfl_Module *mod;
+	char *name;
 
+	if (m != NULL)
+		return resolve_file(s, m, addr, kind);
+	if ((name = resolve_jit(s, addr, kind)) != NULL)
+		return name;
+	/* [vdso] and friends: modules libdwfl reads from the process's memory. */
+	mod = dwfl_addrmodule(s->dwfl, addr);
 	if (mod != NULL) {
-		GElf_Off off;
+		const char *mname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+		GElf_Off symoff;
 		GElf_Sym sym;
-		const char *name, *mname;
 		Dwarf_Addr bias = 0;
 
-		name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
-		if (name != NULL && name[0] != '\0') {
-			*kind = SYM_NAME;
-			return demangle(name);
-		}
-		mname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-		/* The address in the file's own terms, for addr2line. */
-		if (dwfl_module_getelf(mod, &bias) == NULL)
+		if (mname != NULL && mname[0] == '[') {
+			const char *sname = dwfl_module_addrinfo(mod, addr, &symoff, &sym,
+			    NULL, NULL, NULL);
+
+			if (sname != NULL && sname[0] != '\0') {
+				*kind = SYM_NAME;
+				return demangle(sname);
+			}
 			dwfl_module_info(mod, NULL, &bias, NULL, NULL, NULL, NULL, NULL);
-		*kind = SYM_MODOFF;
-		return xasprintf("%s+0x%" PRIx64, basename_of(mname ? mname : "[module]"),
-		    (uint64_t)(addr - bias));
-	}
-	r = range_find(&s->jit, addr);
-	if (r == NULL && s->jit_size >= 0) {
-		jit_load(s);	/* the runtime may have written more since */
-		r = range_find(&s->jit, addr);
-	}
-	if (r != NULL) {
-		*kind = SYM_JIT;
-		return xasprintf("%s_[j]", r->name);
+			*kind = SYM_MODOFF;
+			return xasprintf("%s+0x%" PRIx64, mname, (uint64_t)(addr - bias));
+		}
 	}
 	*kind = SYM_UNKNOWN;
 	return xstrdup("[unknown]");
@@ -503,6 +664,7 @@ sym_close(struct symbolizer *s)
 			free((char *)s->cache[i].name);
 	free(s->cache);
 	range_free(&s->jit);
+	xmaps_free(s);
 	dwfl_end(s->dwfl);
 	free(s);
 }

@@ -141,8 +141,14 @@ cap_refresh_procs(struct capture *c)
 	for (size_t i = 0; i < c->procs.cap; i++) {
 		struct proc *p = c->procs.v[i].val;
 
+		char path[64], buf[64];
+
 		if (c->procs.v[i].key == NULL || p->exited)
 			continue;
+		/* exec renames the process */
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)p->pid);
+		if (read_small(path, buf, sizeof(buf)) == 0)
+			p->comm = intern(buf);
 		if (p->sym == NULL) {
 			if ((p->sym = sym_open(p->pid)) == NULL)
 				p->sym_errno = errno;

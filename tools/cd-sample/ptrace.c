@@ -76,11 +76,14 @@ pt_open(struct pt_target *t)
 	return 0;
 }
 
-/* R: on a CPU or waiting for one; anything else is blocked or stopped. */
+/*
+ * The thread's state letter (R: on a CPU or waiting for one; anything
+ * else is blocked or stopped) and its name, both from one read of stat.
+ */
 static int
-thread_state(pid_t pid, pid_t tid)
+thread_state(pid_t pid, pid_t tid, char *name, size_t namelen)
 {
-	char path[96], buf[512], *s;
+	char path[96], buf[512], *s, *o;
 	FILE *f;
 	size_t n;
 
@@ -91,7 +94,11 @@ thread_state(pid_t pid, pid_t tid)
 	fclose(f);
 	buf[n] = '\0';
 	s = strrchr(buf, ')');
-	return s && s[1] == ' ' ? s[2] : 0;
+	o = strchr(buf, '(');
+	if (s == NULL || o == NULL || o > s || s[1] != ' ')
+		return 0;
+	snprintf(name, namelen, "%.*s", (int)(s - o - 1), o + 1);
+	return s[2];
 }
 
 static void
@@ -107,14 +114,15 @@ snapshot(struct capture *c, struct pt_target *t)
 	while ((d = readdir(dir)) != NULL && !stop_requested) {
 		pid_t tid = (pid_t)atoi(d->d_name);
 		struct unwind u;
+		char name[64];
 		int st;
 
 		if (tid <= 0)
 			continue;
-		st = thread_state(t->pid, tid);
+		st = thread_state(t->pid, tid, name, sizeof(name));
 		if (st == 0 || st == 'Z' || st == 'X' || (!c->o->wall && st != 'R'))
 			continue;
-		cap_thread_lookup(c, t->pid, tid);
+		cap_thread_name(c, t->pid, tid, name);	/* names change (exec, prctl) */
 		u.n = 0;
 		/* An unwind that stops early (no CFI further up) still counts. */
 		if (dwfl_getthread_frames(t->dwfl, tid, frame_cb, &u) != 0 && u.n == 0) {
