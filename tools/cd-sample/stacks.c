@@ -101,42 +101,6 @@ samples_free(struct samples *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Name every raw stack of the capture and aggregate by names. */
-void
-samples_from_capture(struct samples *s, struct capture *c)
-{
-	const char *frames[MAX_FRAMES];
-
-	for (size_t i = 0; i < c->raw.cap; i++) {
-		const struct hmap_ent *e = &c->raw.v[i];
-		struct rawkey k;
-		const uint64_t *ips;
-		struct proc *p;
-		size_t n = 0;
-
-		if (e->key == NULL)
-			continue;
-		memcpy(&k, e->key, sizeof(k));
-		ips = (const uint64_t *)((const char *)e->key + sizeof(k));
-		p = cap_proc(c, k.pid, 0);
-		if (p != NULL && p->sym != NULL && k.perfchain) {
-			n = sym_callchain(p->sym, ips, (size_t)k.n, frames, MAX_FRAMES);
-		} else if (p != NULL && p->sym != NULL) {
-			/* ptrace: leaf first, return addresses already adjusted */
-			n = (size_t)k.n < MAX_FRAMES ? (size_t)k.n : MAX_FRAMES;
-			for (size_t j = 0; j < n; j++)
-				frames[n - 1 - j] = sym_frame(p->sym, ips[j], 0, NULL);
-		} else {
-			frames[0] = "[unknown]";
-			n = 1;
-		}
-		for (size_t j = 0; j < n; j++)
-			frames[j] = intern(frames[j]);
-		samples_add(s, k.pid, k.tid, p ? p->comm : intern("?"), k.thread,
-		    frames, n, (unsigned long)(uintptr_t)e->val);
-	}
-}
-
 int
 samples_emit(const struct samples *s)
 {
