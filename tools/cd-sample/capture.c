@@ -1,6 +1,8 @@
 /* What a capture keeps: processes, thread names, raw stacks. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,9 +242,14 @@ cap_progress(struct capture *c, double deadline, int final)
 			    c->samples, t - c->t_start);
 		return;
 	}
-	fprintf(stderr, "%s%s: sampling (%s): %lu samples, %lu threads, %.0fs left%s",
-	    tty ? "\r\033[K" : "", msg_prog(), c->method, c->samples,
-	    (unsigned long)c->threads_seen.n, left + 0.49, tty ? "" : "\n");
+	if (isinf(deadline))	/* a command: until it exits */
+		fprintf(stderr, "%s%s: sampling (%s): %lu samples, %lu threads, %.0fs so far%s",
+		    tty ? "\r\033[K" : "", msg_prog(), c->method, c->samples,
+		    (unsigned long)c->threads_seen.n, t - c->t_start, tty ? "" : "\n");
+	else
+		fprintf(stderr, "%s%s: sampling (%s): %lu samples, %lu threads, %.0fs left%s",
+		    tty ? "\r\033[K" : "", msg_prog(), c->method, c->samples,
+		    (unsigned long)c->threads_seen.n, left + 0.49, tty ? "" : "\n");
 }
 
 /* Name every raw stack of the capture and aggregate by names. */
@@ -279,4 +286,26 @@ samples_from_capture(struct samples *s, struct capture *c)
 		samples_add(s, k.pid, k.tid, p ? p->comm : intern("?"), k.thread,
 		    frames, n, (unsigned long)(uintptr_t)e->val);
 	}
+}
+
+/* After exec the process is a different image: wait for it. */
+void
+cap_wait_exec(struct capture *c)
+{
+	char self[PATH_MAX], path[64], exe[PATH_MAX];
+	ssize_t ls, le;
+
+	if (c->cmd_pid <= 0)
+		return;
+	ls = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	snprintf(path, sizeof(path), "/proc/%d/exe", c->cmd_pid);
+	for (int i = 0; i < 200; i++) {
+		struct timespec ts = { 0, 5000000L };
+
+		le = readlink(path, exe, sizeof(exe) - 1);
+		if (le < 0 || ls < 0 || le != ls || memcmp(self, exe, (size_t)le) != 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	cap_refresh_procs(c);
 }

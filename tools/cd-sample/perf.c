@@ -233,6 +233,7 @@ setup_attr(struct perf_state *ps, int exclude_kernel)
 	a->exclude_hv = 1;
 	a->exclude_kernel = exclude_kernel;
 	a->exclude_callchain_kernel = exclude_kernel;
+	/* A command held before its exec starts counting at the exec. */
 	a->disabled = ps->c->cmd_pid > 0;
 	a->enable_on_exec = ps->c->cmd_pid > 0;
 }
@@ -277,6 +278,7 @@ first_open(struct perf_state *ps, pid_t *pids, size_t n)
 
 	setup_attr(ps, !want_kernel);
 	for (size_t i = 0; i < n; i++) {
+		/* The command has one thread yet; what it starts inherits. */
 		err = c->cmd_pid > 0 ? open_thread(ps, pids[i]) : scan_threads(ps, pids[i]);
 		if (err == 0)
 			continue;

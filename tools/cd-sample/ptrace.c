@@ -8,7 +8,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,28 +136,6 @@ snapshot(struct capture *c, struct pt_target *t)
 	closedir(dir);
 }
 
-/* After exec the process is a different image: wait for it. */
-static void
-wait_exec(struct capture *c)
-{
-	char self[PATH_MAX], path[64], exe[PATH_MAX];
-	ssize_t ls, le;
-
-	if (c->cmd_pid <= 0)
-		return;
-	ls = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	snprintf(path, sizeof(path), "/proc/%d/exe", c->cmd_pid);
-	for (int i = 0; i < 200; i++) {
-		struct timespec ts = { 0, 5000000L };
-
-		le = readlink(path, exe, sizeof(exe) - 1);
-		if (le < 0 || ls < 0 || le != ls || memcmp(self, exe, (size_t)le) != 0)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	cap_refresh_procs(c);
-}
-
 int
 ptrace_capture(struct capture *c, double deadline)
 {
@@ -171,7 +148,7 @@ ptrace_capture(struct capture *c, double deadline)
 	c->kernel_frames = 0;
 	c->kernel_reason = "ptrace snapshots unwind user space only";
 	cap_release_cmd(c);
-	wait_exec(c);
+	cap_wait_exec(c);
 	for (size_t i = 0; i < c->procs.cap; i++) {
 		struct proc *p = c->procs.v[i].val;
 

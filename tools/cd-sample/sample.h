@@ -100,6 +100,8 @@ void cap_refresh_procs(struct capture *c);
 int cap_targets_alive(struct capture *c);
 void cap_free(struct capture *c);
 void cap_release_cmd(struct capture *c);
+/* Wait (up to 1 s) until the released command has exec'd. */
+void cap_wait_exec(struct capture *c);
 void cap_progress(struct capture *c, double deadline, int final);
 
 /* backends: 0 on success, else an errno-ish code and *why set */
