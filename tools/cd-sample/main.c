@@ -260,6 +260,7 @@ emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
 	rec_add_num(m, "threads_seen", (double)c->threads_seen.n);
 	rec_add_num(m, "stacks", (double)s->n);
 	rec_add_num(m, "frames", (double)s->frames_total);
+	rec_add_num(m, "symbolize_s", (double)(long long)(c->t_sym * 1000 + 0.5) / 1000);
 	rec_add_num(m, "frames_resolved_pct", s->frames_total ?
 	    (double)(long long)(1000.0 * (double)s->frames_resolved / (double)s->frames_total + 0.5) / 10 : 0);
 	rec_add_bool(m, "kernel_frames", c->kernel_frames);
@@ -371,7 +372,7 @@ main(int argc, char **argv)
 		int err = 0;
 
 		rc = perf_capture(&c, deadline, &why, &err);
-		if (rc != 0 && o.method == METHOD_PERF) {
+		if (rc != 0 && (o.method == METHOD_PERF || o.kernel == 1)) {
 			end_command(&c);
 			rec_flush();
 			msg_die(CD_EXIT_FAIL, "%s", why);
@@ -402,7 +403,9 @@ main(int argc, char **argv)
 	end_command(&c);
 	cap_targets_alive(&c);
 	cap_refresh_procs(&c);
+	c.t_sym = now_s();
 	samples_from_capture(&s, &c);
+	c.t_sym = now_s() - c.t_sym;
 	samples_sort(&s);
 	if (samples_emit(&s) != 0)
 		msg_die(CD_EXIT_FAIL, "write error");

@@ -51,6 +51,7 @@ struct capture {
 	struct hmap threads_seen;	/* tid -> (void*)1 */
 	unsigned long samples, lost, dup_dropped, snapshots;
 	double t_start, t_end;		/* CLOCK_MONOTONIC seconds */
+	double t_sym;			/* seconds spent naming frames */
 	double effective_hz;
 	int kernel_frames;
 	const char *kernel_reason;	/* why not, or NULL */
