@@ -3,13 +3,8 @@
 # only those that are missing. Needs root (or sudo) when something is missing.
 set -eu
 
-<<<<<<< HEAD
-build="gcc make pkg-config libproc2-dev libcjson-dev libdw-dev libelf-dev linux-libc-dev"
-test="bats bats-assert bats-support nodejs clang libclang-rt-14-dev python3 python3-jsonschema"
-=======
 build="gcc make pkg-config libproc2-dev libcjson-dev libdw-dev libelf-dev linux-libc-dev libstdc++-12-dev binutils"
-test="bats bats-assert bats-support nodejs clang libclang-rt-14-dev python3"
->>>>>>> sample
+test="bats bats-assert bats-support nodejs clang libclang-rt-14-dev python3 python3-jsonschema chromium"
 bench="${CD_BENCH_DEPS:-}"
 [ "${1:-}" = "--bench" ] && bench="hyperfine lsof iproute2 strace linux-perf perl"
 
