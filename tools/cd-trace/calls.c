@@ -29,6 +29,7 @@ call_enter(struct thr *t, long nr, const uint64_t args[6], uint64_t ts,
     const uint64_t *stack, int nstack)
 {
 	struct call *c = &t->cur;
+	int first = !t->seen_enter;
 
 	stats.events++;
 	if (t->in_call) {		/* its exit was lost */
@@ -47,6 +48,7 @@ call_enter(struct thr *t, long nr, const uint64_t args[6], uint64_t ts,
 		memcpy(c->stack, stack, (size_t)c->nstack * sizeof(*stack));
 	decode_enter(c);
 	t->in_call = 1;
+	t->seen_enter = 1;
 	if (t->have_early_exit) {
 		struct call *e = &t->early_exit;
 
@@ -55,7 +57,9 @@ call_enter(struct thr *t, long nr, const uint64_t args[6], uint64_t ts,
 			finish(t, e->ret, e->ts_ns);
 			return;
 		}
-		stats.unpaired++;
+		/* An exit from before we attached is not a loss. */
+		if (!first)
+			stats.unpaired++;
 	}
 }
 
@@ -67,7 +71,7 @@ call_exit(struct thr *t, long nr, long ret, uint64_t ts)
 		finish(t, ret, ts);
 		return;
 	}
-	if (t->have_early_exit)
+	if (t->have_early_exit && t->seen_enter)
 		stats.unpaired++;
 	t->early_exit.nr = nr;
 	t->early_exit.ret = ret;
@@ -81,8 +85,6 @@ count_unfinished(struct thr *t, void *arg)
 	(void)arg;
 	if (t->in_call)
 		stats.unfinished++;
-	if (t->have_early_exit)
-		stats.unpaired++;
 	thr_forget(t->tid);
 }
 

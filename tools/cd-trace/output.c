@@ -679,9 +679,13 @@ out_diagnose(double elapsed_s)
 
 	if (!opt.diagnose || elapsed_s <= 0)
 		return 0;
-	/* Rates over less than a tenth of a second say nothing. */
-	if (elapsed_s < 0.1)
-		elapsed_s = 0.1;
+	/*
+	 * A rate is per second of capture; a capture shorter than a second
+	 * counts as one, so a start-up burst of a short command is not
+	 * called a storm.
+	 */
+	if (elapsed_s < 1)
+		elapsed_s = 1;
 	v = collect((void **)ptab, offsetof(struct pagg, next), &n);
 	for (size_t i = 0; i < n; i++)
 		diag_pid(v[i], elapsed_s, &crit);

@@ -200,6 +200,7 @@ on_stop(int tid, int st)
 		}
 		t->pt_preexec = 0;
 		thr_refresh_comm(t);
+		proc_comm_set(t->pid, t->comm);
 		resume(t, 0);
 		return;
 	default:

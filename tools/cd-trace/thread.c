@@ -133,6 +133,13 @@ proc_comm(int pid)
 	return p->comm;
 }
 
+/* After an execve the process has a new name. */
+void
+proc_comm_set(int pid, const char *comm)
+{
+	snprintf((char *)proc_comm(pid), 32, "%.31s", comm);
+}
+
 static unsigned
 fd_hash(int pid, int fd)
 {

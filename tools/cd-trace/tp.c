@@ -65,6 +65,12 @@ attr_init(struct perf_event_attr *a, long id, int enter, int spawn)
 	/* Wake us when a good part of the ring is full, not per event. */
 	a->watermark = 1;
 	a->wakeup_watermark = (uint32_t)(opt.ring_pages * 4096 / 8);
+	/*
+	 * Paths are read from the target's memory when we see the entry, so
+	 * see it soon: a short-lived process takes its strings with it.
+	 */
+	if (a->wakeup_watermark > 16384)
+		a->wakeup_watermark = 16384;
 	if (enter) {
 		a->task = 1;	/* fork and exit records: who is still alive */
 		a->comm = 1;
@@ -272,6 +278,8 @@ on_record(const struct perf_event_header *h, void *arg)
 			if (t != NULL)
 				snprintf(t->comm, sizeof(t->comm), "%.15s",
 				    (const char *)(p + 8));
+			if (v[0] == v[1] || (h->misc & PERF_RECORD_MISC_COMM_EXEC))
+				proc_comm_set((int)v[0], (const char *)(p + 8));
 		}
 		break;
 	default:
@@ -404,7 +412,7 @@ tp_run(struct target_set *ts, char *why, size_t whylen, int *tracefs_mounted)
 
 	for (;;) {
 		struct pollfd pfd[1 + 512];
-		int n = 0, timeout = 100;
+		int n = 0, timeout = 20;
 		struct signalfd_siginfo si;
 
 		pfd[n].fd = sfd;
@@ -451,7 +459,15 @@ tp_run(struct target_set *ts, char *why, size_t whylen, int *tracefs_mounted)
 		ioctl(tp.fds[i], PERF_EVENT_IOC_DISABLE, 0);
 	drain_all();
 	close(sfd);
-	reap_child(ts);
+	/* Its exit record can come a moment before it is waitable. */
+	for (int i = 0; i < 100 && ts->child > 0 && !ts->child_reaped &&
+	    !pidlist_has(&tp.live, ts->child); i++) {
+		struct timespec nap = { 0, 10000000 };
+
+		reap_child(ts);
+		if (!ts->child_reaped)
+			nanosleep(&nap, NULL);
+	}
 	tp_close();
 	return 0;
 }

@@ -59,6 +59,7 @@ struct thr {
 	int in_call;
 	struct call early_exit;		/* an exit seen before its entry */
 	int have_early_exit;
+	int seen_enter;			/* an exit before any entry is no loss */
 	struct thr *next;
 	/* method-private */
 	int pt_stopped;
@@ -87,6 +88,7 @@ struct thr *thr_find(int tid);
 void thr_forget(int tid);
 void thr_each(void (*fn)(struct thr *, void *), void *arg);
 const char *proc_comm(int pid);
+void proc_comm_set(int pid, const char *comm);
 void thr_refresh_comm(struct thr *t);
 
 /* thread.c: what each (pid, fd) refers to */
