@@ -71,10 +71,15 @@ do_threads(long t, long n)
 	return 0;
 }
 
+/*
+ * Static, not on the stack: the tracepoint method reads the address after
+ * the fact, and a stack slot is reused by then (see cd-trace(1)).
+ */
+static struct sockaddr_in sin;
+
 static int
 do_connect(long n, int port)
 {
-	struct sockaddr_in sin;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;

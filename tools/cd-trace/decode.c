@@ -342,8 +342,14 @@ decode_exit(struct call *c)
 			fd_forget(c->pid, (int)c->ret);
 		}
 	}
-	if ((s->flags & F_CLOSE) && c->ret == 0)
+	if ((s->flags & F_CLOSE) && c->ret == 0) {
+		/* Name what was closed before the table forgets it. */
+		const char *d = fd_describe(c->pid, (int)c->args[0]);
+
+		if (d != NULL && c->path == NULL)
+			c->path = xstrdup(d);
 		fd_forget(c->pid, (int)c->args[0]);
+	}
 	if (strcmp(s->name, "connect") == 0 && c->salen > 0 &&
 	    (addr = sockaddr_str(&c->sa, c->salen, NULL, NULL)) != NULL) {
 		fd_set_desc(c->pid, (int)c->args[0], addr);

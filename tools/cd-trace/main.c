@@ -168,7 +168,7 @@ parse_args(int argc, char **argv, struct pidlist *pids)
 		case OPT_NODIAG: opt.diagnose = 0; break;
 		case OPT_SPIN: opt.spin_rate = cli_double(optarg, 0.001, 1e9, "--spin-rate"); break;
 		case OPT_IOERR: opt.io_error_rate = cli_double(optarg, 0.001, 1e9, "--io-error-rate"); break;
-		case OPT_SLOW: opt.slow_ms = cli_double(optarg, 0.001, 1e9, "--slow-ms"); break;
+		case OPT_SLOW: opt.slow_ms = cli_double(optarg, 1e-9, 1e9, "--slow-ms"); break;
 		case OPT_META: opt.meta_rate = cli_double(optarg, 0.001, 1e9, "--metadata-rate"); break;
 		case OPT_CONNFAIL: opt.connect_fail_rate = cli_double(optarg, 0.001, 1e9, "--connect-fail-rate"); break;
 		case OPT_DNS: opt.dns_rate = cli_double(optarg, 0.001, 1e9, "--dns-rate"); break;
