@@ -1,0 +1,670 @@
+/*
+ * The symbolizer (symbols.h) on elfutils' libdwfl.
+ *
+ * libdwfl does the ELF work: it reports the modules of /proc/PID/maps,
+ * opens each file once, and for symbols tries .symtab, then separate
+ * debuginfo found by build-id or debuglink under /usr/lib/debug, then
+ * MiniDebugInfo (.gnu_debugdata, xz; Debian's libdw is built with lzma),
+ * then .dynsym. What it cannot do -- JIT code, kernel addresses, C++
+ * demangling -- is here: the perf map, /proc/kallsyms, and libstdc++'s
+ * __cxa_demangle (the C++ runtime's own demangler, linked with -lstdc++;
+ * elfutils has none).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <linux/perf_event.h>
+
+#include "msg.h"
+#include "symbols.h"
+
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+/* An address range with a name: perf-map entries and kernel symbols. */
+struct range {
+	uint64_t start, size;
+	size_t seq;		/* order of appearance: later wins a tie */
+	char *name;
+};
+
+struct rangetab {
+	struct range *v;
+	size_t n, cap;
+};
+
+struct cache_ent {
+	uint64_t key;		/* lookup address, low bit = kernel (never 0) */
+	const char *name;
+	enum sym_kind kind;
+};
+
+/* An executable file mapping from /proc/PID/maps. */
+struct xmap {
+	uint64_t start, end, pgoff;
+	char *path;
+};
+
+struct symbolizer {
+	pid_t pid;
+	Dwfl *dwfl;
+	struct xmap *maps;	/* sorted by start */
+	size_t nmaps;
+	struct rangetab jit;
+	off_t jit_size;		/* size of the perf map when last read */
+	struct cache_ent *cache;
+	size_t cache_n, cache_cap;	/* cap is a power of two */
+	struct sym_stats st;
+};
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks dwfl_cbs = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+/* ---- sorted address ranges ---- */
+
+static void
+range_add(struct rangetab *t, uint64_t start, uint64_t size, const char *name)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 256;
+		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
+	}
+	t->v[t->n].start = start;
+	t->v[t->n].size = size;
+	t->v[t->n].seq = t->n;
+	t->v[t->n].name = xstrdup(name);
+	t->n++;
+}
+
+static int
+range_cmp(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void
+range_free(struct rangetab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].name);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The last range starting at or below ip that contains it, or NULL. */
+static const struct range *
+range_find(const struct rangetab *t, uint64_t ip)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->v[mid].start <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	const struct range *r = &t->v[lo - 1];
+	return ip - r->start < r->size ? r : NULL;
+}
+
+/* ---- kernel symbols, loaded once per program ---- */
+
+static struct rangetab ksyms;
+static int ksyms_state;		/* 0 not tried, 1 usable, -1 unusable */
+
+static void
+ksyms_load(void)
+{
+	FILE *f;
+	char line[512];
+
+	ksyms_state = -1;
+	f = fopen("/proc/kallsyms", "re");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char type, name[256];
+		uint64_t addr;
+
+		if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, name) != 3)
+			continue;
+		if (addr == 0 || (type != 't' && type != 'T' && type != 'W' &&
+		    type != 'w'))
+			continue;
+		range_add(&ksyms, addr, 0, name);
+	}
+	fclose(f);
+	if (ksyms.n == 0)
+		return;		/* kptr_restrict hides the addresses */
+	qsort(ksyms.v, ksyms.n, sizeof(*ksyms.v), range_cmp);
+	/* A kernel symbol reaches to the next one. */
+	for (size_t i = 0; i + 1 < ksyms.n; i++)
+		ksyms.v[i].size = ksyms.v[i + 1].start - ksyms.v[i].start;
+	ksyms.v[ksyms.n - 1].size = 1 << 20;
+	ksyms_state = 1;
+}
+
+/* ---- the JIT perf map ---- */
+
+static uid_t
+proc_uid(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (stat(path, &st) != 0)
+		return (uid_t)-1;
+	return st.st_uid;
+}
+
+/*
+ * /tmp is world-writable: only believe a map owned by the target's user
+ * (or root), and never follow a symlink there (perf does the same).
+ */
+static void
+jit_load(struct symbolizer *s)
+{
+	char path[64], line[4096];
+	struct stat st;
+	uid_t uid;
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)s->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	uid = proc_uid(s->pid);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == s->jit_size ||
+	    (st.st_uid != 0 && uid != (uid_t)-1 && st.st_uid != uid)) {
+		close(fd);
+		return;
+	}
+	f = fdopen(fd, "r");
+	if (f == NULL) {
+		close(fd);
+		return;
+	}
+	range_free(&s->jit);
+	s->jit_size = st.st_size;
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t start, size;
+		int n = 0;
+		size_t len = strlen(line);
+
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		else if (!feof(f)) {
+			int c;	/* over-long: skip the rest of the line */
+
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		if (sscanf(line, "%" SCNx64 " %" SCNx64 " %n", &start, &size, &n) != 2 ||
+		    n == 0 || line[n] == '\0' || size == 0)
+			continue;
+		range_add(&s->jit, start, size, line + n);
+	}
+	fclose(f);
+	/* Code moves: of entries with equal starts, the later one wins. */
+	qsort(s->jit.v, s->jit.n, sizeof(*s->jit.v), range_cmp);
+	s->st.jit_map = s->jit.n > 0;
+}
+
+/* ---- the per-process cache of resolved addresses ---- */
+
+static struct cache_ent *
+cache_slot(struct symbolizer *s, uint64_t key)
+{
+	size_t mask = s->cache_cap - 1;
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 17) & mask;
+
+	while (s->cache[i].key != 0 && s->cache[i].key != key)
+		i = (i + 1) & mask;
+	return &s->cache[i];
+}
+
+static void
+cache_grow(struct symbolizer *s)
+{
+	struct cache_ent *old = s->cache;
+	size_t oldcap = s->cache_cap;
+
+	s->cache_cap = oldcap ? oldcap * 2 : 1024;
+	s->cache = xcalloc(s->cache_cap, sizeof(*s->cache));
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].key != 0)
+			*cache_slot(s, old[i].key) = old[i];
+	free(old);
+}
+
+/* ---- public ---- */
+
+static void
+xmaps_free(struct symbolizer *s)
+{
+	for (size_t i = 0; i < s->nmaps; i++)
+		free(s->maps[i].path);
+	free(s->maps);
+	s->maps = NULL;
+	s->nmaps = 0;
+}
+
+/*
+ * The executable file mappings. libdwfl makes one module of all the
+ * mappings of a file, from the lowest to the highest, so a file mapped
+ * twice far apart (Node remaps V8's embedded builtins next to its JIT
+ * heap) makes a module that spans anonymous JIT memory too. This table
+ * says which addresses really are file-backed, and at which file offset.
+ */
+static int
+xmaps_load(struct symbolizer *s)
+{
+	char path[64], line[4096 + 128];
+	struct xmap *v = NULL;
+	size_t n = 0, cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)s->pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t a, b, off;
+		char perms[8];
+		int pos = 0;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s %n",
+		    &a, &b, perms, &off, &pos) != 4 || pos == 0)
+			continue;
+		if (perms[2] != 'x' || line[pos] != '/')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[n].start = a;
+		v[n].end = b;
+		v[n].pgoff = off;
+		v[n].path = xstrdup(line + pos);
+		n++;
+	}
+	fclose(f);
+	if (n == 0) {
+		free(v);
+		return -1;	/* a zombie, or gone: keep what we knew */
+	}
+	xmaps_free(s);
+	s->maps = v;	/* the kernel lists mappings in address order */
+	s->nmaps = n;
+	return 0;
+}
+
+static const struct xmap *
+xmap_find(const struct symbolizer *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->nmaps;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->maps[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->nmaps && s->maps[lo].start <= addr)
+		return &s->maps[lo];
+	return NULL;
+}
+
+/* File offset to the ELF's own virtual address, through its PT_LOADs. */
+static int
+file_to_vaddr(Elf *elf, uint64_t off, uint64_t *vaddr)
+{
+	size_t n;
+
+	if (elf_getphdrnum(elf, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) == NULL || ph.p_type != PT_LOAD)
+			continue;
+		if (off >= ph.p_offset && off < ph.p_offset + ph.p_filesz) {
+			*vaddr = off - ph.p_offset + ph.p_vaddr;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Replace the module list with what the maps say now (a module still
+ * mapped is kept with its loaded tables; one unmapped, or the image
+ * replaced by exec, goes). When the maps cannot be read -- the process
+ * has gone -- keep the old list: its samples still need names.
+ */
+static int
+report_maps(struct symbolizer *s)
+{
+	char path[64], buf[256];
+	int fd, rc;
+	ssize_t n;
+
+	/* A zombie's maps open fine and read empty. */
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)s->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf));
+	rc = errno;
+	close(fd);
+	if (n <= 0) {
+		errno = n < 0 ? rc : ESRCH;
+		return -1;
+	}
+	xmaps_load(s);
+	dwfl_report_begin(s->dwfl);
+	rc = dwfl_linux_proc_report(s->dwfl, s->pid);
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	if (rc > 0) {
+		errno = rc;
+		return -1;
+	}
+	if (rc < 0) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+count_module(Dwfl_Module *m, void **ud, const char *name, Dwarf_Addr a, void *arg)
+{
+	(void)m; (void)ud; (void)name; (void)a;
+	(*(unsigned long *)arg)++;
+	return DWARF_CB_OK;
+}
+
+struct symbolizer *
+sym_open(pid_t pid)
+{
+	struct symbolizer *s = xcalloc(1, sizeof(*s));
+	int saved;
+
+	s->pid = pid;
+	s->jit_size = -1;
+	s->dwfl = dwfl_begin(&dwfl_cbs);
+	if (s->dwfl == NULL) {
+		free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (report_maps(s) != 0) {
+		saved = errno;
+		xmaps_free(s);
+		dwfl_end(s->dwfl);
+		free(s);
+		errno = saved;
+		return NULL;
+	}
+	dwfl_getmodules(s->dwfl, count_module, &s->st.modules, 0);
+	jit_load(s);
+	cache_grow(s);
+	return s;
+}
+
+int
+sym_refresh(struct symbolizer *s)
+{
+	int rc = report_maps(s);
+
+	if (rc == 0) {
+		s->st.modules = 0;
+		dwfl_getmodules(s->dwfl, count_module, &s->st.modules, 0);
+	}
+	jit_load(s);
+	return rc;
+}
+
+static const char *
+basename_of(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+/* The readable name: no symbol version (memcpy@@GLIBC_2.14), C++ demangled. */
+static char *
+demangle(const char *sym)
+{
+	const char *at = strchr(sym, '@');
+	char *name = at && at > sym ? xasprintf("%.*s", (int)(at - sym), sym) : xstrdup(sym);
+	int status = -1;
+	char *d;
+
+	if (name[0] != '_' || name[1] != 'Z')
+		return name;
+	d = __cxa_demangle(name, NULL, NULL, &status);
+	if (d == NULL || status != 0) {
+		free(d);
+		return name;
+	}
+	free(name);
+	return d;
+}
+
+static char *
+resolve_jit(struct symbolizer *s, uint64_t addr, enum sym_kind *kind)
+{
+	const struct range *r = range_find(&s->jit, addr);
+
+	if (r == NULL && s->jit_size >= 0) {
+		jit_load(s);	/* the runtime may have written more since */
+		r = range_find(&s->jit, addr);
+	}
+	if (r == NULL)
+		return NULL;
+	*kind = SYM_JIT;
+	return xasprintf("%s_[j]", r->name);
+}
+
+/* An address inside a file mapping: the file's symbol, else file+0xVADDR. */
+static char *
+resolve_file(struct symbolizer *s, const struct xmap *m, uint64_t addr,
+    enum sym_kind *kind)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
+	uint64_t off = addr - m->start + m->pgoff, vaddr = off;
+	const char *mname = NULL;
+	Dwarf_Addr bias = 0;
+	Elf *elf = NULL;
+
+	if (mod != NULL) {
+		mname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+		if (mname == NULL || strcmp(mname, m->path) != 0)
+			mod = NULL;	/* maps changed since the modules were reported */
+	}
+	if (mod != NULL)
+		elf = dwfl_module_getelf(mod, &bias);
+	if (elf != NULL && file_to_vaddr(elf, off, &vaddr) == 0) {
+		GElf_Off symoff;
+		GElf_Sym sym;
+		const char *name;
+
+		/* Where the file's own mapping has this byte: one lookup for every copy. */
+		name = dwfl_module_addrinfo(mod, vaddr + bias, &symoff, &sym, NULL, NULL, NULL);
+		if (name != NULL && name[0] != '\0') {
+			*kind = SYM_NAME;
+			return demangle(name);
+		}
+	}
+	*kind = SYM_MODOFF;
+	return xasprintf("%s+0x%" PRIx64, basename_of(m->path), vaddr);
+}
+
+static char *
+resolve_user(struct symbolizer *s, uint64_t addr, enum sym_kind *kind)
+{
+	const struct xmap *m = xmap_find(s, addr);
+	Dwfl_Module *mod;
+	char *name;
+
+	if (m != NULL)
+		return resolve_file(s, m, addr, kind);
+	if ((name = resolve_jit(s, addr, kind)) != NULL)
+		return name;
+	/* [vdso] and friends: modules libdwfl reads from the process's memory. */
+	mod = dwfl_addrmodule(s->dwfl, addr);
+	if (mod != NULL) {
+		const char *mname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+		GElf_Off symoff;
+		GElf_Sym sym;
+		Dwarf_Addr bias = 0;
+
+		if (mname != NULL && mname[0] == '[') {
+			const char *sname = dwfl_module_addrinfo(mod, addr, &symoff, &sym,
+			    NULL, NULL, NULL);
+
+			if (sname != NULL && sname[0] != '\0') {
+				*kind = SYM_NAME;
+				return demangle(sname);
+			}
+			dwfl_module_info(mod, NULL, &bias, NULL, NULL, NULL, NULL, NULL);
+			*kind = SYM_MODOFF;
+			return xasprintf("%s+0x%" PRIx64, mname, (uint64_t)(addr - bias));
+		}
+	}
+	*kind = SYM_UNKNOWN;
+	return xstrdup("[unknown]");
+}
+
+static char *
+resolve_kernel(uint64_t addr, enum sym_kind *kind)
+{
+	const struct range *r;
+
+	if (ksyms_state == 0)
+		ksyms_load();
+	r = ksyms_state > 0 ? range_find(&ksyms, addr) : NULL;
+	if (r != NULL) {
+		*kind = SYM_KNAME;
+		return xasprintf("%s_[k]", r->name);
+	}
+	*kind = SYM_MODOFF;
+	return xasprintf("[kernel.kallsyms]+0x%" PRIx64 "_[k]", addr);
+}
+
+const char *
+sym_frame(struct symbolizer *s, uint64_t ip, unsigned flags, enum sym_kind *kind)
+{
+	uint64_t addr = (flags & SYM_F_RETADDR) && ip > 0 ? ip - 1 : ip;
+	uint64_t key = (addr << 1) | ((flags & SYM_F_KERNEL) ? 1 : 0);
+	struct cache_ent *e;
+	enum sym_kind k;
+	char *name;
+
+	if (key == 0)
+		key = ~0ULL;	/* 0 marks an empty slot; no real address maps here */
+	e = cache_slot(s, key);
+	if (e->key == key) {
+		if (kind)
+			*kind = e->kind;
+		return e->name;
+	}
+	if (flags & SYM_F_KERNEL)
+		name = resolve_kernel(addr, &k);
+	else
+		name = resolve_user(s, addr, &k);
+	if ((s->cache_n + 1) * 2 > s->cache_cap) {
+		cache_grow(s);
+		e = cache_slot(s, key);
+	}
+	e->key = key;
+	e->name = name;
+	e->kind = k;
+	s->cache_n++;
+	s->st.lookups++;
+	s->st.by_kind[k]++;
+	if (kind)
+		*kind = k;
+	return name;
+}
+
+size_t
+sym_callchain(struct symbolizer *s, const uint64_t *ips, size_t n,
+    const char **out, size_t max)
+{
+	unsigned ctx = 0;	/* user until told otherwise */
+	int first = 1;		/* the first frame of a context is a pc */
+	size_t w = 0;
+
+	/* Leaf first in, root first out: fill from the end, then shift. */
+	for (size_t i = 0; i < n && w < max; i++) {
+		uint64_t ip = ips[i];
+
+		if (ip >= (uint64_t)PERF_CONTEXT_MAX) {
+			if (ip == (uint64_t)PERF_CONTEXT_KERNEL)
+				ctx = SYM_F_KERNEL;
+			else if (ip == (uint64_t)PERF_CONTEXT_USER)
+				ctx = 0;
+			else
+				ctx = 0x100;	/* guest or unknown: skip */
+			first = 1;
+			continue;
+		}
+		if (ctx == 0x100 || ip == 0)
+			continue;
+		out[max - 1 - w] = sym_frame(s, ip, ctx | (first ? 0 : SYM_F_RETADDR), NULL);
+		first = 0;
+		w++;
+	}
+	if (w < max)
+		memmove(out, out + (max - w), w * sizeof(*out));
+	return w;
+}
+
+void
+sym_get_stats(const struct symbolizer *s, struct sym_stats *st)
+{
+	*st = s->st;
+	st->kallsyms = ksyms_state > 0;
+}
+
+void
+sym_close(struct symbolizer *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->cache_cap; i++)
+		if (s->cache[i].key != 0)
+			free((char *)s->cache[i].name);
+	free(s->cache);
+	range_free(&s->jit);
+	xmaps_free(s);
+	dwfl_end(s->dwfl);
+	free(s);
+}

@@ -1,0 +1,130 @@
+/* cd-sample: shared state between capture, symbolization and analysis. */
+#ifndef CDS_SAMPLE_H
+#define CDS_SAMPLE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cli.h"
+#include "hmap.h"
+#include "symbols.h"
+
+#define MAX_FRAMES 256
+
+enum method { METHOD_AUTO, METHOD_PERF, METHOD_PTRACE };
+
+struct opts {
+	double duration_s;
+	int duration_set;
+	long freq;
+	enum method method;
+	int wall;
+	int kernel;		/* -1 auto, 0 no, 1 required */
+	int progress;
+	long top;
+	int no_analysis;
+	int strict;
+	char **cmd;		/* the command to start, or NULL */
+};
+
+/* A process being sampled: its symbols and name. */
+struct proc {
+	pid_t pid;
+	const char *comm;		/* interned */
+	struct symbolizer *sym;	/* NULL when its maps could not be read */
+	int target;			/* named by the user (or the command) */
+	int exited;
+	int sym_errno;
+};
+
+/*
+ * Everything a capture learns. Raw stacks are aggregated by pid, tid,
+ * thread name and addresses; names come only at the end.
+ */
+struct capture {
+	const struct opts *o;
+	struct hmap procs;		/* pid -> struct proc */
+	struct hmap tnames;		/* tid -> interned thread name */
+	struct hmap raw;		/* struct rawkey+ips -> count (uintptr_t) */
+	struct hmap threads_seen;	/* tid -> (void*)1 */
+	unsigned long samples, lost, dup_dropped, snapshots;
+	double t_start, t_end;		/* CLOCK_MONOTONIC seconds */
+	double effective_hz;
+	int kernel_frames;
+	const char *kernel_reason;	/* why not, or NULL */
+	const char *method;		/* "perf" or "ptrace" */
+	const char *fallback_reason;
+	int ended_by_signal;
+	int cmd_pid, cmd_status;	/* -1 when none / still running */
+	int cmd_go_fd;			/* writing here lets the command exec */
+};
+
+/* The part of a raw stack's key before its addresses. */
+struct rawkey {
+	int32_t pid, tid;
+	const char *thread;	/* interned: pointer identity is the key */
+	int32_t perfchain;	/* addresses are a perf callchain with markers */
+	int32_t n;
+};
+
+/* A symbolized, aggregated stack: what a sample record is. */
+struct sample {
+	int pid, tid;
+	const char *comm, *thread;	/* interned */
+	size_t n;
+	const char **frames;		/* interned, root first */
+	unsigned long count;
+};
+
+struct samples {
+	struct sample *v;
+	size_t n, cap;
+	struct hmap idx;		/* key -> index + 1 */
+	unsigned long frames_total, frames_resolved;	/* weighted by count */
+};
+
+extern volatile sig_atomic_t stop_requested;
+
+double now_s(void);
+
+/* capture bookkeeping (capture.c) */
+void cap_init(struct capture *c, const struct opts *o);
+struct proc *cap_proc(struct capture *c, pid_t pid, int create);
+void cap_thread_name(struct capture *c, pid_t pid, pid_t tid, const char *name);
+const char *cap_thread_lookup(struct capture *c, pid_t pid, pid_t tid);
+void cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
+    const uint64_t *ips, size_t n);
+void cap_refresh_procs(struct capture *c);
+int cap_targets_alive(struct capture *c);
+void cap_free(struct capture *c);
+void cap_release_cmd(struct capture *c);
+void cap_progress(struct capture *c, double deadline, int final);
+
+/* backends: 0 on success, else an errno-ish code and *why set */
+int perf_capture(struct capture *c, double deadline, const char **why, int *err);
+int ptrace_capture(struct capture *c, double deadline);
+
+/* stacks.c */
+void samples_add(struct samples *s, int pid, int tid, const char *comm,
+    const char *thread, const char **frames, size_t n, unsigned long count);
+int frame_resolved(const char *frame);
+void samples_sort(struct samples *s);
+void samples_from_capture(struct samples *s, struct capture *c);
+void samples_free(struct samples *s);
+int samples_emit(const struct samples *s);
+
+/* analyze.c */
+struct analysis_ctx {
+	double freq_hz;		/* samples per CPU-second; 0 if unknown */
+	double duration_s;
+	int wall;
+	long top;
+};
+/* Emits hot_function, thread_cpu and diagnosis records; returns how many diagnoses were critical. */
+int analyze_emit(const struct samples *s, const struct analysis_ctx *a);
+/* --analyze over the records on stdin; returns the exit code. */
+int analyze_stdin(const struct opts *o);
+
+#endif
