@@ -306,3 +306,11 @@ time.sleep(30)' "$BATS_TEST_TMPDIR/port" &
 	run json_eval '[d for d in recs if d["type"] == "diagnosis" and d["issue"] == "slow_syscalls" and d["evidence"]["syscall"] == "epoll_wait"]' <"$BATS_TEST_TMPDIR/o"
 	assert_output "[]"
 }
+
+@test "cd-trace: --stacks names the code that made each call" {
+	cd-trace --stacks -- "$SYS" --linger 1 getppid 20 >"$BATS_TEST_TMPDIR/o"
+	run json_eval 'sum(1 for r in recs if r["type"] == "syscall" and r["name"] == "getppid" and "main" in r["stack"])' <"$BATS_TEST_TMPDIR/o"
+	assert_output 20
+	run cd-trace --stacks -m ptrace --pid 1
+	assert_failure 2
+}

@@ -299,13 +299,12 @@ emit_call(const struct call *c, const char *target, int is_net, int port,
 		    c->args[0] == 10 ? "inet6" : c->args[0] == 1 ? "unix" :
 		    c->args[0] == 16 ? "netlink" : "other");
 	if (c->nstack > 0) {
+		const char *names[MAX_STACK];
+		int n = stack_names(c->pid, c->stack, c->nstack, names, MAX_STACK);
 		cJSON *st = cJSON_AddArrayToObject(r, "stack");
-		char sym[512];
 
-		/* Root first, as the stream contract says. */
-		for (int i = c->nstack - 1; i >= 0; i--)
-			cJSON_AddItemToArray(st, cJSON_CreateString(
-			    stack_symbolize(c->pid, c->stack[i], sym, sizeof(sym))));
+		for (int i = 0; i < n; i++)
+			cJSON_AddItemToArray(st, cJSON_CreateString(names[i]));
 	}
 	rec_emit_free(r);
 }
@@ -492,6 +491,7 @@ void
 out_free(void)
 {
 	free_tabs();
+	stack_free();
 }
 
 /* ---- diagnoses ---- */

@@ -1,83 +1,94 @@
 /*
- * Frames of --stacks: module+0xOFFSET from the target's memory map, read
- * once per process (the caller names a symbol when it knows one).
+ * Frames of --stacks: callchains named through common/symbols.h (libdwfl),
+ * one symbolizer per process, opened when the process is first seen so
+ * that a process that exits before we print still has its modules known.
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "msg.h"
+#include "symbols.h"
 #include "trace.h"
 
-struct map {
-	uint64_t start, end, off;
-	char *name;
-};
-
-struct pmaps {
+struct psym {
 	int pid;
-	struct map *v;
-	size_t n;
-	struct pmaps *next;
+	uint64_t refreshed_ns;
+	struct symbolizer *s;	/* NULL when its maps could not be read */
+	struct psym *next;
 };
 
-static struct pmaps *cache;
+static struct psym *cache;
 
-static struct pmaps *
-load_maps(int pid)
+static struct psym *
+psym_get(int pid)
 {
-	struct pmaps *pm;
-	char path[64], line[4096];
-	FILE *f;
-	size_t cap = 0;
+	struct psym *p;
 
-	for (pm = cache; pm; pm = pm->next)
-		if (pm->pid == pid)
-			return pm;
-	pm = xcalloc(1, sizeof(*pm));
-	pm->pid = pid;
-	pm->next = cache;
-	cache = pm;
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return pm;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		struct map m;
-		char perms[8];
-		int name_at = 0;
-
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s %n",
-		    &m.start, &m.end, perms, &m.off, &name_at) < 4 || perms[2] != 'x')
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		m.name = xstrdup(name_at > 0 && line[name_at] ? line + name_at : "[anon]");
-		if (pm->n == cap) {
-			cap = cap ? cap * 2 : 32;
-			pm->v = xreallocarray(pm->v, cap, sizeof(*pm->v));
-		}
-		pm->v[pm->n++] = m;
-	}
-	fclose(f);
-	return pm;
+	for (p = cache; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	p->s = sym_open(pid);
+	p->next = cache;
+	cache = p;
+	return p;
 }
 
-const char *
-stack_symbolize(int pid, uint64_t ip, char *buf, size_t len)
+void
+stack_prepare(int pid)
 {
-	struct pmaps *pm = load_maps(pid);
+	if (opt.stacks)
+		psym_get(pid);
+}
 
-	for (size_t i = 0; i < pm->n; i++) {
-		const struct map *m = &pm->v[i];
+/* After an execve the old maps say nothing about the new program. */
+void
+stack_exec(int pid)
+{
+	struct psym *p;
 
-		if (ip >= m->start && ip < m->end) {
-			const char *base = strrchr(m->name, '/');
+	if (!opt.stacks)
+		return;
+	p = psym_get(pid);
+	if (p->s)
+		sym_close(p->s);
+	p->s = sym_open(pid);
+}
 
-			snprintf(buf, len, "%s+0x%" PRIx64, base ? base + 1 : m->name,
-			    ip - m->start + m->off);
-			return buf;
-		}
+int
+stack_names(int pid, const uint64_t *ips, int n, const char **out, int max)
+{
+	struct psym *p = psym_get(pid);
+	int m, unknown = 0;
+
+	if (p->s == NULL)
+		p->s = sym_open(pid);
+	if (p->s == NULL || n <= 0)
+		return 0;
+	m = (int)sym_callchain(p->s, ips, (size_t)n, out, (size_t)max);
+	for (int i = 0; i < m; i++)
+		if (strcmp(out[i], "[unknown]") == 0)
+			unknown = 1;
+	/* A module loaded since we read the maps: read them again, once a second at most. */
+	if (unknown && mono_ns() - p->refreshed_ns > 1000000000ull) {
+		p->refreshed_ns = mono_ns();
+		if (sym_refresh(p->s) == 0)
+			m = (int)sym_callchain(p->s, ips, (size_t)n, out, (size_t)max);
 	}
-	snprintf(buf, len, "[unknown]+0x%" PRIx64, ip);
-	return buf;
+	return m;
+}
+
+void
+stack_free(void)
+{
+	struct psym *p, *next;
+
+	for (p = cache; p; p = next) {
+		next = p->next;
+		if (p->s)
+			sym_close(p->s);
+		free(p);
+	}
+	cache = NULL;
 }

@@ -75,8 +75,10 @@ thr_get(int pid, int tid)
 	t->tid = tid;
 	t->pid = pid;
 	thr_refresh_comm(t);
-	if (pid > 0)
+	if (pid > 0) {
 		proc_comm(pid);	/* while it can still be read */
+		stack_prepare(pid);
+	}
 	t->next = thr_tab[b];
 	thr_tab[b] = t;
 	stats.threads_seen++;

@@ -164,20 +164,6 @@ field_u64(const unsigned char *raw, uint32_t rawlen, const struct tracefs_field 
 	return v;
 }
 
-/* The user stack entries, without the PERF_CONTEXT_* markers. */
-static int
-user_ips(const uint64_t *ips, uint64_t n, uint64_t *out)
-{
-	int m = 0;
-
-	for (uint64_t i = 0; i < n && m < MAX_STACK; i++) {
-		if (ips[i] >= (uint64_t)-4095)	/* PERF_CONTEXT_* */
-			continue;
-		out[m++] = ips[i];
-	}
-	return m;
-}
-
 static void
 on_sample(const struct perf_event_header *h)
 {
@@ -203,7 +189,9 @@ on_sample(const struct perf_event_header *h)
 		memcpy(&nr, p, 8);
 		if (nr > (uint64_t)(end - p - 8) / 8)
 			return;
-		nips = user_ips((const uint64_t *)(const void *)(p + 8), nr, ips);
+		/* Raw, markers and all: the symbolizer reads them. */
+		nips = nr > MAX_STACK ? MAX_STACK : (int)nr;
+		memcpy(ips, p + 8, (size_t)nips * 8);
 		p += 8 + nr * 8;
 	}
 	if (p + 4 > end)
@@ -280,6 +268,8 @@ on_record(const struct perf_event_header *h, void *arg)
 				    (const char *)(p + 8));
 			if (v[0] == v[1] || (h->misc & PERF_RECORD_MISC_COMM_EXEC))
 				proc_comm_set((int)v[0], (const char *)(p + 8));
+			if (h->misc & PERF_RECORD_MISC_COMM_EXEC)
+				stack_exec((int)v[0]);
 		}
 		break;
 	default:

@@ -47,7 +47,7 @@ struct call {
 	int path_unreadable;
 	struct sockaddr_storage sa;	/* decoded address, salen 0 if none */
 	socklen_t salen;
-	uint64_t stack[MAX_STACK];
+	uint64_t stack[MAX_STACK];	/* raw callchain, leaf first */
 	int nstack;
 };
 
@@ -128,7 +128,12 @@ void out_call(const struct call *c);
 void out_summaries(double elapsed_s);
 int out_diagnose(double elapsed_s);	/* number of critical findings */
 void out_free(void);
-const char *stack_symbolize(int pid, uint64_t ip, char *buf, size_t len);
+
+/* stacks.c: callchains (leaf first, with perf's context markers) to names, root first */
+void stack_prepare(int pid);
+void stack_exec(int pid);
+int stack_names(int pid, const uint64_t *ips, int n, const char **out, int max);
+void stack_free(void);
 
 /* methods: 0 ran; -1 could not start (why filled, nothing emitted) */
 struct target_set {
