@@ -17,8 +17,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 set -- -n bare "$T bench $N" \
-	-n "cd-trace --summary (tracepoint)" "$B/bin/cd-trace -m tracepoint --summary -- $T bench $N >/dev/null" \
-	-n "cd-trace --summary (ptrace)" "$B/bin/cd-trace -m ptrace --summary -- $T bench $N >/dev/null"
+	-n "cd-trace --summary (tracepoint)" "$B/bin/cd-trace -m tracepoint --summary -- $T bench $N" \
+	-n "cd-trace --summary (ptrace)" "$B/bin/cd-trace -m ptrace --summary -- $T bench $N"
 if command -v strace >/dev/null; then
 	set -- "$@" -n "strace -c -f" "strace -c -f -o /dev/null $T bench $N"
 else

@@ -106,8 +106,8 @@ static void
 resume(struct thr *t, int sig)
 {
 	t->pt_stopped = 0;
-	if (ptrace(PTRACE_SYSCALL, t->tid, 0, sig) != 0 && errno == ESRCH)
-		t->pt_stopped = 0;	/* died meanwhile: its exit will come */
+	/* ESRCH: it died meanwhile, and its exit status is on its way. */
+	(void)ptrace(PTRACE_SYSCALL, t->tid, 0, sig);
 }
 
 static void
