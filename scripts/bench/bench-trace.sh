@@ -38,7 +38,7 @@ calls=$(python3 -c '
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 m = recs[-1]
-n = sum(r["count"] for r in recs if r["type"] == "syscall_summary" and r["name"] in ("getppid", "read", "write", "fstat"))
+n = sum(r["count"] for r in recs if r["type"] == "syscall_summary" and r["name"] in ("getppid", "read", "write", "fstat", "newfstatat"))
 print("%d calls of the loop counted, %d events lost" % (n, m["lost"]))' "$tmp/rec")
 
 {
