@@ -98,9 +98,11 @@ main(int argc, char **argv)
 		map = sc_map_load(map_path, stderr, &bad);
 		if (map == NULL)
 			msg_dieerr(CD_EXIT_FAIL, "%s", map_path);
-		if (bad > 0)
+		if (bad > 0) {
+			sc_map_free(map);
 			msg_die(CD_EXIT_USAGE, "%s: %lu bad line%s", map_path,
 			    bad, bad == 1 ? "" : "s");
+		}
 	}
 	if (only_list != NULL)
 		only_parse(&only, only_list, map != NULL);

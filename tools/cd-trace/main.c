@@ -247,7 +247,7 @@ int
 main(int argc, char **argv)
 {
 	struct target_set ts;
-	char why_tp[512] = "", why_pt[512] = "";
+	char why_tp[400] = "", why_pt[512] = "";
 	const char *fallback = NULL;
 	sigset_t set;
 	int method = 0, rc = -1, mounted = 0, crit, code = CD_EXIT_OK;
@@ -316,6 +316,9 @@ main(int argc, char **argv)
 			msg_warn("tracepoint method: %s", fallback);
 		emit_meta(0, fallback, err, &ts, 0, cmd, mounted);
 		rec_flush();
+		calls_finish();
+		out_free();
+		pidlist_free(&ts.pids);
 		return CD_EXIT_FAIL;
 	}
 	if (fallback)
