@@ -1,0 +1,316 @@
+#!/usr/bin/env bats
+# cd-trace end to end: real targets making known numbers of known calls.
+load helpers/common
+bats_require_minimum_version 1.5.0
+
+SYS="$CD_TARGETS/sysloop"
+
+# Count syscall records (or summary counts) of NAME in the file $1.
+count_calls() {
+	python3 -c '
+import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] == "syscall" and r["name"] == sys.argv[2]:
+        n += 1
+    elif r["type"] == "syscall_summary" and r["name"] == sys.argv[2]:
+        n += r["count"]
+print(n)' "$1" "$2"
+}
+
+meta_field() {
+	python3 -c '
+import json, sys
+m = [json.loads(l) for l in open(sys.argv[1])][-1]
+assert m["type"] == "meta", "last record is not meta"
+print(m.get(sys.argv[2]))' "$1" "$2"
+}
+
+# Wait until cd-trace ($1) is tracing pid $2: a ptrace tracer shows in the
+# target's TracerPid, the tracepoint method holds perf_event fds.
+wait_attached() {
+	local i=0
+	while [ $i -lt 200 ]; do
+		if grep -q "^TracerPid:[[:space:]]*$1\$" "/proc/$2/status" 2>/dev/null; then return 0; fi
+		if ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'perf_event'; then sleep 0.2; return 0; fi
+		sleep 0.05; i=$((i + 1))
+	done
+	return 1
+}
+
+target_state() {
+	sed -n 's/^State:[[:space:]]*\([A-Za-z]\).*/\1/p' "/proc/$1/status"
+}
+
+@test "cd-trace: --help, --version and usage errors" {
+	run cd-trace --help
+	assert_success
+	assert_output --partial "--summary"
+	run cd-trace --version
+	assert_success
+	assert_output --partial "cd-trace (claude-diagnose)"
+	run cd-trace --method dtrace --pid 1
+	assert_failure 2
+	run cd-trace --errno ENOTANERRNO --pid 1
+	assert_failure 2
+	run cd-trace --buffer-pages 3 --pid 1
+	assert_failure 2
+	run cd-trace --duration -1 --pid 1
+	assert_failure 2
+	run cd-trace </dev/null
+	assert_failure 2
+}
+
+@test "cd-trace: exact getppid count under both methods" {
+	for m in tracepoint ptrace; do
+		cd-trace -m "$m" -- "$SYS" getppid 1000 >"$BATS_TEST_TMPDIR/o"
+		json_valid_lines <"$BATS_TEST_TMPDIR/o"
+		[ "$(count_calls "$BATS_TEST_TMPDIR/o" getppid)" -eq 1000 ]
+		[ "$(meta_field "$BATS_TEST_TMPDIR/o" method)" = "$m" ]
+		[ "$(meta_field "$BATS_TEST_TMPDIR/o" command_exit_status)" = 0 ]
+		[ "$(meta_field "$BATS_TEST_TMPDIR/o" lost)" = 0 ]
+	done
+}
+
+@test "cd-trace: --summary counts, errors and the Top Syscalls fields" {
+	cd-trace --summary -- "$SYS" openmissing 300 /nonexistent/cd-trace-sum >"$BATS_TEST_TMPDIR/o"
+	# the dynamic loader's own openat calls succeed
+	run json_eval '[(r["count"] >= 300, r["errors"], r["top_errno"], r["total_ns"] >= r["max_ns"] > 0, r["avg_ns"] == r["total_ns"] // r["count"]) for r in recs if r["type"] == "syscall_summary" and r["name"] == "openat"]' <"$BATS_TEST_TMPDIR/o"
+	assert_output "[(True, 300, 'ENOENT', True, True)]"
+	cd-trace --top 1 -- "$SYS" getppid 5000 >"$BATS_TEST_TMPDIR/t"
+	run json_eval 'len([r for r in recs if r["type"] == "syscall_summary"])' <"$BATS_TEST_TMPDIR/t"
+	assert_output 1
+}
+
+@test "cd-trace: failing opens carry path, errno and the storm diagnosis" {
+	for m in tracepoint ptrace; do
+		cd-trace -m "$m" --failures -- "$SYS" --linger 1 openmissing 200 /nonexistent/cd-trace-probe >"$BATS_TEST_TMPDIR/o"
+		run json_eval 'len([r for r in recs if r["type"] == "syscall" and r["name"] == "openat" and r.get("path") == "/nonexistent/cd-trace-probe" and r["errno"] == "ENOENT" and r["ret"] == -2])' <"$BATS_TEST_TMPDIR/o"
+		assert_output 200
+		# --failures: nothing that succeeded
+		run json_eval 'len([r for r in recs if r["type"] == "syscall" and r["ret"] >= 0])' <"$BATS_TEST_TMPDIR/o"
+		assert_output 0
+		run json_eval '[(d["issue"], d["evidence"]["top_paths"][0]["path"]) for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/o"
+		assert_output "[('io_error_storm', '/nonexistent/cd-trace-probe')]"
+	done
+}
+
+@test "cd-trace: --errno keeps only that errno" {
+	cd-trace --errno ENOENT -- "$SYS" openmissing 20 /nonexistent/x >"$BATS_TEST_TMPDIR/o"
+	run json_eval 'sorted(set(r["errno"] for r in recs if r["type"] == "syscall"))' <"$BATS_TEST_TMPDIR/o"
+	assert_output "['ENOENT']"
+	cd-trace --errno EACCES -- "$SYS" openmissing 20 /nonexistent/x >"$BATS_TEST_TMPDIR/o"
+	run json_eval 'len([r for r in recs if r["type"] == "syscall"])' <"$BATS_TEST_TMPDIR/o"
+	assert_output 0
+}
+
+@test "cd-trace: reads of a known file carry path, flags and bytes" {
+	f="$BATS_TEST_TMPDIR/known.txt"
+	head -c 1234 /dev/urandom >"$f"
+	cd-trace --io -m ptrace -- "$SYS" readfile 10 "$f" >"$BATS_TEST_TMPDIR/o"
+	run json_eval '[(r["bytes"], r["fd"] >= 0) for r in recs if r["type"] == "syscall" and r["name"] == "read" and r.get("path") == "'"$f"'"]' <"$BATS_TEST_TMPDIR/o"
+	assert_output "$(python3 -c 'print([(1234, True)] * 10)')"
+	run json_eval 'sorted(set(r.get("flags") for r in recs if r["type"] == "syscall" and r["name"] == "openat" and r.get("path") == "'"$f"'"))' <"$BATS_TEST_TMPDIR/o"
+	assert_output "['O_RDONLY|O_CLOEXEC']"
+	# --io keeps no network and no process calls
+	run json_eval 'sorted(set(r["name"] for r in recs if r["type"] == "syscall") & {"getppid", "socket", "exit_group", "brk"})' <"$BATS_TEST_TMPDIR/o"
+	assert_output "[]"
+	cd-trace --summary -- "$SYS" --linger 1 readfile 10 "$f" >"$BATS_TEST_TMPDIR/s"
+	run json_eval '[(r["calls"], r["bytes_read"]) for r in recs if r["type"] == "io_summary" and r["path"] == "'"$f"'"]' <"$BATS_TEST_TMPDIR/s"
+	assert_output "[(30, 12340)]"
+}
+
+@test "cd-trace: connects to a closed and an open loopback port" {
+	python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+time.sleep(30)' "$BATS_TEST_TMPDIR/port" &
+	echo $! >>"$BATS_TEST_TMPDIR/bg.pids"
+	wait_file "$BATS_TEST_TMPDIR/port"
+	open=$(cat "$BATS_TEST_TMPDIR/port")
+	# a port just freed by the kernel is closed
+	closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	for m in tracepoint ptrace; do
+		cd-trace -m "$m" --network -- "$SYS" --linger 1 connect 30 "$closed" >"$BATS_TEST_TMPDIR/c"
+		run json_eval '[(r["errno"], r["addr"], r["port"], r["family"]) for r in recs if r["type"] == "syscall" and r["name"] == "connect"]' <"$BATS_TEST_TMPDIR/c"
+		assert_output "$(python3 -c 'import sys; print([("ECONNREFUSED", "127.0.0.1:'"$closed"'", '"$closed"', "inet")] * 30)')"
+		run json_eval 'sorted(set(r["name"] for r in recs if r["type"] == "syscall"))' <"$BATS_TEST_TMPDIR/c"
+		assert_output "['connect', 'socket']"
+		run json_eval '[(d["issue"], d["evidence"]["connect_failed"], d["evidence"]["top_addrs"][0]["addr"]) for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/c"
+		assert_output "[('network_retry_storm', 30, '127.0.0.1:$closed')]"
+		cd-trace -m "$m" --network -- "$SYS" --linger 1 connect 5 "$open" >"$BATS_TEST_TMPDIR/o"
+		run json_eval '[(r["ret"], r["addr"]) for r in recs if r["type"] == "syscall" and r["name"] == "connect"]' <"$BATS_TEST_TMPDIR/o"
+		assert_output "$(python3 -c 'print([(0, "127.0.0.1:'"$open"'")] * 5)')"
+	done
+}
+
+@test "cd-trace: every thread and a forked child are traced" {
+	for m in tracepoint ptrace; do
+		cd-trace -m "$m" -s -- "$SYS" threads 4 500 >"$BATS_TEST_TMPDIR/o"
+		[ "$(count_calls "$BATS_TEST_TMPDIR/o" getppid)" -eq 2000 ]
+		cd-trace -m "$m" -- "$SYS" fork 300 >"$BATS_TEST_TMPDIR/f"
+		run json_eval 'sorted(set((r["pid"] != r_parent) for r in recs if r["type"] == "syscall" and r["name"] == "getppid") for r_parent in [recs[-1]["targets"][0]])' <"$BATS_TEST_TMPDIR/f"
+		run json_eval 'len([r for r in recs if r["type"] == "syscall" and r["name"] == "getppid" and r["pid"] != recs[-1]["targets"][0]])' <"$BATS_TEST_TMPDIR/f"
+		assert_output 300
+	done
+}
+
+@test "cd-trace: threads started after attaching to a running process" {
+	for m in tracepoint ptrace; do
+		rm -f "$BATS_TEST_TMPDIR/ready" "$BATS_TEST_TMPDIR/go"
+		bg_start "$SYS" --ready "$BATS_TEST_TMPDIR/ready" --go "$BATS_TEST_TMPDIR/go" --linger 1 threads 3 300
+		tpid=$BG_PID
+		wait_file "$BATS_TEST_TMPDIR/ready"
+		cd-trace -m "$m" -s --pid "$tpid" -d 20 >"$BATS_TEST_TMPDIR/o" &
+		cdpid=$!
+		wait_attached "$cdpid" "$tpid"
+		touch "$BATS_TEST_TMPDIR/go"
+		wait "$cdpid"
+		[ "$(count_calls "$BATS_TEST_TMPDIR/o" getppid)" -eq 900 ]
+		[ "$(meta_field "$BATS_TEST_TMPDIR/o" stopped_by)" = targets_exited ]
+		[ "$(meta_field "$BATS_TEST_TMPDIR/o" processes_exited)" = 1 ]
+	done
+}
+
+@test "cd-trace: Ctrl-C ends early, keeps the capture, leaves the target running" {
+	for m in tracepoint ptrace; do
+		bg_start "$SYS" forever
+		tpid=$BG_PID
+		cd-trace -m "$m" --pid "$tpid" -d 60 >"$BATS_TEST_TMPDIR/o" &
+		cdpid=$!
+		wait_attached "$cdpid" "$tpid"
+		sleep 0.3
+		kill -INT "$cdpid"
+		rc=0; wait "$cdpid" || rc=$?
+		[ "$rc" -eq 0 ]
+		[ "$(meta_field "$BATS_TEST_TMPDIR/o" stopped_by)" = SIGINT ]
+		[ "$(count_calls "$BATS_TEST_TMPDIR/o" getppid)" -gt 10 ]
+		json_valid_lines <"$BATS_TEST_TMPDIR/o"
+		sleep 0.2
+		kill -0 "$tpid"
+		st=$(target_state "$tpid")
+		[ "$st" = S ] || [ "$st" = R ]
+		grep -q '^TracerPid:[[:space:]]*0$' "/proc/$tpid/status"
+		kill "$tpid"
+	done
+}
+
+@test "cd-trace: SIGTERM under ptrace detaches cleanly" {
+	bg_start "$SYS" forever
+	tpid=$BG_PID
+	cd-trace -m ptrace --pid "$tpid" -d 60 >"$BATS_TEST_TMPDIR/o" &
+	cdpid=$!
+	wait_attached "$cdpid" "$tpid"
+	kill -TERM "$cdpid"
+	rc=0; wait "$cdpid" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ "$(meta_field "$BATS_TEST_TMPDIR/o" stopped_by)" = SIGTERM ]
+	sleep 0.2
+	st=$(target_state "$tpid")
+	[ "$st" = S ] || [ "$st" = R ]
+	grep -q '^TracerPid:[[:space:]]*0$' "/proc/$tpid/status"
+}
+
+@test "cd-trace: a target exiting mid-trace ends the capture with a complete stream" {
+	for m in tracepoint ptrace; do
+		bg_start "$SYS" --linger 1 getppid 10
+		cd-trace -m "$m" --pid "$BG_PID" -d 30 >"$BATS_TEST_TMPDIR/o"
+		json_valid_lines <"$BATS_TEST_TMPDIR/o"
+		[ "$(meta_field "$BATS_TEST_TMPDIR/o" stopped_by)" = targets_exited ]
+		[ "$(meta_field "$BATS_TEST_TMPDIR/o" processes_exited)" = 1 ]
+	done
+}
+
+@test "cd-trace: tracefs not mounted is mounted by cd-trace" {
+	was=0
+	mountpoint -q /sys/kernel/tracing && was=1
+	[ $was -eq 0 ] || umount /sys/kernel/tracing
+	run cd-trace -m tracepoint -s -- "$SYS" getppid 100
+	mounted_now=0
+	mountpoint -q /sys/kernel/tracing && mounted_now=1
+	# restore what we found
+	if [ $was -eq 1 ] && [ $mounted_now -eq 0 ]; then mount -t tracefs nodev /sys/kernel/tracing; fi
+	if [ $was -eq 0 ] && [ $mounted_now -eq 1 ]; then umount /sys/kernel/tracing; fi
+	assert_success
+	echo "$output" | tail -1 | grep -q '"tracefs_mounted":true'
+	echo "$output" | grep -q '"name":"getppid","nr":[0-9]*,"count":100,'
+}
+
+@test "cd-trace: no tracepoint permission falls back to ptrace with the reason" {
+	# somewhere nobody can execute it from
+	d=$(mktemp -d /tmp/cd-trace-test.XXXXXX)
+	cp "$SYS" "$d/sysloop"
+	chmod 755 "$d" "$d/sysloop"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$CD_BIN/cd-trace" -s -- "$d/sysloop" getppid 100
+	assert_success
+	last=$(echo "$output" | grep '"type":"meta"')
+	echo "$last" | grep -q '"method":"ptrace"'
+	echo "$last" | grep -q '"fallback_reason":"[^"]\+"'
+	echo "$output" | grep -q '"name":"getppid","nr":[0-9]*,"count":100,'
+	# forcing the tracepoint method reports why it cannot run
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$CD_BIN/cd-trace" -m tracepoint -- "$d/sysloop" getppid 1
+	rc=$status
+	rm -rf "$d"
+	[ "$rc" -eq 3 ]
+}
+
+@test "cd-trace: no permission on a root target: exit 3, target untouched" {
+	bg_start "$SYS" forever
+	tpid=$BG_PID
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$CD_BIN/cd-trace" --pid "$tpid" -d 1
+	assert_failure 3
+	assert_output --partial "cannot trace"
+	echo "$output" | grep '"type":"meta"' | grep -q '"error":'
+	st=$(target_state "$tpid")
+	[ "$st" = S ] || [ "$st" = R ]
+}
+
+@test "cd-trace: a missing pid is exit 3" {
+	run cd-trace --pid 999999 -d 1
+	assert_failure 3
+}
+
+@test "cd-trace: process records on stdin pick the targets and pass through" {
+	bg_start "$SYS" forever
+	printf '{"type":"process","pid":%d,"comm":"sysloop"}\nnot json\n' "$BG_PID" >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr cd-trace -s -d 1 <"$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"stdin:2:"* ]]
+	echo "$output" | head -1 | grep -q '"type":"process"'
+	echo "$output" | grep -q '"type":"syscall_summary".*"name":"getppid"'
+}
+
+@test "cd-trace: diagnoses from rates: spin, metadata, slow; thresholds are options" {
+	cd-trace -s -- "$SYS" spin 5000 >"$BATS_TEST_TMPDIR/o"
+	run json_eval '[(d["issue"], d["evidence"]["immediate_polls"]) for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/o"
+	assert_output "[('event_loop_spin', 5000)]"
+	cd-trace -s --spin-rate 100000 -- "$SYS" spin 5000 >"$BATS_TEST_TMPDIR/o"
+	run json_eval 'len([d for d in recs if d["type"] == "diagnosis"])' <"$BATS_TEST_TMPDIR/o"
+	assert_output 0
+	cd-trace -s -- "$SYS" stat 6000 /etc/hostname >"$BATS_TEST_TMPDIR/o"
+	run json_eval '[d["issue"] for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/o"
+	assert_output "['metadata_storm']"
+	cd-trace -s --no-diagnose -- "$SYS" stat 6000 /etc/hostname >"$BATS_TEST_TMPDIR/o"
+	run json_eval 'len([d for d in recs if d["type"] == "diagnosis"])' <"$BATS_TEST_TMPDIR/o"
+	assert_output 0
+	# getppid never blocks by design; with a tiny threshold it is "slow"
+	# ten times over the threshold is critical: exit 1
+	rc=0; cd-trace -s --slow-ms 0.000001 --min-calls 100 -- "$SYS" getppid 200 >"$BATS_TEST_TMPDIR/o" || rc=$?
+	[ "$rc" -eq 1 ]
+	run json_eval '[d["evidence"]["count"] for d in recs if d["type"] == "diagnosis" and d["issue"] == "slow_syscalls" and d["evidence"]["syscall"] == "getppid"]' <"$BATS_TEST_TMPDIR/o"
+	assert_output "[200]"
+	# the blocking-by-design calls are never called slow
+	cd-trace -s --slow-ms 0.000001 --min-calls 1 -- "$SYS" spin 10 >"$BATS_TEST_TMPDIR/o" || true
+	run json_eval '[d for d in recs if d["type"] == "diagnosis" and d["issue"] == "slow_syscalls" and d["evidence"]["syscall"] == "epoll_wait"]' <"$BATS_TEST_TMPDIR/o"
+	assert_output "[]"
+}
+
+@test "cd-trace: --stacks names the code that made each call" {
+	cd-trace --stacks -- "$SYS" --linger 1 getppid 20 >"$BATS_TEST_TMPDIR/o"
+	run json_eval 'sum(1 for r in recs if r["type"] == "syscall" and r["name"] == "getppid" and "main" in r["stack"])' <"$BATS_TEST_TMPDIR/o"
+	assert_output 20
+	run cd-trace --stacks -m ptrace --pid 1
+	assert_failure 2
+}

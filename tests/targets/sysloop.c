@@ -1,0 +1,215 @@
+/*
+ * A target for cd-trace's tests: makes exactly known numbers of known
+ * system calls. Usage:
+ *   sysloop [--ready FILE] [--go FILE] [--linger SEC] MODE ARGS...
+ * --ready: create FILE when set up (before waiting for --go).
+ * --go: wait until FILE exists before the work (polls with nanosleep).
+ * --linger: sleep SEC seconds after the work before exiting.
+ * Modes:
+ *   getppid N            N getppid calls
+ *   openmissing N PATH   N openat(PATH) that fail (ENOENT for a missing path)
+ *   readfile N PATH      N times: openat, read up to 4096 bytes, close
+ *   connect N PORT       N connects to 127.0.0.1:PORT, each on a new socket
+ *   threads T N          T threads, each N getppid
+ *   fork N               a child that makes N getppid; the parent waits
+ *   spin N               N epoll_wait calls with a zero timeout
+ *   stat N PATH          N stat calls on PATH
+ *   forever              getppid every millisecond until killed
+ *   bench N              N calls: a mix of getppid, read of /dev/zero,
+ *                        write to /dev/null, fstat (the benchmark's load)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void
+do_getppid(long n)
+{
+	for (long i = 0; i < n; i++)
+		syscall(SYS_getppid);
+}
+
+static void *
+thread_main(void *arg)
+{
+	do_getppid((long)arg);
+	return NULL;
+}
+
+static int
+do_threads(long t, long n)
+{
+	pthread_t th[64];
+
+	if (t > 64)
+		t = 64;
+	for (long i = 0; i < t; i++)
+		if (pthread_create(&th[i], NULL, thread_main, (void *)n) != 0)
+			return 1;
+	for (long i = 0; i < t; i++)
+		pthread_join(th[i], NULL);
+	return 0;
+}
+
+/*
+ * Static, not on the stack: the tracepoint method reads the address after
+ * the fact, and a stack slot is reused by then (see cd-trace(1)).
+ */
+static struct sockaddr_in sin;
+
+static int
+do_connect(long n, int port)
+{
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (long i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			return 1;
+		connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+		close(fd);
+	}
+	return 0;
+}
+
+static int
+do_readfile(long n, const char *path)
+{
+	static char buf[4096];
+
+	for (long i = 0; i < n; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return 1;
+		if (read(fd, buf, sizeof(buf)) < 0)
+			return 1;
+		close(fd);
+	}
+	return 0;
+}
+
+static void
+do_bench(long n)
+{
+	static char buf[64];
+	struct stat st;
+	int z = open("/dev/zero", O_RDONLY), nul = open("/dev/null", O_WRONLY);
+
+	for (long i = 0; i < n; i += 4) {
+		syscall(SYS_getppid);
+		if (read(z, buf, sizeof(buf)) < 0)
+			break;
+		if (write(nul, buf, sizeof(buf)) < 0)
+			break;
+		fstat(z, &st);
+	}
+	close(z);
+	close(nul);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *ready = NULL, *go = NULL;
+	long linger = 0;
+	int i = 1, rc = 0;
+
+	while (i + 1 < argc && strncmp(argv[i], "--", 2) == 0) {
+		if (strcmp(argv[i], "--ready") == 0)
+			ready = argv[i + 1];
+		else if (strcmp(argv[i], "--go") == 0)
+			go = argv[i + 1];
+		else if (strcmp(argv[i], "--linger") == 0)
+			linger = atol(argv[i + 1]);
+		i += 2;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "usage: sysloop [--ready F] [--go F] [--linger S] MODE ARGS\n");
+		return 2;
+	}
+	if (ready) {
+		FILE *f = fopen(ready, "w");
+
+		if (f == NULL)
+			return 1;
+		fprintf(f, "%d\n", (int)getpid());
+		fclose(f);
+	}
+	while (go && access(go, F_OK) != 0)
+		nap_ms(10);
+
+	const char *mode = argv[i];
+	long n = i + 1 < argc ? atol(argv[i + 1]) : 0;
+	const char *a2 = i + 2 < argc ? argv[i + 2] : "";
+
+	if (strcmp(mode, "getppid") == 0) {
+		do_getppid(n);
+	} else if (strcmp(mode, "openmissing") == 0) {
+		for (long k = 0; k < n; k++)
+			open(a2, O_RDONLY);
+	} else if (strcmp(mode, "readfile") == 0) {
+		rc = do_readfile(n, a2);
+	} else if (strcmp(mode, "connect") == 0) {
+		rc = do_connect(n, atoi(a2));
+	} else if (strcmp(mode, "threads") == 0) {
+		rc = do_threads(n, atol(a2));
+	} else if (strcmp(mode, "fork") == 0) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			do_getppid(n);
+			_exit(0);
+		}
+		waitpid(p, NULL, 0);
+	} else if (strcmp(mode, "spin") == 0) {
+		int ep = epoll_create1(0);
+		struct epoll_event ev;
+
+		for (long k = 0; k < n; k++)
+			epoll_wait(ep, &ev, 1, 0);
+		close(ep);
+	} else if (strcmp(mode, "stat") == 0) {
+		struct stat st;
+
+		for (long k = 0; k < n; k++)
+			stat(a2, &st);
+	} else if (strcmp(mode, "forever") == 0) {
+		for (;;) {
+			syscall(SYS_getppid);
+			nap_ms(1);
+		}
+	} else if (strcmp(mode, "bench") == 0) {
+		do_bench(n);
+	} else {
+		fprintf(stderr, "sysloop: unknown mode %s\n", mode);
+		return 2;
+	}
+	if (linger > 0)
+		sleep((unsigned)linger);
+	return rc;
+}

@@ -1,0 +1,698 @@
+/*
+ * Finished calls: the filters, the syscall records, and the aggregates
+ * behind --summary and the diagnoses.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "record.h"
+#include "syscall_names.h"
+#include "trace.h"
+
+#define BUCKETS 4096
+#define NERR 4
+
+/* Per pid and syscall: --summary rows, and the latency finding. */
+struct sagg {
+	int pid;
+	long nr;
+	uint64_t count, errors, total_ns, max_ns;
+	uint64_t measured, measured_ns;	/* calls that do not block by design */
+	int err[NERR];
+	uint64_t errn[NERR];
+	struct sagg *next;
+};
+
+/* Per pid and path or address: the I/O and network activity. */
+struct kagg {
+	int pid;
+	int net;
+	char *key;			/* path, or address */
+	const char *family;
+	int port;
+	uint64_t calls, errors, enoent, eacces;
+	uint64_t bytes_in, bytes_out;
+	uint64_t connects, connect_failed, dns;
+	struct kagg *next;
+};
+
+/* Per pid: what the rate-based diagnoses need, over every call. */
+struct pagg {
+	int pid;
+	uint64_t calls, spin, metadata, io_errors, connect_failed, dns;
+	struct pagg *next;
+};
+
+static struct sagg *stab[BUCKETS];
+static struct kagg *ktab[BUCKETS];
+static struct kagg *dtab[BUCKETS];	/* diagnosis view: every call */
+static struct pagg *ptab[BUCKETS];
+static struct sagg *dstab[BUCKETS];	/* diagnosis view of latency */
+
+static unsigned
+hash_str(const char *s, unsigned h)
+{
+	while (*s)
+		h = h * 31 + (unsigned char)*s++;
+	return h % BUCKETS;
+}
+
+static struct sagg *
+sagg_get(struct sagg **tab, int pid, long nr)
+{
+	unsigned b = ((unsigned)pid * 2654435761u + (unsigned)nr) % BUCKETS;
+	struct sagg *s;
+
+	for (s = tab[b]; s; s = s->next)
+		if (s->pid == pid && s->nr == nr)
+			return s;
+	s = xcalloc(1, sizeof(*s));
+	s->pid = pid;
+	s->nr = nr;
+	s->next = tab[b];
+	tab[b] = s;
+	return s;
+}
+
+static struct kagg *
+kagg_get(struct kagg **tab, int pid, int net, const char *key)
+{
+	unsigned b = hash_str(key, (unsigned)pid * 7u + (unsigned)net);
+	struct kagg *k;
+
+	for (k = tab[b]; k; k = k->next)
+		if (k->pid == pid && k->net == net && strcmp(k->key, key) == 0)
+			return k;
+	k = xcalloc(1, sizeof(*k));
+	k->pid = pid;
+	k->net = net;
+	k->key = xstrdup(key);
+	k->port = -1;
+	k->next = tab[b];
+	tab[b] = k;
+	return k;
+}
+
+static struct pagg *
+pagg_get(int pid)
+{
+	unsigned b = (unsigned)pid % BUCKETS;
+	struct pagg *p;
+
+	for (p = ptab[b]; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	p->next = ptab[b];
+	ptab[b] = p;
+	return p;
+}
+
+static int
+call_errno(const struct call *c)
+{
+	return c->ret < 0 && c->ret >= -4095 ? (int)-c->ret : 0;
+}
+
+static int
+passes(const struct call *c)
+{
+	int e = call_errno(c);
+
+	if ((opt.io || opt.network) &&
+	    !((opt.io && call_is_io(c->nr)) || (opt.network && call_is_net(c->nr))))
+		return 0;
+	if (opt.failures && e == 0)
+		return 0;
+	if (opt.errno_filter && e != opt.errno_filter)
+		return 0;
+	return 1;
+}
+
+/* The file or address a call acted on, as decoded or from the fd table. */
+static const char *
+call_target(const struct call *c, char **owned, int *is_net, int *port,
+    const char **family)
+{
+	int fdarg = call_fd_arg(c->nr);
+
+	*owned = NULL;
+	*is_net = call_is_net(c->nr);
+	*port = -1;
+	*family = NULL;
+	if (c->path != NULL)
+		return c->path;
+	if (c->salen > 0) {
+		*owned = sockaddr_str(&c->sa, c->salen, port, family);
+		return *owned;
+	}
+	if (fdarg >= 0 && (long)c->args[fdarg] >= 0)
+		return fd_describe(c->pid, (int)c->args[fdarg]);
+	return NULL;
+}
+
+static void
+agg_errno(struct sagg *s, int e)
+{
+	for (int i = 0; i < NERR; i++) {
+		if (s->err[i] == e || s->err[i] == 0) {
+			s->err[i] = e;
+			s->errn[i]++;
+			return;
+		}
+	}
+}
+
+static void
+agg_latency(struct sagg *s, const struct call *c, int e)
+{
+	s->count++;
+	s->total_ns += c->dur_ns;
+	if (c->dur_ns > s->max_ns)
+		s->max_ns = c->dur_ns;
+	if (e) {
+		s->errors++;
+		agg_errno(s, e);
+	}
+	if (!call_blocks_by_design(c)) {
+		s->measured++;
+		s->measured_ns += c->dur_ns;
+	}
+}
+
+static void
+agg_target(struct kagg **tab, const struct call *c, const char *target,
+    int is_net, int port, const char *family, int e)
+{
+	struct kagg *k = kagg_get(tab, c->pid, is_net, target);
+	int dir = call_bytes_dir(c->nr);
+	const char *name = syscall_name(c->nr);
+
+	k->calls++;
+	if (family)
+		k->family = family;
+	if (port >= 0)
+		k->port = port;
+	if (e) {
+		k->errors++;
+		if (e == ENOENT)
+			k->enoent++;
+		if (e == EACCES || e == EPERM)
+			k->eacces++;
+	}
+	if (c->ret > 0 && dir > 0)
+		k->bytes_in += (uint64_t)c->ret;
+	if (c->ret > 0 && dir < 0)
+		k->bytes_out += (uint64_t)c->ret;
+	if (name && strcmp(name, "connect") == 0) {
+		k->connects++;
+		if (e && e != EINPROGRESS)
+			k->connect_failed++;
+	}
+	if (call_is_dns(c))
+		k->dns++;
+}
+
+/* Every call feeds the diagnoses, whatever the filters keep. */
+static void
+agg_diagnose(const struct call *c, const char *target, int is_net, int port,
+    const char *family, int e)
+{
+	struct pagg *p = pagg_get(c->pid);
+	const char *name = syscall_name(c->nr);
+
+	p->calls++;
+	/* Returned nothing and did not wait: a poll with a zero timeout. */
+	if (call_is_poll(c->nr) && c->ret == 0 && c->dur_ns < 1000000)
+		p->spin++;
+	if (call_is_metadata(c->nr))
+		p->metadata++;
+	if (e && call_is_io(c->nr) && (e == ENOENT || e == EACCES || e == EPERM))
+		p->io_errors++;
+	if (name && strcmp(name, "connect") == 0 && e && e != EINPROGRESS)
+		p->connect_failed++;
+	if (call_is_dns(c))
+		p->dns++;
+	agg_latency(sagg_get(dstab, c->pid, c->nr), c, e);
+	if (target != NULL)
+		agg_target(dtab, c, target, is_net, port, family, e);
+}
+
+static void
+emit_call(const struct call *c, const char *target, int is_net, int port,
+    const char *family, int e)
+{
+	cJSON *r = rec_new("syscall");
+	const char *name = syscall_name(c->nr);
+	struct thr *t = thr_find(c->tid);
+	int fdarg = call_fd_arg(c->nr);
+	int dir = call_bytes_dir(c->nr);
+	char fbuf[256];
+
+	rec_add_num(r, "pid", c->pid);
+	rec_add_num(r, "tid", c->tid);
+	rec_add_str(r, "comm", proc_comm(c->pid));
+	rec_add_str(r, "thread", t ? t->comm : "");
+	if (name)
+		rec_add_str(r, "name", name);
+	else {
+		snprintf(fbuf, sizeof(fbuf), "syscall_%ld", c->nr);
+		rec_add_str(r, "name", fbuf);
+	}
+	rec_add_num(r, "nr", (double)c->nr);
+	rec_add_num(r, "ret", (double)c->ret);
+	if (e)
+		rec_add_str(r, "errno", errno_name(e) ? errno_name(e) : "E?");
+	rec_add_num(r, "dur_ns", (double)c->dur_ns);
+	rec_add_num(r, "ts_ns", (double)c->ts_ns);
+	if (fdarg >= 0)
+		rec_add_num(r, "fd", (double)(int)c->args[fdarg]);
+	else if (call_path_arg(c->nr) >= 0 && !e && c->ret >= 0 &&
+	    (strcmp(name ? name : "", "openat") == 0 ||
+	    strcmp(name ? name : "", "open") == 0 ||
+	    strcmp(name ? name : "", "creat") == 0 ||
+	    strcmp(name ? name : "", "openat2") == 0))
+		rec_add_num(r, "fd", (double)c->ret);
+	if (is_net) {
+		if (family)
+			rec_add_str(r, "family", family);
+		if (target)
+			rec_add_str(r, "addr", target);
+		if (port >= 0)
+			rec_add_num(r, "port", port);
+	} else if (target) {
+		rec_add_str(r, "path", target);
+	}
+	if (c->path_unreadable)
+		rec_add_bool(r, "path_unreadable", 1);
+	if (name && (strcmp(name, "openat") == 0 || strcmp(name, "open") == 0))
+		rec_add_str(r, "flags", open_flags_str(
+		    c->args[strcmp(name, "openat") == 0 ? 2 : 1], fbuf, sizeof(fbuf)));
+	if (dir != 0 && c->ret >= 0)
+		rec_add_num(r, "bytes", (double)c->ret);
+	if (name && strcmp(name, "socket") == 0)
+		rec_add_str(r, "family", c->args[0] == 2 ? "inet" :
+		    c->args[0] == 10 ? "inet6" : c->args[0] == 1 ? "unix" :
+		    c->args[0] == 16 ? "netlink" : "other");
+	if (c->nstack > 0) {
+		const char *names[MAX_STACK];
+		int n = stack_names(c->pid, c->stack, c->nstack, names, MAX_STACK);
+		cJSON *st = cJSON_AddArrayToObject(r, "stack");
+
+		for (int i = 0; i < n; i++)
+			cJSON_AddItemToArray(st, cJSON_CreateString(names[i]));
+	}
+	rec_emit_free(r);
+}
+
+void
+out_init(void)
+{
+}
+
+void
+out_call(const struct call *c)
+{
+	int e = call_errno(c), is_net, port;
+	const char *family;
+	char *owned;
+	const char *target = call_target(c, &owned, &is_net, &port, &family);
+
+	agg_diagnose(c, target, is_net, port, family, e);
+	if (passes(c)) {
+		if (opt.summary) {
+			agg_latency(sagg_get(stab, c->pid, c->nr), c, e);
+			if (target != NULL &&
+			    (call_is_io(c->nr) || call_is_net(c->nr)))
+				agg_target(ktab, c, target, is_net, port,
+				    family, e);
+		} else {
+			emit_call(c, target, is_net, port, family, e);
+		}
+	}
+	free(owned);
+}
+
+static int
+sagg_cmp(const void *a, const void *b)
+{
+	const struct sagg *x = *(struct sagg *const *)a;
+	const struct sagg *y = *(struct sagg *const *)b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns < y->total_ns ? 1 : -1;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->pid != y->pid ? (x->pid > y->pid) - (x->pid < y->pid) :
+	    (x->nr > y->nr) - (x->nr < y->nr);
+}
+
+static int
+kagg_cmp(const void *a, const void *b)
+{
+	const struct kagg *x = *(struct kagg *const *)a;
+	const struct kagg *y = *(struct kagg *const *)b;
+	uint64_t bx = x->bytes_in + x->bytes_out, by = y->bytes_in + y->bytes_out;
+
+	if (x->calls != y->calls)
+		return x->calls < y->calls ? 1 : -1;
+	if (bx != by)
+		return bx < by ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+static void **
+collect(void **tab, size_t next_off, size_t *n)
+{
+	void **v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (int b = 0; b < BUCKETS; b++) {
+		for (void *e = tab[b]; e; e = *(void **)((char *)e + next_off)) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 64;
+				v = xreallocarray(v, cap, sizeof(*v));
+			}
+			v[(*n)++] = e;
+		}
+	}
+	return v;
+}
+
+static void
+add_top_errno(cJSON *r, const struct sagg *s)
+{
+	int best = -1;
+
+	for (int i = 0; i < NERR; i++)
+		if (s->err[i] && (best < 0 || s->errn[i] > s->errn[best]))
+			best = i;
+	if (best >= 0 && errno_name(s->err[best]))
+		rec_add_str(r, "top_errno", errno_name(s->err[best]));
+}
+
+void
+out_summaries(double elapsed_s)
+{
+	size_t n;
+	struct sagg **sv;
+	struct kagg **kv;
+
+	if (!opt.summary)
+		return;
+	sv = (struct sagg **)collect((void **)stab,
+	    offsetof(struct sagg, next), &n);
+	if (n > 0)
+		qsort(sv, n, sizeof(*sv), sagg_cmp);
+	for (size_t i = 0; i < n && (opt.top == 0 || i < (size_t)opt.top); i++) {
+		struct sagg *s = sv[i];
+		cJSON *r = rec_new("syscall_summary");
+		const char *name = syscall_name(s->nr);
+		char nb[32];
+
+		snprintf(nb, sizeof(nb), "syscall_%ld", s->nr);
+		rec_add_num(r, "pid", s->pid);
+		rec_add_str(r, "comm", proc_comm(s->pid));
+		rec_add_str(r, "name", name ? name : nb);
+		rec_add_num(r, "nr", (double)s->nr);
+		rec_add_num(r, "count", (double)s->count);
+		rec_add_num(r, "errors", (double)s->errors);
+		rec_add_num(r, "total_ns", (double)s->total_ns);
+		rec_add_num(r, "avg_ns", s->count ? (double)(s->total_ns / s->count) : 0);
+		rec_add_num(r, "max_ns", (double)s->max_ns);
+		rec_add_num(r, "rate_per_s", elapsed_s > 0 ?
+		    (double)(uint64_t)((double)s->count / elapsed_s * 10) / 10 : 0);
+		add_top_errno(r, s);
+		rec_emit_free(r);
+	}
+	free(sv);
+
+	kv = (struct kagg **)collect((void **)ktab,
+	    offsetof(struct kagg, next), &n);
+	if (n > 0)
+		qsort(kv, n, sizeof(*kv), kagg_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct kagg *k = kv[i];
+		cJSON *r = rec_new(k->net ? "net_summary" : "io_summary");
+
+		rec_add_num(r, "pid", k->pid);
+		rec_add_str(r, "comm", proc_comm(k->pid));
+		if (k->net) {
+			rec_add_str(r, "addr", k->key);
+			if (k->family)
+				rec_add_str(r, "family", k->family);
+			if (k->port >= 0)
+				rec_add_num(r, "port", k->port);
+			rec_add_num(r, "calls", (double)k->calls);
+			rec_add_num(r, "errors", (double)k->errors);
+			rec_add_num(r, "connects", (double)k->connects);
+			rec_add_num(r, "connect_failed", (double)k->connect_failed);
+			rec_add_num(r, "bytes_sent", (double)k->bytes_out);
+			rec_add_num(r, "bytes_received", (double)k->bytes_in);
+		} else {
+			rec_add_str(r, "path", k->key);
+			rec_add_num(r, "calls", (double)k->calls);
+			rec_add_num(r, "errors", (double)k->errors);
+			rec_add_num(r, "enoent", (double)k->enoent);
+			rec_add_num(r, "eacces", (double)k->eacces);
+			rec_add_num(r, "bytes_read", (double)k->bytes_in);
+			rec_add_num(r, "bytes_written", (double)k->bytes_out);
+		}
+		rec_emit_free(r);
+	}
+	free(kv);
+}
+
+static void
+free_tabs(void)
+{
+	for (int b = 0; b < BUCKETS; b++) {
+		struct sagg *s, *sn;
+		struct kagg *k, *kn;
+		struct pagg *p, *pn;
+
+		for (s = stab[b]; s; s = sn) { sn = s->next; free(s); }
+		for (s = dstab[b]; s; s = sn) { sn = s->next; free(s); }
+		for (k = ktab[b]; k; k = kn) { kn = k->next; free(k->key); free(k); }
+		for (k = dtab[b]; k; k = kn) { kn = k->next; free(k->key); free(k); }
+		for (p = ptab[b]; p; p = pn) { pn = p->next; free(p); }
+		stab[b] = dstab[b] = NULL;
+		ktab[b] = dtab[b] = NULL;
+		ptab[b] = NULL;
+	}
+}
+
+void
+out_free(void)
+{
+	free_tabs();
+	stack_free();
+}
+
+/* ---- diagnoses ---- */
+
+static cJSON *
+diag_new(const char *severity, const char *issue, int pid, const char *desc,
+    const char *remedy)
+{
+	cJSON *r = rec_new("diagnosis");
+
+	rec_add_str(r, "severity", severity);
+	rec_add_str(r, "issue", issue);
+	rec_add_num(r, "pid", pid);
+	rec_add_str(r, "comm", proc_comm(pid));
+	rec_add_str(r, "description", desc);
+	rec_add_str(r, "remedy", remedy);
+	return r;
+}
+
+static const char *
+severity(double rate, double threshold, int *critical)
+{
+	if (rate >= threshold * 10) {
+		(*critical)++;
+		return "critical";
+	}
+	return "warning";
+}
+
+static double
+round1(double v)
+{
+	return (double)(long long)(v * 10 + 0.5) / 10;
+}
+
+/* The paths (or addresses) of pid with the most of a counter, as evidence. */
+static void
+add_top_keys(cJSON *ev, const char *field, int pid, int net,
+    uint64_t (*get)(const struct kagg *))
+{
+	size_t n, m = 0;
+	struct kagg **kv = (struct kagg **)collect((void **)dtab,
+	    offsetof(struct kagg, next), &n);
+	cJSON *arr = cJSON_AddArrayToObject(ev, field);
+
+	for (size_t i = 0; i < n; i++)
+		if (kv[i]->pid == pid && kv[i]->net == net && get(kv[i]) > 0)
+			kv[m++] = kv[i];
+	/* Selection of the top five by the counter. */
+	for (size_t i = 0; i < m && i < 5; i++) {
+		size_t best = i;
+		struct kagg *tmp;
+		cJSON *o;
+
+		for (size_t j = i + 1; j < m; j++)
+			if (get(kv[j]) > get(kv[best]))
+				best = j;
+		tmp = kv[i];
+		kv[i] = kv[best];
+		kv[best] = tmp;
+		o = cJSON_CreateObject();
+		rec_add_str(o, net ? "addr" : "path", kv[i]->key);
+		rec_add_num(o, "count", (double)get(kv[i]));
+		cJSON_AddItemToArray(arr, o);
+	}
+	free(kv);
+}
+
+static uint64_t get_ioerr(const struct kagg *k) { return k->enoent + k->eacces; }
+static uint64_t get_connfail(const struct kagg *k) { return k->connect_failed; }
+static uint64_t get_dns(const struct kagg *k) { return k->dns; }
+
+static void
+diag_pid(const struct pagg *p, double secs, int *crit)
+{
+	char desc[512];
+	double r;
+	cJSON *d, *ev;
+
+	r = p->spin / secs;
+	if (r >= opt.spin_rate) {
+		snprintf(desc, sizeof(desc), "%.0f poll/epoll calls per second "
+		    "return at once with nothing ready (%llu in %.1f s): the "
+		    "event loop is spinning", r, (unsigned long long)p->spin, secs);
+		d = diag_new(severity(r, opt.spin_rate, crit), "event_loop_spin",
+		    p->pid, desc, "find the timer or watcher that re-arms with a "
+		    "zero timeout (cd-trace --stacks shows the caller); avoid "
+		    "setImmediate/poll loops with timeout 0");
+		ev = cJSON_AddObjectToObject(d, "evidence");
+		rec_add_num(ev, "immediate_polls", (double)p->spin);
+		rec_add_num(ev, "rate_per_s", round1(r));
+		rec_add_num(ev, "threshold_per_s", opt.spin_rate);
+		rec_emit_free(d);
+	}
+	r = p->io_errors / secs;
+	if (r >= opt.io_error_rate) {
+		snprintf(desc, sizeof(desc), "%.0f file calls per second fail with "
+		    "ENOENT/EACCES/EPERM (%llu in %.1f s)", r,
+		    (unsigned long long)p->io_errors, secs);
+		d = diag_new(severity(r, opt.io_error_rate, crit), "io_error_storm",
+		    p->pid, desc, "the process keeps probing paths that do not "
+		    "exist or it may not read: cache the negative result, fix "
+		    "the search path or the permissions of the paths below");
+		ev = cJSON_AddObjectToObject(d, "evidence");
+		rec_add_num(ev, "errors", (double)p->io_errors);
+		rec_add_num(ev, "rate_per_s", round1(r));
+		rec_add_num(ev, "threshold_per_s", opt.io_error_rate);
+		add_top_keys(ev, "top_paths", p->pid, 0, get_ioerr);
+		rec_emit_free(d);
+	}
+	r = p->metadata / secs;
+	if (r >= opt.meta_rate) {
+		snprintf(desc, sizeof(desc), "%.0f metadata calls per second "
+		    "(stat family, access, readlink, getdents; %llu in %.1f s)",
+		    r, (unsigned long long)p->metadata, secs);
+		d = diag_new(severity(r, opt.meta_rate, crit), "metadata_storm",
+		    p->pid, desc, "a file watcher or module resolver is polling "
+		    "the file system: use inotify-based watching, narrow the "
+		    "watched tree, cache stat results");
+		ev = cJSON_AddObjectToObject(d, "evidence");
+		rec_add_num(ev, "calls", (double)p->metadata);
+		rec_add_num(ev, "rate_per_s", round1(r));
+		rec_add_num(ev, "threshold_per_s", opt.meta_rate);
+		rec_emit_free(d);
+	}
+	r = p->connect_failed / secs;
+	if (r >= opt.connect_fail_rate || p->dns / secs >= opt.dns_rate) {
+		double dr = p->dns / secs;
+
+		snprintf(desc, sizeof(desc), "%.1f failed connects and %.1f DNS "
+		    "queries per second: the process is retrying a network "
+		    "peer", r, dr);
+		d = diag_new(r >= opt.connect_fail_rate ?
+		    severity(r, opt.connect_fail_rate, crit) :
+		    severity(dr, opt.dns_rate, crit), "network_retry_storm",
+		    p->pid, desc, "check that the peer is up and reachable "
+		    "(proxy, VPN, firewall); retries need backoff; repeated "
+		    "DNS queries mean the resolver result is not cached");
+		ev = cJSON_AddObjectToObject(d, "evidence");
+		rec_add_num(ev, "connect_failed", (double)p->connect_failed);
+		rec_add_num(ev, "connect_failed_per_s", round1(r));
+		rec_add_num(ev, "dns_queries", (double)p->dns);
+		rec_add_num(ev, "dns_per_s", round1(dr));
+		add_top_keys(ev, "top_addrs", p->pid, 1,
+		    p->connect_failed ? get_connfail : get_dns);
+		rec_emit_free(d);
+	}
+}
+
+static void
+diag_slow(const struct sagg *s, int *crit)
+{
+	double avg_ms;
+	char desc[512];
+	const char *name = syscall_name(s->nr);
+	cJSON *d, *ev;
+
+	if (s->measured < (uint64_t)opt.min_calls || s->measured == 0)
+		return;
+	avg_ms = (double)s->measured_ns / (double)s->measured / 1e6;
+	if (avg_ms < opt.slow_ms)
+		return;
+	snprintf(desc, sizeof(desc), "%s takes %.1f ms on average over %llu "
+	    "calls", name ? name : "syscall", avg_ms,
+	    (unsigned long long)s->measured);
+	d = diag_new(severity(avg_ms, opt.slow_ms, crit), "slow_syscalls",
+	    s->pid, desc, "slow file calls point at a slow or network file "
+	    "system, a full disk or heavy swapping: check the paths it uses "
+	    "(cd-trace --io) and the device");
+	ev = cJSON_AddObjectToObject(d, "evidence");
+	rec_add_str(ev, "syscall", name ? name : "?");
+	rec_add_num(ev, "count", (double)s->measured);
+	rec_add_num(ev, "avg_ms", round1(avg_ms));
+	rec_add_num(ev, "max_ms", round1((double)s->max_ns / 1e6));
+	rec_add_num(ev, "threshold_ms", opt.slow_ms);
+	rec_emit_free(d);
+}
+
+int
+out_diagnose(double elapsed_s)
+{
+	size_t n;
+	void **v;
+	int crit = 0;
+
+	if (!opt.diagnose || elapsed_s <= 0)
+		return 0;
+	/*
+	 * A rate is per second of capture; a capture shorter than a second
+	 * counts as one, so a start-up burst of a short command is not
+	 * called a storm.
+	 */
+	if (elapsed_s < 1)
+		elapsed_s = 1;
+	v = collect((void **)ptab, offsetof(struct pagg, next), &n);
+	for (size_t i = 0; i < n; i++)
+		diag_pid(v[i], elapsed_s, &crit);
+	free(v);
+	v = collect((void **)dstab, offsetof(struct sagg, next), &n);
+	for (size_t i = 0; i < n; i++)
+		diag_slow(v[i], &crit);
+	free(v);
+	return crit;
+}

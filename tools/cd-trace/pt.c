@@ -1,0 +1,355 @@
+/*
+ * Method 2: ptrace. Every thread is seized (never stopped by attaching),
+ * new threads and children are followed by the kernel's auto-attach, and
+ * every exit path detaches every tracee, passing on any signal that was
+ * about to be delivered, so the target carries on as if never traced.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "trace.h"
+
+#define PT_OPTS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | \
+	PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC)
+
+static struct pidlist tracees;	/* tids we are attached to */
+static struct target_set *cur_ts;
+
+static void
+tracee_del(int tid)
+{
+	for (size_t i = 0; i < tracees.n; i++)
+		if (tracees.v[i] == tid) {
+			tracees.v[i] = tracees.v[--tracees.n];
+			return;
+		}
+}
+
+static int
+tgid_of(int tid)
+{
+	char path[64], line[128];
+	FILE *f;
+	int tgid = tid;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return tid;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+static struct thr *
+tracee_add(int pid, int tid)
+{
+	struct thr *t = thr_get(pid, tid);
+
+	t->pt_attached = 1;
+	pidlist_add(&tracees, tid);
+	return t;
+}
+
+/* Seize every thread of pid, listing again until no thread is new. */
+static int
+seize_pid(int pid)
+{
+	char path[64];
+	int added, any = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	do {
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		if (d == NULL)
+			return any ? 0 : -1;
+		added = 0;
+		while ((de = readdir(d)) != NULL) {
+			int tid = atoi(de->d_name);
+
+			if (tid <= 0 || pidlist_has(&tracees, tid))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, 0, PT_OPTS) != 0) {
+				int e = errno;
+
+				if (e == ESRCH)
+					continue;
+				closedir(d);
+				errno = e;
+				return -1;
+			}
+			tracee_add(pid, tid);
+			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+			added = any = 1;
+		}
+		closedir(d);
+	} while (added);
+	return 0;
+}
+
+static void
+resume(struct thr *t, int sig)
+{
+	t->pt_stopped = 0;
+	/* ESRCH: it died meanwhile, and its exit status is on its way. */
+	(void)ptrace(PTRACE_SYSCALL, t->tid, 0, sig);
+}
+
+static void
+on_syscall_stop(struct thr *t)
+{
+	struct __ptrace_syscall_info si;
+
+	memset(&si, 0, sizeof(si));
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(si), &si) <= 0)
+		return;
+	if (t->pt_preexec)
+		return;
+	if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
+		call_enter(t, (long)si.entry.nr, si.entry.args, mono_ns(), NULL, 0);
+	} else if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
+		if (t->in_call)	/* else we attached in the middle of it */
+			call_exit(t, t->cur.nr, (long)si.exit.rval, mono_ns());
+	}
+}
+
+static void
+on_exit_status(int tid, int st)
+{
+	struct thr *t = thr_find(tid);
+
+	if (t != NULL) {
+		if (t->in_call)
+			stats.unfinished++;	/* exit_group never returns */
+		t->in_call = 0;
+		if (t->tid == t->pid)
+			stats.procs_exited++;
+	}
+	tracee_del(tid);
+	if (cur_ts->child == tid && !cur_ts->child_reaped) {
+		cur_ts->child_status = st;
+		cur_ts->child_reaped = 1;
+	}
+}
+
+static void
+on_stop(int tid, int st)
+{
+	struct thr *t = thr_find(tid);
+	int sig = WSTOPSIG(st), event = st >> 16;
+	unsigned long msg = 0;
+
+	if (t == NULL || !t->pt_attached)	/* auto-attached before its parent's event */
+		t = tracee_add(tgid_of(tid), tid);
+	t->pt_stopped = 1;
+	if (sig == (SIGTRAP | 0x80)) {
+		on_syscall_stop(t);
+		resume(t, 0);
+		return;
+	}
+	switch (event) {
+	case 0:
+		resume(t, sig);		/* signal-delivery-stop: deliver it */
+		return;
+	case PTRACE_EVENT_STOP:
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+		    sig == SIGTTOU) {
+			/* A real group stop: stay stopped as asked. */
+			t->pt_stopped = 0;
+			ptrace(PTRACE_LISTEN, tid, 0, 0);
+			return;
+		}
+		resume(t, 0);
+		return;
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 && msg > 0) {
+			int ntid = (int)msg;
+
+			tracee_add(event == PTRACE_EVENT_CLONE ? tgid_of(ntid) :
+			    ntid, ntid)->pt_preexec = 0;
+		}
+		resume(t, 0);
+		return;
+	case PTRACE_EVENT_EXEC:
+		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 &&
+		    (int)msg != tid) {
+			/* A non-leader thread exec'd and took the leader's tid. */
+			struct thr *old = thr_find((int)msg);
+
+			if (old != NULL && old != t) {
+				tracee_del((int)msg);
+				thr_forget((int)msg);
+			}
+		}
+		t->pt_preexec = 0;
+		thr_refresh_comm(t);
+		proc_comm_set(t->pid, t->comm);
+		resume(t, 0);
+		return;
+	default:
+		resume(t, 0);
+		return;
+	}
+}
+
+static void
+dispatch(int tid, int st)
+{
+	if (WIFEXITED(st) || WIFSIGNALED(st))
+		on_exit_status(tid, st);
+	else if (WIFSTOPPED(st))
+		on_stop(tid, st);
+}
+
+static void
+reap_all(void)
+{
+	int st, tid;
+
+	while ((tid = waitpid(-1, &st, __WALL | WNOHANG)) > 0)
+		dispatch(tid, st);
+}
+
+/*
+ * Detach every tracee: interrupt it, wait for the stop that answers,
+ * detach passing on any signal it was about to get. A tracee that
+ * appears meanwhile (a clone in flight) is detached the same way.
+ */
+static void
+detach_all(void)
+{
+	uint64_t give_up = mono_ns() + 3000000000ull;
+
+	for (size_t i = 0; i < tracees.n; i++)
+		ptrace(PTRACE_INTERRUPT, tracees.v[i], 0, 0);
+	while (tracees.n > 0 && mono_ns() < give_up) {
+		int st, tid = waitpid(-1, &st, __WALL | WNOHANG);
+		int sig = 0;
+
+		if (tid < 0 && errno == ECHILD)
+			break;
+		if (tid <= 0) {
+			struct timespec ts = { 0, 2000000 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			on_exit_status(tid, st);
+			continue;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if ((st >> 16) == 0 && WSTOPSIG(st) != (SIGTRAP | 0x80))
+			sig = WSTOPSIG(st);	/* a signal on its way: keep it */
+		/* A clone in flight shows up here too; it is detached alike. */
+		ptrace(PTRACE_DETACH, tid, 0, sig);
+		tracee_del(tid);
+	}
+	if (tracees.n > 0)
+		msg_warn("%zu threads did not stop to be detached in 3 s; "
+		    "the kernel detaches them as cd-trace exits", tracees.n);
+}
+
+int
+pt_run(struct target_set *ts, char *why, size_t whylen)
+{
+	sigset_t set;
+	int sfd;
+	uint64_t deadline = 0;
+
+	cur_ts = ts;
+	memset(&tracees, 0, sizeof(tracees));
+	if (ts->child > 0) {
+		struct thr *t;
+
+		if (ptrace(PTRACE_SEIZE, ts->child, 0, PT_OPTS) != 0) {
+			snprintf(why, whylen, "ptrace(PTRACE_SEIZE, %d): %s",
+			    ts->child, strerror(errno));
+			return -1;
+		}
+		t = tracee_add(ts->child, ts->child);
+		t->pt_preexec = 1;	/* its own calls until execve are ours */
+		ptrace(PTRACE_INTERRUPT, ts->child, 0, 0);
+	}
+	for (size_t i = 0; i < ts->pids.n; i++) {
+		if (seize_pid(ts->pids.v[i]) == 0) {
+			proc_comm(ts->pids.v[i]);
+			continue;
+		}
+		if (errno == ENOENT || errno == ESRCH) {
+			msg_warn("pid %d: no such process", ts->pids.v[i]);
+			continue;
+		}
+		snprintf(why, whylen, "ptrace(PTRACE_SEIZE, %d): %s%s",
+		    ts->pids.v[i], strerror(errno), errno == EPERM ?
+		    " (not our process, no CAP_SYS_PTRACE, or "
+		    "kernel.yama.ptrace_scope)" : "");
+		detach_all();
+		pidlist_free(&tracees);
+		return -1;
+	}
+	if (tracees.n == 0) {
+		snprintf(why, whylen, "no target process is running");
+		pidlist_free(&tracees);
+		return -2;
+	}
+	signals_block(&set);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		snprintf(why, whylen, "signalfd: %s", strerror(errno));
+		detach_all();
+		pidlist_free(&tracees);
+		return -1;
+	}
+	if (ts->child > 0)
+		spawn_release(&ts->child_gate);
+	if (opt.duration_s > 0)
+		deadline = mono_ns() + (uint64_t)(opt.duration_s * 1e9);
+
+	while (tracees.n > 0) {
+		struct pollfd pfd = { sfd, POLLIN, 0 };
+		struct signalfd_siginfo si;
+		int timeout = 100;
+
+		reap_all();
+		if (tracees.n == 0)
+			break;
+		if (deadline) {
+			uint64_t now = mono_ns();
+
+			if (now >= deadline)
+				break;
+			if ((deadline - now) / 1000000 < (uint64_t)timeout)
+				timeout = (int)((deadline - now) / 1000000) + 1;
+		}
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+			break;
+		while (read(sfd, &si, sizeof(si)) == sizeof(si))
+			if (si.ssi_signo != SIGCHLD)
+				stop_reason = (int)si.ssi_signo;
+		if (stop_reason)
+			break;
+	}
+	detach_all();
+	close(sfd);
+	pidlist_free(&tracees);
+	return 0;
+}
