@@ -357,6 +357,9 @@ fold_fd(struct fold *f, int fd)
 			if (skipping) {
 				skipping = 0;
 				f->lineno++;
+			} else if (n > MAX_LINE) {
+				f->lineno++;
+				fold_bad(f, "line longer than %u bytes; skipped", MAX_LINE);
 			} else {
 				fold_line(f, buf + start, n);
 			}
