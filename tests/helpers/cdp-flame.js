@@ -56,10 +56,16 @@ function once(method) {
 }
 
 function finish(code, result) {
-	try { proc.kill("SIGKILL"); } catch (e) { /* already gone */ }
-	fs.rmSync(profile, { recursive: true, force: true });
 	if (result) process.stdout.write(JSON.stringify(result) + "\n");
-	process.exit(code);
+	const done = () => {
+		// Chromium's helpers may still be writing the profile: retry.
+		try { fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }); }
+		catch (e) { process.stderr.write("cdp-flame: left " + profile + ": " + e.message + "\n"); }
+		process.exit(code);
+	};
+	if (proc.exitCode !== null || proc.signalCode !== null) return done();
+	proc.once("exit", () => setTimeout(done, 200));
+	try { proc.kill("SIGKILL"); } catch (e) { done(); }
 }
 setTimeout(() => { process.stderr.write("cdp-flame: timed out\n"); finish(3); }, 60000);
 proc.on("error", (e) => { process.stderr.write("cdp-flame: " + e.message + "\n"); finish(3); });

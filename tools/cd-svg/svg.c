@@ -5,13 +5,31 @@
 
 #include "intern.h"
 #include "msg.h"
+#include "record.h"
 #include "svg.h"
 
 #define PAD 10
 #define CHAR_W 0.59		/* average glyph width per px of font size */
 
+static void escape_valid(FILE *out, const char *s, size_t n);
+
 void
 xml_escape(FILE *out, const char *s, size_t n)
+{
+	char *clean;
+
+	if (utf8_valid(s, n) && memchr(s, '\0', n) == NULL) {
+		escape_valid(out, s, n);
+		return;
+	}
+	clean = utf8_sanitize(s, n);
+	escape_valid(out, clean, strlen(clean));
+	free(clean);
+}
+
+/* s is valid UTF-8 without NULs. */
+static void
+escape_valid(FILE *out, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t run = 0;
