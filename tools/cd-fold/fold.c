@@ -33,8 +33,7 @@ fold_free(struct fold *f)
 	stacktab_free(f->stacks);
 	free(f->v);
 	free(f->scratch);
-	free(f->perf.pname);
-	free(f->perf.event);
+	perf_free(f);
 	free(f->sample.st);
 	for (size_t i = 0; i < f->rec.ntypes; i++)
 		free(f->rec.types[i].type);

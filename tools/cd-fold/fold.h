@@ -53,6 +53,16 @@ struct perf_state {
 	uint64_t period;
 	char *event;		/* the event filter, given or defaulted */
 	int event_defaulted, event_warned;
+	/*
+	 * Frame lines repeat (the same pc, symbol and module in many
+	 * samples): each distinct line text is parsed once and its frame ids
+	 * remembered, by Java-ness of the process (it changes the tidying).
+	 */
+	struct intern *cache[2];
+	struct { uint32_t off, n; } *centry[2];
+	size_t ccap[2];
+	uint32_t *cparts;
+	size_t ncparts, capcparts;
 };
 
 struct sample_frame {
@@ -128,6 +138,7 @@ char *fold_scratch(struct fold *f, size_t need);
 
 void perf_line(struct fold *f, const char *line, size_t len);
 void perf_end(struct fold *f);
+void perf_free(struct fold *f);
 void sample_line(struct fold *f, const char *line, size_t len);
 void sample_end(struct fold *f);
 void dtrace_line(struct fold *f, const char *line, size_t len);

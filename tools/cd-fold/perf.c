@@ -4,6 +4,7 @@
  * script's regular expressions are reproduced as small hand matchers;
  * each says which expression it stands for, since that is the contract.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fold.h"
@@ -35,10 +36,30 @@ hexlow(char c)
 	return dig(c) || (c >= 'a' && c <= 'f');
 }
 
+/*
+ * memmem for the short needles and haystacks of one frame: glibc's set-up
+ * cost dominated the profile.
+ */
+static const char *
+find(const char *s, size_t n, const char *needle, size_t k)
+{
+	const char *end = s + n, *p = s;
+
+	if (k == 0 || n < k)
+		return NULL;
+	while ((p = memchr(p, needle[0], (size_t)(end - p) - (k - 1))) != NULL) {
+		if (memcmp(p + 1, needle + 1, k - 1) == 0)
+			return p;
+		if (++p > end - k)
+			break;
+	}
+	return NULL;
+}
+
 static int
 has(const char *s, size_t n, const char *needle)
 {
-	return memmem(s, n, needle, strlen(needle)) != NULL;
+	return find(s, n, needle, strlen(needle)) != NULL;
 }
 
 struct span {
@@ -251,7 +272,7 @@ is_jit_mod(struct span mod)
 {
 	const char *p = mod.s, *end = mod.s + mod.n;
 
-	while ((p = memmem(p, (size_t)(end - p), "/tmp/perf-", 10)) != NULL) {
+	while ((p = find(p, (size_t)(end - p), "/tmp/perf-", 10)) != NULL) {
 		const char *d = p + 10, *q = d;
 
 		while (q < end && dig(*q))
@@ -301,7 +322,7 @@ tidy_part(struct fold *f, struct span part, struct span pc, struct span mod,
 			b[i] = ':';
 	/* Not a Go method ("net/http.(*Client).Do"): drop from the first "(" on. */
 	{
-		const char *go1 = memmem(b, o, ".(", 2);
+		const char *go1 = find(b, o, ".(", 2);
 		int go = 0;
 
 		if (go1 != NULL) {
@@ -343,15 +364,15 @@ tidy_part(struct fold *f, struct span part, struct span pc, struct span mod,
 	return intern_id(f->frames, b, o);
 }
 
-static void
-frame_line(struct fold *f, struct span pc, struct span func, struct span mod)
+/* The frame ids of one frame line, in push order (leaf-most first). */
+static size_t
+frame_line(struct fold *f, struct span pc, struct span func, struct span mod,
+    uint32_t out[64])
 {
 	uint32_t parts[64];
-	size_t np = 0, start = 0, last_nonempty = 0;
+	size_t np = 0, start = 0, last_nonempty = 0, k = 0;
 	const char *arrow;
 
-	if (!f->perf.have_pname)
-		return;
 	/* s/\+0x[\da-f]+$// */
 	{
 		size_t e = func.n;
@@ -362,9 +383,9 @@ frame_line(struct fold *f, struct span pc, struct span func, struct span mod)
 			func.n = e - 3;
 	}
 	if (func.n > 0 && func.s[0] == '(')
-		return;		/* a process name, not a frame */
+		return 0;	/* a process name, not a frame */
 	if (f->o.drop_kernel && is_kernel_mod(mod))
-		return;
+		return 0;
 	/* split /->/, dropping trailing empty fields as perl does */
 	struct span fields[64];
 	size_t nf = 0;
@@ -372,7 +393,7 @@ frame_line(struct fold *f, struct span pc, struct span func, struct span mod)
 	for (;;) {
 		size_t rest = func.n - start;
 
-		arrow = rest >= 2 ? memmem(func.s + start, rest, "->", 2) : NULL;
+		arrow = rest >= 2 ? find(func.s + start, rest, "->", 2) : NULL;
 		if (arrow == NULL || nf == 63) {
 			fields[nf++] = (struct span){ func.s + start, rest };
 			break;
@@ -388,7 +409,64 @@ frame_line(struct fold *f, struct span pc, struct span func, struct span mod)
 		parts[np++] = tidy_part(f, fields[i], pc, mod, i > 0);
 	/* unshift @stack, @inline: pushed reversed, reversed again at the end */
 	while (np > 0)
-		fold_push_id(f, parts[--np]);
+		out[k++] = parts[--np];
+	return k;
+}
+
+static void
+cache_put(struct perf_state *ps, int java, const char *l, size_t n,
+    const uint32_t *ids, size_t k)
+{
+	uint32_t id;
+
+	if (ps->cache[java] == NULL)
+		ps->cache[java] = intern_new();
+	id = intern_id(ps->cache[java], l, n);
+	if (id >= ps->ccap[java]) {
+		ps->ccap[java] = ps->ccap[java] ? ps->ccap[java] * 2 : 1024;
+		ps->centry[java] = xreallocarray(ps->centry[java], ps->ccap[java],
+		    sizeof(*ps->centry[java]));
+	}
+	while (ps->ncparts + k > ps->capcparts) {
+		ps->capcparts = ps->capcparts ? ps->capcparts * 2 : 4096;
+		ps->cparts = xreallocarray(ps->cparts, ps->capcparts, sizeof(*ps->cparts));
+	}
+	memcpy(ps->cparts + ps->ncparts, ids, k * sizeof(*ids));
+	ps->centry[java][id].off = (uint32_t)ps->ncparts;
+	ps->centry[java][id].n = (uint32_t)k;
+	ps->ncparts += k;
+}
+
+/* Push a frame line's frames from the cache; 0 when it is not there. */
+static int
+cache_get(struct fold *f, const char *l, size_t n)
+{
+	struct perf_state *ps = &f->perf;
+	int java = ps->java;
+	uint32_t id;
+
+	if (ps->cache[java] == NULL)
+		return 0;
+	id = intern_find(ps->cache[java], l, n);
+	if (id == UINT32_MAX)
+		return 0;
+	for (uint32_t i = 0; i < ps->centry[java][id].n; i++)
+		fold_push_id(f, ps->cparts[ps->centry[java][id].off + i]);
+	return 1;
+}
+
+void
+perf_free(struct fold *f)
+{
+	struct perf_state *ps = &f->perf;
+
+	free(ps->pname);
+	free(ps->event);
+	for (int i = 0; i < 2; i++) {
+		intern_free(ps->cache[i]);
+		free(ps->centry[i]);
+	}
+	free(ps->cparts);
 }
 
 static void
@@ -429,8 +507,18 @@ perf_line(struct fold *f, const char *l, size_t n)
 		event_line(f, l, n, comm, pid, tid);
 		return;
 	}
+	if (f->perf.have_pname && cache_get(f, l, n))
+		return;
 	if (match_frame(l, n, &pc, &func, &mod)) {
-		frame_line(f, pc, func, mod);
+		uint32_t ids[64];
+		size_t k;
+
+		if (!f->perf.have_pname)
+			return;
+		k = frame_line(f, pc, func, mod, ids);
+		for (size_t i = 0; i < k; i++)
+			fold_push_id(f, ids[i]);
+		cache_put(&f->perf, f->perf.java, l, n, ids, k);
 		return;
 	}
 	fold_bad(f, "unrecognized perf script line; skipped");
