@@ -1,0 +1,161 @@
+/*
+ * cd-fold: turn stack samples and system calls, ours or another tool's,
+ * into folded stacks. Every importer is fed one line at a time (no
+ * newline, not NUL-terminated) so that fold_buffer() can drive it from a
+ * memory buffer, which is how the fuzz harnesses in tests/fuzz/ call it.
+ */
+#ifndef CD_FOLD_H
+#define CD_FOLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct intern;
+struct stacktab;
+
+enum fold_fmt {
+	FMT_AUTO,
+	FMT_RECORDS,
+	FMT_PERF,
+	FMT_SAMPLE,
+	FMT_DTRACE,
+	FMT_FOLDED,
+};
+
+enum fold_root { ROOT_PROCESS, ROOT_PID, ROOT_THREAD, ROOT_TID, ROOT_NONE };
+enum fold_weight { WEIGHT_COUNT, WEIGHT_DURATION };
+
+struct fold_opts {
+	enum fold_fmt fmt;
+	/* perf script, as stackcollapse-perf.pl */
+	int pid, tid, addrs;
+	const char *event_filter;
+	/* every format: _[k] and _[j] annotations kept, or frames dropped */
+	int annotate_kernel, annotate_jit, drop_kernel;
+	/* records */
+	enum fold_root root;
+	enum fold_weight weight;
+	int leaf;		/* syscall path or address as an extra leaf */
+	int no_category;	/* syscalls: process -> syscall, no category level */
+	/* macOS sample */
+	int drop_idle;
+	int quiet;		/* no messages (fuzzing) */
+	int strict;		/* stop at the first malformed line */
+};
+
+/* Per-format parser state lives here so one struct carries a whole run. */
+struct perf_state {
+	char *pname;
+	size_t pname_len, pname_cap;
+	int have_pname;
+	int java;
+	uint64_t period;
+	char *event;		/* the event filter, given or defaulted */
+	int event_defaulted, event_warned;
+	/*
+	 * Frame lines repeat (the same pc, symbol and module in many
+	 * samples): each distinct line text is parsed once and its frame ids
+	 * remembered, by Java-ness of the process (it changes the tidying).
+	 */
+	struct intern *cache[2];
+	struct { uint32_t off, n; } *centry[2];
+	size_t ccap[2];
+	uint32_t *cparts;
+	size_t ncparts, capcparts;
+};
+
+struct sample_frame {
+	uint32_t id;
+	uint64_t count, children;
+};
+
+struct sample_state {
+	int phase;		/* 0 before "Call graph:", 1 inside, 2 after */
+	int seen_graph;
+	struct sample_frame *st;
+	size_t n, cap;
+	unsigned long graph_line;
+};
+
+struct dtrace_state {
+	size_t pending;		/* frames since the last count line */
+	unsigned long first;	/* line of the first pending frame */
+};
+
+struct type_count {
+	char *type;
+	unsigned long n;
+};
+
+struct records_state {
+	struct type_count *types;
+	size_t ntypes;
+	unsigned long samples, syscalls, summaries;
+};
+
+struct fold {
+	struct fold_opts o;
+	enum fold_fmt fmt;	/* resolved */
+	const char *name;	/* input name for messages */
+	struct intern *frames;
+	struct stacktab *stacks;
+	unsigned long lineno, bad, ignored;
+	int stop;		/* strict mode saw a bad line */
+	int overflowed;
+	/* the stack being built, as frame ids */
+	uint32_t *v;
+	size_t n, cap;
+	char *scratch;
+	size_t scratch_cap;
+	struct perf_state perf;
+	struct sample_state sample;
+	struct dtrace_state dtrace;
+	struct records_state rec;
+};
+
+void fold_init(struct fold *f, const struct fold_opts *o, const char *name);
+void fold_free(struct fold *f);
+/* Choose the format from the first bytes of the input. */
+enum fold_fmt fold_detect(const char *buf, size_t len);
+const char *fold_fmt_name(enum fold_fmt fmt);
+/* Feed one line; fold_end() after the last. */
+void fold_line(struct fold *f, const char *line, size_t len);
+void fold_end(struct fold *f);
+/* Split buf into lines and feed them all, then fold_end(). */
+void fold_buffer(struct fold *f, const char *buf, size_t len);
+/* Read fd to its end (detecting the format if needed) and fold it. */
+int fold_fd(struct fold *f, int fd);
+/* The folded result, sorted, to out. Returns 0 or -1 on a write error. */
+int fold_write(struct fold *f, FILE *out);
+
+/* Helpers the importers share. */
+void fold_bad(struct fold *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fold_push(struct fold *f, const char *s, size_t len);
+void fold_push_id(struct fold *f, uint32_t id);
+void fold_commit(struct fold *f, uint64_t count);
+char *fold_scratch(struct fold *f, size_t need);
+
+void perf_line(struct fold *f, const char *line, size_t len);
+void perf_end(struct fold *f);
+void perf_free(struct fold *f);
+void sample_line(struct fold *f, const char *line, size_t len);
+void sample_end(struct fold *f);
+void dtrace_line(struct fold *f, const char *line, size_t len);
+void dtrace_end(struct fold *f);
+void folded_line(struct fold *f, const char *line, size_t len);
+void records_line(struct fold *f, const char *line, size_t len);
+void records_end(struct fold *f);
+
+/* The fallback syscall -> category table, used when cd-categorize did not run. */
+const char *syscat_fallback(const char *name);
+
+/* stacktab.c: distinct stacks of frame ids with their summed counts. */
+struct stacktab *stacktab_new(void);
+void stacktab_free(struct stacktab *t);
+/* Returns 1 when the count saturated at 2^64-1. */
+int stacktab_add(struct stacktab *t, const uint32_t *ids, size_t n, uint64_t count);
+size_t stacktab_count(const struct stacktab *t);
+int stacktab_write(const struct stacktab *t, const struct intern *frames, FILE *out);
+
+#endif

@@ -1,0 +1,187 @@
+/* The merged call tree: a node per distinct path, counts summed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "folded.h"
+#include "intern.h"
+#include "msg.h"
+#include "record.h"
+#include "svg.h"
+
+void
+tree_init(struct tree *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->names = intern_new();
+	t->cap = 1024;
+	t->v = xcalloc(t->cap, sizeof(*t->v));
+	t->n = 1;
+	t->v[0].name = intern_id(t->names, "all", 3);
+	t->nslots = 2048;
+	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+}
+
+void
+tree_free(struct tree *t)
+{
+	intern_free(t->names);
+	free(t->v);
+	free(t->slots);
+	free(t->path);
+}
+
+static uint64_t
+key_hash(uint32_t parent, uint32_t name)
+{
+	uint64_t k = ((uint64_t)parent << 32 | name) * 0x9e3779b97f4a7c15ULL;
+
+	return k ^ (k >> 31);
+}
+
+static void
+grow_slots(struct tree *t)
+{
+	size_t n = t->nslots * 2, mask = n - 1;
+	uint32_t *s = xcalloc(n, sizeof(*s));
+
+	for (size_t i = 0; i < t->nslots; i++) {
+		const struct node *nd;
+		size_t j;
+
+		if (t->slots[i] == 0)
+			continue;
+		nd = &t->v[t->slots[i]];
+		for (j = key_hash(nd->parent, nd->name) & mask; s[j]; j = (j + 1) & mask)
+			;
+		s[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = s;
+	t->nslots = n;
+}
+
+static uint32_t
+child(struct tree *t, uint32_t parent, uint32_t name)
+{
+	size_t mask = t->nslots - 1, j;
+	uint32_t id;
+
+	for (j = key_hash(parent, name) & mask; t->slots[j]; j = (j + 1) & mask) {
+		const struct node *nd = &t->v[t->slots[j]];
+
+		if (nd->parent == parent && nd->name == name)
+			return t->slots[j];
+	}
+	if (t->n >= UINT32_MAX - 1)
+		msg_die(3, "too many distinct frames");
+	if (t->n == t->cap) {
+		t->cap *= 2;
+		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
+	}
+	id = (uint32_t)t->n++;
+	t->v[id] = (struct node){ .name = name, .parent = parent,
+	    .sibling = t->v[parent].child };
+	t->v[parent].child = id;
+	t->slots[j] = id;
+	if (t->n * 4 > t->nslots * 3)
+		grow_slots(t);
+	return id;
+}
+
+int
+tree_add_line(struct tree *t, const char *line, size_t len, int reverse,
+    const char **why)
+{
+	size_t sl, start = 0, np = 0;
+	uint64_t count;
+	char *clean = NULL;
+	const char *s = line;
+	uint32_t at = 0;
+
+	if (folded_parse(line, len, &sl, &count, why) < 0)
+		return *why ? -1 : 1;
+	if (count == 0)
+		return 0;
+	if (!utf8_valid(line, sl)) {
+		clean = utf8_sanitize(line, sl);
+		s = clean;
+		sl = strlen(clean);
+	}
+	for (;;) {
+		const char *semi = memchr(s + start, ';', sl - start);
+		size_t e = semi ? (size_t)(semi - s) : sl;
+
+		if (np == t->pathcap) {
+			t->pathcap = t->pathcap ? t->pathcap * 2 : 256;
+			t->path = xreallocarray(t->path, t->pathcap, sizeof(*t->path));
+		}
+		t->path[np++] = intern_id(t->names, s + start, e - start);
+		if (semi == NULL)
+			break;
+		start = e + 1;
+	}
+	free(clean);
+	t->saturated |= folded_add(&t->v[0].total, count);
+	for (size_t i = 0; i < np; i++) {
+		at = child(t, at, t->path[reverse ? np - 1 - i : i]);
+		t->saturated |= folded_add(&t->v[at].total, count);
+	}
+	return 0;
+}
+
+void
+tree_add_buffer(struct tree *t, const char *buf, size_t len, int reverse)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(buf + i, '\n', len - i), *why;
+		size_t n = nl ? (size_t)(nl - (buf + i)) : len - i;
+
+		t->lineno++;
+		if (tree_add_line(t, buf + i, n, reverse, &why) < 0)
+			t->bad++;
+		i += n + 1;
+	}
+}
+
+static const struct tree *sort_tree;
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	size_t la, lb;
+	const char *x = intern_str(sort_tree->names, sort_tree->v[*(const uint32_t *)a].name, &la);
+	const char *y = intern_str(sort_tree->names, sort_tree->v[*(const uint32_t *)b].name, &lb);
+	int c = memcmp(x, y, la < lb ? la : lb);
+
+	return c ? c : (la > lb) - (la < lb);
+}
+
+void
+tree_sort(struct tree *t)
+{
+	uint32_t *kids = NULL;
+	size_t cap = 0;
+
+	sort_tree = t;
+	for (size_t p = 0; p < t->n; p++) {
+		size_t k = 0;
+
+		for (uint32_t c = t->v[p].child; c; c = t->v[c].sibling) {
+			if (k == cap) {
+				cap = cap ? cap * 2 : 64;
+				kids = xreallocarray(kids, cap, sizeof(*kids));
+			}
+			kids[k++] = c;
+		}
+		if (k < 2)
+			continue;
+		qsort(kids, k, sizeof(*kids), cmp_name);
+		t->v[p].child = kids[0];
+		for (size_t i = 0; i + 1 < k; i++)
+			t->v[kids[i]].sibling = kids[i + 1];
+		t->v[kids[k - 1]].sibling = 0;
+	}
+	free(kids);
+}
