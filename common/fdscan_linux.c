@@ -67,11 +67,13 @@ slurp_at(int dirfd, const char *path, char **buf, size_t *cap)
 			break;
 		len += (size_t)r;
 		/*
-		 * /proc files are seq_files: a read with room to spare returned
-		 * all there is, and the read that would say EOF costs a syscall
-		 * per descriptor.
+		 * /proc files are seq_files: when the first read comes back
+		 * well under a page, that was all of it, and the read that
+		 * would say EOF costs a syscall per descriptor. A larger file
+		 * (an inotify fd with hundreds of watches) arrives a page or
+		 * so per read, short reads and all, so read it to EOF.
 		 */
-		if (len + 1 < *cap / 2)
+		if (len == (size_t)r && len < 2048)
 			break;
 	}
 	close(fd);

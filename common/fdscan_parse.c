@@ -105,9 +105,13 @@ parse_inotify(const char *line, struct fd_info *fi)
 	int htype = -1, n = 0;
 	const char *h;
 
-	if (sscanf(line, "inotify wd:%d ino:%llx sdev:%x mask:%x%n",
-	    &w.wd, &ino, &sdev, &mask, &n) < 4)
+	unsigned wd = 0;
+
+	/* The kernel prints wd in hex (%x), like ino and sdev. */
+	if (sscanf(line, "inotify wd:%x ino:%llx sdev:%x mask:%x%n",
+	    &wd, &ino, &sdev, &mask, &n) < 4)
 		return;
+	w.wd = (int)wd;
 	w.ino = ino;
 	w.mask = mask;
 	/* The kernel's dev_t: 12 bits of major above 20 bits of minor. */

@@ -150,7 +150,7 @@ print(int(syms[i][0], 16), int(syms[i + 1][0], 16))')
 	echo "$out" | grep -Eq 'gc-churn.js[^"]*_\[j\]"'
 	echo "$out" | grep -q 'v8::internal::Scavenger'
 	[ "$(echo "$out" | meta "['jit_maps']")" -eq 1 ]
-	run json_eval '[r["issue"] for r in recs if r["type"]=="diagnosis"]' <<<"$out"
+	run json_eval '[r["code"] for r in recs if r["type"]=="diagnosis"]' <<<"$out"
 	assert_output --partial "gc_pressure"
 	rm -f "/tmp/perf-$BG_PID.map"
 }
@@ -207,7 +207,7 @@ print(int(syms[i][0], 16), int(syms[i + 1][0], 16))')
 	assert_failure 1	# a critical finding
 	out=$output
 	[ "$(echo "$out" | head -3)" = "$in" ]
-	run json_eval '[(r["issue"], r["severity"], r["cpu_pct"]) for r in recs if r["type"]=="diagnosis"]' <<<"$out"
+	run json_eval '[(r["code"], r["severity"], r["cpu_pct"]) for r in recs if r["type"]=="diagnosis"]' <<<"$out"
 	assert_output "[('gc_pressure', 'critical', 100)]"
 	run json_eval '[(r["function"], r["self"], r["total"]) for r in recs if r["type"]=="hot_function"][:2]' <<<"$out"
 	assert_output "[('work', 60, 60), ('v8::internal::Scavenger::Process()', 40, 40)]"

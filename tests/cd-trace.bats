@@ -91,7 +91,7 @@ target_state() {
 		# --failures: nothing that succeeded
 		run json_eval 'len([r for r in recs if r["type"] == "syscall" and r["ret"] >= 0])' <"$BATS_TEST_TMPDIR/o"
 		assert_output 0
-		run json_eval '[(d["issue"], d["evidence"]["top_paths"][0]["path"]) for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/o"
+		run json_eval '[(d["code"], d["evidence"]["top_paths"][0]["path"]) for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/o"
 		assert_output "[('io_error_storm', '/nonexistent/cd-trace-probe')]"
 	done
 }
@@ -138,7 +138,7 @@ time.sleep(30)' "$BATS_TEST_TMPDIR/port" &
 		assert_output "$(python3 -c 'import sys; print([("ECONNREFUSED", "127.0.0.1:'"$closed"'", '"$closed"', "inet")] * 30)')"
 		run json_eval 'sorted(set(r["name"] for r in recs if r["type"] == "syscall"))' <"$BATS_TEST_TMPDIR/c"
 		assert_output "['connect', 'socket']"
-		run json_eval '[(d["issue"], d["evidence"]["connect_failed"], d["evidence"]["top_addrs"][0]["addr"]) for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/c"
+		run json_eval '[(d["code"], d["evidence"]["connect_failed"], d["evidence"]["top_addrs"][0]["addr"]) for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/c"
 		assert_output "[('network_retry_storm', 30, '127.0.0.1:$closed')]"
 		cd-trace -m "$m" --network -- "$SYS" --linger 1 connect 5 "$open" >"$BATS_TEST_TMPDIR/o"
 		run json_eval '[(r["ret"], r["addr"]) for r in recs if r["type"] == "syscall" and r["name"] == "connect"]' <"$BATS_TEST_TMPDIR/o"
@@ -284,13 +284,13 @@ time.sleep(30)' "$BATS_TEST_TMPDIR/port" &
 
 @test "cd-trace: diagnoses from rates: spin, metadata, slow; thresholds are options" {
 	cd-trace -s -- "$SYS" spin 5000 >"$BATS_TEST_TMPDIR/o"
-	run json_eval '[(d["issue"], d["evidence"]["immediate_polls"]) for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/o"
+	run json_eval '[(d["code"], d["evidence"]["immediate_polls"]) for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/o"
 	assert_output "[('event_loop_spin', 5000)]"
 	cd-trace -s --spin-rate 100000 -- "$SYS" spin 5000 >"$BATS_TEST_TMPDIR/o"
 	run json_eval 'len([d for d in recs if d["type"] == "diagnosis"])' <"$BATS_TEST_TMPDIR/o"
 	assert_output 0
 	cd-trace -s -- "$SYS" stat 6000 /etc/hostname >"$BATS_TEST_TMPDIR/o"
-	run json_eval '[d["issue"] for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/o"
+	run json_eval '[d["code"] for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/o"
 	assert_output "['metadata_storm']"
 	cd-trace -s --no-diagnose -- "$SYS" stat 6000 /etc/hostname >"$BATS_TEST_TMPDIR/o"
 	run json_eval 'len([d for d in recs if d["type"] == "diagnosis"])' <"$BATS_TEST_TMPDIR/o"
@@ -299,11 +299,11 @@ time.sleep(30)' "$BATS_TEST_TMPDIR/port" &
 	# ten times over the threshold is critical: exit 1
 	rc=0; cd-trace -s --slow-ms 0.000001 --min-calls 100 -- "$SYS" getppid 200 >"$BATS_TEST_TMPDIR/o" || rc=$?
 	[ "$rc" -eq 1 ]
-	run json_eval '[d["evidence"]["count"] for d in recs if d["type"] == "diagnosis" and d["issue"] == "slow_syscalls" and d["evidence"]["syscall"] == "getppid"]' <"$BATS_TEST_TMPDIR/o"
+	run json_eval '[d["evidence"]["count"] for d in recs if d["type"] == "diagnosis" and d["code"] == "slow_syscalls" and d["evidence"]["syscall"] == "getppid"]' <"$BATS_TEST_TMPDIR/o"
 	assert_output "[200]"
 	# the blocking-by-design calls are never called slow
 	cd-trace -s --slow-ms 0.000001 --min-calls 1 -- "$SYS" spin 10 >"$BATS_TEST_TMPDIR/o" || true
-	run json_eval '[d for d in recs if d["type"] == "diagnosis" and d["issue"] == "slow_syscalls" and d["evidence"]["syscall"] == "epoll_wait"]' <"$BATS_TEST_TMPDIR/o"
+	run json_eval '[d for d in recs if d["type"] == "diagnosis" and d["code"] == "slow_syscalls" and d["evidence"]["syscall"] == "epoll_wait"]' <"$BATS_TEST_TMPDIR/o"
 	assert_output "[]"
 }
 

@@ -65,7 +65,7 @@ for p in d["processes"]:
 	mkdir -p "$BATS_TEST_TMPDIR/e"
 	fake_misbehave enoent "$BATS_TEST_TMPDIR/e"
 	run claude-diagnose --pid "$FAKE_PID" -D --io --duration 1
-	assert_output --partial "io_error_storm"
+	assert_output --partial "High I/O error rate"
 	assert_output --partial "$BATS_TEST_TMPDIR/e/missing-"
 	assert_output --partial "Top Syscalls"
 }
@@ -73,7 +73,7 @@ for p in d["processes"]:
 @test "refused connections: network retry storm with the address" {
 	fake_misbehave refused 9
 	run claude-diagnose --pid "$FAKE_PID" -D --network --duration 1.5
-	assert_output --partial "network_retry_storm"
+	assert_output --partial "Network retry storm"
 	assert_output --partial "127.0.0.1:9"
 }
 
@@ -133,6 +133,7 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	fake_misbehave idle
 	cd "$BATS_TEST_TMPDIR"
 	run env SUDO_UID=65534 SUDO_GID=65534 claude-diagnose --pid "$FAKE_PID" -D --duration 0.5 --flamegraph -o mine
+	assert_output --partial "mine.svg"
 	[ "$(stat -c %u:%g mine.svg)" = 65534:65534 ]
 	[ "$(stat -c %u:%g mine.folded)" = 65534:65534 ]
 }

@@ -78,6 +78,13 @@ fdinfo(void)
 	CHECK(fi.watches[1].handle_bytes == 0 && fi.watches[1].mask == 0x300);
 	free(fi.watches);
 
+	/* The kernel prints wd in hex: wd 0x1a must not be lost. */
+	memset(&fi, 0, sizeof(fi));
+	fdscan_parse_fdinfo("inotify wd:1a ino:a7 sdev:fe00000 mask:2 ignored_mask:0\n"
+	    "inotify wd:19 ino:a6 sdev:fe00000 mask:2 ignored_mask:0\n", &fi);
+	CHECK(fi.nwatches == 2 && fi.watches[0].wd == 0x1a && fi.watches[1].wd == 0x19);
+	free(fi.watches);
+
 	/* Garbage and truncation: no crash, nothing invented. */
 	memset(&fi, 0, sizeof(fi));
 	fdscan_parse_fdinfo("inotify wd:zz\ntfd:\nflags:\npos:", &fi);

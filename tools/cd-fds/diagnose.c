@@ -22,7 +22,7 @@ finding(struct ctx *c, const struct proc_fds *p, const char *severity,
 	rec_add_str(o, "description", desc);
 	rec_add_str(o, "remedy", remedy);
 	rec_add_num(o, "pid", p->pid);
-	rec_add_str(o, "tool", "cd-fds");
+	rec_add_str(o, "source", "cd-fds");
 	if (strcmp(severity, "critical") == 0)
 		c->criticals++;
 	else if (strcmp(severity, "warning") == 0)

@@ -202,7 +202,8 @@ emit_diagnoses(const struct sample *v, size_t n, double cpu, const struct analys
 		char *desc;
 
 		rec_add_str(r, "severity", d[i].severity);
-		rec_add_str(r, "issue", d[i].rule->issue);
+		rec_add_str(r, "issue", d[i].rule->title);
+		rec_add_str(r, "code", d[i].rule->issue);
 		desc = xasprintf("%.0f%% of %s's %s samples (%lu of %lu) are in %s",
 		    d[i].share_pct, v[0].comm, a->wall ? "wall-clock" : "CPU",
 		    d[i].matched, d[i].total, d[i].rule->what);

@@ -12,6 +12,7 @@
 const struct rule rules[] = {
 	{
 		.issue = "gc_pressure",
+		.title = "GC pressure",
 		.what = "garbage collection",
 		.frames_any = { "v8::internal::Scavenger", "v8::internal::MarkCompact",
 		    "v8::internal::ConcurrentMarking", "v8::internal::Sweeper",
@@ -29,6 +30,7 @@ const struct rule rules[] = {
 	},
 	{
 		.issue = "event_loop_spin",
+		.title = "Event loop spinning",
 		.what = "the event loop polling without waiting",
 		.frames_leaf = { "uv__io_poll", "uv_run", "epoll_wait", "epoll_pwait",
 		    "do_epoll_wait", "ep_poll", "uv__run_timers", "us_loop_run",
@@ -41,6 +43,7 @@ const struct rule rules[] = {
 	},
 	{
 		.issue = "file_watcher_activity",
+		.title = "File watcher activity",
 		.what = "file-watching work",
 		.frames_any = { "inotify", "uv__inotify", "uv_fs_event", "fsnotify",
 		    "FSWatcher", "PathWatcher", "fs.watch", "fanotify" },
@@ -52,6 +55,7 @@ const struct rule rules[] = {
 	},
 	{
 		.issue = "crypto_tls",
+		.title = "Crypto and TLS work",
 		.what = "cryptography and TLS",
 		.frames_any = { "SSL_", "ssl3_", "tls1_", "tls13_", "EVP_", "sha256_block",
 		    "sha512_block", "aesni_", "gcm_", "ChaCha20", "chacha20_", "bssl::",
@@ -63,6 +67,7 @@ const struct rule rules[] = {
 	},
 	{
 		.issue = "dns_lookup",
+		.title = "DNS lookups",
 		.what = "DNS lookups",
 		.frames_any = { "getaddrinfo", "gaih_inet", "__res_context", "res_nquery",
 		    "send_dg", "_nss_", "uv__getaddrinfo", "__GI_getaddrinfo" },
@@ -73,6 +78,7 @@ const struct rule rules[] = {
 	},
 	{
 		.issue = "regex_backtracking",
+		.title = "Regular-expression backtracking",
 		.what = "regular-expression matching",
 		.frames_any = { "v8::internal::RegExp", "v8::internal::IrregexpInterpreter",
 		    "RegExpImpl", "RegExp:", "JSC::Yarr", "Yarr::", "pcre2_match",

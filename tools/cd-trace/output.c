@@ -496,6 +496,24 @@ out_free(void)
 
 /* ---- diagnoses ---- */
 
+/* The human title of each finding's code, as the report shows it. */
+static const char *
+diag_title(const char *code)
+{
+	static const struct { const char *code, *title; } t[] = {
+		{ "event_loop_spin", "Event loop spinning" },
+		{ "io_error_storm", "High I/O error rate" },
+		{ "metadata_storm", "Excessive metadata operations" },
+		{ "network_retry_storm", "Network retry storm" },
+		{ "slow_syscalls", "Slow system calls" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(t[i].code, code) == 0)
+			return t[i].title;
+	return code;
+}
+
 static cJSON *
 diag_new(const char *severity, const char *issue, int pid, const char *desc,
     const char *remedy)
@@ -503,7 +521,9 @@ diag_new(const char *severity, const char *issue, int pid, const char *desc,
 	cJSON *r = rec_new("diagnosis");
 
 	rec_add_str(r, "severity", severity);
-	rec_add_str(r, "issue", issue);
+	rec_add_str(r, "issue", diag_title(issue));
+	rec_add_str(r, "code", issue);
+	rec_add_str(r, "source", "cd-trace");
 	rec_add_num(r, "pid", pid);
 	rec_add_str(r, "comm", proc_comm(pid));
 	rec_add_str(r, "description", desc);

@@ -13,13 +13,14 @@
 
 
 void
-finding_add(struct report *r, const char *severity, const char *issue,
-    int pid, const char *description, const char *remedy)
+finding_add(struct report *r, const char *severity, const char *code,
+    const char *issue, int pid, const char *description, const char *remedy)
 {
 	cJSON *d = rec_new("diagnosis");
 
 	rec_add_str(d, "severity", severity);
 	rec_add_str(d, "issue", issue);
+	rec_add_str(d, "code", code);
 	rec_add_str(d, "description", description);
 	rec_add_str(d, "remedy", remedy);
 	if (pid > 0)
@@ -71,7 +72,7 @@ check_process(struct report *r, const struct dopts *o, const cJSON *p)
 		snprintf(rem, sizeof(rem), "Sample it to see which code is hot: "
 		    "claude-diagnose --pid %d -s", pid);
 		finding_add(r, cpu >= o->cpu_crit ? "critical" : "warning",
-		    "High CPU usage", pid, desc, rem);
+		    "high_cpu", "High CPU usage", pid, desc, rem);
 		if (!o->sample)
 			action_add(r, "claude-diagnose --pid %d -s", pid);
 	}
@@ -81,7 +82,7 @@ check_process(struct report *r, const struct dopts *o, const cJSON *p)
 		snprintf(rem, sizeof(rem), "Look for leaks: claude-diagnose --pid "
 		    "%d -d; watch its growth: claude-trace -w 5 -m 1024", pid);
 		finding_add(r, rss / 1024 >= o->rss_crit_mb ? "critical" : "warning",
-		    "High memory usage", pid, desc, rem);
+		    "high_memory", "High memory usage", pid, desc, rem);
 		if (!o->deep)
 			action_add(r, "claude-diagnose --pid %d -d", pid);
 	}
@@ -90,7 +91,7 @@ check_process(struct report *r, const struct dopts *o, const cJSON *p)
 		    "(reparented to init); its terminal may be gone", pid);
 		snprintf(rem, sizeof(rem), "If no one is using it, end it: kill %d",
 		    pid);
-		finding_add(r, "warning", "Orphaned process", pid, desc, rem);
+		finding_add(r, "warning", "orphaned", "Orphaned process", pid, desc, rem);
 	}
 }
 
@@ -102,7 +103,7 @@ check_system(struct report *r)
 	if (r->total_cpu > 100) {
 		snprintf(desc, sizeof(desc), "Claude processes together use %.1f%% "
 		    "CPU, more than one core", r->total_cpu);
-		finding_add(r, "critical", "High aggregate CPU", 0, desc,
+		finding_add(r, "critical", "aggregate_cpu", "High aggregate CPU", 0, desc,
 		    "Find the busiest process (claude-trace) and sample it");
 	}
 	if (!r->have_mem || r->mem.total_kb == 0)
@@ -111,14 +112,14 @@ check_system(struct report *r)
 		snprintf(desc, sizeof(desc), "Only %.0f MB of %.0f MB memory is "
 		    "available", r->mem.available_kb / 1024.0,
 		    r->mem.total_kb / 1024.0);
-		finding_add(r, "warning", "Low available memory", 0, desc,
+		finding_add(r, "warning", "low_memory", "Low available memory", 0, desc,
 		    "Close idle sessions; check RSS with claude-trace -t");
 	}
 	if (r->mem.psi_some_avg10 >= 10) {
 		snprintf(desc, sizeof(desc), "Tasks stalled on memory %.1f%% of "
 		    "the last 10 s (PSI some avg10)", r->mem.psi_some_avg10);
 		finding_add(r, r->mem.psi_full_avg10 >= 10 ? "critical" : "warning",
-		    "Memory pressure", 0, desc,
+		    "memory_pressure", "Memory pressure", 0, desc,
 		    "Free memory: end idle sessions or their MCP servers");
 	}
 }
@@ -140,7 +141,7 @@ stage_findings(struct report *r)
 
 			snprintf(desc, sizeof(desc), "%s failed: %s",
 			    r->cap[c].label, r->cap[c].error);
-			finding_add(r, "warning", "Capture failed", 0, desc,
+			finding_add(r, "warning", "capture_failed", "Capture failed", 0, desc,
 			    "See the section of the report for the stage; run the "
 			    "stage alone to see its full message");
 		}
@@ -154,7 +155,7 @@ follow_ups(struct report *r, const struct dopts *o)
 	const cJSON *d;
 
 	cJSON_ArrayForEach(d, r->findings) {
-		const char *issue = rec_get_str(d, "issue");
+		const char *issue = rec_get_str(d, "code");
 		const char *src = rec_get_str(d, "source");
 		int pid = (int)rec_get_num(d, "pid", 0);
 

@@ -73,8 +73,8 @@ void flame_write(struct report *r, const struct dopts *o);
 
 /* analyze.c */
 void analyze(struct report *r, const struct dopts *o);
-void finding_add(struct report *r, const char *severity, const char *issue,
-    int pid, const char *description, const char *remedy);
+void finding_add(struct report *r, const char *severity, const char *code,
+    const char *issue, int pid, const char *description, const char *remedy);
 int findings_count(const struct report *r, const char *severity);
 
 /* sections.c */
