@@ -36,11 +36,15 @@ TARGET_SRC := $(wildcard tests/targets/*.c)
 TARGETS   := $(patsubst tests/targets/%.c,$(O)/targets/%,$(TARGET_SRC))
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNITS     := $(patsubst tests/unit/%.c,$(O)/unit/%,$(UNIT_SRC))
+# Most tests wait on captures, not on the CPU: run several at once when GNU
+# parallel is there (bats needs it for --jobs).
+BATS_JOBS ?= 1
+BATS_FLAGS ?= $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS))
 MANS      := $(wildcard man/*.[1-8])
 GEN_HDRS  :=
 
 .SECONDARY:
-.PHONY: all deps test unit bats san-test demo bench install clean fuzz check-deps
+.PHONY: all gen deps test unit bats san-test demo bench install clean fuzz check-deps
 
 all: $(BINS) $(TARGETS)
 
@@ -77,6 +81,8 @@ $(O)/unit/%: tests/unit/%.c $(O)/libcommon.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(O)/libcommon.a $(LIBS)
 	@rm -f $(O)/unit/$*.d
 
+gen: $(GEN_HDRS)
+
 deps:
 	@scripts/deps.sh
 
@@ -84,7 +90,8 @@ unit: $(UNITS)
 	@scripts/run-unit.sh $(UNITS)
 
 bats: all
-	CD_BIN=$(CURDIR)/$(O)/bin CD_TARGETS=$(CURDIR)/$(O)/targets bats --print-output-on-failure tests/
+	CD_BIN=$(CURDIR)/$(O)/bin CD_TARGETS=$(CURDIR)/$(O)/targets \
+		bats $(BATS_FLAGS) --print-output-on-failure tests/
 
 test: deps
 	$(MAKE) all unit bats

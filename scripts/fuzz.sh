@@ -15,9 +15,21 @@ command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install clan
 out="${FUZZ_OUT:-build-fuzz}"
 mkdir -p "$out/gen"
 # generated headers some tools need (cd-svg's embedded script)
-make -s O="$out" "$out/gen/cd_svg_assets.h" 2>/dev/null || true
+make -s O="$out" gen
 cflags="-std=c11 -D_GNU_SOURCE -DCD_VERSION=\"fuzz\" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icommon -I$out/gen $(pkg-config --cflags libcjson libproc2 libdw 2>/dev/null)"
-libs="$(pkg-config --libs libcjson libproc2 libdw libelf 2>/dev/null) -lm -lpthread"
+libs="$(pkg-config --libs libcjson libproc2 libdw libelf 2>/dev/null) -lm -lpthread -lstdc++"
+
+# common/ is compiled once for every harness, instrumented but without
+# libFuzzer's main.
+objflags=$(printf '%s' "$cflags" | sed 's/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/')
+mkdir -p "$out/common"
+for f in common/*.c; do
+	o="$out/common/$(basename "$f" .c).o"
+	$CC $objflags -c -o "$o" "$f" &
+done
+wait
+rm -f "$out/libcommon-fuzz.a"
+ar rcs "$out/libcommon-fuzz.a" "$out"/common/*.o
 
 harnesses="$*"
 [ -n "$harnesses" ] || harnesses=$(ls tests/fuzz/fuzz_*.c)
@@ -39,7 +51,7 @@ for h in $harnesses; do
 	done
 	echo "fuzz: building $name" >&2
 	# shellcheck disable=SC2086
-	$CC $cflags $incs -o "$out/$name" "$h" $srcs common/*.c $libs
+	$CC $cflags $incs -o "$out/$name" "$h" $srcs "$out/libcommon-fuzz.a" $libs
 	mkdir -p "tests/fuzz/corpus-$name"
 	seeds=""
 	[ -d "tests/fuzz/seeds" ] && seeds="tests/fuzz/seeds"

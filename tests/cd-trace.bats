@@ -224,17 +224,16 @@ time.sleep(30)' "$BATS_TEST_TMPDIR/port" &
 }
 
 @test "cd-trace: tracefs not mounted is mounted by cd-trace" {
-	was=0
-	mountpoint -q /sys/kernel/tracing && was=1
-	[ $was -eq 0 ] || umount /sys/kernel/tracing
-	run cd-trace -m tracepoint -s -- "$SYS" getppid 100
-	mounted_now=0
-	mountpoint -q /sys/kernel/tracing && mounted_now=1
-	# restore what we found
-	if [ $was -eq 1 ] && [ $mounted_now -eq 0 ]; then mount -t tracefs nodev /sys/kernel/tracing; fi
-	if [ $was -eq 0 ] && [ $mounted_now -eq 1 ]; then umount /sys/kernel/tracing; fi
+	# In a private mount namespace, so that unmounting tracefs cannot
+	# disturb anything else tracing on this machine meanwhile.
+	run unshare --mount --propagation private bash -c '
+		mountpoint -q /sys/kernel/tracing && umount /sys/kernel/tracing
+		mountpoint -q /sys/kernel/tracing && { echo "still mounted"; exit 9; }
+		cd-trace -m tracepoint -s -- "$1" getppid 100 || exit $?
+		mountpoint -q /sys/kernel/tracing || { echo "not mounted after"; exit 8; }' \
+		_ "$SYS"
 	assert_success
-	echo "$output" | tail -1 | grep -q '"tracefs_mounted":true'
+	echo "$output" | grep '"type":"meta"' | grep -q '"tracefs_mounted":true'
 	echo "$output" | grep -q '"name":"getppid","nr":[0-9]*,"count":100,'
 }
 
