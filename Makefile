@@ -93,12 +93,17 @@ bats: all
 	CD_BIN=$(CURDIR)/$(O)/bin CD_TARGETS=$(CURDIR)/$(O)/targets \
 		bats $(BATS_FLAGS) --print-output-on-failure tests/
 
+NPROC     := $(shell nproc 2>/dev/null || echo 2)
+SAN_FLAGS := O=build-san EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	EXTRA_LDFLAGS="-fsanitize=address,undefined"
+
 test: deps
-	$(MAKE) all unit bats
+	$(MAKE) -j$(NPROC) all
+	$(MAKE) unit bats
 
 san-test: deps
-	$(MAKE) O=build-san EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
-		EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit bats
+	$(MAKE) -j$(NPROC) $(SAN_FLAGS) all
+	$(MAKE) $(SAN_FLAGS) unit bats
 
 fuzz: deps
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
