@@ -1,37 +1,6 @@
 /*
- * libFuzzer harness: cd-fold's sample importer on arbitrary bytes, then the
- * sorted output, which walks every stored stack.
+ * libFuzzer harness: cd-fold's macOS sample importer on arbitrary bytes.
  * FUZZ_SOURCES: tools/cd-fold
  */
-#include <stdio.h>
-
-#include "fold.h"
-
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
-int
-LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
-{
-	struct fold_opts o = { .fmt = FMT_SAMPLE, .quiet = 1 };
-	struct fold f;
-	FILE *null = fopen("/dev/null", "w");
-
-	/* vary the options with the first byte so each path gets input */
-	if (size > 0) {
-		o.pid = data[0] & 1;
-		o.tid = (data[0] >> 1) & 1;
-		o.annotate_kernel = o.annotate_jit = (data[0] >> 2) & 1;
-		o.addrs = (data[0] >> 3) & 1;
-		o.drop_kernel = (data[0] >> 4) & 1;
-		o.root = (enum fold_root)((data[0] >> 5) % 5);
-		o.leaf = o.weight = (data[0] >> 7) & 1;
-	}
-	fold_init(&f, &o, "fuzz");
-	fold_buffer(&f, (const char *)data, size);
-	if (null) {
-		fold_write(&f, null);
-		fclose(null);
-	}
-	fold_free(&f);
-	return 0;
-}
+#define FOLD_FUZZ_FMT FMT_SAMPLE
+#include "fold_harness.h"

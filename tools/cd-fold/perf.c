@@ -431,7 +431,8 @@ cache_put(struct perf_state *ps, int java, const char *l, size_t n,
 		ps->capcparts = ps->capcparts ? ps->capcparts * 2 : 4096;
 		ps->cparts = xreallocarray(ps->cparts, ps->capcparts, sizeof(*ps->cparts));
 	}
-	memcpy(ps->cparts + ps->ncparts, ids, k * sizeof(*ids));
+	if (k > 0)	/* a line with no frames: cparts may still be NULL */
+		memcpy(ps->cparts + ps->ncparts, ids, k * sizeof(*ids));
 	ps->centry[java][id].off = (uint32_t)ps->ncparts;
 	ps->centry[java][id].n = (uint32_t)k;
 	ps->ncparts += k;

@@ -33,6 +33,9 @@ method_line(const struct capture *cap)
 		method = rec_get_str(m, "backend");
 	why = rec_get_str(m, "fallback_reason");
 	lost = rec_get_num(m, "lost", 0);
+	/* cd-fds says "none" when it had no sockets to look up. */
+	if (method && strcmp(method, "none") == 0)
+		method = "/proc";
 	printf("    %smethod: %s", color(C_DIM), method ? method : "?");
 	if (rec_get_num(m, "duration_s", -1) >= 0)
 		printf(", %.1f s", rec_get_num(m, "duration_s", 0));

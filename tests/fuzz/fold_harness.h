@@ -1,0 +1,41 @@
+/*
+ * The body every cd-fold importer harness shares: one input format, given
+ * by FOLD_FUZZ_FMT before this header is included, fed arbitrary bytes with
+ * the options varied by the first byte, then the sorted output written,
+ * which walks every stored stack.
+ */
+#ifndef FOLD_FUZZ_FMT
+#error define FOLD_FUZZ_FMT before including fold_harness.h
+#endif
+#include <stdio.h>
+
+#include "fold.h"
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	struct fold_opts o = { .fmt = FOLD_FUZZ_FMT, .quiet = 1 };
+	struct fold f;
+	FILE *null = fopen("/dev/null", "w");
+
+	/* vary the options with the first byte so each path gets input */
+	if (size > 0) {
+		o.pid = data[0] & 1;
+		o.tid = (data[0] >> 1) & 1;
+		o.annotate_kernel = o.annotate_jit = (data[0] >> 2) & 1;
+		o.addrs = (data[0] >> 3) & 1;
+		o.drop_kernel = (data[0] >> 4) & 1;
+		o.root = (enum fold_root)((data[0] >> 5) % 5);
+		o.leaf = o.weight = (data[0] >> 7) & 1;
+	}
+	fold_init(&f, &o, "fuzz");
+	fold_buffer(&f, (const char *)data, size);
+	if (null) {
+		fold_write(&f, null);
+		fclose(null);
+	}
+	fold_free(&f);
+	return 0;
+}
