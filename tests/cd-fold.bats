@@ -5,7 +5,9 @@ bats_require_minimum_version 1.5.0
 load helpers/common
 
 FIX="$BATS_TEST_DIRNAME/fixtures"
-DATA="${CD_SHARED_DATA:-/work/shared/data}"
+# The real captures live in shared/ beside the checkout (CI copies it there).
+DATA="${CD_SHARED_DATA:-$BATS_TEST_DIRNAME/../../shared/data}"
+[ -d "$DATA" ] || DATA=/work/shared/data
 
 # The count of one exact stack in folded output on stdin.
 count_of() {
