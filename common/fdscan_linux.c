@@ -217,6 +217,9 @@ scan_one(int fddir, int infodir, int fd, unsigned opts, struct fd_info *fi,
 		refine_by_stat(fddir, name, fi);
 	if (opts & FDSCAN_NO_FDINFO)
 		return 0;
+	if ((opts & FDSCAN_FDINFO_SPECIAL) && fi->kind != FDK_INOTIFY &&
+	    fi->kind != FDK_EVENTPOLL && fi->kind != FDK_FANOTIFY)
+		return 0;
 	if (slurp_at(infodir, name, ibuf, icap) < 0) {
 		if (errno == ENOENT)
 			return -1;
@@ -344,7 +347,8 @@ scan_all(int fddir, int infodir, const struct numlist *nl, unsigned opts, struct
 	for (size_t i = 0; i < nl->n; i++) {
 		if (out->v[i].fd < 0)
 			continue;
-		if (!(opts & FDSCAN_NO_FDINFO) && !out->v[i].have_fdinfo)
+		if (!(opts & (FDSCAN_NO_FDINFO | FDSCAN_FDINFO_SPECIAL)) &&
+		    !out->v[i].have_fdinfo)
 			out->st.fdinfo_unreadable++;
 		out->v[k++] = out->v[i];
 	}

@@ -136,7 +136,8 @@ count(struct proc_fds *p)
 int
 collect(struct ctx *c, int pid, int full, struct proc_fds *p)
 {
-	unsigned opts = 0;
+	/* Summaries show no flags or positions: skip fdinfo where unused. */
+	unsigned opts = c->o->no_fds && !c->o->table ? FDSCAN_FDINFO_SPECIAL : 0;
 	int err;
 
 	memset(p, 0, sizeof(*p));
