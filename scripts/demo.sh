@@ -25,8 +25,10 @@ echo "demo: watches 200 directories, stats missing files, retries a closed port"
 echo "demo: claude-diagnose --pid $target -d -s -D --flamegraph -o demo"
 echo
 rc=0
+# Not through tee: the exit status is claude-diagnose's own.
 "$bin/claude-diagnose" --pid "$target" -d -s -D --flamegraph -o demo \
-	--progress | tee demo.txt || rc=$?
+	--progress >demo.txt || rc=$?
+cat demo.txt
 echo
 echo "demo: claude-diagnose exited $rc (1 = critical issues found)"
 echo "demo: the report is in demo.txt; open demo.svg (CPU) and"
