@@ -37,6 +37,16 @@ cli_usage(const char *fmt, ...)
 	exit(CD_EXIT_USAGE);
 }
 
+void
+cli_other(int c, const char *usage)
+{
+	if (c == CLI_OPT_HELP)
+		cli_help(usage);
+	if (c == CLI_OPT_VERSION)
+		cli_version();
+	cli_usage("unknown option");
+}
+
 long
 cli_long(const char *s, long min, long max, const char *what)
 {

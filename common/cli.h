@@ -27,6 +27,12 @@ void cli_version(void) __attribute__((noreturn));
 /* Message, a hint to --help, exit CD_EXIT_USAGE. */
 void cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * The end of every tool's option switch: --help, --version, and anything
+ * else unknown (exit 2). Never returns.
+ */
+void cli_other(int c, const char *usage) __attribute__((noreturn));
+
 /* Strict number parsing: the whole string, within [min, max], else usage error. */
 long cli_long(const char *s, long min, long max, const char *what);
 double cli_double(const char *s, double min, double max, const char *what);

@@ -83,11 +83,9 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'm': map_path = optarg; break;
 		case 'o': only_list = optarg; break;
-		case CLI_OPT_HELP: cli_help(usage);
-		case CLI_OPT_VERSION: cli_version();
 		case CLI_OPT_NO_COLOR: break;
 		case CLI_OPT_STRICT: strict = 1; break;
-		default: cli_usage("unknown option");
+		default: cli_other(c, usage);
 		}
 	}
 	if (optind < argc)

@@ -140,10 +140,6 @@ parse(int argc, char **argv, struct opts *o, int *nocolor)
 		case OPT_MAX_GROWTH:
 			o->max_growth = cli_double(optarg, 0.000001, 1e9, "--max-growth");
 			break;
-		case CLI_OPT_HELP:
-			cli_help(usage);
-		case CLI_OPT_VERSION:
-			cli_version();
 		case CLI_OPT_NO_COLOR:
 			*nocolor = 1;
 			break;
@@ -151,7 +147,7 @@ parse(int argc, char **argv, struct opts *o, int *nocolor)
 			o->strict = 1;
 			break;
 		default:
-			cli_usage("unknown option");
+			cli_other(c, usage);
 		}
 	}
 	if (optind < argc)

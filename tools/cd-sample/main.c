@@ -213,11 +213,9 @@ parse(int argc, char **argv, struct opts *o, struct pidlist *pids, int *analyze)
 		case OPT_PROGRESS: o->progress = 1; break;
 		case OPT_NO_PROGRESS: o->progress = 0; break;
 		case OPT_DEBUGINFOD: setenv("CD_SAMPLE_DEBUGINFOD", "1", 1); break;
-		case CLI_OPT_HELP: cli_help(usage);
-		case CLI_OPT_VERSION: cli_version();
 		case CLI_OPT_NO_COLOR: break;
 		case CLI_OPT_STRICT: o->strict = 1; break;
-		default: cli_usage("unknown option");
+		default: cli_other(ch, usage);
 		}
 	}
 	if (optind < argc)

@@ -113,12 +113,8 @@ parse_args(int argc, char **argv, struct svg_opts *o)
 			break;
 		case CLI_OPT_NO_COLOR:
 			break;
-		case CLI_OPT_HELP:
-			cli_help(usage);
-		case CLI_OPT_VERSION:
-			cli_version();
 		default:
-			cli_usage("unknown option");
+			cli_other(c, usage);
 		}
 	}
 	if (o->title == NULL)

@@ -181,11 +181,9 @@ parse_args(int argc, char **argv, struct pidlist *pids)
 			opt.ring_pages = (size_t)n;
 			break;
 		}
-		case CLI_OPT_HELP: cli_help(usage);
-		case CLI_OPT_VERSION: cli_version();
 		case CLI_OPT_NO_COLOR: break;
 		case CLI_OPT_STRICT: strict = 1; break;
-		default: cli_usage("unknown option");
+		default: cli_other(c, usage);
 		}
 	}
 }

@@ -110,12 +110,8 @@ parse(int argc, char **argv, struct topts *o)
 			break;
 		case CLI_OPT_STRICT:
 			break;
-		case CLI_OPT_HELP:
-			cli_help(usage);
-		case CLI_OPT_VERSION:
-			cli_version();
 		default:
-			cli_usage("unknown option");
+			cli_other(c, usage);
 		}
 	}
 	if (optind < argc)
