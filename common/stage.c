@@ -254,3 +254,52 @@ stage_records(struct stage *st, cJSON *arr, cJSON **meta)
 	rec_reader_close(r);
 	return bad;
 }
+
+char *
+stage_error(struct stage *st)
+{
+	char *e;
+
+	if (st->missing)
+		return xasprintf("%s not found beside %s or on PATH", st->name,
+		    msg_prog());
+	e = stage_stderr(st);
+	if (*e)
+		return e;
+	free(e);
+	if (st->status >= 128)
+		return xasprintf("%s was killed by signal %d", st->name,
+		    st->status - 128);
+	if (st->status < 0)
+		return xasprintf("%s could not be started", st->name);
+	return xasprintf("%s exited with status %d", st->name, st->status);
+}
+
+void
+stage_arg(struct stage_argv *a, const char *s)
+{
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
+	}
+	a->v[a->n++] = xstrdup(s);
+	a->v[a->n] = NULL;
+}
+
+void
+stage_argf(struct stage_argv *a, const char *fmt, double v)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), fmt, v);
+	stage_arg(a, buf);
+}
+
+void
+stage_argv_free(struct stage_argv *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}

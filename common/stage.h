@@ -43,6 +43,19 @@ char *stage_stderr(struct stage *st);
 int stage_stdout_fd(struct stage *st);
 void stage_free(struct stage *st);
 
+/* Why a stage failed: its stderr, else how it ended. Caller frees. */
+char *stage_error(struct stage *st);
+
+/* An argv being built for stage_start (always NULL-terminated). */
+struct stage_argv {
+	char **v;
+	size_t n, cap;
+};
+void stage_arg(struct stage_argv *a, const char *s);
+/* One argument from a number: stage_argf(a, "%g", 0.5). */
+void stage_argf(struct stage_argv *a, const char *fmt, double v);
+void stage_argv_free(struct stage_argv *a);
+
 /*
  * Parse the stage's stdout as records: every record but "meta" appended
  * to arr (a cJSON array), the meta record (if any) in *meta. Returns the

@@ -19,75 +19,41 @@
 
 extern volatile sig_atomic_t diag_interrupted;
 
-struct argv {
-	char **v;
-	size_t n, cap;
-};
-
-static void
-arg(struct argv *a, const char *s)
-{
-	if (a->n + 2 > a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
-	}
-	a->v[a->n++] = xstrdup(s);
-	a->v[a->n] = NULL;
-}
-
-static void
-argf(struct argv *a, const char *fmt, double v)
-{
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), fmt, v);
-	arg(a, buf);
-}
-
-static void
-argv_free(struct argv *a)
-{
-	for (size_t i = 0; i < a->n; i++)
-		free(a->v[i]);
-	free(a->v);
-	memset(a, 0, sizeof(*a));
-}
-
 /* The processes to capture: the top-level ones cd-ps found. */
 static void
-add_pids(struct argv *a, const struct report *r)
+add_pids(struct stage_argv *a, const struct report *r)
 {
 	const cJSON *p;
 
 	cJSON_ArrayForEach(p, r->procs) {
-		arg(a, "--pid");
-		argf(a, "%.0f", rec_get_num(p, "pid", 0));
+		stage_arg(a, "--pid");
+		stage_argf(a, "%.0f", rec_get_num(p, "pid", 0));
 	}
 }
 
 static void
-build(struct argv *a, int c, const struct report *r, const struct dopts *o)
+build(struct stage_argv *a, int c, const struct report *r, const struct dopts *o)
 {
 	switch (c) {
 	case CAP_FDS:
-		arg(a, "cd-fds");
-		arg(a, "--summary");
+		stage_arg(a, "cd-fds");
+		stage_arg(a, "--summary");
 		break;
 	case CAP_SAMPLE:
-		arg(a, "cd-sample");
-		arg(a, "--duration");
-		argf(a, "%g", o->sample_s);
-		arg(a, "--no-progress");
+		stage_arg(a, "cd-sample");
+		stage_arg(a, "--duration");
+		stage_argf(a, "%g", o->sample_s);
+		stage_arg(a, "--no-progress");
 		break;
 	case CAP_TRACE:
-		arg(a, "cd-trace");
-		arg(a, "--duration");
-		argf(a, "%g", o->trace_s);
-		arg(a, "--summary");
+		stage_arg(a, "cd-trace");
+		stage_arg(a, "--duration");
+		stage_argf(a, "%g", o->trace_s);
+		stage_arg(a, "--summary");
 		if (o->io)
-			arg(a, "--io");
+			stage_arg(a, "--io");
 		if (o->network)
-			arg(a, "--network");
+			stage_arg(a, "--network");
 		break;
 	}
 	add_pids(a, r);
@@ -113,20 +79,6 @@ progress(const struct dopts *o, double left, int final)
 		    "(Ctrl-C to stop early)", left < 0 ? 0 : left);
 }
 
-/* A stage's error: its stderr, else its exit status. */
-static char *
-stage_error(struct stage *st, int status)
-{
-	char *e = stage_stderr(st);
-
-	if (*e)
-		return e;
-	free(e);
-	if (status >= 128)
-		return xasprintf("%s was killed by signal %d", st->name, status - 128);
-	return xasprintf("%s exited with status %d", st->name, status);
-}
-
 /*
  * Exit 0 and 1 (critical findings) are success for a stage; anything else
  * is a failure unless records came out anyway (a target exited mid-way).
@@ -140,7 +92,7 @@ finish(struct capture *cap, struct stage *st)
 	cap->status = status;
 	bad = stage_records(st, cap->recs, &cap->meta);
 	if (status > 1 && cJSON_GetArraySize(cap->recs) == 0)
-		cap->error = stage_error(st, status);
+		cap->error = stage_error(st);
 	else if (status > 1 || bad > 0) {
 		char *e = stage_stderr(st);
 
@@ -194,7 +146,7 @@ capture_run(struct report *r, const struct dopts *o)
 	if (cJSON_GetArraySize(r->procs) == 0)
 		return;
 	for (int c = 0; c < CAP__N; c++) {
-		struct argv a = { 0 };
+		struct stage_argv a = { 0 };
 
 		if (!want[c])
 			continue;
@@ -208,7 +160,7 @@ capture_run(struct report *r, const struct dopts *o)
 			r->cap[c].ran = 1;
 			running++;
 		}
-		argv_free(&a);
+		stage_argv_free(&a);
 	}
 	if (o->sample)
 		longest = o->sample_s;

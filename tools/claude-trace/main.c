@@ -15,7 +15,7 @@
 #include "exitcode.h"
 #include "msg.h"
 #include "record.h"
-#include "stage.h"
+#include "psrun.h"
 #include "trace.h"
 #include "units.h"
 
@@ -130,42 +130,18 @@ snapshot_free(struct snapshot *s)
 static int
 take(struct snapshot *s, const struct topts *o, double interval)
 {
-	char *argv[64];
-	char ival[32], pids[32][16];
-	int n = 0, st;
-	struct stage ps;
+	struct ps_query q = { .interval_s = interval, .tree = o->tree,
+		.redact = 1, .pids = o->pids };
 	const cJSON *p;
 
 	memset(s, 0, sizeof(*s));
 	s->procs = cJSON_CreateArray();
-	snprintf(ival, sizeof(ival), "%.3f", interval);
-	argv[n++] = "cd-ps";
-	argv[n++] = "--interval";
-	argv[n++] = ival;
-	if (o->tree)
-		argv[n++] = "--tree";
-	for (size_t i = 0; i < o->pids->n && i < 24; i++) {
-		snprintf(pids[i], sizeof(pids[i]), "%d", o->pids->v[i]);
-		argv[n++] = "--pid";
-		argv[n++] = pids[i];
+	ps_run(&q, s->procs, &s->meta, &s->error);
+	/* A --pid that is gone while others remain is not a failure here. */
+	if (s->error && cJSON_GetArraySize(s->procs) > 0) {
+		free(s->error);
+		s->error = NULL;
 	}
-	argv[n] = NULL;
-	if (stage_start(&ps, argv, -1) < 0) {
-		s->error = xstrdup(ps.missing ? "cd-ps not found beside "
-		    "claude-trace or on PATH" : "could not start cd-ps");
-		stage_free(&ps);
-		return -1;
-	}
-	st = stage_wait(&ps);
-	stage_records(&ps, s->procs, &s->meta);
-	if (st != 0 && cJSON_GetArraySize(s->procs) == 0) {
-		s->error = stage_stderr(&ps);
-		if (*s->error == '\0') {
-			free(s->error);
-			s->error = xasprintf("cd-ps exited with status %d", st);
-		}
-	}
-	stage_free(&ps);
 	cJSON_ArrayForEach(p, s->procs) {
 		s->count++;
 		s->cpu += rec_get_num(p, "cpu_pct", 0);
