@@ -38,7 +38,8 @@ count_of(const cJSON *o, const char *name, uint64_t *out)
 	d = it->valuedouble;
 	if (!isfinite(d) || d < 0)
 		return -2;
-	*out = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)llround(d);
+	/* 2^64 and up saturate; below, round without going through long long. */
+	*out = d >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)(d + 0.5);
 	return 0;
 }
 
@@ -47,7 +48,11 @@ num(const cJSON *o, const char *name, long long def)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
 
-	return cJSON_IsNumber(it) ? (long long)it->valuedouble : def;
+	/* A value no long long can hold is as good as absent. */
+	if (!cJSON_IsNumber(it) || !(it->valuedouble >= -9.2e18 &&
+	    it->valuedouble <= 9.2e18))
+		return def;
+	return (long long)it->valuedouble;
 }
 
 /* Push a frame made safe for the folded format: ';' splits, newlines end. */

@@ -22,7 +22,9 @@ take_sample(struct samples *s, const cJSON *o)
 	size_t n = 0, len;
 	const cJSON *f;
 
-	if (!cJSON_IsArray(st) || pid < 0 || count < 1 || count > 1e15)
+	/* Ids an int cannot hold are malformed, not a cast to make. */
+	if (!cJSON_IsArray(st) || !(pid >= 0 && pid <= 0x7fffffff) ||
+	    !(tid <= 0x7fffffff) || count < 1 || count > 1e15)
 		return -1;
 	len = (size_t)cJSON_GetArraySize(st);
 	cJSON_ArrayForEach(f, st) {
