@@ -55,9 +55,16 @@ for h in $harnesses; do
 	mkdir -p "tests/fuzz/corpus-$name"
 	seeds=""
 	[ -d "tests/fuzz/seeds" ] && seeds="tests/fuzz/seeds"
-	echo "fuzz: running $name for ${secs}s" >&2
+	what="${secs}s"
+	[ -n "${FUZZ_RUNS:-}" ] && what="$FUZZ_RUNS runs, seed 1"
+	echo "fuzz: running $name ($what)" >&2
 	# shellcheck disable=SC2086
-	if ! "$out/$name" -max_total_time="$secs" -max_len=65536 -timeout=10 \
+	# FUZZ_RUNS: a fixed number of runs from a fixed seed, so that CI is
+	# repeatable (what it finds, it finds every time); else FUZZ_SECONDS.
+	limit="-max_total_time=$secs"
+	[ -n "${FUZZ_RUNS:-}" ] && limit="-runs=$FUZZ_RUNS -seed=1"
+	# shellcheck disable=SC2086
+	if ! "$out/$name" $limit -max_len=65536 -timeout=10 \
 	    -artifact_prefix="tests/fuzz/corpus-$name/" "tests/fuzz/corpus-$name" $seeds \
 	    >"$out/$name.log" 2>&1; then
 		echo "fuzz: $name FAILED; see $out/$name.log and tests/fuzz/corpus-$name/" >&2
