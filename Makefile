@@ -17,7 +17,7 @@ MANDIR    ?= $(PREFIX)/share/man
 O         ?= build
 
 CC        ?= cc
-PKGS      := libproc2 libcjson libdw libelf
+PKGS      := libproc2 libcjson libdw libelf libbpf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -50,6 +50,7 @@ all: $(BINS) $(TARGETS)
 
 # Per-tool fragments may add generated headers or extra objects.
 -include tools/*/tool.mk
+include common/bpf/bpf.mk
 
 $(O)/common/%.o: common/%.c | $(GEN_HDRS)
 	@mkdir -p $(@D)

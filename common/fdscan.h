@@ -75,6 +75,7 @@ struct fd_scan {
 	uint32_t uid;
 	char comm[64];
 	uint64_t netns;		/* network namespace inode, 0 unknown */
+	const char *method;	/* what read the table: "bpf_iter" or "procfs" */
 	struct fd_info *v;
 	size_t n, cap;
 	struct fd_scan_stats st;
@@ -91,6 +92,21 @@ enum {
 	FDSCAN_FDINFO_SPECIAL = 1 << 2,
 };
 
+/* How descriptor tables are read. */
+enum fdscan_method {
+	FDSCAN_AUTO,	/* the BPF iterator where it loads, else procfs */
+	FDSCAN_BPF,	/* the BPF iterator, or fail */
+	FDSCAN_PROCFS,	/* /proc/PID/fd and fdinfo */
+};
+
+/*
+ * Choose the method for the scans that follow. FDSCAN_BPF loads the
+ * iterator at once: 0, or an errno with *why saying what failed.
+ */
+int fdscan_set_method(enum fdscan_method m, const char **why);
+/* Under FDSCAN_AUTO, why the last scan that fell back to procfs did; NULL. */
+const char *fdscan_fallback_reason(void);
+
 /*
  * Scan pid's descriptors. Returns 0, or an errno: ESRCH (no such process,
  * or it exited before the listing was read), EACCES/EPERM (not ours to
@@ -105,7 +121,10 @@ void fdscan_free(struct fd_scan *s);
  * unresolved keep only device and inode. Counts go into s->st.
  */
 void fdscan_resolve_watches(struct fd_scan *s, size_t max);
-/* Forget cached mount fds (between runs, and before exit for leak checkers). */
+/*
+ * Forget cached mount fds and the loaded BPF program (between runs, and
+ * before exit for leak checkers).
+ */
 void fdscan_resolve_cleanup(void);
 
 /* Open-file limits of pid; 0 or an errno. RLIM_INFINITY is reported as -1. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fdscan.h"
+#include "fdscan_impl.h"
 #include "msg.h"
 
 struct mnt {
@@ -154,4 +155,5 @@ fdscan_resolve_cleanup(void)
 	nmnts = 0;
 	mnts_loaded = 0;
 	no_permission = 0;
+	fdscan_bpf_cleanup();
 }

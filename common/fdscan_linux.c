@@ -18,12 +18,13 @@
 #include <unistd.h>
 
 #include "fdscan.h"
+#include "fdscan_impl.h"
 #include "msg.h"
 
 #define DELETED_SUFFIX " (deleted)"
 
-static int
-open_at(int dirfd, const char *path, int flags)
+int
+fdscan_open_at(int dirfd, const char *path, int flags)
 {
 	int fd;
 
@@ -33,11 +34,10 @@ open_at(int dirfd, const char *path, int flags)
 	return fd;
 }
 
-/* Read a whole small file at dirfd/path into *buf (grown as needed). */
-static ssize_t
-slurp_at(int dirfd, const char *path, char **buf, size_t *cap)
+ssize_t
+fdscan_slurp_at(int dirfd, const char *path, char **buf, size_t *cap)
 {
-	int fd = open_at(dirfd, path, O_RDONLY);
+	int fd = fdscan_open_at(dirfd, path, O_RDONLY);
 	size_t len = 0;
 
 	if (fd < 0)
@@ -143,19 +143,15 @@ is_tty_major(unsigned major)
 	return major == 4 || major == 5 || (major >= 136 && major <= 143);
 }
 
-static void
-refine_by_stat(int fddir, const char *name, struct fd_info *fi)
+void
+fdscan_refine(struct fd_info *fi, const struct fd_inode *in)
 {
-	struct statx stx;
-
-	if (statx(fddir, name, 0, STATX_TYPE | STATX_SIZE | STATX_NLINK | STATX_INO, &stx) < 0)
-		return;
 	fi->have_stat = 1;
 	if (fi->ino == 0)
-		fi->ino = stx.stx_ino;
-	switch (stx.stx_mode & S_IFMT) {
+		fi->ino = in->ino;
+	switch (in->mode & S_IFMT) {
 	case S_IFREG:
-		fi->size = (int64_t)stx.stx_size;
+		fi->size = in->size;
 		if (fi->kind == FDK_FILE)
 			break;
 		return;
@@ -166,21 +162,61 @@ refine_by_stat(int fddir, const char *name, struct fd_info *fi)
 		fi->kind = FDK_FIFO;
 		break;
 	case S_IFCHR:
-		fi->rdev_major = stx.stx_rdev_major;
-		fi->rdev_minor = stx.stx_rdev_minor;
-		fi->kind = is_tty_major(stx.stx_rdev_major) ? FDK_TTY : FDK_CHR;
+		fi->rdev_major = in->rdev_major;
+		fi->rdev_minor = in->rdev_minor;
+		fi->kind = is_tty_major(in->rdev_major) ? FDK_TTY : FDK_CHR;
 		break;
 	case S_IFBLK:
-		fi->rdev_major = stx.stx_rdev_major;
-		fi->rdev_minor = stx.stx_rdev_minor;
+		fi->rdev_major = in->rdev_major;
+		fi->rdev_minor = in->rdev_minor;
 		fi->kind = FDK_BLK;
 		break;
 	case S_IFSOCK:	/* an O_PATH fd on a socket file */
 		break;
 	}
 	/* " (deleted)" in the link alone could be part of a real name. */
-	if (fi->deleted && stx.stx_nlink != 0)
+	if (fi->deleted && in->nlink != 0)
 		fi->deleted = 0;
+}
+
+static void
+refine_by_stat(int fddir, const char *name, struct fd_info *fi)
+{
+	struct statx stx;
+	struct fd_inode in;
+
+	if (statx(fddir, name, 0, STATX_TYPE | STATX_SIZE | STATX_NLINK | STATX_INO, &stx) < 0)
+		return;
+	in = (struct fd_inode){ stx.stx_mode, (int64_t)stx.stx_size, stx.stx_nlink,
+		stx.stx_rdev_major, stx.stx_rdev_minor, stx.stx_ino };
+	fdscan_refine(fi, &in);
+}
+
+void
+fdscan_fill_link(struct fd_info *fi, int fd, char *link, size_t len)
+{
+	memset(fi, 0, sizeof(*fi));
+	fi->fd = fd;
+	fi->size = -1;
+	fi->kind = fdscan_kind_from_link(link, &fi->anon_name, &fi->ino);
+	if ((fi->kind == FDK_FILE || fi->kind == FDK_MEMFD) &&
+	    len > sizeof(DELETED_SUFFIX) - 1 &&
+	    strcmp(link + len - (sizeof(DELETED_SUFFIX) - 1), DELETED_SUFFIX) == 0) {
+		link[len - (sizeof(DELETED_SUFFIX) - 1)] = '\0';
+		fi->deleted = fi->kind == FDK_FILE;
+	}
+	fi->link = xstrdup(link);
+}
+
+int
+fdscan_wants_fdinfo(const struct fd_info *fi, unsigned opts)
+{
+	if (opts & FDSCAN_NO_FDINFO)
+		return 0;
+	if (opts & FDSCAN_FDINFO_SPECIAL)
+		return fi->kind == FDK_INOTIFY || fi->kind == FDK_EVENTPOLL ||
+		    fi->kind == FDK_FANOTIFY;
+	return 1;
 }
 
 /*
@@ -193,34 +229,19 @@ scan_one(int fddir, int infodir, int fd, unsigned opts, struct fd_info *fi,
 {
 	char name[16], link[4096];
 	ssize_t n;
-	size_t len;
 
 	memset(fi, 0, sizeof(*fi));
-	fi->fd = fd;
-	fi->size = -1;
-	fi->pidfd_pid = 0;
 	snprintf(name, sizeof(name), "%d", fd);
 	n = readlinkat(fddir, name, link, sizeof(link) - 1);
 	if (n < 0)
 		return -1;
 	link[n] = '\0';
-	len = (size_t)n;
-	fi->kind = fdscan_kind_from_link(link, &fi->anon_name, &fi->ino);
-	if ((fi->kind == FDK_FILE || fi->kind == FDK_MEMFD) &&
-	    len > sizeof(DELETED_SUFFIX) - 1 &&
-	    strcmp(link + len - (sizeof(DELETED_SUFFIX) - 1), DELETED_SUFFIX) == 0) {
-		link[len - (sizeof(DELETED_SUFFIX) - 1)] = '\0';
-		fi->deleted = fi->kind == FDK_FILE;
-	}
-	fi->link = xstrdup(link);
+	fdscan_fill_link(fi, fd, link, (size_t)n);
 	if (fi->kind == FDK_FILE)
 		refine_by_stat(fddir, name, fi);
-	if (opts & FDSCAN_NO_FDINFO)
+	if (!fdscan_wants_fdinfo(fi, opts))
 		return 0;
-	if ((opts & FDSCAN_FDINFO_SPECIAL) && fi->kind != FDK_INOTIFY &&
-	    fi->kind != FDK_EVENTPOLL && fi->kind != FDK_FANOTIFY)
-		return 0;
-	if (slurp_at(infodir, name, ibuf, icap) < 0) {
+	if (fdscan_slurp_at(infodir, name, ibuf, icap) < 0) {
 		if (errno == ENOENT)
 			return -1;
 		return 0;
@@ -229,8 +250,8 @@ scan_one(int fddir, int infodir, int fd, unsigned opts, struct fd_info *fi,
 	return 0;
 }
 
-static void
-fd_info_free(struct fd_info *fi)
+void
+fdscan_info_free(struct fd_info *fi)
 {
 	free(fi->link);
 	free(fi->epoll_fds);
@@ -244,7 +265,7 @@ void
 fdscan_free(struct fd_scan *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		fd_info_free(&s->v[i]);
+		fdscan_info_free(&s->v[i]);
 	free(s->v);
 	s->v = NULL;
 	s->n = s->cap = 0;
@@ -289,7 +310,7 @@ work(void *arg)
 
 	for (size_t i = 0; i < w->n; i++) {
 		if (scan_one(w->fddir, w->infodir, w->fds[i], w->opts, &w->v[i], &ibuf, &icap) < 0) {
-			fd_info_free(&w->v[i]);
+			fdscan_info_free(&w->v[i]);
 			w->v[i].fd = -1;
 			w->vanished++;
 		}
@@ -363,18 +384,61 @@ errno_to_scan_err(int e)
 	return e;
 }
 
+static enum fdscan_method method = FDSCAN_AUTO;
+static char fallback_reason[256];
+
+int
+fdscan_set_method(enum fdscan_method m, const char **why)
+{
+	struct fd_scan probe;
+	int err;
+
+	method = m;
+	if (m != FDSCAN_BPF)
+		return 0;
+	/* Fail now, not per target: load it against ourselves. */
+	memset(&probe, 0, sizeof(probe));
+	err = fdscan_bpf_table(getpid(), -1, -1, FDSCAN_NO_FDINFO, &probe, why);
+	fdscan_free(&probe);
+	return err;
+}
+
+const char *
+fdscan_fallback_reason(void)
+{
+	return fallback_reason[0] != '\0' ? fallback_reason : NULL;
+}
+
+/* Read pid's table through procfs into out; 0 or an errno. */
+static int
+procfs_table(int fddir, int infodir, unsigned opts, struct fd_scan *out)
+{
+	struct numlist nl = { 0 };
+
+	if (list_numeric(fddir, &nl) < 0) {
+		int e = errno;
+
+		free(nl.v);
+		return e;
+	}
+	qsort(nl.v, nl.n, sizeof(int), cmp_int);
+	scan_all(fddir, infodir, &nl, opts, out);
+	free(nl.v);
+	out->method = "procfs";
+	return 0;
+}
+
 int
 fdscan_pid(int pid, unsigned opts, struct fd_scan *out)
 {
 	char path[64];
-	struct numlist nl = { 0 };
 	struct stat st;
 	int piddir, fddir, infodir = -1, err = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->pid = pid;
 	snprintf(path, sizeof(path), "/proc/%d", pid);
-	if ((piddir = open_at(AT_FDCWD, path, O_RDONLY | O_DIRECTORY)) < 0)
+	if ((piddir = fdscan_open_at(AT_FDCWD, path, O_RDONLY | O_DIRECTORY)) < 0)
 		return errno_to_scan_err(errno);
 	if (fstat(piddir, &st) == 0)
 		out->uid = st.st_uid;
@@ -382,7 +446,7 @@ fdscan_pid(int pid, unsigned opts, struct fd_scan *out)
 		char *cbuf = NULL;
 		size_t ccap = 0;
 
-		if (slurp_at(piddir, "comm", &cbuf, &ccap) > 0) {
+		if (fdscan_slurp_at(piddir, "comm", &cbuf, &ccap) > 0) {
 			cbuf[strcspn(cbuf, "\n")] = '\0';
 			snprintf(out->comm, sizeof(out->comm), "%s", cbuf);
 		}
@@ -390,35 +454,45 @@ fdscan_pid(int pid, unsigned opts, struct fd_scan *out)
 	}
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	out->netns = netns_of(path);
-	if ((fddir = open_at(piddir, "fd", O_RDONLY | O_DIRECTORY)) < 0) {
+	/*
+	 * Opened whichever collector reads the table: it is the permission
+	 * check (the BPF iterator could read any process), and the fallback.
+	 */
+	if ((fddir = fdscan_open_at(piddir, "fd", O_RDONLY | O_DIRECTORY)) < 0) {
 		err = errno_to_scan_err(errno);
 		close(piddir);
 		return err;
 	}
 	if (!(opts & FDSCAN_NO_FDINFO) &&
-	    (infodir = open_at(piddir, "fdinfo", O_RDONLY | O_DIRECTORY)) < 0) {
+	    (infodir = fdscan_open_at(piddir, "fdinfo", O_RDONLY | O_DIRECTORY)) < 0) {
 		err = errno_to_scan_err(errno);
 		goto out;
 	}
-	if (list_numeric(fddir, &nl) < 0) {
-		/* A process that exits while we list leaves an empty or dead dir. */
-		err = errno_to_scan_err(errno);
+	err = -1;
+	if (method != FDSCAN_PROCFS) {
+		const char *why = NULL;
+
+		if ((err = fdscan_bpf_table(pid, fddir, infodir, opts, out, &why)) == 0) {
+			out->method = "bpf_iter";
+		} else if (method == FDSCAN_BPF) {
+			msg_warn("pid %d: %s", pid, why);
+			goto out;
+		} else {
+			snprintf(fallback_reason, sizeof(fallback_reason), "%s", why);
+		}
+	}
+	/* A process that exits while we list leaves an empty or dead dir. */
+	if (err != 0 && (err = procfs_table(fddir, infodir, opts, out)) != 0) {
+		err = errno_to_scan_err(err);
 		goto out;
 	}
-	if (nl.n == 0 && faccessat(piddir, "stat", F_OK, 0) < 0) {
-		err = ESRCH;
-		goto out;
-	}
-	qsort(nl.v, nl.n, sizeof(int), cmp_int);
-	scan_all(fddir, infodir, &nl, opts, out);
 	/*
-	 * Everything vanished: the process itself is probably gone. Say so
-	 * rather than report an empty table.
+	 * Nothing listed, or everything vanished: the process itself is
+	 * probably gone. Say so rather than report an empty table.
 	 */
-	if (out->n == 0 && nl.n > 0 && faccessat(piddir, "stat", F_OK, 0) < 0)
+	if (out->n == 0 && faccessat(piddir, "stat", F_OK, 0) < 0)
 		err = ESRCH;
 out:
-	free(nl.v);
 	if (infodir >= 0)
 		close(infodir);
 	close(fddir);
@@ -443,7 +517,7 @@ fdscan_nofile_limit(int pid, int64_t *soft, int64_t *hard)
 	}
 	/* prlimit needs the same credentials; /proc/PID/limits is world-readable. */
 	snprintf(path, sizeof(path), "/proc/%d/limits", pid);
-	if (slurp_at(AT_FDCWD, path, &buf, &cap) < 0) {
+	if (fdscan_slurp_at(AT_FDCWD, path, &buf, &cap) < 0) {
 		rc = errno;
 		free(buf);
 		return rc;
@@ -469,7 +543,7 @@ read_sysctl(const char *path)
 	size_t cap = 0;
 	int64_t v = -1;
 
-	if (slurp_at(AT_FDCWD, path, &buf, &cap) > 0)
+	if (fdscan_slurp_at(AT_FDCWD, path, &buf, &cap) > 0)
 		v = strtoll(buf, NULL, 10);
 	free(buf);
 	return v;
@@ -489,9 +563,9 @@ proc_inotify(int piddir, struct inotify_usage *u, char **buf, size_t *cap)
 	struct numlist nl = { 0 };
 	int fddir, infodir, found = 0;
 
-	if ((fddir = open_at(piddir, "fd", O_RDONLY | O_DIRECTORY)) < 0)
+	if ((fddir = fdscan_open_at(piddir, "fd", O_RDONLY | O_DIRECTORY)) < 0)
 		return errno == ENOENT ? 0 : -1;
-	if ((infodir = open_at(piddir, "fdinfo", O_RDONLY | O_DIRECTORY)) < 0) {
+	if ((infodir = fdscan_open_at(piddir, "fdinfo", O_RDONLY | O_DIRECTORY)) < 0) {
 		close(fddir);
 		return errno == ENOENT ? 0 : -1;
 	}
@@ -507,7 +581,7 @@ proc_inotify(int piddir, struct inotify_usage *u, char **buf, size_t *cap)
 			link[n] = '\0';
 			if (strcmp(link, "anon_inode:inotify") != 0)
 				continue;
-			if (slurp_at(infodir, name, buf, cap) < 0)
+			if (fdscan_slurp_at(infodir, name, buf, cap) < 0)
 				continue;
 			u->instances++;
 			found = 1;
@@ -531,7 +605,7 @@ fdscan_user_inotify(uint32_t uid, struct inotify_usage *u)
 	int proc;
 
 	memset(u, 0, sizeof(*u));
-	if ((proc = open_at(AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY)) < 0)
+	if ((proc = fdscan_open_at(AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY)) < 0)
 		return errno;
 	if (list_numeric(proc, &nl) < 0) {
 		int e = errno;
@@ -545,7 +619,7 @@ fdscan_user_inotify(uint32_t uid, struct inotify_usage *u)
 		int piddir;
 
 		snprintf(name, sizeof(name), "%d", nl.v[i]);
-		if ((piddir = open_at(proc, name, O_RDONLY | O_DIRECTORY)) < 0)
+		if ((piddir = fdscan_open_at(proc, name, O_RDONLY | O_DIRECTORY)) < 0)
 			continue;
 		if (fstat(piddir, &st) == 0 && st.st_uid == uid &&
 		    proc_inotify(piddir, u, &buf, &cap) < 0)

@@ -26,6 +26,10 @@ int rec_flush(void);
 /* Flush after every line (interactive consumers, --follow). */
 void rec_out_linebuffered(int on);
 
+/*
+ * Building records. Field names (and type) are not copied: pass literals
+ * or other strings that outlive the record.
+ */
 /* A new record object with its "type" set. */
 cJSON *rec_new(const char *type);
 /*

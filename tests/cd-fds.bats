@@ -119,6 +119,43 @@ print(m['backend'], '|', m['fallback_reason'])"
 procfs | netlink disabled by --procfs-sockets"
 }
 
+@test "the BPF iterator and procfs agree on every fd, and meta names the method" {
+	zoo_start
+	run_fds --method bpf --pid "$PID"
+	assert_success
+	echo "$OUT" >"$BATS_TEST_TMPDIR/bpf"
+	run_fds --method procfs --pid "$PID"
+	assert_success
+	echo "$OUT" >"$BATS_TEST_TMPDIR/procfs"
+	run_fds --pid "$PID"
+	assert_success
+	echo "$OUT" >"$BATS_TEST_TMPDIR/auto"
+	# Records compared field by field; a timer's time to expiry moves on.
+	run python3 -c '
+import json, sys
+def load(p):
+    recs = [json.loads(l) for l in open(p) if l.strip()]
+    fds = [r for r in recs if r["type"] == "fd"]
+    for r in fds:
+        r.pop("next_expiry_ns", None)
+    meta = [r for r in recs if r["type"] == "meta"][0]
+    return fds, (meta["fd_method"], meta["fd_method_fallback"])
+b, mb = load(sys.argv[1]); p, mp = load(sys.argv[2]); a, ma = load(sys.argv[3])
+print(len(b), len(b) == len(p), b == p, a == b)
+print(mb, mp, ma)
+print(sorted({r["kind"] for r in b}))' "$BATS_TEST_TMPDIR/bpf" "$BATS_TEST_TMPDIR/procfs" "$BATS_TEST_TMPDIR/auto"
+	nfds=$(ls /proc/$PID/fd | wc -l)
+	assert_output "$nfds True True True
+('bpf_iter', None) ('procfs', None) ('bpf_iter', None)
+['chr', 'dir', 'eventfd', 'eventpoll', 'fifo', 'file', 'inotify', 'memfd', 'pidfd', 'pipe', 'signalfd', 'tcp', 'timerfd', 'udp', 'unix']"
+}
+
+@test "--method: bad values are usage errors" {
+	run_fds --method magic --pid 1
+	assert_failure 2
+	assert_output --partial "not auto, bpf or procfs"
+}
+
 @test "fdinfo: positions, flags, epoll targets, timer, eventfd count" {
 	zoo_start
 	run_fds --pid "$PID"
@@ -276,6 +313,17 @@ True"
 	assert_output "([True, True, True, True], 4, 3)"
 	run json_exec "print([(r['watches_resolved'], r['watches_unresolved']) for r in recs if r['type'] == 'meta'])"
 	assert_output "[(0, 4)]"
+	# Without CAP_BPF the iterator cannot load: procfs, and meta says why.
+	run json_exec "print([(r['fd_method'], r['fd_method_fallback']) for r in recs if r['type'] == 'meta'])"
+	assert_output "[('procfs', 'loading the BPF task_file iterator: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON)')]"
+}
+
+@test "--method bpf without the privilege to load it: exit 3, and why" {
+	zoo_start
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$CD_BIN/cd-fds" --method bpf --pid "$PID"
+	assert_failure 3
+	assert_output --partial "--method bpf: loading the BPF task_file iterator: Operation not permitted"
+	refute_output --partial '"type":"fd"'
 }
 
 @test "process records on stdin: targets, passed through in order" {

@@ -14,6 +14,7 @@ struct opts {
 	int table;
 	int no_fds;		/* summary and diagnoses only */
 	int netlink;		/* 0 with --procfs-sockets */
+	enum fdscan_method method;
 	long paths;		/* watched paths / connections listed, 0 = all */
 	double watch_s;		/* 0: one snapshot */
 	double interval_s;
@@ -62,6 +63,7 @@ struct ctx {
 	struct inotify_limits ilim;
 	uint64_t self_netns;
 	int used_netlink, used_procfs;
+	int used_bpf, used_procfs_fds;	/* how fd tables were read */
 	char **reasons;			/* distinct socket fallback reasons */
 	size_t nreasons;
 	/* user inotify usage, cached per uid */

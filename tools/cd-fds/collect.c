@@ -145,6 +145,10 @@ collect(struct ctx *c, int pid, int full, struct proc_fds *p)
 	p->nofile_soft = p->nofile_hard = -2;
 	if ((err = fdscan_pid(pid, opts, &p->scan)) != 0)
 		return err;
+	if (strcmp(p->scan.method, "bpf_iter") == 0)
+		c->used_bpf = 1;
+	else
+		c->used_procfs_fds = 1;
 	resolve_sockets(c, p);
 	if (full && c->o->paths >= 0)
 		fdscan_resolve_watches(&p->scan, (size_t)c->o->paths);

@@ -1,7 +1,7 @@
 /*
  * cd-fds: the open file descriptors, sockets and file watches of
  * processes, classified, summarised and diagnosed. What lsof -p and ss -p
- * would say, read straight from /proc and sock_diag.
+ * would say, read with a BPF task_file iterator (or /proc) and sock_diag.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +33,8 @@ static const char usage[] =
 "  -i, --interval SECS      time between --watch samples (default 1)\n"
 "  -n, --paths N            watched paths and connections listed (default 10,\n"
 "                           0 all)\n"
+"  -m, --method M           read fd tables with auto (default: the BPF\n"
+"                           iterator, else /proc), bpf or procfs\n"
 "      --procfs-sockets     read /proc/net instead of sock_diag netlink\n"
 "Diagnosis thresholds:\n"
 "      --max-fds N          warn above N open fds (default 1000)\n"
@@ -46,7 +48,8 @@ static const char usage[] =
 "      --no-color, --strict, --help, --version\n"
 "\n"
 "Exit status: 0 ok, 1 a critical diagnosis, 2 usage, 3 no target could be read\n"
-"(no such process, permission denied), 4 malformed input lines.\n";
+"(no such process, permission denied; --method bpf that cannot load), 4\n"
+"malformed input lines.\n";
 
 enum {
 	OPT_PROCFS = CLI_OPT_FIRST_TOOL, OPT_MAX_FDS, OPT_LIMIT_PCT, OPT_MAX_WATCHES,
@@ -60,6 +63,7 @@ static const struct option longopts[] = {
 	{ "watch", required_argument, NULL, 'w' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "paths", required_argument, NULL, 'n' },
+	{ "method", required_argument, NULL, 'm' },
 	{ "procfs-sockets", no_argument, NULL, OPT_PROCFS },
 	{ "max-fds", required_argument, NULL, OPT_MAX_FDS },
 	{ "limit-pct", required_argument, NULL, OPT_LIMIT_PCT },
@@ -96,7 +100,7 @@ parse(int argc, char **argv, struct opts *o, int *nocolor)
 	o->max_close_wait = 10;
 	o->min_deleted = 1;
 	o->max_growth = 1;
-	while ((c = getopt_long(argc, argv, "p:Tsw:i:n:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:Tsw:i:n:m:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			pidlist_add(&o->pids, cli_pid(optarg));
@@ -115,6 +119,16 @@ parse(int argc, char **argv, struct opts *o, int *nocolor)
 			break;
 		case 'n':
 			o->paths = cli_long(optarg, 0, 1000000, "--paths");
+			break;
+		case 'm':
+			if (strcmp(optarg, "auto") == 0)
+				o->method = FDSCAN_AUTO;
+			else if (strcmp(optarg, "bpf") == 0)
+				o->method = FDSCAN_BPF;
+			else if (strcmp(optarg, "procfs") == 0)
+				o->method = FDSCAN_PROCFS;
+			else
+				cli_usage("--method: '%s' is not auto, bpf or procfs", optarg);
 			break;
 		case OPT_PROCFS:
 			o->netlink = 0;
@@ -201,6 +215,9 @@ emit_meta(struct ctx *c, const struct opts *o, struct failures *f, long scanned,
 	const char *backend = c->used_netlink && c->used_procfs ? "sock_diag+procfs" :
 	    c->used_procfs ? "procfs" : c->used_netlink ? "sock_diag" : "none";
 
+	rec_add_str(m, "fd_method", c->used_bpf && c->used_procfs_fds ? "bpf_iter+procfs" :
+	    c->used_bpf ? "bpf_iter" : c->used_procfs_fds ? "procfs" : "none");
+	rec_add_str(m, "fd_method_fallback", fdscan_fallback_reason());
 	rec_add_str(m, "backend", backend);
 	if (c->nreasons == 0) {
 		rec_add_str(m, "fallback_reason", NULL);
@@ -278,6 +295,14 @@ main(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (o.pids.n > 0) {
+		const char *why = NULL;
+
+		if (fdscan_set_method(o.method, &why) != 0) {
+			rec_flush();
+			msg_die(CD_EXIT_FAIL, "--method bpf: %s", why);
+		}
+	}
 	fdscan_inotify_limits(&c.ilim);
 	c.self_netns = fdscan_self_netns();
 	if ((f.errors = cJSON_CreateArray()) == NULL || (f.exited = cJSON_CreateArray()) == NULL)
