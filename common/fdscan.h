@@ -76,6 +76,12 @@ struct fd_scan {
 	char comm[64];
 	uint64_t netns;		/* network namespace inode, 0 unknown */
 	const char *method;	/* what read the table: "bpf_iter" or "procfs" */
+	/*
+	 * The inotify use of the process's user as the kernel counts it
+	 * against fs.inotify.max_user_* (BPF method, uid == euid); else 0.
+	 */
+	int have_ucounts;
+	long user_inotify_instances, user_inotify_watches;
 	struct fd_info *v;
 	size_t n, cap;
 	struct fd_scan_stats st;

@@ -69,17 +69,20 @@ load(const char **why)
 	return skel != NULL ? 0 : load_err;
 }
 
-/* Everything the iterator wrote for pid, in *buf; bytes, or -1 with errno. */
-static ssize_t
-read_iter(int pid, char **buf, size_t *cap, const char **why)
+/*
+ * A link on the iterator for pid: the fd to read its records from, or -1
+ * with errno and *why.
+ */
+static int
+open_iter(int pid, const char **why)
 {
 	union bpf_iter_link_info li;
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .iter_info = &li, .iter_info_len = sizeof(li));
 	int link, it, e;
-	size_t len = 0;
 
 	memset(&li, 0, sizeof(li));
 	li.task.pid = (unsigned)pid;
+	*why = why_buf;
 	if ((link = bpf_link_create(skel->progs.dump_fds.prog_fd, 0, BPF_TRACE_ITER, &lo)) < 0) {
 		e = errno;
 		/* A kernel without the pid filter will never have it: stop trying. */
@@ -90,44 +93,17 @@ read_iter(int pid, char **buf, size_t *cap, const char **why)
 		} else {
 			set_why(e, "linking the BPF iterator");
 		}
-		*why = why_buf;
 		errno = e;
 		return -1;
 	}
-	if ((it = bpf_iter_create(link)) < 0) {
-		e = errno;
-		close(link);
-		*why = why_buf;
+	it = bpf_iter_create(link);
+	e = errno;
+	close(link);	/* the iterator holds its own reference */
+	if (it < 0) {
 		set_why(e, "starting the BPF iterator");
 		errno = e;
-		return -1;
 	}
-	for (;;) {
-		ssize_t r;
-
-		if (*cap - len < 64 * 1024) {
-			*cap = *cap ? *cap * 2 : 256 * 1024;
-			*buf = xrealloc(*buf, *cap);
-		}
-		r = read(it, *buf + len, *cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = errno;
-			close(it);
-			close(link);
-			*why = why_buf;
-			set_why(e, "reading the BPF iterator");
-			errno = e;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(it);
-	close(link);
-	return (ssize_t)len;
+	return it;
 }
 
 /* Kinds whose details (not just flags and position) are only in fdinfo. */
@@ -198,54 +174,123 @@ details(int infodir, unsigned opts, struct fd_info *fi, struct fd_scan *out,
 	fdscan_parse_fdinfo(*ibuf, fi);
 }
 
+/*
+ * Records arrive a seq_file buffer (32 KB) per read. They are parsed as
+ * they come into one reused buffer: holding the whole 850 KB output of a
+ * 10,000-fd table meant touching 200 fresh pages, which on a virtual
+ * machine cost more than parsing it.
+ */
+#define CHUNK (64 * 1024)
+static char *chunk;
+
+/* The record before the first descriptor, if buf holds it. */
+static int
+task_header(const char *buf, struct fd_scan *out)
+{
+	struct fditer_task h;
+
+	memcpy(&h, buf, sizeof(h));
+	if (h.magic != FDITER_TASK_MAGIC)
+		return 0;
+	/* inotify charges the euid's count; the cred's ucounts are the uid's. */
+	if (h.have_ucounts && h.uid == h.euid) {
+		out->have_ucounts = 1;
+		out->user_inotify_instances = (long)h.inotify_instances;
+		out->user_inotify_watches = (long)h.inotify_watches;
+	}
+	return 1;
+}
+
+/* Parse the whole records in buf[0..len); returns the bytes used, or -1. */
+static ssize_t
+parse(int fddir, const char *buf, size_t len, struct fd_scan *out)
+{
+	size_t off = 0;
+
+	while (len - off >= sizeof(struct fditer_task)) {
+		struct fditer_rec r;
+		struct fd_info *fi;
+
+		if (task_header(buf + off, out)) {
+			off += sizeof(struct fditer_task);
+			continue;
+		}
+		if (len - off < sizeof(r))
+			break;
+		memcpy(&r, buf + off, sizeof(r));
+		if (r.magic != FDITER_MAGIC || r.path_len >= FDITER_PATH_MAX)
+			return -1;
+		if (r.path_len > len - off - sizeof(r))
+			break;
+		/* The kernel walks the table in fd order; keep the first of a repeat. */
+		if (out->n == 0 || r.fd > out->v[out->n - 1].fd) {
+			if (out->n == out->cap) {
+				out->cap = out->cap ? out->cap * 2 : 256;
+				out->v = xreallocarray(out->v, out->cap, sizeof(*out->v));
+			}
+			fi = &out->v[out->n];
+			if (fill(fddir, &r, buf + off + sizeof(r), fi) == 0)
+				out->n++;
+			else
+				out->st.fds_vanished++;
+		}
+		off += sizeof(r) + r.path_len;
+	}
+	return (ssize_t)off;
+}
+
 int
 fdscan_bpf_table(int pid, int fddir, int infodir, unsigned opts, struct fd_scan *out,
     const char **why)
 {
-	char *buf = NULL, *ibuf = NULL;
-	size_t cap = 0, icap = 0, off = 0, k = 0;
-	ssize_t len;
-	int err;
+	char *ibuf = NULL;
+	size_t icap = 0, have = 0, k = 0;
+	int it, err;
 
 	if ((err = load(why)) != 0)
 		return err;
-	if ((len = read_iter(pid, &buf, &cap, why)) < 0) {
-		err = errno;
-		free(buf);
+	if ((it = open_iter(pid, why)) < 0)
+		return errno;
+	if (chunk == NULL)
+		chunk = xmalloc(CHUNK);
+	for (;;) {
+		ssize_t r = read(it, chunk + have, CHUNK - have), used;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = set_why(errno, "reading the BPF iterator");
+			break;
+		}
+		if (r == 0) {
+			if (have != 0) {
+				err = EPROTO;
+				*why = "the BPF iterator's output ended inside a record";
+			}
+			break;
+		}
+		have += (size_t)r;
+		if ((used = parse(fddir, chunk, have, out)) < 0) {
+			err = EPROTO;
+			*why = "the BPF iterator's output was not framed as expected";
+			break;
+		}
+		have -= (size_t)used;
+		memmove(chunk, chunk + used, have);
+	}
+	close(it);
+	if (err != 0) {
+		fdscan_free(out);
 		return err;
 	}
-	out->cap = (size_t)len / sizeof(struct fditer_rec) + 1;
-	out->v = xcalloc(out->cap, sizeof(*out->v));
-	while ((size_t)len - off >= sizeof(struct fditer_rec)) {
-		struct fditer_rec r;
-
-		memcpy(&r, buf + off, sizeof(r));
-		if (r.magic != FDITER_MAGIC || r.path_len >= FDITER_PATH_MAX ||
-		    r.path_len > (size_t)len - off - sizeof(r))
-			break;
-		/* The kernel walks the table in fd order; keep the first of a repeat. */
-		if ((k == 0 || r.fd > out->v[k - 1].fd) &&
-		    fill(fddir, &r, buf + off + sizeof(r), &out->v[k]) == 0)
-			k++;
-		else if (k == 0 || r.fd > out->v[k - 1].fd)
-			out->st.fds_vanished++;
-		off += sizeof(r) + r.path_len;
-	}
-	free(buf);
-	if (off != (size_t)len) {
-		out->n = k;
-		fdscan_free(out);
-		*why = "the BPF iterator's output was not framed as expected";
-		return EPROTO;
-	}
-	for (size_t i = 0; i < k; i++)
+	for (size_t i = 0; i < out->n; i++)
 		details(infodir, opts, &out->v[i], out, &ibuf, &icap);
 	free(ibuf);
 	/* Close the gaps fds closed since the pass left. */
-	out->n = 0;
-	for (size_t i = 0; i < k; i++)
+	for (size_t i = 0; i < out->n; i++)
 		if (out->v[i].fd >= 0)
-			out->v[out->n++] = out->v[i];
+			out->v[k++] = out->v[i];
+	out->n = k;
 	return 0;
 }
 
@@ -255,4 +300,6 @@ fdscan_bpf_cleanup(void)
 	if (skel != NULL)
 		fdscan_iter__destroy(skel);
 	skel = NULL;
+	free(chunk);
+	chunk = NULL;
 }

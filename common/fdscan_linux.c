@@ -19,6 +19,7 @@
 
 #include "fdscan.h"
 #include "fdscan_impl.h"
+#include "heap.h"
 #include "msg.h"
 
 #define DELETED_SUFFIX " (deleted)"
@@ -428,6 +429,29 @@ procfs_table(int fddir, int infodir, unsigned opts, struct fd_scan *out)
 	return 0;
 }
 
+/*
+ * Memory for the table about to be built, faulted in at once: an fd_info
+ * and its link text per slot of the process's fd table (FDSize in status,
+ * a power of two above the highest fd). Small tables are left alone.
+ */
+static void
+prefault_for(int piddir, struct fd_scan *out)
+{
+	char *buf = NULL, *p;
+	size_t cap = 0;
+	long slots;
+
+	if (fdscan_slurp_at(piddir, "status", &buf, &cap) > 0 &&
+	    (p = strstr(buf, "\nFDSize:")) != NULL &&
+	    (slots = strtol(p + 8, NULL, 10)) > 1024 && slots <= 1L << 20) {
+		out->cap = (size_t)slots;
+		out->v = xreallocarray(NULL, out->cap, sizeof(*out->v));
+		mem_populate(out->v, out->cap * sizeof(*out->v));
+		heap_prefault((size_t)slots * 64);
+	}
+	free(buf);
+}
+
 int
 fdscan_pid(int pid, unsigned opts, struct fd_scan *out)
 {
@@ -472,6 +496,7 @@ fdscan_pid(int pid, unsigned opts, struct fd_scan *out)
 	if (method != FDSCAN_PROCFS) {
 		const char *why = NULL;
 
+		prefault_for(piddir, out);
 		if ((err = fdscan_bpf_table(pid, fddir, infodir, opts, out, &why)) == 0) {
 			out->method = "bpf_iter";
 		} else if (method == FDSCAN_BPF) {
@@ -479,6 +504,7 @@ fdscan_pid(int pid, unsigned opts, struct fd_scan *out)
 			goto out;
 		} else {
 			snprintf(fallback_reason, sizeof(fallback_reason), "%s", why);
+			fdscan_free(out);
 		}
 	}
 	/* A process that exits while we list leaves an empty or dead dir. */

@@ -454,6 +454,8 @@ socktab_want(struct sock_table *t, const uint64_t *inos, size_t n)
 {
 	int err = 0;
 
+	/* Sized once: rehashing through every doubling touched fresh pages each time. */
+	grow(t, t->n + n);
 	for (size_t i = 0; i < n; i++)
 		add_wanted(t, inos[i]);
 	for (int s = 0; s < S__COUNT && t->missing > 0; s++) {

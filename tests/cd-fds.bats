@@ -195,6 +195,27 @@ True"
 	assert_output "(1, 3)"
 }
 
+@test "the user's inotify total: the kernel's ucounts agree with a walk over /proc" {
+	zoo_start
+	# Another process of ours could open or close a watch between the two
+	# reads: compare a few times before calling it a mismatch.
+	for try in 1 2 3; do
+		run_fds --summary --pid "$PID"
+		assert_success
+		k=$(summary "[recs[0][f] for f in ('user_inotify_source', 'user_inotify_watches', 'user_inotify_instances', 'user_inotify_processes')]")
+		run_fds --summary --method procfs --pid "$PID"
+		assert_success
+		p=$(summary "[recs[0][f] for f in ('user_inotify_source', 'user_inotify_watches', 'user_inotify_instances')]")
+		[ "$(cut -d, -f2,3 <<<"$k")" = "$(cut -d, -f2,3 <<<"$p" | tr -d ']')" ] && break
+	done
+	echo "kernel $k procfs $p"
+	[[ "$k" == "['ucounts', "*", None]" ]]
+	[[ "$p" == "['procfs', "* ]]
+	[ "$(cut -d, -f2,3 <<<"$k")" = "$(cut -d, -f2,3 <<<"$p" | tr -d ']')" ]
+	# At least this process's own watches.
+	[ "$(cut -d, -f2 <<<"$k" | tr -d ' ')" -ge "$(want inotify_watches)" ]
+}
+
 @test "deleted files are flagged and diagnosed" {
 	zoo_start
 	run_fds --pid "$PID"

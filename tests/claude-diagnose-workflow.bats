@@ -110,6 +110,8 @@ jsonschema.validate(doc, schema)
 p = doc["processes"][0]
 assert p["sample"]["method"] in ("perf", "ptrace"), p["sample"]
 assert p["dtrace"]["method"] in ("tracepoint", "ptrace"), p["dtrace"]
+# How the fd table and its sockets were read, both named.
+assert p["file_descriptors"]["method"].split(", ")[0] in ("bpf_iter", "procfs"), p["file_descriptors"]["method"]
 assert p["file_descriptors"]["summary"]["total"] >= 3
 assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 ' "$BATS_TEST_DIRNAME/schema/report.schema.json" "$BATS_TEST_TMPDIR/r.json"

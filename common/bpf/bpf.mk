@@ -17,4 +17,4 @@ $(O)/gen/%.lskel.h: $(O)/bpf/%.bpf.o
 	@mkdir -p $(@D)
 	$(BPFTOOL) gen skeleton -L $< name $* > $@.tmp && mv $@.tmp $@
 
-.SECONDARY: $(BPF_SKELS)
+.SECONDARY: $(BPF_SKELS) $(patsubst common/bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(wildcard common/bpf/*.bpf.c))

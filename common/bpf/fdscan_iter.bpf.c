@@ -17,6 +17,22 @@
 struct seq_file;
 struct bpf_iter_meta {
 	struct seq_file *seq;
+	__u64 seq_num;
+};
+typedef struct {
+	long long counter;
+} atomic64_t;
+typedef atomic64_t atomic_long_t;
+struct ucounts {
+	atomic_long_t ucount[1];
+};
+typedef struct {
+	unsigned int val;
+} kuid_t;
+struct cred {
+	kuid_t uid;
+	kuid_t euid;
+	struct ucounts *ucounts;
 };
 struct fdtable {
 	unsigned long *close_on_exec;
@@ -28,6 +44,7 @@ struct task_struct {
 	int pid;
 	int tgid;
 	struct files_struct *files;
+	const struct cred *cred;
 };
 struct inode {
 	unsigned short i_mode;
@@ -54,6 +71,11 @@ struct bpf_iter__task_file {
 };
 #pragma clang attribute pop
 
+enum ucount_type {
+	UCOUNT_INOTIFY_INSTANCES = 8,
+	UCOUNT_INOTIFY_WATCHES = 9,
+};
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct scratch {
@@ -69,6 +91,38 @@ struct {
 } buf SEC(".maps");
 
 #define O_CLOEXEC_BIT 02000000
+
+/* One long of ucounts->ucount[], by an index known only at load time. */
+static long
+ucount(struct ucounts *uc, unsigned long idx)
+{
+	long v = 0;
+	long *base = (long *)((char *)uc + bpf_core_field_offset(struct ucounts, ucount));
+
+	bpf_probe_read_kernel(&v, sizeof(v), base + idx);
+	return v;
+}
+
+static void
+task_header(struct seq_file *seq, struct task_struct *task)
+{
+	struct fditer_task h = { .magic = FDITER_TASK_MAGIC };
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	struct ucounts *uc;
+
+	h.uid = BPF_CORE_READ(cred, uid.val);
+	h.euid = BPF_CORE_READ(cred, euid.val);
+	uc = BPF_CORE_READ(cred, ucounts);
+	if (uc != NULL && bpf_core_enum_value_exists(enum ucount_type, UCOUNT_INOTIFY_WATCHES) &&
+	    bpf_core_enum_value_exists(enum ucount_type, UCOUNT_INOTIFY_INSTANCES)) {
+		h.have_ucounts = 1;
+		h.inotify_instances = ucount(uc,
+		    bpf_core_enum_value(enum ucount_type, UCOUNT_INOTIFY_INSTANCES));
+		h.inotify_watches = ucount(uc,
+		    bpf_core_enum_value(enum ucount_type, UCOUNT_INOTIFY_WATCHES));
+	}
+	bpf_seq_write(seq, &h, sizeof(h));
+}
 
 SEC("iter/task_file")
 int dump_fds(struct bpf_iter__task_file *ctx)
@@ -92,6 +146,8 @@ int dump_fds(struct bpf_iter__task_file *ctx)
 		return 0;
 	if ((s = bpf_map_lookup_elem(&buf, &zero)) == NULL)
 		return 0;
+	if (ctx->meta->seq_num == 0)
+		task_header(seq, task);
 	s->rec.magic = FDITER_MAGIC;
 	s->rec.fd = (int)fd;
 	s->rec.flags = file->f_flags;

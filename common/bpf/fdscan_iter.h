@@ -9,6 +9,20 @@
 
 #define FDITER_PATH_MAX 4096
 #define FDITER_MAGIC 0xfd5ca2u
+#define FDITER_TASK_MAGIC 0xfd5ca3u
+
+/*
+ * Written once, before the first descriptor: the process's inotify budget
+ * as the kernel counts it (ucounts of its user and user namespace), so the
+ * user's total needs no walk over every other process.
+ */
+struct fditer_task {
+	unsigned int magic;	/* FDITER_TASK_MAGIC */
+	unsigned int uid, euid;
+	int have_ucounts;	/* 0: this kernel has no inotify ucounts */
+	long long inotify_instances;
+	long long inotify_watches;
+};
 
 struct fditer_rec {
 	unsigned int magic;	/* FDITER_MAGIC: the reader's check on framing */

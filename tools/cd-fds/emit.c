@@ -366,8 +366,15 @@ emit_summary(const struct ctx *c, const struct proc_fds *p)
 	if (p->have_user) {
 		rec_add_num(o, "user_inotify_watches", p->user.watches);
 		rec_add_num(o, "user_inotify_instances", p->user.instances);
-		rec_add_num(o, "user_inotify_processes", p->user.processes);
-		rec_add_num(o, "user_processes_unreadable", p->user.unreadable);
+		/* Counted by the kernel (ucounts), or by a walk over /proc. */
+		rec_add_str(o, "user_inotify_source", p->user.processes < 0 ? "ucounts" : "procfs");
+		if (p->user.processes >= 0) {
+			rec_add_num(o, "user_inotify_processes", p->user.processes);
+			rec_add_num(o, "user_processes_unreadable", p->user.unreadable);
+		} else {
+			rec_add_str(o, "user_inotify_processes", NULL);
+			rec_add_str(o, "user_processes_unreadable", NULL);
+		}
 	}
 	if (c->ilim.max_user_watches >= 0)
 		rec_add_num(o, "max_user_watches", (double)c->ilim.max_user_watches);

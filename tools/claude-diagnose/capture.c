@@ -227,3 +227,40 @@ capture_select(const struct report *r, int c, const char *type, int pid)
 	}
 	return out;
 }
+
+const char *
+capture_method(const cJSON *m, char *buf, size_t len)
+{
+	const char *method, *fd = NULL, *sock;
+
+	if (m == NULL)
+		return NULL;
+	if ((method = rec_get_str(m, "method")) != NULL)
+		return method;
+	fd = rec_get_str(m, "fd_method");
+	sock = rec_get_str(m, "backend");
+	/* cd-fds says "none" for sockets when the target had none. */
+	if (sock != NULL && strcmp(sock, "none") == 0)
+		sock = NULL;
+	if (fd == NULL || strcmp(fd, "none") == 0)
+		return sock;
+	if (sock == NULL)
+		return fd;
+	snprintf(buf, len, "%s, %s", fd, sock);
+	return buf;
+}
+
+const char *
+capture_fallback(const cJSON *m, char *buf, size_t len)
+{
+	const char *a, *b;
+
+	if (m == NULL)
+		return NULL;
+	a = rec_get_str(m, "fd_method_fallback");
+	b = rec_get_str(m, "fallback_reason");
+	if (a == NULL || b == NULL)
+		return a != NULL ? a : b;
+	snprintf(buf, len, "%s; %s", a, b);
+	return buf;
+}

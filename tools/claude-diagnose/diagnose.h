@@ -65,6 +65,13 @@ int collect_processes(struct report *r, const struct dopts *o);
 /* capture.c */
 void capture_run(struct report *r, const struct dopts *o);
 void capture_free(struct report *r);
+/*
+ * How a capture was made, from its meta: "method" (cd-sample, cd-trace),
+ * or cd-fds's fd-table method and socket backend together; and the
+ * fallback reasons joined. Into buf; NULL when meta says nothing.
+ */
+const char *capture_method(const cJSON *meta, char *buf, size_t len);
+const char *capture_fallback(const cJSON *meta, char *buf, size_t len);
 /* Records of type from capture c about pid (a new array of references). */
 cJSON *capture_select(const struct report *r, int c, const char *type, int pid);
 

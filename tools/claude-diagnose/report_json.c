@@ -74,12 +74,10 @@ static void
 capture_info(cJSON *sec, const struct capture *cap)
 {
 	const cJSON *m = cap->meta;
-	const char *method = m ? rec_get_str(m, "method") : NULL;
+	char mbuf[128], fbuf[512];
 
-	if (m && method == NULL)
-		method = rec_get_str(m, "backend");
-	rec_add_str(sec, "method", method);
-	rec_add_str(sec, "fallback_reason", m ? rec_get_str(m, "fallback_reason") : NULL);
+	rec_add_str(sec, "method", capture_method(m, mbuf, sizeof(mbuf)));
+	rec_add_str(sec, "fallback_reason", capture_fallback(m, fbuf, sizeof(fbuf)));
 	if (cap->error)
 		rec_add_str(sec, "error", cap->error);
 	if (m) {

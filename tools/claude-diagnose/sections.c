@@ -24,18 +24,14 @@ method_line(const struct capture *cap)
 {
 	const cJSON *m = cap->meta;
 	const char *method, *why;
+	char mbuf[128], fbuf[512];
 	double lost;
 
 	if (m == NULL)
 		return;
-	method = rec_get_str(m, "method");
-	if (method == NULL)
-		method = rec_get_str(m, "backend");
-	why = rec_get_str(m, "fallback_reason");
+	method = capture_method(m, mbuf, sizeof(mbuf));
+	why = capture_fallback(m, fbuf, sizeof(fbuf));
 	lost = rec_get_num(m, "lost", 0);
-	/* cd-fds says "none" when it had no sockets to look up. */
-	if (method && strcmp(method, "none") == 0)
-		method = "/proc";
 	printf("    %smethod: %s", color(C_DIM), method ? method : "?");
 	if (rec_get_num(m, "duration_s", -1) >= 0)
 		printf(", %.1f s", rec_get_num(m, "duration_s", 0));
