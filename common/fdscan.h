@@ -34,33 +34,43 @@ struct fd_watch {
 	char *path;		/* resolved, or NULL */
 };
 
+/*
+ * One descriptor. Kept small: a 10,000-fd table is 10,000 of these, and on
+ * a virtual machine every fresh page of it costs tens of microseconds.
+ */
 struct fd_info {
 	int fd;
 	enum fd_kind kind;
-	char *link;		/* readlink of the fd, " (deleted)" removed */
-	int deleted;		/* a file whose last link is gone */
-	int have_fdinfo;
 	unsigned flags;		/* open flags, from fdinfo */
+	unsigned char deleted;	/* a file whose last link is gone */
+	unsigned char have_fdinfo, have_stat;
+	unsigned char link_interned;	/* link is owned by the scan, not by us */
 	int64_t pos;
-	int mnt_id;
 	uint64_t ino;		/* inode of the open file (socket inode for sockets) */
-	int have_stat;
 	int64_t size;		/* bytes, files only, -1 unknown */
 	unsigned rdev_major, rdev_minor;
-
-	/* per kind */
-	int epoll_count;	/* eventpoll: fds it watches */
-	int *epoll_fds;		/* the first few of them */
-	int epoll_nfds;
+	char *link;		/* readlink of the fd, " (deleted)" removed */
+	char *anon_name;	/* anon_inode:[NAME] */
 	struct fd_watch *watches;	/* inotify */
 	int nwatches;		/* watches parsed (all of them) */
-	uint64_t eventfd_count;
-	int timer_clockid;
-	uint64_t timer_ticks;
-	int64_t timer_value_ns;	/* time to next expiry, 0 disarmed */
-	uint64_t sigmask;
-	int pidfd_pid;		/* pidfd: the process it refers to, -1 gone */
-	char *anon_name;	/* anon_inode:[NAME] */
+	uint32_t link_id;	/* while the scan is built */
+
+	/* Details of one kind, read from fdinfo: only the member of fi->kind is set. */
+	union {
+		struct {	/* FDK_EVENTPOLL */
+			int epoll_count;	/* fds it watches */
+			int epoll_nfds;
+			int *epoll_fds;		/* the first few of them */
+		};
+		uint64_t eventfd_count;	/* FDK_EVENTFD */
+		struct {	/* FDK_TIMERFD */
+			int timer_clockid;
+			uint64_t timer_ticks;
+			int64_t timer_value_ns;	/* time to next expiry, 0 disarmed */
+		};
+		uint64_t sigmask;	/* FDK_SIGNALFD */
+		int pidfd_pid;		/* FDK_PIDFD: the process, -1 gone */
+	};
 };
 
 struct fd_scan_stats {
@@ -69,6 +79,8 @@ struct fd_scan_stats {
 	unsigned long watches_resolved;
 	unsigned long watches_unresolved;
 };
+
+struct intern;
 
 struct fd_scan {
 	int pid;
@@ -84,6 +96,7 @@ struct fd_scan {
 	long user_inotify_instances, user_inotify_watches;
 	struct fd_info *v;
 	size_t n, cap;
+	struct intern *links;	/* link texts shared by many fds, stored once */
 	struct fd_scan_stats st;
 };
 
@@ -162,7 +175,10 @@ uint64_t fdscan_self_netns(void);
 
 /* Kind and details from a readlink result (before any stat). */
 enum fd_kind fdscan_kind_from_link(const char *link, char **anon_name, uint64_t *ino);
-/* Parse an fdinfo text into fi (flags, pos, and the per-kind lines). */
+/*
+ * Parse an fdinfo text into fi (flags, pos, and the lines of fi->kind:
+ * set the kind first).
+ */
 void fdscan_parse_fdinfo(const char *text, struct fd_info *fi);
 /* Open flags as "O_RDWR|O_NONBLOCK|..." into buf. */
 void fdscan_flags_str(unsigned flags, char *buf, size_t len);

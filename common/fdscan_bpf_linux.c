@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 
 #include "fdscan_impl.h"
+#include "intern.h"
 #include "msg.h"
 #include "bpf/fdscan_iter.h"
 
@@ -120,7 +121,8 @@ has_details(enum fd_kind k)
  * Returns 0, or -1 when the descriptor is gone.
  */
 static int
-fill(int fddir, const struct fditer_rec *r, const char *path, struct fd_info *fi)
+fill(int fddir, const struct fditer_rec *r, const char *path, struct fd_info *fi,
+    struct intern *links)
 {
 	char link[FDITER_PATH_MAX + 1];
 	size_t len = r->path_len;
@@ -137,7 +139,7 @@ fill(int fddir, const struct fditer_rec *r, const char *path, struct fd_info *fi
 		memcpy(link, path, len);
 	}
 	link[len] = '\0';
-	fdscan_fill_link(fi, r->fd, link, len);
+	fdscan_fill_link(fi, r->fd, link, len, links);
 	fi->have_fdinfo = 1;
 	fi->flags = r->flags;
 	fi->pos = r->pos;
@@ -229,7 +231,7 @@ parse(int fddir, const char *buf, size_t len, struct fd_scan *out)
 				out->v = xreallocarray(out->v, out->cap, sizeof(*out->v));
 			}
 			fi = &out->v[out->n];
-			if (fill(fddir, &r, buf + off + sizeof(r), fi) == 0)
+			if (fill(fddir, &r, buf + off + sizeof(r), fi, out->links) == 0)
 				out->n++;
 			else
 				out->st.fds_vanished++;
@@ -253,6 +255,7 @@ fdscan_bpf_table(int pid, int fddir, int infodir, unsigned opts, struct fd_scan 
 		return errno;
 	if (chunk == NULL)
 		chunk = xmalloc(CHUNK);
+	out->links = intern_new();
 	for (;;) {
 		ssize_t r = read(it, chunk + have, CHUNK - have), used;
 
@@ -283,6 +286,7 @@ fdscan_bpf_table(int pid, int fddir, int infodir, unsigned opts, struct fd_scan 
 		fdscan_free(out);
 		return err;
 	}
+	fdscan_links_final(out);
 	for (size_t i = 0; i < out->n; i++)
 		details(infodir, opts, &out->v[i], out, &ibuf, &icap);
 	free(ibuf);

@@ -21,9 +21,12 @@ ssize_t fdscan_slurp_at(int dirfd, const char *path, char **buf, size_t *cap);
 
 /*
  * Start fi for descriptor fd from the text its /proc link reads as (len
- * bytes in link, which is modified): kind, deleted flag, link copy.
+ * bytes in link, which is modified): kind, deleted flag, and the link:
+ * copied, or interned in links (then fdscan_links_final sets fi->link
+ * once the table is complete).
  */
-void fdscan_fill_link(struct fd_info *fi, int fd, char *link, size_t len);
+void fdscan_fill_link(struct fd_info *fi, int fd, char *link, size_t len, struct intern *links);
+void fdscan_links_final(struct fd_scan *s);
 /* A path's kind from its inode: directory, fifo, tty, device; size; deleted. */
 void fdscan_refine(struct fd_info *fi, const struct fd_inode *in);
 /* Whether fdinfo must be read for fi under opts. */

@@ -20,6 +20,7 @@
 #include "fdscan.h"
 #include "fdscan_impl.h"
 #include "heap.h"
+#include "intern.h"
 #include "msg.h"
 
 #define DELETED_SUFFIX " (deleted)"
@@ -194,7 +195,7 @@ refine_by_stat(int fddir, const char *name, struct fd_info *fi)
 }
 
 void
-fdscan_fill_link(struct fd_info *fi, int fd, char *link, size_t len)
+fdscan_fill_link(struct fd_info *fi, int fd, char *link, size_t len, struct intern *links)
 {
 	memset(fi, 0, sizeof(*fi));
 	fi->fd = fd;
@@ -203,10 +204,25 @@ fdscan_fill_link(struct fd_info *fi, int fd, char *link, size_t len)
 	if ((fi->kind == FDK_FILE || fi->kind == FDK_MEMFD) &&
 	    len > sizeof(DELETED_SUFFIX) - 1 &&
 	    strcmp(link + len - (sizeof(DELETED_SUFFIX) - 1), DELETED_SUFFIX) == 0) {
-		link[len - (sizeof(DELETED_SUFFIX) - 1)] = '\0';
+		len -= sizeof(DELETED_SUFFIX) - 1;
+		link[len] = '\0';
 		fi->deleted = fi->kind == FDK_FILE;
 	}
-	fi->link = xstrdup(link);
+	if (links == NULL) {
+		fi->link = xstrdup(link);
+	} else {
+		/* A leak is often the same file opened again and again. */
+		fi->link_interned = 1;
+		fi->link_id = intern_id(links, link, len);
+	}
+}
+
+void
+fdscan_links_final(struct fd_scan *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].link_interned)
+			s->v[i].link = (char *)intern_str(s->links, s->v[i].link_id, NULL);
 }
 
 int
@@ -237,7 +253,7 @@ scan_one(int fddir, int infodir, int fd, unsigned opts, struct fd_info *fi,
 	if (n < 0)
 		return -1;
 	link[n] = '\0';
-	fdscan_fill_link(fi, fd, link, (size_t)n);
+	fdscan_fill_link(fi, fd, link, (size_t)n, NULL);
 	if (fi->kind == FDK_FILE)
 		refine_by_stat(fddir, name, fi);
 	if (!fdscan_wants_fdinfo(fi, opts))
@@ -254,8 +270,10 @@ scan_one(int fddir, int infodir, int fd, unsigned opts, struct fd_info *fi,
 void
 fdscan_info_free(struct fd_info *fi)
 {
-	free(fi->link);
-	free(fi->epoll_fds);
+	if (!fi->link_interned)
+		free(fi->link);
+	if (fi->kind == FDK_EVENTPOLL)
+		free(fi->epoll_fds);
 	for (int i = 0; i < fi->nwatches; i++)
 		free(fi->watches[i].path);
 	free(fi->watches);
@@ -270,6 +288,8 @@ fdscan_free(struct fd_scan *s)
 	free(s->v);
 	s->v = NULL;
 	s->n = s->cap = 0;
+	intern_free(s->links);
+	s->links = NULL;
 }
 
 static uint64_t

@@ -155,6 +155,7 @@ field(const char *line, const char *key, size_t klen)
 /*
  * Dispatch on the first character: this runs once per line of fdinfo
  * for every descriptor, so it avoids trying each sscanf pattern in turn.
+ * Per-kind lines are taken only for fi's kind: their fields share memory.
  */
 void
 fdscan_parse_fdinfo(const char *text, struct fd_info *fi)
@@ -173,17 +174,13 @@ fdscan_parse_fdinfo(const char *text, struct fd_info *fi)
 			if ((v = FIELD(p, "flags:")) != NULL)
 				fi->flags = (unsigned)strtoul(v, NULL, 8);
 			break;
-		case 'm':
-			if ((v = FIELD(p, "mnt_id:")) != NULL)
-				fi->mnt_id = (int)strtol(v, NULL, 10);
-			break;
 		case 'i':
 			if ((v = FIELD(p, "ino:")) != NULL) {
 				if (fi->ino == 0)
 					fi->ino = strtoull(v, NULL, 10);
 			} else if (strncmp(p, "inotify wd:", 11) == 0) {
 				parse_inotify(p, fi);
-			} else if ((v = FIELD(p, "it_value:")) != NULL) {
+			} else if (fi->kind == FDK_TIMERFD && (v = FIELD(p, "it_value:")) != NULL) {
 				long long sec, ns;
 
 				if (sscanf(v, "(%lld, %lld)", &sec, &ns) == 2)
@@ -191,31 +188,31 @@ fdscan_parse_fdinfo(const char *text, struct fd_info *fi)
 			}
 			break;
 		case 't':
-			if ((v = FIELD(p, "tfd:")) != NULL) {
+			if (fi->kind == FDK_EVENTPOLL && (v = FIELD(p, "tfd:")) != NULL) {
 				if (fi->epoll_nfds < EPOLL_FDS_KEPT) {
 					if (fi->epoll_fds == NULL)
 						fi->epoll_fds = xcalloc(EPOLL_FDS_KEPT, sizeof(int));
 					fi->epoll_fds[fi->epoll_nfds++] = (int)strtol(v, NULL, 10);
 				}
 				fi->epoll_count++;
-			} else if ((v = FIELD(p, "ticks:")) != NULL) {
+			} else if (fi->kind == FDK_TIMERFD && (v = FIELD(p, "ticks:")) != NULL) {
 				fi->timer_ticks = strtoull(v, NULL, 10);
 			}
 			break;
 		case 'e':
-			if ((v = FIELD(p, "eventfd-count:")) != NULL)
+			if (fi->kind == FDK_EVENTFD && (v = FIELD(p, "eventfd-count:")) != NULL)
 				fi->eventfd_count = strtoull(v, NULL, 16);
 			break;
 		case 'c':
-			if ((v = FIELD(p, "clockid:")) != NULL)
+			if (fi->kind == FDK_TIMERFD && (v = FIELD(p, "clockid:")) != NULL)
 				fi->timer_clockid = (int)strtol(v, NULL, 10);
 			break;
 		case 's':
-			if ((v = FIELD(p, "sigmask:")) != NULL)
+			if (fi->kind == FDK_SIGNALFD && (v = FIELD(p, "sigmask:")) != NULL)
 				fi->sigmask = strtoull(v, NULL, 16);
 			break;
 		case 'P':
-			if ((v = FIELD(p, "Pid:")) != NULL)
+			if (fi->kind == FDK_PIDFD && (v = FIELD(p, "Pid:")) != NULL)
 				fi->pidfd_pid = (int)strtol(v, NULL, 10);
 			break;
 		}

@@ -61,13 +61,15 @@ fdinfo(void)
 	    "inotify wd:1 ino:7b sdev:800001 mask:300 ignored_mask:0\n";
 	char buf[256];
 
+	fi.kind = FDK_EVENTPOLL;
 	fdscan_parse_fdinfo(epoll, &fi);
-	CHECK(fi.have_fdinfo && fi.pos == 0 && fi.flags == 02000002 && fi.mnt_id == 15);
+	CHECK(fi.have_fdinfo && fi.pos == 0 && fi.flags == 02000002);
 	CHECK(fi.ino == 1044 && fi.epoll_count == 3 && fi.epoll_nfds == 3);
 	CHECK(fi.epoll_fds[0] == 10 && fi.epoll_fds[2] == 16);
 	free(fi.epoll_fds);
 
 	memset(&fi, 0, sizeof(fi));
+	fi.kind = FDK_INOTIFY;
 	fdscan_parse_fdinfo(ino, &fi);
 	CHECK(fi.nwatches == 2);
 	CHECK(fi.watches[0].wd == 3 && fi.watches[0].ino == 0xa72097);
@@ -87,6 +89,7 @@ fdinfo(void)
 
 	/* Garbage and truncation: no crash, nothing invented. */
 	memset(&fi, 0, sizeof(fi));
+	fi.kind = FDK_EVENTPOLL;
 	fdscan_parse_fdinfo("inotify wd:zz\ntfd:\nflags:\npos:", &fi);
 	CHECK(fi.nwatches == 0 && fi.epoll_count == 1 && fi.flags == 0);
 	free(fi.epoll_fds);
@@ -96,13 +99,33 @@ fdinfo(void)
 	free(fi.watches);
 
 	memset(&fi, 0, sizeof(fi));
+	fi.kind = FDK_TIMERFD;
 	fdscan_parse_fdinfo("pos:\t0\nflags:\t02\nclockid: 1\nticks: 5\nsettime flags: 0\n"
 	    "it_value: (3599, 494269375)\nit_interval: (0, 0)\n", &fi);
 	CHECK(fi.timer_clockid == 1 && fi.timer_ticks == 5 &&
 	    fi.timer_value_ns == 3599494269375LL);
-	memset(&fi, 0, sizeof(fi));
-	fdscan_parse_fdinfo("eventfd-count:                a\nsigmask:\t0000000000000200\nPid:\t42\n", &fi);
-	CHECK(fi.eventfd_count == 10 && fi.sigmask == 0x200 && fi.pidfd_pid == 42);
+	{
+		static const char *text = "eventfd-count:                a\n"
+		    "sigmask:\t0000000000000200\nPid:\t42\ntfd: 7 events: 19\n";
+
+		memset(&fi, 0, sizeof(fi));
+		fi.kind = FDK_EVENTFD;
+		fdscan_parse_fdinfo(text, &fi);
+		CHECK(fi.eventfd_count == 10);
+		memset(&fi, 0, sizeof(fi));
+		fi.kind = FDK_SIGNALFD;
+		fdscan_parse_fdinfo(text, &fi);
+		CHECK(fi.sigmask == 0x200);
+		memset(&fi, 0, sizeof(fi));
+		fi.kind = FDK_PIDFD;
+		fdscan_parse_fdinfo(text, &fi);
+		CHECK(fi.pidfd_pid == 42);
+		/* Another kind's lines never land in the shared fields. */
+		memset(&fi, 0, sizeof(fi));
+		fi.kind = FDK_FILE;
+		fdscan_parse_fdinfo(text, &fi);
+		CHECK(fi.eventfd_count == 0 && fi.epoll_fds == NULL);
+	}
 
 	fdscan_flags_str(O_RDWR | O_NONBLOCK | O_CLOEXEC, buf, sizeof(buf));
 	CHECK(strcmp(buf, "O_RDWR|O_NONBLOCK|O_CLOEXEC") == 0);
