@@ -19,7 +19,7 @@
 
 #include "fdscan.h"
 #include "fdscan_impl.h"
-#include "heap.h"
+#include "prefault.h"
 #include "intern.h"
 #include "msg.h"
 
@@ -364,6 +364,8 @@ scan_all(int fddir, int infodir, const struct numlist *nl, unsigned opts, struct
 		nw = 1;
 	out->cap = nl->n ? nl->n : 1;
 	out->v = xcalloc(out->cap, sizeof(*out->v));
+	if (out->cap > 1024)
+		mem_populate(out->v, out->cap * sizeof(*out->v));
 	per = (nl->n + nw - 1) / nw;
 	for (size_t i = 0; i < nw; i++) {
 		size_t lo = i * per < nl->n ? i * per : nl->n;
@@ -451,8 +453,9 @@ procfs_table(int fddir, int infodir, unsigned opts, struct fd_scan *out)
 
 /*
  * Memory for the table about to be built, faulted in at once: an fd_info
- * and its link text per slot of the process's fd table (FDSize in status,
- * a power of two above the highest fd). Small tables are left alone.
+ * per slot of the process's fd table (FDSize in status, a power of two
+ * above the highest fd). Small tables are left alone. (Link texts are
+ * interned, so few; faulting in heap for them measured no better.)
  */
 static void
 prefault_for(int piddir, struct fd_scan *out)
@@ -467,7 +470,6 @@ prefault_for(int piddir, struct fd_scan *out)
 		out->cap = (size_t)slots;
 		out->v = xreallocarray(NULL, out->cap, sizeof(*out->v));
 		mem_populate(out->v, out->cap * sizeof(*out->v));
-		heap_prefault((size_t)slots * 64);
 	}
 	free(buf);
 }
