@@ -17,7 +17,7 @@ MANDIR    ?= $(PREFIX)/share/man
 O         ?= build
 
 CC        ?= cc
-PKGS      := libproc2 libcjson libdw libelf libbpf
+PKGS      := libproc2 libcjson libdw libelf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

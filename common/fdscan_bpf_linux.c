@@ -7,15 +7,17 @@
  * The program comes as a libbpf light skeleton: its CO-RE relocations are
  * applied by a loader program inside the kernel against the kernel's own
  * BTF, so we never parse the 5 MB /sys/kernel/btf/vmlinux ourselves (that
- * alone took libbpf 100 ms here, more than the whole procfs scan).
+ * alone took libbpf 100 ms here, more than the whole procfs scan). It needs
+ * no libbpf at run time either: the skeleton's own bpf(2) wrapper
+ * (skel_internal.h) also makes the link and the iterator, which spares
+ * loading libbpf, libelf and libz (the startup is a third of a run).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <bpf/bpf.h>
 
 #include "fdscan_impl.h"
 #include "intern.h"
@@ -78,13 +80,18 @@ static int
 open_iter(int pid, const char **why)
 {
 	union bpf_iter_link_info li;
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .iter_info = &li, .iter_info_len = sizeof(li));
+	union bpf_attr attr;
 	int link, it, e;
 
 	memset(&li, 0, sizeof(li));
 	li.task.pid = (unsigned)pid;
+	memset(&attr, 0, sizeof(attr));
+	attr.link_create.prog_fd = (unsigned)skel->progs.dump_fds.prog_fd;
+	attr.link_create.attach_type = BPF_TRACE_ITER;
+	attr.link_create.iter_info = (uint64_t)(uintptr_t)&li;
+	attr.link_create.iter_info_len = sizeof(li);
 	*why = why_buf;
-	if ((link = bpf_link_create(skel->progs.dump_fds.prog_fd, 0, BPF_TRACE_ITER, &lo)) < 0) {
+	if ((link = skel_sys_bpf(BPF_LINK_CREATE, &attr, sizeof(attr))) < 0) {
 		e = errno;
 		/* A kernel without the pid filter will never have it: stop trying. */
 		if (e == EINVAL || e == E2BIG) {
@@ -97,7 +104,9 @@ open_iter(int pid, const char **why)
 		errno = e;
 		return -1;
 	}
-	it = bpf_iter_create(link);
+	memset(&attr, 0, sizeof(attr));
+	attr.iter_create.link_fd = (unsigned)link;
+	it = skel_sys_bpf(BPF_ITER_CREATE, &attr, sizeof(attr));
 	e = errno;
 	close(link);	/* the iterator holds its own reference */
 	if (it < 0) {

@@ -453,25 +453,30 @@ procfs_table(int fddir, int infodir, unsigned opts, struct fd_scan *out)
 
 /*
  * Memory for the table about to be built, faulted in at once: an fd_info
- * per slot of the process's fd table (FDSize in status, a power of two
- * above the highest fd). Small tables are left alone. (Link texts are
- * interned, so few; faulting in heap for them measured no better.)
+ * per open descriptor (the size Linux 6.2+ gives /proc/PID/fd in stat),
+ * else per slot of the fd table (FDSize in status, a power of two above
+ * the highest fd). Small tables are left alone. (Link texts are interned,
+ * so few; faulting in heap for them measured no better.)
  */
 static void
-prefault_for(int piddir, struct fd_scan *out)
+prefault_for(int piddir, int fddir, struct fd_scan *out)
 {
 	char *buf = NULL, *p;
 	size_t cap = 0;
-	long slots;
+	struct stat st;
+	long slots = 0;
 
-	if (fdscan_slurp_at(piddir, "status", &buf, &cap) > 0 &&
-	    (p = strstr(buf, "\nFDSize:")) != NULL &&
-	    (slots = strtol(p + 8, NULL, 10)) > 1024 && slots <= 1L << 20) {
-		out->cap = (size_t)slots;
-		out->v = xreallocarray(NULL, out->cap, sizeof(*out->v));
-		mem_populate(out->v, out->cap * sizeof(*out->v));
-	}
+	if (fstat(fddir, &st) == 0 && st.st_size > 0)
+		slots = (long)st.st_size + 64;	/* room for a few opened meanwhile */
+	else if (fdscan_slurp_at(piddir, "status", &buf, &cap) > 0 &&
+	    (p = strstr(buf, "\nFDSize:")) != NULL)
+		slots = strtol(p + 8, NULL, 10);
 	free(buf);
+	if (slots <= 1024 || slots > 1L << 20)
+		return;
+	out->cap = (size_t)slots;
+	out->v = xreallocarray(NULL, out->cap, sizeof(*out->v));
+	mem_populate(out->v, out->cap * sizeof(*out->v));
 }
 
 int
@@ -518,7 +523,7 @@ fdscan_pid(int pid, unsigned opts, struct fd_scan *out)
 	if (method != FDSCAN_PROCFS) {
 		const char *why = NULL;
 
-		prefault_for(piddir, out);
+		prefault_for(piddir, fddir, out);
 		if ((err = fdscan_bpf_table(pid, fddir, infodir, opts, out, &why)) == 0) {
 			out->method = "bpf_iter";
 		} else if (method == FDSCAN_BPF) {
