@@ -223,6 +223,21 @@ fdscan_parse_fdinfo(const char *text, struct fd_info *fi)
 	fi->have_fdinfo = 1;
 }
 
+/* Append s to buf (size len, used *off), truncating; always terminated. */
+static void
+append(char *buf, size_t len, size_t *off, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*off + 1 >= len)
+		return;
+	if (n > len - *off - 1)
+		n = len - *off - 1;
+	memcpy(buf + *off, s, n);
+	*off += n;
+	buf[*off] = '\0';
+}
+
 void
 fdscan_flags_str(unsigned flags, char *buf, size_t len)
 {
@@ -241,10 +256,16 @@ fdscan_flags_str(unsigned flags, char *buf, size_t len)
 	const char *acc = (flags & O_ACCMODE) == O_RDONLY ? "O_RDONLY" :
 	    (flags & O_ACCMODE) == O_WRONLY ? "O_WRONLY" :
 	    (flags & O_ACCMODE) == O_RDWR ? "O_RDWR" : "O_ACCMODE";
-	size_t off;
+	size_t off = 0;
 
-	off = (size_t)snprintf(buf, len, "%s", acc);
-	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]) && off < len; i++)
-		if (flags & bits[i].bit)
-			off += (size_t)snprintf(buf + off, len - off, "|%s", bits[i].name);
+	/* Once per descriptor: appends, not a snprintf per flag. */
+	if (len == 0)
+		return;
+	append(buf, len, &off, acc);
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		if (flags & bits[i].bit) {
+			append(buf, len, &off, "|");
+			append(buf, len, &off, bits[i].name);
+		}
+	}
 }

@@ -159,7 +159,8 @@ rec_new(const char *type)
 {
 	cJSON *o = must(cJSON_CreateObject());
 
-	add(o, "type", must(cJSON_CreateString(type)));
+	/* Types are literals, as names are. */
+	add(o, "type", must(cJSON_CreateStringReference(type)));
 	return o;
 }
 
@@ -187,6 +188,14 @@ rec_add_str(cJSON *obj, const char *name, const char *s)
  * a tenth of cd-fds's time on a 10,000-fd table. Beyond 2^53 a double is no
  * longer an exact integer, so those (and fractions) stay with cJSON.
  */
+cJSON *
+rec_add_str_ref(cJSON *obj, const char *name, const char *s)
+{
+	if (s == NULL || !utf8_valid(s, strlen(s)))
+		return rec_add_str(obj, name, s);
+	return add(obj, name, must(cJSON_CreateStringReference(s)));
+}
+
 cJSON *
 rec_add_num(cJSON *obj, const char *name, double v)
 {

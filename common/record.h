@@ -27,8 +27,8 @@ int rec_flush(void);
 void rec_out_linebuffered(int on);
 
 /*
- * Building records. Field names (and type) are not copied: pass literals
- * or other strings that outlive the record.
+ * Building records. Field names and the type are not copied: pass
+ * literals or other strings that outlive the record.
  */
 /* A new record object with its "type" set. */
 cJSON *rec_new(const char *type);
@@ -37,6 +37,11 @@ cJSON *rec_new(const char *type);
  * write is valid UTF-8 whatever a process calls itself.
  */
 cJSON *rec_add_str(cJSON *obj, const char *name, const char *s);
+/*
+ * The same without copying s, for records written by the thousand: s must
+ * stay as it is until the record is emitted or deleted.
+ */
+cJSON *rec_add_str_ref(cJSON *obj, const char *name, const char *s);
 cJSON *rec_add_num(cJSON *obj, const char *name, double v);
 cJSON *rec_add_bool(cJSON *obj, const char *name, int v);
 /* The "meta" record every producer ends with; caller adds fields. */

@@ -84,7 +84,7 @@ void ctx_free(struct ctx *c);
 /* emit.c */
 void emit_fds(const struct ctx *c, const struct proc_fds *p);
 void emit_summary(const struct ctx *c, const struct proc_fds *p);
-void fd_describe(const struct proc_fds *p, size_t i, char *buf, size_t len);
+const char *fd_describe(const struct proc_fds *p, size_t i, char *buf, size_t len);
 
 /* diagnose.c */
 void diagnose(struct ctx *c, const struct proc_fds *p);

@@ -24,8 +24,11 @@ has_remote(const struct sock_ent *e)
 	return e->remote_port != 0;
 }
 
-/* One line a person can read, for --table and the connection list. */
-void
+/*
+ * One line a person can read, for --table and the connection list: in
+ * buf, or the fd's own link text when that says it all.
+ */
+const char *
 fd_describe(const struct proc_fds *p, size_t i, char *buf, size_t len)
 {
 	const struct fd_info *fi = &p->scan.v[i];
@@ -40,30 +43,33 @@ fd_describe(const struct proc_fds *p, size_t i, char *buf, size_t len)
 		} else {
 			snprintf(buf, len, "%s %s", l, sock_state_name(e->proto, e->state));
 		}
-		return;
+		return buf;
 	}
 	if (e != NULL) {
 		snprintf(buf, len, "%s%s%s peer=%llu %s", e->path ? e->path : "",
 		    e->path ? " " : "", e->type == SOCK_DGRAM ? "dgram" :
 		    e->type == SOCK_SEQPACKET ? "seqpacket" : "stream",
 		    (unsigned long long)e->peer_ino, sock_state_name(e->proto, e->state));
-		return;
+		return buf;
 	}
 	switch (fi->kind) {
 	case FDK_EVENTPOLL:
 		snprintf(buf, len, "epoll watching %d fds", fi->epoll_count);
-		return;
+		return buf;
 	case FDK_INOTIFY:
 		snprintf(buf, len, "inotify, %d watch%s%s%s", fi->nwatches,
 		    fi->nwatches == 1 ? "" : "es",
 		    fi->nwatches && fi->watches[0].path ? ": " : "",
 		    fi->nwatches && fi->watches[0].path ? fi->watches[0].path : "");
-		return;
+		return buf;
 	case FDK_PIDFD:
 		snprintf(buf, len, "pidfd for pid %d", fi->pidfd_pid);
-		return;
+		return buf;
 	default:
-		snprintf(buf, len, "%s%s", fi->link, fi->deleted ? " (deleted)" : "");
+		if (!fi->deleted)
+			return fi->link;
+		snprintf(buf, len, "%s (deleted)", fi->link);
+		return buf;
 	}
 }
 
@@ -78,16 +84,17 @@ add_socket(cJSON *o, const struct sock_ent *e)
 {
 	char buf[96];
 
-	rec_add_str(o, "proto", sock_proto_name(e->proto));
-	rec_add_str(o, "family", family_name(e->family));
-	rec_add_str(o, "state", sock_state_name(e->proto, e->state));
+	/* Static names and the socket table outlive the record: not copied. */
+	rec_add_str_ref(o, "proto", sock_proto_name(e->proto));
+	rec_add_str_ref(o, "family", family_name(e->family));
+	rec_add_str_ref(o, "state", sock_state_name(e->proto, e->state));
 	rec_add_num(o, "recv_q", e->rq);
 	rec_add_num(o, "send_q", e->wq);
 	if (e->proto == SP_UNIX) {
-		rec_add_str(o, "socket_type", e->type == SOCK_DGRAM ? "dgram" :
+		rec_add_str_ref(o, "socket_type", e->type == SOCK_DGRAM ? "dgram" :
 		    e->type == SOCK_SEQPACKET ? "seqpacket" : "stream");
 		if (e->path)
-			rec_add_str(o, "path", e->path);
+			rec_add_str_ref(o, "path", e->path);
 		if (e->peer_ino)
 			rec_add_num(o, "peer_ino", (double)e->peer_ino);
 		return;
@@ -198,18 +205,21 @@ emit_fds(const struct ctx *c, const struct proc_fds *p)
 		const struct fd_info *fi = &s->v[i];
 		const struct sock_ent *e = p->sock ? p->sock[i] : NULL;
 		cJSON *o = rec_new("fd");
-		char buf[256];
+		char desc[256], flags[256];
 
+		/*
+		 * 10,000 of these a run: strings that live until the record is
+		 * written go in by reference, not copied.
+		 */
 		rec_add_num(o, "pid", p->pid);
 		rec_add_num(o, "fd", fi->fd);
-		rec_add_str(o, "kind", fd_kind_name(fi->kind));
+		rec_add_str_ref(o, "kind", fd_kind_name(fi->kind));
 		if (kind_has_path(fi->kind) && fi->kind != FDK_MEMFD)
-			rec_add_str(o, "path", fi->link);
-		fd_describe(p, i, buf, sizeof(buf));
-		rec_add_str(o, "desc", buf);
+			rec_add_str_ref(o, "path", fi->link);
+		rec_add_str_ref(o, "desc", fd_describe(p, i, desc, sizeof(desc)));
 		if (fi->have_fdinfo) {
-			fdscan_flags_str(fi->flags, buf, sizeof(buf));
-			rec_add_str(o, "flags", buf);
+			fdscan_flags_str(fi->flags, flags, sizeof(flags));
+			rec_add_str_ref(o, "flags", flags);
 			rec_add_num(o, "pos", (double)fi->pos);
 		}
 		if (fi->ino)
@@ -277,8 +287,8 @@ add_connections(cJSON *o, const struct proc_fds *p, long max)
 			more++;
 			continue;
 		}
-		fd_describe(p, i, ep, sizeof(ep));
-		snprintf(buf, sizeof(buf), "%s %s", sock_proto_name(e->proto), ep);
+		snprintf(buf, sizeof(buf), "%s %s", sock_proto_name(e->proto),
+		    fd_describe(p, i, ep, sizeof(ep)));
 		push(list, buf);
 		shown++;
 	}

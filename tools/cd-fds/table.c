@@ -42,14 +42,14 @@ table_print(const struct ctx *c, const struct proc_fds *p)
 	printf("  %5s %-9s %-24s %10s  %s\n", "FD", "KIND", "FLAGS", "POS", "DESCRIPTION");
 	for (size_t i = 0; i < p->scan.n; i++) {
 		const struct fd_info *fi = &p->scan.v[i];
+		const char *desc = fd_describe(p, i, buf, sizeof(buf));
 
-		fd_describe(p, i, buf, sizeof(buf));
 		if (fi->have_fdinfo)
 			fdscan_flags_str(fi->flags, flags, sizeof(flags));
 		else
 			strcpy(flags, "-");
 		printf("  %5d %-9s %-24s %10lld  %s%s%s\n", fi->fd, fd_kind_name(fi->kind), flags,
-		    (long long)fi->pos, fi->deleted ? color(C_YELLOW) : "", buf,
+		    (long long)fi->pos, fi->deleted ? color(C_YELLOW) : "", desc,
 		    fi->deleted ? color(C_RESET) : "");
 	}
 }
