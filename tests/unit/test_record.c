@@ -1,4 +1,5 @@
 /* The record reader against every kind of bad input, and the writer. */
+#include <math.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -107,13 +108,24 @@ main(void)
 	/* The writer: whole lines, sanitised strings, passthrough unchanged. */
 	{
 		int fd = memfd_create("w", 0);
-		char buf[256];
+		char buf[512];
 		ssize_t n;
 		cJSON *o = rec_new("t");
+
+		char ref[] = "by\"ref", badref[] = "x\xfey";
 
 		rec_out_init(fd);
 		rec_add_str(o, "name", "bad\xffname");
 		rec_add_num(o, "big", 6000000000.0);
+		/* Integers exactly, within and beyond 2^53; fractions and NaN via cJSON. */
+		rec_add_num(o, "neg", -42);
+		rec_add_num(o, "huge", 1e300);
+		rec_add_num(o, "frac", 0.5);
+		rec_add_num(o, "nan", NAN);
+		/* By reference: escaped like a copy; invalid UTF-8 still sanitised. */
+		rec_add_str_ref(o, "ref", ref);
+		rec_add_str_ref(o, "badref", badref);
+		rec_add_str_ref(o, "null", NULL);
 		rec_emit_free(o);
 		rec_emit_raw("{\"type\":\"raw\"}", 14);
 		CHECK(rec_flush() == 0);
@@ -121,7 +133,9 @@ main(void)
 		n = read(fd, buf, sizeof(buf) - 1);
 		buf[n > 0 ? n : 0] = '\0';
 		CHECK_STR(buf, "{\"type\":\"t\",\"name\":\"bad\xef\xbf\xbdname\","
-		    "\"big\":6000000000}\n{\"type\":\"raw\"}\n");
+		    "\"big\":6000000000,\"neg\":-42,\"huge\":1e+300,\"frac\":0.5,\"nan\":null,"
+		    "\"ref\":\"by\\\"ref\",\"badref\":\"x\xef\xbf\xbdy\",\"null\":null}\n"
+		    "{\"type\":\"raw\"}\n");
 		close(fd);
 	}
 	return CHECK_DONE();
