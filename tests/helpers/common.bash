@@ -4,8 +4,26 @@
 # default to the normal build so `bats tests/x.bats` works after `make`.
 
 bats_require_minimum_version 1.5.0
+# Both libraries find their files with $(dirname ...), fifteen processes
+# for every test; the same answer from the shell itself for their load.
+dirname() { [[ $1 == */* ]] && printf '%s\n' "${1%/*}" || echo .; }
 bats_load_library bats-support
 bats_load_library bats-assert
+unset -f dirname
+
+# python3 may be a version manager's shim (pyenv's costs half a second a
+# start); the suites start python3 hundreds of times. The interpreter it
+# resolves to is looked up once a run and then called directly.
+if [ -z "${CD_PYTHON:-}" ] && [ -s "$BATS_RUN_TMPDIR/cd-python" ]; then
+	read -r CD_PYTHON <"$BATS_RUN_TMPDIR/cd-python"
+fi
+if [ -z "${CD_PYTHON:-}" ]; then
+	CD_PYTHON=$(command python3 -c 'import sys; print(sys.executable)') || CD_PYTHON=python3
+	echo "$CD_PYTHON" >"$BATS_RUN_TMPDIR/cd-python.$$" &&
+		mv -f "$BATS_RUN_TMPDIR/cd-python.$$" "$BATS_RUN_TMPDIR/cd-python"
+fi
+export CD_PYTHON
+python3() { "$CD_PYTHON" "$@"; }
 
 : "${CD_BIN:=$BATS_TEST_DIRNAME/../build/bin}"
 : "${CD_TARGETS:=$BATS_TEST_DIRNAME/../build/targets}"
