@@ -141,7 +141,7 @@ print(int(syms[i][0], 16), int(syms[i + 1][0], 16))')
 
 @test "cd-sample: Node.js GC churn is diagnosed, JIT frames named" {
 	command -v node >/dev/null || skip "node not installed"
-	bg_start node --perf-basic-prof --interpreted-frames-native-stack "$BATS_TEST_DIRNAME/targets/gc-churn.js" "$BATS_TEST_TMPDIR/ready" 20
+	bg_start node --perf-basic-prof --interpreted-frames-native-stack --logfile="$BATS_TEST_TMPDIR/v8.log" --no-logfile-per-isolate "$BATS_TEST_DIRNAME/targets/gc-churn.js" "$BATS_TEST_TMPDIR/ready" 20
 	wait_file "$BATS_TEST_TMPDIR/ready" 10
 	sleep 0.5
 	run --separate-stderr cd-sample -p "$BG_PID" -d 3 --no-progress
