@@ -44,7 +44,7 @@ MANS      := $(wildcard man/*.[1-8])
 GEN_HDRS  :=
 
 .SECONDARY:
-.PHONY: all gen deps test unit bats san-test demo bench install clean fuzz check-deps
+.PHONY: all gen deps test unit unit-bins bats san-test demo bench install clean fuzz check-deps
 
 all: $(BINS) $(TARGETS)
 
@@ -87,7 +87,9 @@ gen: $(GEN_HDRS)
 deps:
 	@scripts/deps.sh
 
-unit: $(UNITS)
+unit-bins: $(UNITS)
+
+unit: unit-bins
 	@scripts/run-unit.sh $(UNITS)
 
 bats: all
@@ -99,11 +101,11 @@ SAN_FLAGS := O=build-san EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-san
 	EXTRA_LDFLAGS="-fsanitize=address,undefined"
 
 test: deps
-	$(MAKE) -j$(NPROC) all
+	$(MAKE) -j$(NPROC) all unit-bins
 	$(MAKE) unit bats
 
 san-test: deps
-	$(MAKE) -j$(NPROC) $(SAN_FLAGS) all
+	$(MAKE) -j$(NPROC) $(SAN_FLAGS) all unit-bins
 	$(MAKE) $(SAN_FLAGS) unit bats
 
 fuzz: deps
