@@ -87,6 +87,34 @@ fdinfo(void)
 	CHECK(fi.nwatches == 2 && fi.watches[0].wd == 0x1a && fi.watches[1].wd == 0x19);
 	free(fi.watches);
 
+	/* Each line alone: a watch without a handle takes none from the next. */
+	memset(&fi, 0, sizeof(fi));
+	fi.kind = FDK_INOTIFY;
+	fdscan_parse_fdinfo("inotify wd:1 ino:a7 sdev:fe00000 mask:2 ignored_mask:0\n"
+	    "inotify wd:2 ino:a6 sdev:fe00000 mask:2 ignored_mask:0 fhandle-bytes:8 "
+	    "fhandle-type:1 f_handle:9720a70094ce750f\n", &fi);
+	CHECK(fi.nwatches == 2 && fi.watches[0].handle_bytes == 0 &&
+	    fi.watches[1].handle_bytes == 8 && fi.watches[1].handle[7] == 0x0f);
+	free(fi.watches);
+
+	/* Many watches: every one kept, in order, as the array grows. */
+	{
+		char *many = malloc(1000 * 64), *e = many;
+
+		if (many == NULL)
+			abort();
+		for (int i = 0; i < 1000; i++)
+			e += sprintf(e, "inotify wd:%x ino:%x sdev:fe00000 mask:2 ignored_mask:0\n",
+			    i + 1, 1000 + i);
+		memset(&fi, 0, sizeof(fi));
+		fi.kind = FDK_INOTIFY;
+		fdscan_parse_fdinfo(many, &fi);
+		CHECK(fi.nwatches == 1000 && fi.watches[0].wd == 1 &&
+		    fi.watches[999].wd == 1000 && fi.watches[999].ino == 1999);
+		free(fi.watches);
+		free(many);
+	}
+
 	/* Garbage and truncation: no crash, nothing invented. */
 	memset(&fi, 0, sizeof(fi));
 	fi.kind = FDK_EVENTPOLL;
