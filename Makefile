@@ -6,6 +6,7 @@
 #   make            build every program into build/bin/
 #   make test       install missing deps, build, run unit + bats tests
 #   make san-test   the same suite built with ASan + UBSan (build-san/)
+#   make san-build  only build that (san-test does it first)
 #   make demo       install deps, build, diagnose the built-in demo target
 #   make bench      peer comparisons in scripts/bench/ (not part of CI)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -44,7 +45,7 @@ MANS      := $(wildcard man/*.[1-8])
 GEN_HDRS  :=
 
 .SECONDARY:
-.PHONY: all gen deps test unit unit-bins bats san-test demo bench install clean fuzz check-deps
+.PHONY: all gen deps test unit unit-bins bats san-build san-test demo bench install clean fuzz check-deps
 
 all: $(BINS) $(TARGETS)
 
@@ -104,8 +105,10 @@ test: deps
 	$(MAKE) -j$(NPROC) all unit-bins
 	$(MAKE) unit bats
 
-san-test: deps
+san-build:
 	$(MAKE) -j$(NPROC) $(SAN_FLAGS) all unit-bins
+
+san-test: deps san-build
 	$(MAKE) $(SAN_FLAGS) unit bats
 
 fuzz: deps
