@@ -45,6 +45,11 @@ MANS      := $(wildcard man/*.[1-8])
 GEN_HDRS  :=
 
 .SECONDARY:
+# Any .SECONDARY with prerequisites (cd-trace's tool.mk has one) ends the
+# bare one's "every target": tool objects were then deleted as
+# intermediates and compiled again, one by one, by the next make that read
+# their .d files (make test and make san-test: ~16 s each).
+.PRECIOUS: $(O)/tools/%.o
 .PHONY: all gen deps test unit unit-bins bats san-build san-test demo bench install clean fuzz check-deps
 
 all: $(BINS) $(TARGETS)
