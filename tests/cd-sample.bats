@@ -19,6 +19,13 @@ meta() {
 	json_eval "[r for r in recs if r['type']=='meta'][-1]$1"
 }
 
+# Start hot2to1 (or a copy, $1) and wait until it is in main: it writes
+# its ready file there.
+hot_start() {
+	bg_start "${1:-$CD_TARGETS/hot2to1}" "$BATS_TEST_TMPDIR/ready"
+	wait_file "$BATS_TEST_TMPDIR/ready" 10
+}
+
 # Share of hot_two_thirds among samples in either hot function.
 ratio() {
 	json_eval '(lambda a, b: round(a / (a + b), 3) if a + b else -1)(
@@ -57,8 +64,7 @@ sum(r["count"] for r in recs if r["type"]=="sample" and any("hot_one_third" in f
 }
 
 @test "cd-sample: two thirds and one third, by perf" {
-	bg_start "$CD_TARGETS/hot2to1"
-	sleep 0.2
+	hot_start
 	run --separate-stderr cd-sample -p "$BG_PID" -d 3 --no-progress
 	assert_success
 	echo "$output" | json_valid_lines
@@ -77,8 +83,7 @@ sum(r["count"] for r in recs if r["type"]=="sample" and any("hot_one_third" in f
 @test "cd-sample: stripped binary gives module+offset inside the right function" {
 	cp "$CD_TARGETS/hot2to1" "$BATS_TEST_TMPDIR/hot-stripped"
 	strip "$BATS_TEST_TMPDIR/hot-stripped"
-	bg_start "$BATS_TEST_TMPDIR/hot-stripped"
-	sleep 0.2
+	hot_start "$BATS_TEST_TMPDIR/hot-stripped"
 	run --separate-stderr cd-sample -p "$BG_PID" -d 2 --no-kernel
 	assert_success
 	# the hottest leaf is hot-stripped+0xOFF, and OFF lies in hot_two_thirds
@@ -118,8 +123,7 @@ print(int(syms[i][0], 16), int(syms[i + 1][0], 16))')
 }
 
 @test "cd-sample: ptrace fallback forced, and nothing stays attached" {
-	bg_start "$CD_TARGETS/hot2to1"
-	sleep 0.2
+	hot_start
 	run --separate-stderr cd-sample -p "$BG_PID" -d 2 --method ptrace
 	assert_success
 	[ "$(echo "$output" | meta "['method']")" = ptrace ]
@@ -165,8 +169,7 @@ print(int(syms[i][0], 16), int(syms[i + 1][0], 16))')
 }
 
 @test "cd-sample: SIGINT ends the capture early and the output still comes" {
-	bg_start "$CD_TARGETS/hot2to1"
-	sleep 0.2
+	hot_start
 	"$CD_BIN/cd-sample" -p "$BG_PID" -d 60 >"$BATS_TEST_TMPDIR/out" 2>/dev/null &
 	s=$!
 	sleep 1.5
@@ -178,8 +181,7 @@ print(int(syms[i][0], 16), int(syms[i + 1][0], 16))')
 }
 
 @test "cd-sample: ptrace capture interrupted by SIGTERM detaches" {
-	bg_start "$CD_TARGETS/hot2to1"
-	sleep 0.2
+	hot_start
 	"$CD_BIN/cd-sample" -p "$BG_PID" -d 60 --method ptrace >"$BATS_TEST_TMPDIR/out" 2>/dev/null &
 	s=$!
 	sleep 1
@@ -191,8 +193,7 @@ print(int(syms[i][0], 16), int(syms[i + 1][0], 16))')
 }
 
 @test "cd-sample: pids from process records on stdin, passed through" {
-	bg_start "$CD_TARGETS/hot2to1"
-	sleep 0.2
+	hot_start
 	run --separate-stderr cd-sample -d 1 <<<"{\"type\":\"process\",\"pid\":$BG_PID,\"comm\":\"hot2to1\"}"
 	assert_success
 	[ "$(echo "$output" | head -1)" = "{\"type\":\"process\",\"pid\":$BG_PID,\"comm\":\"hot2to1\"}" ]

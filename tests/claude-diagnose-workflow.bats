@@ -79,8 +79,9 @@ for p in d["processes"]:
 
 @test "GC churn in Node.js: GC pressure" {
 	[ -f "$BATS_TEST_DIRNAME/targets/gc-churn.js" ] || skip "no gc-churn target"
-	READY_FILE="$BATS_TEST_TMPDIR/gc.ready" bg_start node "$BATS_TEST_DIRNAME/targets/gc-churn.js"
-	sleep 1
+	# gc-churn.js writes its ready file as it starts churning
+	bg_start node "$BATS_TEST_DIRNAME/targets/gc-churn.js" "$BATS_TEST_TMPDIR/gc.ready"
+	wait_file "$BATS_TEST_TMPDIR/gc.ready" 10
 	pid=$BG_PID
 	run claude-diagnose -j --pid "$pid" -s --sample-duration 3
 	run codes

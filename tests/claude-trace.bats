@@ -74,7 +74,11 @@ print(d["process_count"])' <<<"$output"
 	fake_native idle
 	claude-trace -w 0.5 --pid "$FAKE_PID" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	pid=$!
-	sleep 2.2
+	# two frames, then Ctrl-C (up to 10 s for them on a loaded machine)
+	for _ in $(seq 200); do
+		[ "$(grep -c '^claude-trace: every' "$BATS_TEST_TMPDIR/out")" -ge 2 ] && break
+		sleep 0.05
+	done
 	kill -INT "$pid"
 	wait "$pid"
 	frames=$(grep -c '^claude-trace: every' "$BATS_TEST_TMPDIR/out")
