@@ -283,8 +283,11 @@ time.sleep(30)' "$BATS_TEST_TMPDIR/port" &
 
 @test "cd-trace: diagnoses from rates: spin, metadata, slow; thresholds are options" {
 	cd-trace -s -- "$SYS" spin 5000 >"$BATS_TEST_TMPDIR/o"
-	run json_eval '[(d["code"], d["evidence"]["immediate_polls"]) for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/o"
-	assert_output "[('event_loop_spin', 5000)]"
+	# A poll is immediate when it returned nothing within 1 ms: on a loaded
+	# machine a few of the 5000 can be descheduled for longer (seen: 4998
+	# under ASan in CI), never more than 5000 counted.
+	run json_eval '[(d["code"], 4900 <= d["evidence"]["immediate_polls"] <= 5000) for d in recs if d["type"] == "diagnosis"]' <"$BATS_TEST_TMPDIR/o"
+	assert_output "[('event_loop_spin', True)]"
 	cd-trace -s --spin-rate 100000 -- "$SYS" spin 5000 >"$BATS_TEST_TMPDIR/o"
 	run json_eval 'len([d for d in recs if d["type"] == "diagnosis"])' <"$BATS_TEST_TMPDIR/o"
 	assert_output 0
