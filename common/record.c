@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,77 @@ rec_emit_raw(const char *line, size_t len)
 	if (ob.linebuf)
 		return rec_flush();
 	return 0;
+}
+
+/*
+ * Record arena: while on, cJSON takes its memory from blocks that are
+ * reset after each record instead of a malloc and a free per field (a
+ * fifth of cd-fds's time on 10,000 fd records). cJSON's hooks are global,
+ * so only records built, emitted and deleted inside the window may use it.
+ */
+struct ablock {
+	struct ablock *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+static struct ablock *arena;
+
+static void *
+arena_alloc(size_t n)
+{
+	struct ablock *b = arena;
+
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (b == NULL || b->size - b->used < n) {
+		size_t size = n > 64 * 1024 ? n : 64 * 1024;
+
+		if ((b = malloc(sizeof(*b) + size)) == NULL)
+			return NULL;
+		b->size = size;
+		b->used = 0;
+		b->next = arena;
+		arena = b;
+	}
+	b->used += n;
+	return (char *)b->data + b->used - n;
+}
+
+static void
+arena_free(void *p)
+{
+	(void)p;	/* all of it goes at the next reset */
+}
+
+void
+rec_arena_begin(void)
+{
+	cJSON_Hooks h = { arena_alloc, arena_free };
+
+	cJSON_InitHooks(&h);
+}
+
+void
+rec_arena_reset(void)
+{
+	/* Keep one block for the next record. */
+	while (arena != NULL && arena->next != NULL) {
+		struct ablock *b = arena;
+
+		arena = b->next;
+		free(b);
+	}
+	if (arena != NULL)
+		arena->used = 0;
+}
+
+void
+rec_arena_end(void)
+{
+	cJSON_InitHooks(NULL);
+	rec_arena_reset();
+	free(arena);
+	arena = NULL;
 }
 
 /* Print obj straight into the output buffer; its length, or -1 if it did not fit. */

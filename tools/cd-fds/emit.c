@@ -201,6 +201,7 @@ emit_fds(const struct ctx *c, const struct proc_fds *p)
 {
 	const struct fd_scan *s = &p->scan;
 
+	rec_arena_begin();
 	for (size_t i = 0; i < s->n; i++) {
 		const struct fd_info *fi = &s->v[i];
 		const struct sock_ent *e = p->sock ? p->sock[i] : NULL;
@@ -233,7 +234,9 @@ emit_fds(const struct ctx *c, const struct proc_fds *p)
 			add_socket(o, e);
 		add_kind_details(o, fi, c->o->paths);
 		rec_emit_free(o);
+		rec_arena_reset();
 	}
+	rec_arena_end();
 }
 
 static cJSON *
