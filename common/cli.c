@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -45,6 +46,28 @@ cli_other(int c, const char *usage)
 	if (c == CLI_OPT_VERSION)
 		cli_version();
 	cli_usage("unknown option");
+}
+
+int
+cli_choice(const char *s, const char *what, const char *const *names, size_t n)
+{
+	char list[256];
+	size_t off = 0, left = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (names[i] != NULL && strcmp(s, names[i]) == 0)
+			return (int)i;
+		left += names[i] != NULL;
+	}
+	list[0] = '\0';
+	for (size_t i = 0; i < n && off < sizeof(list); i++) {
+		if (names[i] == NULL)
+			continue;
+		left--;
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", names[i],
+		    left > 1 ? ", " : left == 1 ? " or " : "");
+	}
+	cli_usage("%s: '%s' is not %s", what, s, list);
 }
 
 long

@@ -33,6 +33,13 @@ void cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretu
  */
 void cli_other(int c, const char *usage) __attribute__((noreturn));
 
+/*
+ * One of a fixed set of words, for options such as --method or --sort:
+ * the index i with names[i] equal to s (NULL entries are not accepted), else
+ * a usage error listing them: "WHAT: 's' is not a, b or c".
+ */
+int cli_choice(const char *s, const char *what, const char *const *names, size_t n);
+
 /* Strict number parsing: the whole string, within [min, max], else usage error. */
 long cli_long(const char *s, long min, long max, const char *what);
 double cli_double(const char *s, double min, double max, const char *what);

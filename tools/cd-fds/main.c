@@ -120,16 +120,13 @@ parse(int argc, char **argv, struct opts *o, int *nocolor)
 		case 'n':
 			o->paths = cli_long(optarg, 0, 1000000, "--paths");
 			break;
-		case 'm':
-			if (strcmp(optarg, "auto") == 0)
-				o->method = FDSCAN_AUTO;
-			else if (strcmp(optarg, "bpf") == 0)
-				o->method = FDSCAN_BPF;
-			else if (strcmp(optarg, "procfs") == 0)
-				o->method = FDSCAN_PROCFS;
-			else
-				cli_usage("--method: '%s' is not auto, bpf or procfs", optarg);
+		case 'm': {
+			static const char *const m[] = { [FDSCAN_AUTO] = "auto",
+				[FDSCAN_BPF] = "bpf", [FDSCAN_PROCFS] = "procfs" };
+
+			o->method = cli_choice(optarg, "--method", m, 3);
 			break;
+		}
 		case OPT_PROCFS:
 			o->netlink = 0;
 			break;

@@ -104,16 +104,13 @@ parse(int argc, char **argv, struct opts *o, int *nocolor)
 		case 'T':
 			o->table = 1;
 			break;
-		case 's':
-			if (strcmp(optarg, "cpu") == 0)
-				o->sort = SORT_CPU;
-			else if (strcmp(optarg, "rss") == 0)
-				o->sort = SORT_RSS;
-			else if (strcmp(optarg, "pid") == 0)
-				o->sort = SORT_PID;
-			else
-				cli_usage("--sort: '%s' is not cpu, rss or pid", optarg);
+		case 's': {
+			static const char *const k[] = { [SORT_CPU] = "cpu", [SORT_RSS] = "rss",
+				[SORT_PID] = "pid" };
+
+			o->sort = cli_choice(optarg, "--sort", k, 3);
 			break;
+		}
 		case 'n':
 			o->top = cli_long(optarg, 1, 1000000, "--top");
 			break;

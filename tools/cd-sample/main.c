@@ -196,14 +196,14 @@ parse(int argc, char **argv, struct opts *o, struct pidlist *pids, int *analyze)
 		case 'F':
 			o->freq = cli_long(optarg, 1, 10000, "--freq");
 			break;
-		case OPT_METHOD:
-			if (strcmp(optarg, "perf") == 0)
-				o->method = METHOD_PERF;
-			else if (strcmp(optarg, "ptrace") == 0)
-				o->method = METHOD_PTRACE;
-			else
-				cli_usage("--method: '%s' is not perf or ptrace", optarg);
+		case OPT_METHOD: {
+			/* auto is the default, not a value to ask for. */
+			static const char *const m[] = { [METHOD_PERF] = "perf",
+				[METHOD_PTRACE] = "ptrace" };
+
+			o->method = cli_choice(optarg, "--method", m, 3);
 			break;
+		}
 		case OPT_WALL: o->wall = 1; break;
 		case OPT_KERNEL: o->kernel = 1; break;
 		case OPT_NO_KERNEL: o->kernel = 0; break;

@@ -141,16 +141,13 @@ parse_args(int argc, char **argv, struct pidlist *pids)
 			opt.duration_s = cli_double(optarg, 0, 86400 * 365, "--duration");
 			opt.duration_set = 1;
 			break;
-		case 'm':
-			if (strcmp(optarg, "auto") == 0)
-				opt.method = METHOD_AUTO;
-			else if (strcmp(optarg, "tracepoint") == 0)
-				opt.method = METHOD_TRACEPOINT;
-			else if (strcmp(optarg, "ptrace") == 0)
-				opt.method = METHOD_PTRACE;
-			else
-				cli_usage("--method: '%s' is not auto, tracepoint or ptrace", optarg);
+		case 'm': {
+			static const char *const m[] = { [METHOD_AUTO] = "auto",
+				[METHOD_TRACEPOINT] = "tracepoint", [METHOD_PTRACE] = "ptrace" };
+
+			opt.method = cli_choice(optarg, "--method", m, 3);
 			break;
+		}
 		case 's': opt.summary = 1; break;
 		case OPT_TOP:
 			opt.top = (int)cli_long(optarg, 1, 100000, "--top");
