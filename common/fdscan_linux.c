@@ -247,11 +247,12 @@ scan_one(int fddir, int infodir, int fd, unsigned opts, struct fd_info *fi,
 	char name[16], link[4096];
 	ssize_t n;
 
-	memset(fi, 0, sizeof(*fi));
 	snprintf(name, sizeof(name), "%d", fd);
 	n = readlinkat(fddir, name, link, sizeof(link) - 1);
-	if (n < 0)
+	if (n < 0) {
+		memset(fi, 0, sizeof(*fi));	/* the caller frees it */
 		return -1;
+	}
 	link[n] = '\0';
 	fdscan_fill_link(fi, fd, link, (size_t)n, NULL);
 	if (fi->kind == FDK_FILE)

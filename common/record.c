@@ -254,20 +254,21 @@ rec_add_str(cJSON *obj, const char *name, const char *s)
 	return item;
 }
 
+cJSON *
+rec_add_str_ref(cJSON *obj, const char *name, const char *s)
+{
+	/* Invalid UTF-8 needs a sanitised copy after all. */
+	if (s == NULL || !utf8_valid(s, strlen(s)))
+		return rec_add_str(obj, name, s);
+	return add(obj, name, must(cJSON_CreateStringReference(s)));
+}
+
 /*
  * Integers go in as raw text: cJSON prints every number with "%1.15g",
  * reads it back with sscanf and may print it again with "%1.17g", which was
  * a tenth of cd-fds's time on a 10,000-fd table. Beyond 2^53 a double is no
  * longer an exact integer, so those (and fractions) stay with cJSON.
  */
-cJSON *
-rec_add_str_ref(cJSON *obj, const char *name, const char *s)
-{
-	if (s == NULL || !utf8_valid(s, strlen(s)))
-		return rec_add_str(obj, name, s);
-	return add(obj, name, must(cJSON_CreateStringReference(s)));
-}
-
 cJSON *
 rec_add_num(cJSON *obj, const char *name, double v)
 {

@@ -27,10 +27,6 @@ int rec_flush(void);
 void rec_out_linebuffered(int on);
 
 /*
- * Building records. Field names and the type are not copied: pass
- * literals or other strings that outlive the record.
- */
-/*
  * Between rec_arena_begin and rec_arena_end, cJSON allocates from an
  * arena: build, emit and delete one record, then rec_arena_reset. Nothing
  * made with cJSON in the window may outlive the next reset.
@@ -39,6 +35,10 @@ void rec_arena_begin(void);
 void rec_arena_reset(void);
 void rec_arena_end(void);
 
+/*
+ * Building records. Field names and the type are not copied: pass
+ * literals or other strings that outlive the record.
+ */
 /* A new record object with its "type" set. */
 cJSON *rec_new(const char *type);
 /*

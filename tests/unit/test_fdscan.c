@@ -45,6 +45,16 @@ kinds(void)
 	CHECK(strcmp(fd_kind_name(FDK__COUNT), "other") == 0);
 }
 
+/* fdinfo text parsed for a descriptor of kind k. */
+static struct fd_info
+parse_as(enum fd_kind k, const char *text)
+{
+	struct fd_info fi = { .kind = k };
+
+	fdscan_parse_fdinfo(text, &fi);
+	return fi;
+}
+
 static void
 fdinfo(void)
 {
@@ -126,32 +136,19 @@ fdinfo(void)
 	CHECK(fi.nwatches == 1 && fi.watches[0].handle_bytes == 0);
 	free(fi.watches);
 
-	memset(&fi, 0, sizeof(fi));
-	fi.kind = FDK_TIMERFD;
-	fdscan_parse_fdinfo("pos:\t0\nflags:\t02\nclockid: 1\nticks: 5\nsettime flags: 0\n"
-	    "it_value: (3599, 494269375)\nit_interval: (0, 0)\n", &fi);
+	fi = parse_as(FDK_TIMERFD, "pos:\t0\nflags:\t02\nclockid: 1\nticks: 5\nsettime flags: 0\n"
+	    "it_value: (3599, 494269375)\nit_interval: (0, 0)\n");
 	CHECK(fi.timer_clockid == 1 && fi.timer_ticks == 5 &&
 	    fi.timer_value_ns == 3599494269375LL);
 	{
 		static const char *text = "eventfd-count:                a\n"
 		    "sigmask:\t0000000000000200\nPid:\t42\ntfd: 7 events: 19\n";
 
-		memset(&fi, 0, sizeof(fi));
-		fi.kind = FDK_EVENTFD;
-		fdscan_parse_fdinfo(text, &fi);
-		CHECK(fi.eventfd_count == 10);
-		memset(&fi, 0, sizeof(fi));
-		fi.kind = FDK_SIGNALFD;
-		fdscan_parse_fdinfo(text, &fi);
-		CHECK(fi.sigmask == 0x200);
-		memset(&fi, 0, sizeof(fi));
-		fi.kind = FDK_PIDFD;
-		fdscan_parse_fdinfo(text, &fi);
-		CHECK(fi.pidfd_pid == 42);
+		CHECK(parse_as(FDK_EVENTFD, text).eventfd_count == 10);
+		CHECK(parse_as(FDK_SIGNALFD, text).sigmask == 0x200);
+		CHECK(parse_as(FDK_PIDFD, text).pidfd_pid == 42);
 		/* Another kind's lines never land in the shared fields. */
-		memset(&fi, 0, sizeof(fi));
-		fi.kind = FDK_FILE;
-		fdscan_parse_fdinfo(text, &fi);
+		fi = parse_as(FDK_FILE, text);
 		CHECK(fi.eventfd_count == 0 && fi.epoll_fds == NULL);
 	}
 

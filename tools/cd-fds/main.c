@@ -204,18 +204,23 @@ report(struct ctx *c, struct proc_fds *p)
 	diagnose(c, p);
 }
 
+/* What was used of two ways: "a", "b", "a+b", or "none". */
+static const char *
+used(int a, int b, const char *an, const char *bn, const char *both)
+{
+	return a && b ? both : a ? an : b ? bn : "none";
+}
+
 static void
 emit_meta(struct ctx *c, const struct opts *o, struct failures *f, long scanned,
     long bad, double secs)
 {
 	cJSON *m = rec_meta_new("cd-fds");
-	const char *backend = c->used_netlink && c->used_procfs ? "sock_diag+procfs" :
-	    c->used_procfs ? "procfs" : c->used_netlink ? "sock_diag" : "none";
-
-	rec_add_str(m, "fd_method", c->used_bpf && c->used_procfs_fds ? "bpf_iter+procfs" :
-	    c->used_bpf ? "bpf_iter" : c->used_procfs_fds ? "procfs" : "none");
+	rec_add_str(m, "fd_method", used(c->used_bpf, c->used_procfs_fds, "bpf_iter", "procfs",
+	    "bpf_iter+procfs"));
 	rec_add_str(m, "fd_method_fallback", fdscan_fallback_reason());
-	rec_add_str(m, "backend", backend);
+	rec_add_str(m, "backend", used(c->used_netlink, c->used_procfs, "sock_diag", "procfs",
+	    "sock_diag+procfs"));
 	if (c->nreasons == 0) {
 		rec_add_str(m, "fallback_reason", NULL);
 	} else {
