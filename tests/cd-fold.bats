@@ -75,6 +75,22 @@ y;file;read 8000"
 	assert_line "x;openat 2"
 }
 
+@test "cd-fold and cd-categorize | cd-fold draw the same categories (one table)" {
+	# These calls were filed differently by the two tables cd-fold and
+	# cd-categorize once kept (kill, rt_sig*, socketpair, timerfd_*).
+	input=""
+	for n in kill tgkill rt_sigaction rt_sigprocmask socketpair timerfd_create timerfd_settime openat connect futex mmap clone3 nanosleep; do
+		input+="{\"type\":\"syscall\",\"pid\":1,\"tid\":1,\"comm\":\"x\",\"thread\":\"x\",\"name\":\"$n\",\"nr\":1,\"ret\":0,\"dur_ns\":1,\"ts_ns\":1}"$'\n'
+	done
+	run cd-fold <<<"$input"
+	assert_success
+	direct=$output
+	run bash -c 'cd-categorize | cd-fold' <<<"$input"
+	assert_success
+	assert_equal "$output" "$direct"
+	assert_line "x;network;socketpair 1"
+}
+
 @test "syscalls fold through the user stack when the record has one" {
 	run cd-fold <<'EOF2'
 {"type":"syscall","pid":1,"tid":1,"comm":"node","thread":"node","name":"read","nr":0,"ret":5,"dur_ns":10,"ts_ns":1,"category":"file","stack":["main","uv_run","uv__read"]}

@@ -147,9 +147,6 @@ void folded_line(struct fold *f, const char *line, size_t len);
 void records_line(struct fold *f, const char *line, size_t len);
 void records_end(struct fold *f);
 
-/* The fallback syscall -> category table, used when cd-categorize did not run. */
-const char *syscat_fallback(const char *name);
-
 /* stacktab.c: distinct stacks of frame ids with their summed counts. */
 struct stacktab *stacktab_new(void);
 void stacktab_free(struct stacktab *t);

@@ -15,6 +15,7 @@
 #include "intern.h"
 #include "msg.h"
 #include "record.h"
+#include "syscall_category.h"
 
 static const char *
 str(const cJSON *o, const char *name)
@@ -208,7 +209,7 @@ do_syscall(struct fold *f, const cJSON *o, int summary)
 	f->n = 0;
 	push_root(f, o);
 	if (!f->o.no_category)
-		push_str(f, cat ? cat : syscat_fallback(name));
+		push_str(f, cat ? cat : syscall_category(name));
 	if (!summary && push_stack(f, cJSON_GetObjectItemCaseSensitive(o, "stack")) < 0) {
 		f->n = 0;
 		fold_bad(f, "syscall record whose stack is not an array of strings; skipped");
