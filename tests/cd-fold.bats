@@ -7,7 +7,6 @@ load helpers/common
 FIX="$BATS_TEST_DIRNAME/fixtures"
 # The real captures live in shared/ beside the checkout (CI copies it there).
 DATA="${CD_SHARED_DATA:-$BATS_TEST_DIRNAME/../../shared/data}"
-[ -d "$DATA" ] || DATA=/work/shared/data
 
 # The count of one exact stack in folded output on stdin.
 count_of() {
@@ -214,6 +213,26 @@ EOF2
 		cd-fold --from perf $opts "$BATS_TEST_TMPDIR/in.txt" >"$BATS_TEST_TMPDIR/got"
 		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 	done
+}
+
+@test "FlameGraph's own test suite: cd-fold matches stackcollapse-perf.pl's expected output in every case" {
+	suite="$DATA/flamegraph-tests/flamegraph-test-suite.tar.gz"
+	[ -f "$suite" ] || skip "no $suite"
+	d="$BATS_TEST_TMPDIR/fg"
+	mkdir -p "$d"
+	tar xzf "$suite" -C "$d"
+	n=0 bad=""
+	for want in "$d"/results/*-collapsed-*.txt; do
+		base=${want##*/}
+		opt=${base##*-collapsed-}
+		opt=${opt%.txt}
+		in="$d/${base%-collapsed-*}.txt"
+		cd-fold --from perf "--$opt" "$in" >"$d/got" 2>/dev/null || true
+		cmp -s "$want" "$d/got" || bad+=" $base"
+		n=$((n + 1))
+	done
+	[ "$n" -eq 78 ] || fail "expected 78 cases, found $n"
+	[ -z "$bad" ] || fail "differ from FlameGraph's results:$bad"
 }
 
 @test "full captures in the shared data fold without complaint" {

@@ -4,10 +4,8 @@
 # (b) naming the frames of the real Claude Code binary (245 MB): time, and
 # the share of frames named, against perf report on the same workload.
 #   scripts/bench/bench-sample.sh BUILD_DIR   (needs hyperfine, perf)
-# The Claude Code binary is taken from $CD_CLAUDE_BIN, else
-# /work/cc/node_modules/@anthropic-ai/claude-code/bin/claude.exe
-# (npm install @anthropic-ai/claude-code in /work/cc); part (b) is skipped
-# without it.
+# The Claude Code binary is taken from $CD_CLAUDE_BIN (the claude.exe of
+# `npm install @anthropic-ai/claude-code`); part (b) is skipped without it.
 set -eu
 B=${1:?usage: bench-sample.sh BUILD_DIR}
 S=$B/bin/cd-sample
@@ -75,14 +73,14 @@ HOT2TO1_ROUNDS=$ROUNDS hyperfine --warmup 1 --runs 5 --export-markdown "$tmp/hf.
 	"perf record -q -F 99 -g -o $tmp/p2.data -- $T >/dev/null" >/dev/null
 cat "$tmp/hf.md" >>"$OUT"
 
-CC=${CD_CLAUDE_BIN:-/work/cc/node_modules/@anthropic-ai/claude-code/bin/claude.exe}
+CC=${CD_CLAUDE_BIN:-}
 {
 echo
 echo "## (b) Naming frames in the real Claude Code binary"
 echo
 } >>"$OUT"
 if [ ! -x "$CC" ]; then
-	echo "Skipped: no Claude Code binary at $CC." >>"$OUT"
+	echo "Skipped: set CD_CLAUDE_BIN to a Claude Code claude.exe (now: ${CC:-unset})." >>"$OUT"
 	exit 0
 fi
 {

@@ -212,7 +212,11 @@ set_pname(struct fold *f, struct span comm, struct span pid, struct span tid)
 			ps->pname[i] = '_';
 	ps->pname_len = o;
 	ps->have_pname = 1;
-	ps->java = o >= 4 && memcmp(ps->pname, "java", 4) == 0;
+	/*
+	 * stackcollapse-perf.pl tidies Java names only when the process
+	 * name is exactly "java": not once --pid or --tid appended "-PID".
+	 */
+	ps->java = o == 4 && memcmp(ps->pname, "java", 4) == 0;
 }
 
 static uint64_t
