@@ -132,6 +132,20 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	grep -q 'epoll_wait' fg-syscalls.folded
 }
 
+@test "-o x.svg, the original's form: x.svg, x.folded, x-syscalls.svg; never x.svg.svg" {
+	fake_misbehave spin
+	cd "$BATS_TEST_TMPDIR"
+	run claude-diagnose --pid "$FAKE_PID" -D --duration 0.5 --flamegraph -o debug.svg
+	[ -s debug.svg ] && [ -s debug.folded ]
+	[ ! -e debug.svg.svg ] && [ ! -e debug.svg.folded ]
+	python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' debug.svg
+	run claude-diagnose --pid "$FAKE_PID" -s -D --sample-duration 0.5 --duration 0.5 --flamegraph -o both.svg
+	[ -s both.svg ] && [ -s both.folded ] && [ -s both-syscalls.svg ] && [ -s both-syscalls.folded ]
+	[ ! -e both.svg-syscalls.svg ]
+	run claude-diagnose --pid "$FAKE_PID" -D --duration 0.5 --flamegraph -o plain
+	[ -s plain.svg ] && [ -s plain.folded ]
+}
+
 @test "under sudo, files written belong to the invoking user" {
 	fake_misbehave idle
 	cd "$BATS_TEST_TMPDIR"

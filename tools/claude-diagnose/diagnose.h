@@ -26,6 +26,7 @@ struct dopts {
 	int io, network;
 	int flamegraph;
 	const char *output;	/* -o: base name of files written */
+	char *output_base;	/* -o x.svg: "x", which output points to */
 	int progress;		/* -1 auto (tty), 0 off, 1 on */
 };
 

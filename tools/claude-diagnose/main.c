@@ -34,8 +34,9 @@ static const char usage[] =
 "      --io                 trace file I/O only (implies -D)\n"
 "      --network            trace network calls only (implies -D)\n"
 "      --flamegraph         write a flame graph of the capture (needs -s or -D)\n"
-"  -o, --output FILE        flame graph files: FILE.svg and FILE.folded\n"
-"                           (default claude-flamegraph)\n"
+"  -o, --output FILE        flame graph files: FILE.svg and FILE.folded; a FILE\n"
+"                           ending in .svg is the graph itself (x.svg: x.svg,\n"
+"                           x.folded, x-syscalls.svg) (default claude-flamegraph)\n"
 "  -j, --json               one JSON document instead of the report\n"
 "      --interval SECS      CPU measuring interval of the overview (default 0.5)\n"
 "      --cpu-warning PCT, --cpu-critical PCT\n"
@@ -102,6 +103,26 @@ defaults(struct dopts *o)
 	o->progress = -1;
 }
 
+/*
+ * The original's documented form is "-o debug.svg": the graph's own name,
+ * with debug.folded beside it. A name ending in .svg is taken as that; the
+ * base is what comes before the suffix.
+ */
+static void
+output_base(struct dopts *o)
+{
+	size_t n;
+
+	if (o->output == NULL)
+		return;
+	n = strlen(o->output);
+	if (n <= 4 || strcmp(o->output + n - 4, ".svg") != 0 ||
+	    o->output[n - 5] == '/')
+		return;
+	o->output_base = xasprintf("%.*s", (int)(n - 4), o->output);
+	o->output = o->output_base;
+}
+
 /* Combinations that cannot mean anything get a message, never a guess. */
 static void
 check(struct dopts *o, int sample_dur_set, int dur_set)
@@ -120,6 +141,7 @@ check(struct dopts *o, int sample_dur_set, int dur_set)
 		cli_usage("-o names the flame graph files: add --flamegraph");
 	if (o->flamegraph && o->output == NULL)
 		o->output = "claude-flamegraph";
+	output_base(o);
 	if (o->cpu_warn > o->cpu_crit)
 		o->cpu_warn = o->cpu_crit;
 	if (o->rss_warn_mb > o->rss_crit_mb)
@@ -259,5 +281,6 @@ main(int argc, char **argv)
 	cJSON_Delete(r.file_errors);
 	free(r.ps_error);
 	pidlist_free(&o.pids);
+	free(o.output_base);
 	return rc;
 }
