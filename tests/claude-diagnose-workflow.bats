@@ -118,6 +118,39 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 ' "$BATS_TEST_DIRNAME/schema/report.schema.json" "$BATS_TEST_TMPDIR/r.json"
 }
 
+@test "-j is a superset of the original's JSON: every field, name and type, and its jq paths" {
+	fake_misbehave spin
+	spin=$FAKE_PID
+	fake_misbehave refused 9
+	cd "$BATS_TEST_TMPDIR"
+	# --cpu-critical 0: a critical finding for .summary.critical_issues[0].
+	run claude-diagnose -j --pid "$spin" --pid "$FAKE_PID" -d -s -D --sample-duration 1 \
+		--duration 1 --flamegraph -o fg.svg --cpu-critical 0
+	printf '%s\n' "$output" >r.json
+	run python3 "$BATS_TEST_DIRNAME/helpers/original_fields.py" \
+		"$BATS_TEST_DIRNAME/fixtures/original-json-fields.json" claude-diagnose r.json
+	assert_success
+	command -v jq >/dev/null || skip "jq missing"
+	for q in '.processes[0].cpu' '.processes[0].mem' '.processes[0].rss_mb' \
+	    '.summary.critical_issues[0]' '.summary.warnings' '.summary.total_rss_mb' \
+	    '.processes[0].file_descriptors.total_fds' '.processes[0].file_descriptors.by_type' \
+	    '.processes[0].dtrace.top_syscalls[0].name' '.processes[0].dtrace.syscall_summary[0].total_time_us' \
+	    '.processes[0].sample.hot_functions[0].samples' '.processes[0].sample.success' \
+	    '.processes[0].dtrace.flamegraph_path' '.system.memory.pressure_level' \
+	    '.system.memory.free_memory_mb'; do
+		run jq -e "$q" r.json
+		assert_success
+	done
+	run jq -r '.summary.critical_issues[0]' r.json
+	assert_output --regexp '^PID [0-9]+: High CPU usage$'
+	run jq -r '.processes[0].dtrace.flamegraph_path' r.json
+	assert_output "fg-syscalls.svg"
+	run jq -r '.processes[] | select(.pid == '"$FAKE_PID"') | .dtrace.network_operations[] | select(.port == 9) | .address' r.json
+	assert_output --partial "127.0.0.1"
+	run jq -r '.processes[] | select(.pid == '"$spin"') | .diagnoses[] | select(.code == "high_cpu") | .severity' r.json
+	assert_output critical
+}
+
 @test "--flamegraph -o writes FILE.svg and FILE.folded, named in the report" {
 	fake_misbehave spin
 	cd "$BATS_TEST_TMPDIR"

@@ -49,7 +49,7 @@ load helpers/fake
 	run python3 -c '
 import json, sys
 d = json.loads(sys.stdin.read())
-assert d["schema_version"] == 1
+assert d["schema_version"] == 2
 for k in ("timestamp", "hostname", "os_version", "process_count", "processes", "system", "summary"):
     assert k in d, k
 s = d["summary"]

@@ -24,7 +24,7 @@ finding_add(struct report *r, const char *severity, const char *code,
 	rec_add_str(d, "description", description);
 	rec_add_str(d, "remedy", remedy);
 	if (pid > 0)
-		rec_add_num(d, "pid", pid);
+		cJSON_AddNumberToObject(d, "pid", pid);	/* a number, not raw: rec_get_num reads it back */
 	else
 		cJSON_AddNullToObject(d, "pid");
 	rec_add_str(d, "source", "claude-diagnose");

@@ -8,7 +8,7 @@
 #include "procinfo.h"
 #include "sysinfo.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct dopts {
 	struct pidlist pids;
@@ -92,6 +92,12 @@ void section_trace(const struct report *r, int pid);
 
 /* report_text.c */
 void report_text(const struct report *r, const struct dopts *o);
+
+/* compat.c: the original's JSON fields */
+void compat_process(const struct report *r, const struct dopts *o, cJSON *out,
+    const cJSON *p);
+const char *compat_pressure_level(const struct report *r);
+cJSON *compat_issue_strings(const struct report *r, const char *severity);
 
 /* report_json.c */
 void report_json(const struct report *r, const struct dopts *o);
