@@ -5,6 +5,9 @@
  *   spin           burn one CPU until killed
  *   exit-after MS  sleep MS milliseconds, then exit
  *   children N     fork N children (as MCP servers would be), then idle
+ *   ignore-term    idle, ignoring SIGTERM (only SIGKILL ends it)
+ *   busy-child     run a shell loop that burns a CPU, as the Bash tool
+ *                  would run a user's command, and idle
  * Extra arguments are ignored (tests pass secrets and prompts in them).
  * With READY_FILE set, writes its pid there once running.
  */
@@ -49,6 +52,18 @@ main(int argc, char **argv)
 					pause();
 			}
 		ready();
+	}
+	if (strcmp(mode, "ignore-term") == 0)
+		signal(SIGTERM, SIG_IGN);
+	if (strcmp(mode, "busy-child") == 0) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			execl("/bin/sh", "sh", "-c",
+			    "while :; do :; done # MOCK_LOOP", (char *)NULL);
+			_exit(127);
+		}
 	}
 	if (strcmp(mode, "exit-after") == 0 && argc > 2) {
 		usleep((useconds_t)atoi(argv[2]) * 1000);
