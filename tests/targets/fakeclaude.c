@@ -6,8 +6,8 @@
  *   exit-after MS  sleep MS milliseconds, then exit
  *   children N     fork N children (as MCP servers would be), then idle
  *   ignore-term    idle, ignoring SIGTERM (only SIGKILL ends it)
- *   busy-child     run a shell loop that burns a CPU, as the Bash tool
- *                  would run a user's command, and idle
+ *   busy-child     run a shell loop that burns a CPU, wrapped as Claude
+ *                  Code's Bash tool wraps a command, and idle
  * Extra arguments are ignored (tests pass secrets and prompts in them).
  * With READY_FILE set, writes its pid there once running.
  */
@@ -60,8 +60,10 @@ main(int argc, char **argv)
 
 		if (pid == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			execl("/bin/sh", "sh", "-c",
-			    "while :; do :; done # MOCK_LOOP", (char *)NULL);
+			execl("/bin/bash", "bash", "-c", "source "
+			    "/nonexistent/shell-snapshots/snapshot-bash-1.sh "
+			    "2>/dev/null || true && eval 'while :; do :; done' "
+			    "< /dev/null && pwd -P >| /dev/null", (char *)NULL);
 			_exit(127);
 		}
 	}

@@ -16,8 +16,9 @@ struct dopts {
 	int nocolor;
 	int redact;
 	double interval_s;	/* cd-ps CPU interval */
-	double cpu_warn, cpu_crit;	/* percent of one core */
-	double rss_warn_mb, rss_crit_mb;
+	double cpu_warn, cpu_crit;	/* percent of one core; 0: off */
+	double rss_warn_mb, rss_crit_mb;	/* 0: off */
+	double child_cpu;	/* a child of Claude Code this busy is named */
 	int deep;		/* -d: cd-fds */
 	int sample;		/* -s: cd-sample */
 	double sample_s;

@@ -40,9 +40,12 @@ static const char usage[] =
 "  -j, --json               one JSON document instead of the report\n"
 "      --interval SECS      CPU measuring interval of the overview (default 0.5)\n"
 "      --cpu-warning PCT, --cpu-critical PCT\n"
-"                           per-process CPU thresholds (default 50, 80)\n"
+"                           per-process CPU thresholds (default 90, off);\n"
+"                           0 is off. Why these: claude-diagnose(1)\n"
 "      --rss-warning MB, --rss-critical MB\n"
-"                           per-process RSS thresholds (default 512, 1024)\n"
+"                           per-process RSS thresholds (default 4096, 8192)\n"
+"      --child-cpu PCT      name a child of Claude Code (a tool's command)\n"
+"                           using PCT% CPU or more (default 50)\n"
 "      --progress, --no-progress\n"
 "                           time left on stderr during captures (default: on a tty)\n"
 "      --no-redact          show secrets in command lines\n"
@@ -56,6 +59,7 @@ enum {
 	OPT_INTERVAL = CLI_OPT_FIRST_TOOL, OPT_NO_REDACT, OPT_CPU_WARN,
 	OPT_CPU_CRIT, OPT_RSS_WARN, OPT_RSS_CRIT, OPT_SAMPLE_DUR, OPT_DURATION,
 	OPT_IO, OPT_NETWORK, OPT_FLAME, OPT_PROGRESS, OPT_NO_PROGRESS,
+	OPT_CHILD_CPU,
 };
 
 static const struct option longopts[] = {
@@ -77,6 +81,7 @@ static const struct option longopts[] = {
 	{ "cpu-critical", required_argument, NULL, OPT_CPU_CRIT },
 	{ "rss-warning", required_argument, NULL, OPT_RSS_WARN },
 	{ "rss-critical", required_argument, NULL, OPT_RSS_CRIT },
+	{ "child-cpu", required_argument, NULL, OPT_CHILD_CPU },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	CLI_COMMON_LONGOPTS,
@@ -95,10 +100,12 @@ defaults(struct dopts *o)
 {
 	o->redact = 1;
 	o->interval_s = 0.5;
-	o->cpu_warn = 50;
-	o->cpu_crit = 80;
-	o->rss_warn_mb = 512;
-	o->rss_crit_mb = 1024;
+	/* Calibrated on the real Claude Code: the table in claude-diagnose(1). */
+	o->cpu_warn = 90;
+	o->cpu_crit = 0;
+	o->rss_warn_mb = 4096;
+	o->rss_crit_mb = 8192;
+	o->child_cpu = 50;
 	o->sample_s = o->trace_s = 5;
 	o->progress = -1;
 }
@@ -142,9 +149,9 @@ check(struct dopts *o, int sample_dur_set, int dur_set)
 	if (o->flamegraph && o->output == NULL)
 		o->output = "claude-flamegraph";
 	output_base(o);
-	if (o->cpu_warn > o->cpu_crit)
+	if (o->cpu_crit > 0 && o->cpu_warn > o->cpu_crit)
 		o->cpu_warn = o->cpu_crit;
-	if (o->rss_warn_mb > o->rss_crit_mb)
+	if (o->rss_crit_mb > 0 && o->rss_warn_mb > o->rss_crit_mb)
 		o->rss_warn_mb = o->rss_crit_mb;
 }
 
@@ -213,6 +220,9 @@ parse(int argc, char **argv, struct dopts *o)
 			break;
 		case OPT_RSS_CRIT:
 			o->rss_crit_mb = cli_double(optarg, 0, 1e9, "--rss-critical");
+			break;
+		case OPT_CHILD_CPU:
+			o->child_cpu = cli_double(optarg, 0, 1e6, "--child-cpu");
 			break;
 		case OPT_NO_REDACT:
 			o->redact = 0;
