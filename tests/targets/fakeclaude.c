@@ -6,16 +6,20 @@
  *   exit-after MS  sleep MS milliseconds, then exit
  *   children N     fork N children (as MCP servers would be), then idle
  *   ignore-term    idle, ignoring SIGTERM (only SIGKILL ends it)
+ *   sleepers N     N threads sleeping 200 ms at a time, as an idle
+ *                  runtime's timers do
  *   busy-child     run a shell loop that burns a CPU, wrapped as Claude
  *                  Code's Bash tool wraps a command, and idle
  * Extra arguments are ignored (tests pass secrets and prompts in them).
  * With READY_FILE set, writes its pid there once running.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void
@@ -31,6 +35,17 @@ ready(void)
 }
 
 static volatile unsigned long sink;
+
+static void *
+sleeper(void *arg)
+{
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+	(void)arg;
+	for (;;)
+		nanosleep(&ts, NULL);
+	return NULL;
+}
 
 int
 main(int argc, char **argv)
@@ -52,6 +67,13 @@ main(int argc, char **argv)
 					pause();
 			}
 		ready();
+	}
+	if (strcmp(mode, "sleepers") == 0 && argc > 2) {
+		for (int i = 0; i < atoi(argv[2]); i++) {
+			pthread_t t;
+
+			pthread_create(&t, NULL, sleeper, NULL);
+		}
 	}
 	if (strcmp(mode, "ignore-term") == 0)
 		signal(SIGTERM, SIG_IGN);
