@@ -221,10 +221,34 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	cp "$CD_BIN/claude-diagnose" "$CD_BIN/cd-ps" "$BATS_TEST_TMPDIR/bin/"
 	fake_misbehave idle
 	run env PATH=/usr/bin:/bin "$BATS_TEST_TMPDIR/bin/claude-diagnose" --pid "$FAKE_PID" -d
-	assert_success
+	# The one capture asked for gave nothing: the report could not do its job.
+	assert_failure 3
 	assert_output --partial "cd-fds was not found"
 	assert_output --partial "PID $FAKE_PID"
 	assert_output --partial "Capture failed"
+	# One capture of two failing is a partial report, not a failure.
+	cp "$CD_BIN/cd-trace" "$CD_BIN/cd-categorize" "$BATS_TEST_TMPDIR/bin/"
+	run env PATH=/usr/bin:/bin "$BATS_TEST_TMPDIR/bin/claude-diagnose" --pid "$FAKE_PID" -d -D --duration 0.5
+	assert_success
+	assert_output --partial "cd-fds was not found"
+	assert_output --partial "Top Syscalls"
+}
+
+@test "the report says what a sample can and cannot show: too few samples, repeated thread names, kernel frames" {
+	fake_native blip
+	run claude-diagnose --pid "$FAKE_PID" -s --sample-duration 1
+	assert_output --partial "Hot Functions"
+	assert_output --regexp "too few samples to rank functions|no samples: the process did not run"
+	refute_output --partial "SELF% TOTAL%"
+	fake_native spin-threads 2
+	run claude-diagnose --pid "$FAKE_PID" -s --sample-duration 1
+	assert_output --regexp 'threads: .*claude \[[0-9]+\] [0-9]+%.*claude \[[0-9]+\]'
+	run claude-diagnose -j --pid "$FAKE_PID" -s --sample-duration 1
+	kf=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["processes"][0]["sample"]["meta"]["kernel_frames"])' <<<"$output")
+	if [ "$kf" = False ]; then
+		run claude-diagnose --pid "$FAKE_PID" -s --sample-duration 1
+		assert_output --partial "the stacks stop at the system call"
+	fi
 }
 
 @test "a target that exits mid-capture: the report comes, nothing crashes" {
@@ -233,4 +257,5 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	[ "$status" -le 1 ]
 	assert_output --partial "PID $FAKE_PID"
 	assert_output --partial "Top Syscalls"
+	assert_output --regexp "the process exited [0-9.]+ s into the 3 s capture|the process exited during the capture"
 }

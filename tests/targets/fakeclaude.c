@@ -6,6 +6,8 @@
  *   exit-after MS  sleep MS milliseconds, then exit
  *   children N     fork N children (as MCP servers would be), then idle
  *   ignore-term    idle, ignoring SIGTERM (only SIGKILL ends it)
+ *   spin-threads N N threads burning CPU, all with the process's name
+ *   blip           burn 30 ms of CPU a second, sleep the rest
  *   sleepers N     N threads sleeping 200 ms at a time, as an idle
  *                  runtime's timers do
  *   busy-child     run a shell loop that burns a CPU, wrapped as Claude
@@ -35,6 +37,31 @@ ready(void)
 }
 
 static volatile unsigned long sink;
+
+static void *
+spinner(void *arg)
+{
+	(void)arg;
+	for (;;)
+		sink++;
+	return NULL;
+}
+
+static void
+blip(void)
+{
+	struct timespec ts = { 0, 970 * 1000 * 1000 }, t0, t;
+
+	for (;;) {
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+		do {
+			sink++;
+			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+		} while ((t.tv_sec - t0.tv_sec) * 1000000000L +
+		    (t.tv_nsec - t0.tv_nsec) < 30 * 1000 * 1000);
+		nanosleep(&ts, NULL);
+	}
+}
 
 static void *
 sleeper(void *arg)
@@ -67,6 +94,15 @@ main(int argc, char **argv)
 					pause();
 			}
 		ready();
+	}
+	if (strcmp(mode, "blip") == 0)
+		blip();
+	if (strcmp(mode, "spin-threads") == 0 && argc > 2) {
+		for (int i = 0; i < atoi(argv[2]); i++) {
+			pthread_t t;
+
+			pthread_create(&t, NULL, spinner, NULL);
+		}
 	}
 	if (strcmp(mode, "sleepers") == 0 && argc > 2) {
 		for (int i = 0; i < atoi(argv[2]); i++) {

@@ -316,9 +316,11 @@ follow_ups(struct report *r, const struct dopts *o)
 	cJSON_ArrayForEach(d, r->findings) {
 		const char *issue = rec_get_str(d, "code");
 		const char *src = rec_get_str(d, "source");
+		const char *sev = rec_get_str(d, "severity");
 		int pid = (int)rec_get_num(d, "pid", 0);
 
-		if (issue == NULL || pid <= 0 || src == NULL)
+		if (issue == NULL || pid <= 0 || src == NULL ||
+		    (sev && strcmp(sev, "info") == 0))
 			continue;
 		if (strcmp(src, "cd-fds") == 0)
 			action_add(r, "cd-fds --pid %d --watch 30 --table", pid);

@@ -53,7 +53,8 @@ static const char usage[] =
 "      --help, --version\n"
 "\n"
 "Exit status: 0 ran and found nothing critical, 1 found critical issues,\n"
-"2 usage error, 3 could not run (a --pid that does not exist, cd-ps missing).\n";
+"2 usage error, 3 could not run (a --pid that does not exist, cd-ps missing,\n"
+"every capture asked for failed).\n";
 
 enum {
 	OPT_INTERVAL = CLI_OPT_FIRST_TOOL, OPT_NO_REDACT, OPT_CPU_WARN,
@@ -241,6 +242,25 @@ parse(int argc, char **argv, struct dopts *o)
 	check(o, sdur, dur);
 }
 
+/*
+ * Captures were asked for and none gave anything (not permitted, not
+ * found): the report could not do its job, whatever else it says.
+ */
+static int
+all_captures_failed(const struct report *r)
+{
+	int wanted = 0;
+
+	for (int c = 0; c < CAP__N; c++) {
+		if (!r->cap[c].wanted)
+			continue;
+		wanted++;
+		if (r->cap[c].error == NULL || cJSON_GetArraySize(r->cap[c].recs) > 0)
+			return 0;
+	}
+	return wanted > 0 && cJSON_GetArraySize(r->procs) > 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -278,7 +298,7 @@ main(int argc, char **argv)
 
 	if (rc < 0 && r.ps_error)
 		msg_warn("%s", r.ps_error);
-	if (rc < 0)
+	if (rc < 0 || all_captures_failed(&r))
 		rc = CD_EXIT_FAIL;
 	else
 		rc = findings_count(&r, "critical") > 0 ? CD_EXIT_FOUND : CD_EXIT_OK;
