@@ -259,3 +259,15 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	assert_output --partial "Top Syscalls"
 	assert_output --regexp "the process exited [0-9.]+ s into the 3 s capture|the process exited during the capture"
 }
+
+@test "as a user who may not look inside the process, every capture failing exits 3" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to an unprivileged user"
+	command -v setpriv >/dev/null || skip "setpriv missing"
+	fake_misbehave idle
+	cd /
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$CD_BIN/claude-diagnose" \
+		--pid "$FAKE_PID" -d -s -D --sample-duration 0.5 --duration 0.5
+	assert_failure 3
+	assert_output --partial "PID $FAKE_PID"
+	assert_output --partial "Capture failed"
+}
