@@ -322,17 +322,13 @@ main(int argc, char **argv)
 	msg_init(argv[0]);
 	parse(argc, argv, &o);
 	color_init(1, o.nocolor || o.json);
-	switch (o.action) {
-	case ACT_KILL:
-		return do_kill(&o);
-	case ACT_CHECK_VERSION:
-		return do_check_version(&o);
-	case ACT_UPGRADE:
-		return do_upgrade(&o);
-	case ACT_RELEASE_NOTES:
-		return do_release_notes(&o);
-	case ACT_TABLE:
-		break;
+	if (o.action != ACT_TABLE) {
+		rc = o.action == ACT_KILL ? do_kill(&o) :
+		    o.action == ACT_CHECK_VERSION ? do_check_version(&o) :
+		    o.action == ACT_UPGRADE ? do_upgrade(&o) :
+		    do_release_notes(&o);
+		pidlist_free(&pids);
+		return rc;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
