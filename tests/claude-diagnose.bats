@@ -8,6 +8,9 @@ load helpers/fake
 	run claude-diagnose --help
 	assert_success
 	assert_output --partial "Exit status"
+	run claude-diagnose -h
+	assert_success
+	assert_output --partial "Exit status"
 	run claude-diagnose --version
 	assert_output --regexp '^claude-diagnose \(claude-diagnose\)'
 }

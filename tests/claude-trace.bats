@@ -8,6 +8,9 @@ load helpers/fake
 	run claude-trace --help
 	assert_success
 	assert_output --partial "-w, --watch"
+	run claude-trace -h
+	assert_success
+	assert_output --partial "-K, --kill PID"
 	run claude-trace --version
 	assert_output --regexp '^claude-trace \(claude-diagnose\)'
 }

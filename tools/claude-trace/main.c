@@ -42,7 +42,7 @@ static const char usage[] =
 "      --upgrade             run Claude Code's own updater (claude update)\n"
 "  -R, --release-notes       the latest Claude Code release notes (GitHub)\n"
 "      --no-color            no colour\n"
-"      --help, --version\n"
+"  -h, --help, and --version\n"
 "\n"
 "Warnings are highlighted in the table and written to stderr, once each time\n"
 "a process crosses a threshold.\n"
@@ -107,7 +107,7 @@ parse(int argc, char **argv, struct topts *o)
 	int c;
 
 	o->cpu_warn = o->rss_warn_mb = 0;
-	while ((c = getopt_long(argc, argv, "w::k:m:vtjp:K:9R", longopts,
+	while ((c = getopt_long(argc, argv, "w::k:m:vtjp:K:9Rh", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'w':
@@ -159,6 +159,9 @@ parse(int argc, char **argv, struct topts *o)
 		case OPT_UNINSTALL_APP:
 			cli_usage("--uninstall-app removes the original's macOS menu "
 			    "bar app, which has no Linux counterpart");
+			break;
+		case 'h':	/* the original's short form */
+			cli_help(usage);
 			break;
 		case CLI_OPT_NO_COLOR:
 			o->nocolor = 1;
