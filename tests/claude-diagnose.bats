@@ -13,6 +13,8 @@ load helpers/fake
 	assert_output --partial "Exit status"
 	run claude-diagnose --version
 	assert_output --regexp '^claude-diagnose \(claude-diagnose\)'
+	run claude-diagnose -V
+	assert_output --regexp '^claude-diagnose \(claude-diagnose\)'
 }
 
 @test "overview of a healthy idle process: nothing critical, exit 0" {

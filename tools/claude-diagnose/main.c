@@ -50,7 +50,7 @@ static const char usage[] =
 "                           time left on stderr during captures (default: on a tty)\n"
 "      --no-redact          show secrets in command lines\n"
 "      --no-color           no colour\n"
-"  -h, --help, and --version\n"
+"  -h, --help, and -V, --version\n"
 "\n"
 "Exit status: 0 ran and found nothing critical, 1 found critical issues,\n"
 "2 usage error, 3 could not run (a --pid that does not exist, cd-ps missing,\n"
@@ -162,7 +162,7 @@ parse(int argc, char **argv, struct dopts *o)
 	int c, sdur = 0, dur = 0;
 
 	defaults(o);
-	while ((c = getopt_long(argc, argv, "p:jdsDo:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:jdsDo:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			pidlist_add(&o->pids, cli_pid(optarg));
@@ -228,8 +228,11 @@ parse(int argc, char **argv, struct dopts *o)
 		case OPT_NO_REDACT:
 			o->redact = 0;
 			break;
-		case 'h':	/* the original's short form */
+		case 'h':	/* the original's short forms (clap's) */
 			cli_help(usage);
+			break;
+		case 'V':
+			cli_version();
 			break;
 		case CLI_OPT_NO_COLOR:
 			o->nocolor = 1;
