@@ -234,15 +234,13 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	assert_output --partial "Top Syscalls"
 }
 
-@test "the report says what a sample can and cannot show: too few samples, repeated thread names, kernel frames" {
+@test "the report says what a sample can and cannot show: too few samples, kernel frames" {
 	fake_native blip
 	run claude-diagnose --pid "$FAKE_PID" -s --sample-duration 1
 	assert_output --partial "Hot Functions"
 	assert_output --regexp "too few samples to rank functions|no samples: the process did not run"
 	refute_output --partial "SELF% TOTAL%"
 	fake_native spin-threads 2
-	run claude-diagnose --pid "$FAKE_PID" -s --sample-duration 1
-	assert_output --regexp 'threads: .*claude \[[0-9]+\] [0-9]+%.*claude \[[0-9]+\]'
 	run claude-diagnose -j --pid "$FAKE_PID" -s --sample-duration 1
 	kf=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["processes"][0]["sample"]["meta"]["kernel_frames"])' <<<"$output")
 	if [ "$kf" = False ]; then

@@ -18,6 +18,15 @@ sub(const char *title)
 	printf("  %s%s%s\n", color(C_BOLD), title, color(C_RESET));
 }
 
+/* Fewer samples than this rank nothing: one sample is 100% of them. */
+#define MIN_RANKED_SAMPLES 10
+
+static double
+samples_of(const cJSON *sum)
+{
+	return rec_get_num(cJSON_GetArrayItem(sum, 0), "samples", 0);
+}
+
 /*
  * A target that exited during the capture: say so, or a short capture
  * ("perf, 0.8 s") reads as if the tool stopped by itself.
@@ -83,46 +92,6 @@ failed(const struct capture *cap)
 	return cJSON_GetArraySize(cap->recs) == 0;
 }
 
-/* Fewer samples than this rank nothing: one sample is 100% of them. */
-#define MIN_RANKED_SAMPLES 10
-
-static int
-name_repeats(const cJSON *thr, const char *name)
-{
-	const cJSON *x;
-	int n = 0;
-
-	cJSON_ArrayForEach(x, thr) {
-		const char *t = rec_get_str(x, "thread");
-
-		n += t && name && strcmp(t, name) == 0;
-	}
-	return n > 1;
-}
-
-/* CPU by thread; a name that several threads share gets its tid. */
-static void
-thread_line(const cJSON *thr)
-{
-	const cJSON *x;
-	int n = 0;
-
-	if (cJSON_GetArraySize(thr) == 0)
-		return;
-	printf("    threads:");
-	cJSON_ArrayForEach(x, thr) {
-		const char *t = rec_get_str(x, "thread");
-
-		if (n++ >= 8)
-			break;
-		printf("%s %s", n > 1 ? "," : "", t ? t : "?");
-		if (name_repeats(thr, t))
-			printf(" [%.0f]", rec_get_num(x, "tid", 0));
-		printf(" %.0f%%", rec_get_num(x, "share_pct", 0));
-	}
-	printf("\n");
-}
-
 void
 section_sample(const struct report *r, int pid)
 {
@@ -130,7 +99,6 @@ section_sample(const struct report *r, int pid)
 	cJSON *sum, *hot, *thr;
 	const cJSON *x;
 	int n = 0;
-	double samples = 0;
 
 	if (!cap->wanted)
 		return;
@@ -140,26 +108,37 @@ section_sample(const struct report *r, int pid)
 	sum = capture_select(r, CAP_SAMPLE, "sample_summary", pid);
 	hot = capture_select(r, CAP_SAMPLE, "hot_function", pid);
 	thr = capture_select(r, CAP_SAMPLE, "thread_cpu", pid);
-	cJSON_ArrayForEach(x, sum) {
-		samples = rec_get_num(x, "samples", 0);
-		printf("    %.0f samples, %.1f%% CPU\n", samples,
+	cJSON_ArrayForEach(x, sum)
+		printf("    %.0f samples, %.1f%% CPU\n", rec_get_num(x, "samples", 0),
 		    rec_get_num(x, "cpu_pct", 0));
-	}
 	if (cJSON_GetArraySize(hot) == 0)
 		printf("    no samples: the process did not run during the capture\n");
-	else if (samples < MIN_RANKED_SAMPLES)
+	else if (samples_of(sum) < MIN_RANKED_SAMPLES) {
 		printf("    too few samples to rank functions (under %d): the "
 		    "process barely ran; sample longer during the problem\n",
 		    MIN_RANKED_SAMPLES);
-	else
+		cJSON_Delete(hot);
+		hot = cJSON_CreateArray();
+	} else
 		printf("    %6s %6s  %s\n", "SELF%", "TOTAL%", "FUNCTION");
 	cJSON_ArrayForEach(x, hot) {
-		if (samples < MIN_RANKED_SAMPLES || n++ >= 15)
+		if (n++ >= 15)
 			break;
 		printf("    %6.1f %6.1f  %s\n", rec_get_num(x, "self_pct", 0),
 		    rec_get_num(x, "total_pct", 0), rec_get_str(x, "function"));
 	}
-	thread_line(thr);
+	if (cJSON_GetArraySize(thr) > 0) {
+		n = 0;
+		printf("    threads:");
+		cJSON_ArrayForEach(x, thr) {
+			if (n++ >= 8)
+				break;
+			printf("%s %s %.0f%%", n > 1 ? "," : "",
+			    rec_get_str(x, "thread") ? rec_get_str(x, "thread") : "?",
+			    rec_get_num(x, "share_pct", 0));
+		}
+		printf("\n");
+	}
 	method_line(cap);
 	if (cap->meta && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(cap->meta,
 	    "kernel_frames")))
