@@ -121,6 +121,7 @@ fake_versions_home() {
 	mkdir -p "$v"
 	cp "$CD_TARGETS/fakeclaude" "$v/2.0.1"
 	cp "$CD_TARGETS/fakeclaude" "$v/2.0.10"
+	: >"$v/9.9.9.lock"	# an installer's leftover is not a version
 	READY_FILE="$BATS_TEST_TMPDIR/old.ready" bg_start "$v/2.0.1" idle --session-id 7f0c-abc
 	wait_file "$BATS_TEST_TMPDIR/old.ready" 5
 	FAKE_PID=$(cat "$BATS_TEST_TMPDIR/old.ready")

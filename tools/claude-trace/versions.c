@@ -35,16 +35,31 @@ extern char **environ;
 /* npm and curl get this long before they are stopped: never a hang. */
 #define NET_TIMEOUT_S 30
 
-/* "2.1.197", "1.0.99-beta": digits first, then digits, dots, a suffix. */
+/*
+ * "2.1.197", "1.0.99-beta.1": dotted numbers, then an optional
+ * pre-release after '-'. Not "2.1.197.lock" or "2.1.197.tmp", which an
+ * installer may leave beside the versions.
+ */
 static int
 is_version(const char *s)
 {
+	int dots = 0;
+
 	if (s == NULL || *s < '0' || *s > '9')
 		return 0;
-	for (; *s; s++)
-		if (!strchr("0123456789.-+abcdefghijklmnopqrstuvwxyz", *s))
+	for (; *s && *s != '-'; s++) {
+		if (*s == '.' && s[1] >= '0' && s[1] <= '9')
+			dots++;
+		else if (*s < '0' || *s > '9')
 			return 0;
-	return 1;
+	}
+	if (*s == '-' && s[1] == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!strchr("0123456789.-abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ", *s))
+			return 0;
+	return dots >= 1;
 }
 
 static void
