@@ -24,7 +24,7 @@ load helpers/fake
 	assert_output --partial "Claude Code diagnostics"
 	assert_output --partial "PID $FAKE_PID"
 	assert_output --partial "No issues found."
-	assert_output --partial "claude-trace -w 5 -k 50"
+	assert_output --partial "claude-trace -w 5 -k 90 -m 4096"
 }
 
 @test "a spinning process is a critical issue, exit 1, with a pasteable next step" {

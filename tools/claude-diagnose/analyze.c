@@ -347,5 +347,5 @@ analyze(struct report *r, const struct dopts *o)
 	follow_ups(r, o);
 	if (cJSON_GetArraySize(r->procs) > 0)
 		cJSON_AddItemToArray(r->actions,
-		    cJSON_CreateString("claude-trace -w 5 -k 50"));
+		    cJSON_CreateString("claude-trace -w 5 -k 90 -m 4096"));
 }
