@@ -54,6 +54,9 @@ script_of(const struct match_input *in)
 	for (size_t i = 1; i < in->argc; i++) {
 		const char *a = in->argv[i];
 
+		/* process.title leaves the old argv as empty strings. */
+		if (a[0] == '\0')
+			continue;
 		if (a[0] != '-')
 			return a;
 		/* Options that take a separate value. */

@@ -25,6 +25,8 @@ struct procinfo {
 	char tty[32];		/* "pts/3", or "?" */
 	char *cwd;		/* NULL when unreadable */
 	unsigned uid;
+	int pgrp, sid, tpgid, nice;	/* for ps's STAT flags (+, s, <, N) */
+	int nfds;		/* open fds; -1 when unreadable */
 };
 
 struct proclist {

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,10 +22,11 @@ enum { C_PID, C_PPID, C_CMD, C_ARGV };
 static enum pids_item full_items[] = {
 	PIDS_ID_PID, PIDS_STATE, PIDS_NLWP, PIDS_TICS_ALL, PIDS_TIME_START,
 	PIDS_TIME_ELAPSED, PIDS_MEM_RES, PIDS_MEM_VIRT, PIDS_TTY_NAME,
-	PIDS_ID_EUID, PIDS_EXE,
+	PIDS_ID_EUID, PIDS_EXE, PIDS_ID_PGRP, PIDS_ID_SESSION, PIDS_ID_TPGID,
+	PIDS_NICE,
 };
 enum { F_PID, F_STATE, F_NLWP, F_TICS, F_START, F_ELAPSED, F_RES, F_VIRT,
-	F_TTY, F_EUID, F_EXE };
+	F_TTY, F_EUID, F_EXE, F_PGRP, F_SID, F_TPGID, F_NICE };
 
 static enum pids_item tick_items[] = { PIDS_ID_PID, PIDS_TICS_ALL };
 
@@ -40,6 +42,25 @@ readlink_proc(int pid, const char *what)
 		return NULL;
 	buf[n] = '\0';
 	return xstrdup(buf);
+}
+
+/* Entries of /proc/PID/fd: the open files; -1 when not ours to read. */
+static int
+count_fds(int pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
 }
 
 static void
@@ -177,6 +198,11 @@ procinfo_fill(struct procinfo *v, size_t n)
 			snprintf(p->tty, sizeof(p->tty), "%s",
 			    PIDS_VAL(F_TTY, str, s, info));
 			p->uid = PIDS_VAL(F_EUID, u_int, s, info);
+			p->pgrp = PIDS_VAL(F_PGRP, s_int, s, info);
+			p->sid = PIDS_VAL(F_SID, s_int, s, info);
+			p->tpgid = PIDS_VAL(F_TPGID, s_int, s, info);
+			p->nice = PIDS_VAL(F_NICE, s_int, s, info);
+			p->nfds = count_fds(pid);
 			exe = PIDS_VAL(F_EXE, str, s, info);
 			if (p->exe == NULL && exe && exe[0] == '/')
 				p->exe = xstrdup(exe);

@@ -386,3 +386,21 @@ True"
 	assert_output --partial "Sockets piling up in CLOSE_WAIT"
 	refute_output --partial '{"type"'
 }
+
+@test "--table columns line up whatever the flags' width" {
+	# An fd whose flags are wider than the old fixed column (24).
+	bg_start "$CD_PYTHON" -c 'import os, sys, time
+os.open("/dev/null", os.O_RDWR | os.O_NONBLOCK | os.O_APPEND | os.O_CLOEXEC)
+open(sys.argv[1], "w").write("x")
+time.sleep(300)' "$BATS_TEST_TMPDIR/wide.ready"
+	wait_file "$BATS_TEST_TMPDIR/wide.ready" 10
+	run_fds --table --pid "$BG_PID"
+	assert_output --partial "O_RDWR|O_APPEND|O_NONBLOCK|O_CLOEXEC"
+	assert_success
+	# Every row's POS column ends where the header's does.
+	run awk '/^ +FD KIND/ { end = index($0, "POS") + 2; next }
+		end && /^ +[0-9]+ / { n++; if (substr($0, end, 1) !~ /[0-9-]/ || substr($0, end + 1, 1) != " ") bad++ }
+		END { print n + 0, bad + 0 }' <<<"$output"
+	[ "${output% *}" -ge 4 ]
+	[ "${output#* }" -eq 0 ]
+}

@@ -175,3 +175,44 @@ Be brief."
 	printf '%s\n' "$output" | python3 -c 'import sys; sys.stdin.buffer.read().decode("utf-8")'
 	assert_output --partial $'bad\xef\xbf\xbdarg'
 }
+
+@test "Claude Code 1.x on Node, process.title 'claude': kind node, version from the path it was started by" {
+	pkg="$BATS_TEST_TMPDIR/nm/node_modules/@anthropic-ai/claude-code"
+	mkdir -p "$pkg" "$BATS_TEST_TMPDIR/nm/bin"
+	printf '{"name":"@anthropic-ai/claude-code","version":"1.0.99"}\n' >"$pkg/package.json"
+	printf '#!/usr/bin/env node\nprocess.title = "claude";\nrequire("fs").writeFileSync(process.env.READY_FILE, String(process.pid));\nsetInterval(() => {}, 1000);\n' >"$pkg/cli.js"
+	chmod +x "$pkg/cli.js"
+	ln -s ../node_modules/@anthropic-ai/claude-code/cli.js "$BATS_TEST_TMPDIR/nm/bin/claude"
+	# Started as a shell would, by a relative path: the shell leaves it in $_.
+	cd "$BATS_TEST_TMPDIR/nm"
+	READY_FILE="$BATS_TEST_TMPDIR/t.ready" bg_start bash -c 'bin/claude'
+	wait_file "$BATS_TEST_TMPDIR/t.ready" 10
+	pid=$(cat "$BATS_TEST_TMPDIR/t.ready")
+	cd /
+	run cd-ps --pid "$pid" --interval 0
+	run json_eval '[(r["kind"], r["version"], r["command"]) for r in recs if r["type"] == "process"][0]' <<<"$output"
+	assert_output "('node', '1.0.99', 'claude')"
+	# and it is found without --pid, as Claude Code
+	run cd-ps --interval 0
+	run json_eval 'any(r.get("pid") == '"$pid"' for r in recs)' <<<"$output"
+	assert_output True
+}
+
+@test "a zombie is not orphaned: it has ended" {
+	dir="$BATS_TEST_TMPDIR/z"
+	mkdir -p "$dir"
+	cp "$CD_TARGETS/fakeclaude" "$dir/claude"
+	cp "$(command -v sleep)" "$dir/init"
+	# The child exits at once; its parent, named init, never reaps it.
+	bg_start bash -c "READY_FILE='$dir/ready' '$dir/claude' exit-after 0 & exec '$dir/init' 300"
+	wait_file "$dir/ready" 5
+	child=$(cat "$dir/ready")
+	for _ in $(seq 100); do
+		[ "$(awk '/^State:/ { print $2 }' "/proc/$child/status")" = Z ] && break
+		sleep 0.05
+	done
+	# --tree: the parent is looked at too (its name is what made it init)
+	run cd-ps --tree --pid "$child" --interval 0
+	run json_eval '[(r["state"], r["orphaned"]) for r in recs if r["type"] == "process"][0]' <<<"$output"
+	assert_output "('Z', False)"
+}

@@ -316,3 +316,14 @@ time.sleep(30)' "$BATS_TEST_TMPDIR/port" &
 	run cd-trace --stacks -m ptrace --pid 1
 	assert_failure 2
 }
+
+@test "ptrace: sleeps broken by attaching resume as restart_syscall, which is not slow" {
+	dir="$BATS_TEST_TMPDIR/sl"
+	mkdir -p "$dir"
+	cp "$CD_TARGETS/fakeclaude" "$dir/claude"
+	READY_FILE="$dir/ready" bg_start "$dir/claude" sleepers 6
+	wait_file "$dir/ready" 5
+	run cd-trace -m ptrace --pid "$(cat "$dir/ready")" -d 2 --summary
+	assert_success
+	refute_output --partial '"slow_syscalls"'
+}

@@ -118,6 +118,39 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 ' "$BATS_TEST_DIRNAME/schema/report.schema.json" "$BATS_TEST_TMPDIR/r.json"
 }
 
+@test "-j is a superset of the original's JSON: every field, name and type, and its jq paths" {
+	fake_misbehave spin
+	spin=$FAKE_PID
+	fake_misbehave refused 9
+	cd "$BATS_TEST_TMPDIR"
+	# --cpu-critical 0.01: a critical finding for .summary.critical_issues[0].
+	run claude-diagnose -j --pid "$spin" --pid "$FAKE_PID" -d -s -D --sample-duration 1 \
+		--duration 1 --flamegraph -o fg.svg --cpu-critical 0.01
+	printf '%s\n' "$output" >r.json
+	run python3 "$BATS_TEST_DIRNAME/helpers/original_fields.py" \
+		"$BATS_TEST_DIRNAME/fixtures/original-json-fields.json" claude-diagnose r.json
+	assert_success
+	command -v jq >/dev/null || skip "jq missing"
+	for q in '.processes[0].cpu' '.processes[0].mem' '.processes[0].rss_mb' \
+	    '.summary.critical_issues[0]' '.summary.warnings' '.summary.total_rss_mb' \
+	    '.processes[0].file_descriptors.total_fds' '.processes[0].file_descriptors.by_type' \
+	    '.processes[0].dtrace.top_syscalls[0].name' '.processes[0].dtrace.syscall_summary[0].total_time_us' \
+	    '.processes[0].sample.hot_functions[0].samples' '.processes[0].sample.success' \
+	    '.processes[0].dtrace.flamegraph_path' '.system.memory.pressure_level' \
+	    '.system.memory.free_memory_mb'; do
+		run jq -e "$q" r.json
+		assert_success
+	done
+	run jq -r '.summary.critical_issues[]' r.json
+	assert_line --regexp '^PID [0-9]+: High CPU usage$'
+	run jq -r '.processes[0].dtrace.flamegraph_path' r.json
+	assert_output "fg-syscalls.svg"
+	run jq -r '.processes[] | select(.pid == '"$FAKE_PID"') | .dtrace.network_operations[] | select(.port == 9) | .address' r.json
+	assert_output --partial "127.0.0.1"
+	run jq -r '.processes[] | select(.pid == '"$spin"') | .diagnoses[] | select(.code == "high_cpu") | .severity' r.json
+	assert_output critical
+}
+
 @test "--flamegraph -o writes FILE.svg and FILE.folded, named in the report" {
 	fake_misbehave spin
 	cd "$BATS_TEST_TMPDIR"
@@ -130,6 +163,20 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	done
 	grep -qE '^.+ [0-9]+$' fg.folded
 	grep -q 'epoll_wait' fg-syscalls.folded
+}
+
+@test "-o x.svg, the original's form: x.svg, x.folded, x-syscalls.svg; never x.svg.svg" {
+	fake_misbehave spin
+	cd "$BATS_TEST_TMPDIR"
+	run claude-diagnose --pid "$FAKE_PID" -D --duration 0.5 --flamegraph -o debug.svg
+	[ -s debug.svg ] && [ -s debug.folded ]
+	[ ! -e debug.svg.svg ] && [ ! -e debug.svg.folded ]
+	python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' debug.svg
+	run claude-diagnose --pid "$FAKE_PID" -s -D --sample-duration 0.5 --duration 0.5 --flamegraph -o both.svg
+	[ -s both.svg ] && [ -s both.folded ] && [ -s both-syscalls.svg ] && [ -s both-syscalls.folded ]
+	[ ! -e both.svg-syscalls.svg ]
+	run claude-diagnose --pid "$FAKE_PID" -D --duration 0.5 --flamegraph -o plain
+	[ -s plain.svg ] && [ -s plain.folded ]
 }
 
 @test "under sudo, files written belong to the invoking user" {
@@ -174,10 +221,32 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	cp "$CD_BIN/claude-diagnose" "$CD_BIN/cd-ps" "$BATS_TEST_TMPDIR/bin/"
 	fake_misbehave idle
 	run env PATH=/usr/bin:/bin "$BATS_TEST_TMPDIR/bin/claude-diagnose" --pid "$FAKE_PID" -d
-	assert_success
+	# The one capture asked for gave nothing: the report could not do its job.
+	assert_failure 3
 	assert_output --partial "cd-fds was not found"
 	assert_output --partial "PID $FAKE_PID"
 	assert_output --partial "Capture failed"
+	# One capture of two failing is a partial report, not a failure.
+	cp "$CD_BIN/cd-trace" "$CD_BIN/cd-categorize" "$BATS_TEST_TMPDIR/bin/"
+	run env PATH=/usr/bin:/bin "$BATS_TEST_TMPDIR/bin/claude-diagnose" --pid "$FAKE_PID" -d -D --duration 0.5
+	assert_success
+	assert_output --partial "cd-fds was not found"
+	assert_output --partial "Top Syscalls"
+}
+
+@test "the report says what a sample can and cannot show: too few samples, kernel frames" {
+	fake_native blip
+	run claude-diagnose --pid "$FAKE_PID" -s --sample-duration 1
+	assert_output --partial "Hot Functions"
+	assert_output --regexp "too few samples to rank functions|no samples: the process did not run"
+	refute_output --partial "SELF% TOTAL%"
+	fake_native spin-threads 2
+	run claude-diagnose -j --pid "$FAKE_PID" -s --sample-duration 1
+	kf=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["processes"][0]["sample"]["meta"]["kernel_frames"])' <<<"$output")
+	if [ "$kf" = False ]; then
+		run claude-diagnose --pid "$FAKE_PID" -s --sample-duration 1
+		assert_output --partial "the stacks stop at the system call"
+	fi
 }
 
 @test "a target that exits mid-capture: the report comes, nothing crashes" {
@@ -186,4 +255,17 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	[ "$status" -le 1 ]
 	assert_output --partial "PID $FAKE_PID"
 	assert_output --partial "Top Syscalls"
+	assert_output --regexp "the process exited [0-9.]+ s into the 3 s capture|the process exited during the capture"
+}
+
+@test "as a user who may not look inside the process, every capture failing exits 3" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to an unprivileged user"
+	command -v setpriv >/dev/null || skip "setpriv missing"
+	fake_misbehave idle
+	cd /
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$CD_BIN/claude-diagnose" \
+		--pid "$FAKE_PID" -d -s -D --sample-duration 0.5 --duration 0.5
+	assert_failure 3
+	assert_output --partial "PID $FAKE_PID"
+	assert_output --partial "Capture failed"
 }

@@ -8,6 +8,9 @@ load helpers/fake
 	run claude-trace --help
 	assert_success
 	assert_output --partial "-w, --watch"
+	run claude-trace -h
+	assert_success
+	assert_output --partial "-K, --kill PID"
 	run claude-trace --version
 	assert_output --regexp '^claude-trace \(claude-diagnose\)'
 }
@@ -40,16 +43,25 @@ load helpers/fake
 
 @test "-m warns on RSS" {
 	fake_native idle
-	run --separate-stderr claude-trace --pid "$FAKE_PID" -m 0
+	run --separate-stderr claude-trace --pid "$FAKE_PID" -m 1
 	assert_failure 1
 	[[ "$stderr" == *"RSS is"* ]]
+}
+
+@test "-k 0 and -m 0 are off, as in the original" {
+	fake_native spin
+	run --separate-stderr claude-trace --pid "$FAKE_PID" -k 0 -m 0
+	assert_success
+	[[ "$stderr" != *warning* ]]
+	run claude-trace --pid "$FAKE_PID" --kill-threshold 0 --mem-threshold 0
+	assert_success
 }
 
 @test "-v adds threads and cwd, -t shows children" {
 	fake_native children 2
 	run claude-trace -v -t --pid "$FAKE_PID"
 	assert_success
-	assert_line --regexp 'THREADS +CWD'
+	assert_line --regexp 'THREADS +FILES +CWD'
 	[ "$(printf '%s\n' "$output" | grep -c '^  [0-9]')" -eq 2 ]
 }
 
@@ -99,4 +111,204 @@ print(d["process_count"])' <<<"$output"
 	run env PATH=/usr/bin:/bin "$BATS_TEST_TMPDIR/lonely/claude-trace"
 	assert_failure 3
 	assert_output --partial "cd-ps not found"
+}
+
+# A HOME where the native installer has put versions 2.0.1 and 2.0.10, and
+# a fake Claude Code running the older one from there.
+fake_versions_home() {
+	export HOME="$BATS_TEST_TMPDIR/home"
+	local v="$HOME/.local/share/claude/versions"
+	mkdir -p "$v"
+	cp "$CD_TARGETS/fakeclaude" "$v/2.0.1"
+	cp "$CD_TARGETS/fakeclaude" "$v/2.0.10"
+	: >"$v/9.9.9.lock"	# an installer's leftover is not a version
+	READY_FILE="$BATS_TEST_TMPDIR/old.ready" bg_start "$v/2.0.1" idle --session-id 7f0c-abc
+	wait_file "$BATS_TEST_TMPDIR/old.ready" 5
+	FAKE_PID=$(cat "$BATS_TEST_TMPDIR/old.ready")
+}
+
+# The fake npm registry and GitHub API; its port in $REG_PORT.
+fake_registry() {
+	rm -f "$BATS_TEST_TMPDIR/reg.port"
+	bg_start python3 "$BATS_TEST_DIRNAME/helpers/fake-registry.py" "$BATS_TEST_TMPDIR/reg.port" "$1"
+	wait_file "$BATS_TEST_TMPDIR/reg.port" 10
+	REG_PORT=$(cat "$BATS_TEST_TMPDIR/reg.port")
+}
+
+@test "-j -v is a superset of the original's JSON, with OUTDATED, open files, session id" {
+	fake_versions_home
+	run claude-trace -j -v --pid "$FAKE_PID"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/t.json"
+	run python3 "$BATS_TEST_DIRNAME/helpers/original_fields.py" \
+		"$BATS_TEST_DIRNAME/fixtures/original-json-fields.json" claude-trace "$BATS_TEST_TMPDIR/t.json"
+	assert_success
+	run python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["processes"][0]
+assert p["version"] == "2.0.1", p["version"]
+assert p["is_outdated"] is True and d["outdated_count"] == 1, d
+assert p["session_id"] == "7f0c-abc", p
+assert p["open_files"] >= 3, p
+assert d["totals"]["rss_human"][-1] in "KMG", d["totals"]
+print(d["latest_local_version"])' "$BATS_TEST_TMPDIR/t.json"
+	assert_success
+	assert_output --regexp '^2\.0\.10$|^[3-9]'
+	run claude-trace --pid "$FAKE_PID"
+	assert_line --regexp "^$FAKE_PID .*OUTDATED"
+	assert_output --partial "OUTDATED: 1 process running an older Claude Code"
+}
+
+@test "one-shot mode has the original's title and date line" {
+	fake_native idle
+	run claude-trace --pid "$FAKE_PID"
+	assert_line --index 0 "Claude Code CLI Process Monitor"
+	assert_line --index 1 --regexp '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} \| .+ \| Linux '
+}
+
+@test "STATE carries ps's flags: l multi-threaded, + in the terminal's foreground" {
+	command -v script >/dev/null || skip "script(1) missing"
+	dir="$BATS_TEST_TMPDIR/fg"
+	mkdir -p "$dir"
+	cp "$CD_TARGETS/fakeclaude" "$dir/claude"
+	READY_FILE="$dir/ready" bg_start script -qec "exec $dir/claude idle" /dev/null
+	wait_file "$dir/ready" 5
+	run claude-trace -j --pid "$(cat "$dir/ready")"
+	run python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["processes"][0]["state"])' <<<"$output"
+	assert_output --regexp '^S.*\+$'
+	fake_node
+	run claude-trace -j --pid "$FAKE_PID"
+	run python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["processes"][0]["state"])' <<<"$output"
+	assert_output --regexp '^[RS].*l'
+}
+
+@test "aggregate CPU warning when the processes together pass a core, never for one" {
+	fake_native spin
+	one=$FAKE_PID
+	run claude-trace --pid "$one"
+	refute_output --partial "aggregate"
+	fake_native spin
+	run claude-trace --pid "$one" --pid "$FAKE_PID"
+	total=$(awk '/^TOTAL/ { print int($2) }' <<<"$output")
+	if [ "$total" -ge 100 ]; then
+		assert_output --partial "WARNING: High aggregate CPU usage"
+	else
+		refute_output --partial "aggregate CPU"
+	fi
+	refute_output --partial "aggregate memory"
+}
+
+@test "-K ends a Claude Code process with SIGTERM" {
+	fake_native idle
+	run claude-trace -K "$FAKE_PID"
+	assert_success
+	assert_output --partial "Sending SIGTERM to pid $FAKE_PID"
+	assert_output --partial "ended"
+	run kill -0 "$FAKE_PID"
+	assert_failure
+}
+
+@test "-K refuses a process that is not Claude Code, and a pid that does not exist" {
+	bg_start sleep 300
+	run claude-trace -K "$BG_PID"
+	assert_failure 3
+	assert_output --partial "not a Claude Code process"
+	kill -0 "$BG_PID"
+	fake_mention
+	run claude-trace --kill "$FAKE_PID"
+	assert_failure 3
+	kill -0 "$FAKE_PID"
+	run claude-trace -K 999999
+	assert_failure 3
+	run claude-trace -9
+	assert_failure 2
+	run claude-trace -K abc
+	assert_failure 2
+}
+
+@test "-K -9: SIGKILL for a process that ignores SIGTERM" {
+	fake_native ignore-term
+	run claude-trace -K "$FAKE_PID"
+	assert_failure 3
+	assert_output --partial "still running"
+	assert_output --partial "-K $FAKE_PID -9"
+	run claude-trace -K "$FAKE_PID" --force
+	assert_success
+	assert_output --partial "SIGKILL"
+	run kill -0 "$FAKE_PID"
+	assert_failure
+}
+
+@test "--check-version: running, installed and published versions, from npm's configured registry" {
+	command -v npm >/dev/null || skip "npm missing"
+	fake_versions_home
+	fake_registry 9.9.9
+	run env npm_config_registry="http://127.0.0.1:$REG_PORT/" claude-trace --check-version --pid "$FAKE_PID"
+	assert_failure 1
+	assert_output --regexp "running: +2\.0\.1 +pid $FAKE_PID"
+	assert_output --partial "OUTDATED"
+	assert_output --partial "published: 9.9.9"
+	assert_output --partial "Update available"
+	assert_output --partial "claude-trace --upgrade"
+	fake_registry 2.0.10
+	run env npm_config_registry="http://127.0.0.1:$REG_PORT/" claude-trace --check-version --pid "$FAKE_PID"
+	assert_success
+	assert_output --partial "Up to date"
+}
+
+@test "--check-version offline: a clear message and exit 3, not a hang" {
+	command -v npm >/dev/null || skip "npm missing"
+	fake_versions_home
+	run timeout 120 env npm_config_registry="http://127.0.0.1:1/" claude-trace --check-version --pid "$FAKE_PID"
+	assert_failure 3
+	assert_output --partial "installed: 2.0.10"
+	assert_output --partial "could not ask http://127.0.0.1:1/"
+	assert_output --partial "offline?"
+	run env PATH="$CD_BIN" "$CD_BIN/claude-trace" --check-version
+	assert_failure 3
+	assert_output --partial "npm was not found"
+}
+
+@test "--upgrade runs Claude Code's own updater" {
+	mkdir -p "$BATS_TEST_TMPDIR/fakebin"
+	printf '#!/bin/sh\necho "$@" >"%s/updater.args"\necho "Successfully updated from 2.0.1 to version 9.9.9"\n' \
+		"$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/fakebin/claude"
+	chmod +x "$BATS_TEST_TMPDIR/fakebin/claude"
+	run env PATH="$BATS_TEST_TMPDIR/fakebin:$PATH" claude-trace --upgrade
+	assert_success
+	assert_output --partial "Running Claude Code's updater: $BATS_TEST_TMPDIR/fakebin/claude update"
+	assert_output --partial "Successfully updated"
+	[ "$(cat "$BATS_TEST_TMPDIR/updater.args")" = update ]
+	printf '#!/bin/sh\necho "no network" >&2\nexit 1\n' >"$BATS_TEST_TMPDIR/fakebin/claude"
+	run env PATH="$BATS_TEST_TMPDIR/fakebin:$PATH" claude-trace --upgrade
+	assert_failure 3
+	assert_output --partial "the updater failed (exit status 1)"
+	run env PATH="$CD_BIN" "$CD_BIN/claude-trace" --upgrade
+	assert_failure 3
+	assert_output --partial "claude is not on PATH"
+}
+
+@test "-R shows the latest release notes; offline, a clear message" {
+	command -v curl >/dev/null || skip "curl missing"
+	fake_registry 9.9.9
+	run env CLAUDE_TRACE_RELEASES_URL="http://127.0.0.1:$REG_PORT/releases/latest" claude-trace -R
+	assert_success
+	assert_output --partial "Claude Code v9.9.9  (2026-11-30)"
+	assert_output --partial "Fixed the thing"
+	run timeout 120 env CLAUDE_TRACE_RELEASES_URL="http://127.0.0.1:1/releases/latest" claude-trace --release-notes
+	assert_failure 3
+	assert_output --partial "could not fetch the release notes"
+	run env CLAUDE_TRACE_RELEASES_URL="http://127.0.0.1:$REG_PORT/nothing" claude-trace -R
+	assert_failure 3
+}
+
+@test "the original's macOS-only flags say why they have no Linux meaning" {
+	run claude-trace --uninstall-app
+	assert_failure 2
+	assert_output --partial "menu bar app"
+	run claude-trace --install
+	assert_failure 2
+	assert_output --partial "make install"
+	run claude-trace -K 1 --check-version
+	assert_failure 2
 }

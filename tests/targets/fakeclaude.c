@@ -5,14 +5,23 @@
  *   spin           burn one CPU until killed
  *   exit-after MS  sleep MS milliseconds, then exit
  *   children N     fork N children (as MCP servers would be), then idle
+ *   ignore-term    idle, ignoring SIGTERM (only SIGKILL ends it)
+ *   spin-threads N N threads burning CPU, all with the process's name
+ *   blip           burn 30 ms of CPU a second, sleep the rest
+ *   sleepers N     N threads sleeping 200 ms at a time, as an idle
+ *                  runtime's timers do
+ *   busy-child     run a shell loop that burns a CPU, wrapped as Claude
+ *                  Code's Bash tool wraps a command, and idle
  * Extra arguments are ignored (tests pass secrets and prompts in them).
  * With READY_FILE set, writes its pid there once running.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void
@@ -28,6 +37,42 @@ ready(void)
 }
 
 static volatile unsigned long sink;
+
+static void *
+spinner(void *arg)
+{
+	(void)arg;
+	for (;;)
+		sink++;
+	return NULL;
+}
+
+static void
+blip(void)
+{
+	struct timespec ts = { 0, 970 * 1000 * 1000 }, t0, t;
+
+	for (;;) {
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+		do {
+			sink++;
+			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+		} while ((t.tv_sec - t0.tv_sec) * 1000000000L +
+		    (t.tv_nsec - t0.tv_nsec) < 30 * 1000 * 1000);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void *
+sleeper(void *arg)
+{
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+	(void)arg;
+	for (;;)
+		nanosleep(&ts, NULL);
+	return NULL;
+}
 
 int
 main(int argc, char **argv)
@@ -49,6 +94,36 @@ main(int argc, char **argv)
 					pause();
 			}
 		ready();
+	}
+	if (strcmp(mode, "blip") == 0)
+		blip();
+	if (strcmp(mode, "spin-threads") == 0 && argc > 2) {
+		for (int i = 0; i < atoi(argv[2]); i++) {
+			pthread_t t;
+
+			pthread_create(&t, NULL, spinner, NULL);
+		}
+	}
+	if (strcmp(mode, "sleepers") == 0 && argc > 2) {
+		for (int i = 0; i < atoi(argv[2]); i++) {
+			pthread_t t;
+
+			pthread_create(&t, NULL, sleeper, NULL);
+		}
+	}
+	if (strcmp(mode, "ignore-term") == 0)
+		signal(SIGTERM, SIG_IGN);
+	if (strcmp(mode, "busy-child") == 0) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			execl("/bin/bash", "bash", "-c", "source "
+			    "/nonexistent/shell-snapshots/snapshot-bash-1.sh "
+			    "2>/dev/null || true && eval 'while :; do :; done' "
+			    "< /dev/null && pwd -P >| /dev/null", (char *)NULL);
+			_exit(127);
+		}
 	}
 	if (strcmp(mode, "exit-after") == 0 && argc > 2) {
 		usleep((useconds_t)atoi(argv[2]) * 1000);

@@ -28,6 +28,8 @@ main(void)
 	char *diag[] = { "claude-diagnose", "-s" };
 	char *exe_only[] = { "2.1.197" };
 	char *title[] = { "claude" };
+	/* process.title on Linux blanks the rest of argv: empty strings. */
+	char *title_blank[] = { "claude", "", "", "" };
 	char *p1[] = { "claude", "--append-system-prompt", "Be nice.\nWorking in: /home/u/proj-x\nmore" };
 	char *p2[] = { "claude", "--append-system-prompt=Working in: acme" };
 	char *vers = NULL;
@@ -47,6 +49,7 @@ main(void)
 	CHECK(m("claude-diagnose", "/usr/bin/claude-diagnose", diag, 2) == CLAUDE_NONE);
 	CHECK(m("claude", NULL, NULL, 0) == CLAUDE_NATIVE);
 	CHECK(m("claude", "/usr/bin/node", title, 1) == CLAUDE_NODE);
+	CHECK(m("claude", "/usr/bin/node", title_blank, 4) == CLAUDE_NODE);
 
 	vers = claude_version("/home/u/.local/share/claude/versions/2.1.197");
 	CHECK_STR(vers, "2.1.197");

@@ -9,6 +9,7 @@ void
 table_print(const struct ctx *c, const struct proc_fds *p)
 {
 	char buf[512], flags[128];
+	int fw = 5;	/* strlen("FLAGS") */
 
 	printf("%sPID %d (%s): %zu open file descriptors%s", color(C_BOLD), p->pid,
 	    p->scan.comm, p->scan.n, color(C_RESET));
@@ -39,7 +40,20 @@ table_print(const struct ctx *c, const struct proc_fds *p)
 		    p->span_s, p->samples);
 	if (c->o->no_fds)
 		return;
-	printf("  %5s %-9s %-24s %10s  %s\n", "FD", "KIND", "FLAGS", "POS", "DESCRIPTION");
+	/* The flags column as wide as its widest entry: columns stay aligned. */
+	for (size_t i = 0; i < p->scan.n; i++) {
+		const struct fd_info *fi = &p->scan.v[i];
+		int n;
+
+		if (!fi->have_fdinfo)
+			continue;
+		fdscan_flags_str(fi->flags, flags, sizeof(flags));
+		n = (int)strlen(flags);
+		if (n > fw)
+			fw = n;
+	}
+	printf("  %5s %-9s %-*s %10s  %s\n", "FD", "KIND", fw, "FLAGS", "POS",
+	    "DESCRIPTION");
 	for (size_t i = 0; i < p->scan.n; i++) {
 		const struct fd_info *fi = &p->scan.v[i];
 		const char *desc = fd_describe(p, i, buf, sizeof(buf));
@@ -48,7 +62,7 @@ table_print(const struct ctx *c, const struct proc_fds *p)
 			fdscan_flags_str(fi->flags, flags, sizeof(flags));
 		else
 			strcpy(flags, "-");
-		printf("  %5d %-9s %-24s %10lld  %s%s%s\n", fi->fd, fd_kind_name(fi->kind), flags,
+		printf("  %5d %-9s %-*s %10lld  %s%s%s\n", fi->fd, fd_kind_name(fi->kind), fw, flags,
 		    (long long)fi->pos, fi->deleted ? color(C_YELLOW) : "", desc,
 		    fi->deleted ? color(C_RESET) : "");
 	}

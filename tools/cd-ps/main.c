@@ -130,6 +130,44 @@ parse(int argc, char **argv, struct opts *o, int *nocolor)
 		cli_usage("unexpected argument '%s'", argv[optind]);
 }
 
+/*
+ * Claude Code 1.x on Node sets process.title to "claude", which blanks the
+ * script's path out of argv. The shell that started it left the path it
+ * ran in the environment as "_" (.../bin/claude, a link to cli.js).
+ */
+static char *
+version_from_env(int pid)
+{
+	char path[64], *buf, *v = NULL;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	buf = xmalloc(65537);
+	n = fread(buf, 1, 65536, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+		char *real, *at;
+
+		if (strncmp(buf + i, "_=", 2) != 0)
+			continue;
+		/* A relative path is relative to the process's cwd. */
+		at = buf[i + 2] == '/' ? xstrdup(buf + i + 2) :
+		    xasprintf("/proc/%d/cwd/%s", pid, buf + i + 2);
+		real = realpath(at, NULL);
+		free(at);
+		if (real)
+			v = claude_version(real);
+		free(real);
+		break;
+	}
+	free(buf);
+	return v;
+}
+
 static int
 cmp_rows(const void *a, const void *b, void *arg)
 {
@@ -143,13 +181,24 @@ cmp_rows(const void *a, const void *b, void *arg)
 	return x->p->pid - y->p->pid;
 }
 
+/* process.title leaves empty arguments behind: no trailing blanks. */
+static char *
+trim_end(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == ' ')
+		s[--n] = '\0';
+	return s;
+}
+
 static char *
 command_of(const struct procinfo *p, int redact)
 {
 	if (p->argc == 0)
 		return xasprintf("[%s]", p->comm);
 	if (redact)
-		return redact_argv(p->argv, p->argc);
+		return trim_end(redact_argv(p->argv, p->argc));
 	{
 		size_t len = 1;
 		char *s;
@@ -162,14 +211,19 @@ command_of(const struct procinfo *p, int redact)
 				strcat(s, " ");
 			strcat(s, p->argv[i]);
 		}
-		return s;
+		return trim_end(s);
 	}
 }
 
-/* Reparented to init, or to a user manager acting as subreaper. */
+/*
+ * Reparented to init, or to a user manager acting as subreaper. A zombie
+ * is not: it has ended, only its exit status waits to be collected.
+ */
 static int
 orphaned(const struct proclist *pl, const struct procinfo *p)
 {
+	if (p->state == 'Z')
+		return 0;
 	if (p->ppid == 1)
 		return 1;
 	for (size_t i = 0; i < pl->n; i++)
@@ -272,6 +326,8 @@ main(int argc, char **argv)
 		r->version = r->kind ? claude_version(
 		    claude_install_path(&(struct match_input){ p->comm, p->exe,
 		    p->argv, p->argc }, r->kind)) : NULL;
+		if (r->version == NULL && r->kind == CLAUDE_NODE)
+			r->version = version_from_env(p->pid);
 		r->project = claude_project(p->argv, p->argc, p->cwd);
 	}
 	(void)up;

@@ -155,6 +155,10 @@ static const struct spec specs[] = {
 	S("semop", F_BLOCK, -1, -1),
 	S("semtimedop", F_BLOCK, -1, -1),
 	S("mq_timedreceive", F_BLOCK, -1, -1),
+	/* The rest of a sleep or wait that a signal (or attaching) broke. */
+	S("restart_syscall", F_BLOCK, -1, -1),
+	/* Gives the CPU away: it takes as long as the others run. */
+	S("sched_yield", F_BLOCK, -1, -1),
 };
 
 static const struct spec *by_nr[NR_MAX];

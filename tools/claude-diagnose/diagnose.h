@@ -8,7 +8,7 @@
 #include "procinfo.h"
 #include "sysinfo.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct dopts {
 	struct pidlist pids;
@@ -16,8 +16,9 @@ struct dopts {
 	int nocolor;
 	int redact;
 	double interval_s;	/* cd-ps CPU interval */
-	double cpu_warn, cpu_crit;	/* percent of one core */
-	double rss_warn_mb, rss_crit_mb;
+	double cpu_warn, cpu_crit;	/* percent of one core; 0: off */
+	double rss_warn_mb, rss_crit_mb;	/* 0: off */
+	double child_cpu;	/* a child of Claude Code this busy is named */
 	int deep;		/* -d: cd-fds */
 	int sample;		/* -s: cd-sample */
 	double sample_s;
@@ -26,6 +27,7 @@ struct dopts {
 	int io, network;
 	int flamegraph;
 	const char *output;	/* -o: base name of files written */
+	char *output_base;	/* -o x.svg: "x", which output points to */
 	int progress;		/* -1 auto (tty), 0 off, 1 on */
 };
 
@@ -91,6 +93,12 @@ void section_trace(const struct report *r, int pid);
 
 /* report_text.c */
 void report_text(const struct report *r, const struct dopts *o);
+
+/* compat.c: the original's JSON fields */
+void compat_process(const struct report *r, const struct dopts *o, cJSON *out,
+    const cJSON *p);
+const char *compat_pressure_level(const struct report *r);
+cJSON *compat_issue_strings(const struct report *r, const char *severity);
 
 /* report_json.c */
 void report_json(const struct report *r, const struct dopts *o);

@@ -34,27 +34,33 @@ static const char usage[] =
 "      --io                 trace file I/O only (implies -D)\n"
 "      --network            trace network calls only (implies -D)\n"
 "      --flamegraph         write a flame graph of the capture (needs -s or -D)\n"
-"  -o, --output FILE        flame graph files: FILE.svg and FILE.folded\n"
-"                           (default claude-flamegraph)\n"
+"  -o, --output FILE        flame graph files: FILE.svg and FILE.folded; a FILE\n"
+"                           ending in .svg is the graph itself (x.svg: x.svg,\n"
+"                           x.folded, x-syscalls.svg) (default claude-flamegraph)\n"
 "  -j, --json               one JSON document instead of the report\n"
 "      --interval SECS      CPU measuring interval of the overview (default 0.5)\n"
 "      --cpu-warning PCT, --cpu-critical PCT\n"
-"                           per-process CPU thresholds (default 50, 80)\n"
+"                           per-process CPU thresholds (default 90, off);\n"
+"                           0 is off. Why these: claude-diagnose(1)\n"
 "      --rss-warning MB, --rss-critical MB\n"
-"                           per-process RSS thresholds (default 512, 1024)\n"
+"                           per-process RSS thresholds (default 4096, 8192)\n"
+"      --child-cpu PCT      name a child of Claude Code (a tool's command)\n"
+"                           using PCT% CPU or more (default 50)\n"
 "      --progress, --no-progress\n"
 "                           time left on stderr during captures (default: on a tty)\n"
 "      --no-redact          show secrets in command lines\n"
 "      --no-color           no colour\n"
-"      --help, --version\n"
+"  -h, --help, and -V, --version\n"
 "\n"
 "Exit status: 0 ran and found nothing critical, 1 found critical issues,\n"
-"2 usage error, 3 could not run (a --pid that does not exist, cd-ps missing).\n";
+"2 usage error, 3 could not run (a --pid that does not exist, cd-ps missing,\n"
+"every capture asked for failed).\n";
 
 enum {
 	OPT_INTERVAL = CLI_OPT_FIRST_TOOL, OPT_NO_REDACT, OPT_CPU_WARN,
 	OPT_CPU_CRIT, OPT_RSS_WARN, OPT_RSS_CRIT, OPT_SAMPLE_DUR, OPT_DURATION,
 	OPT_IO, OPT_NETWORK, OPT_FLAME, OPT_PROGRESS, OPT_NO_PROGRESS,
+	OPT_CHILD_CPU,
 };
 
 static const struct option longopts[] = {
@@ -76,6 +82,7 @@ static const struct option longopts[] = {
 	{ "cpu-critical", required_argument, NULL, OPT_CPU_CRIT },
 	{ "rss-warning", required_argument, NULL, OPT_RSS_WARN },
 	{ "rss-critical", required_argument, NULL, OPT_RSS_CRIT },
+	{ "child-cpu", required_argument, NULL, OPT_CHILD_CPU },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	CLI_COMMON_LONGOPTS,
@@ -94,12 +101,34 @@ defaults(struct dopts *o)
 {
 	o->redact = 1;
 	o->interval_s = 0.5;
-	o->cpu_warn = 50;
-	o->cpu_crit = 80;
-	o->rss_warn_mb = 512;
-	o->rss_crit_mb = 1024;
+	/* Calibrated on the real Claude Code: the table in claude-diagnose(1). */
+	o->cpu_warn = 90;
+	o->cpu_crit = 0;
+	o->rss_warn_mb = 4096;
+	o->rss_crit_mb = 8192;
+	o->child_cpu = 50;
 	o->sample_s = o->trace_s = 5;
 	o->progress = -1;
+}
+
+/*
+ * The original's documented form is "-o debug.svg": the graph's own name,
+ * with debug.folded beside it. A name ending in .svg is taken as that; the
+ * base is what comes before the suffix.
+ */
+static void
+output_base(struct dopts *o)
+{
+	size_t n;
+
+	if (o->output == NULL)
+		return;
+	n = strlen(o->output);
+	if (n <= 4 || strcmp(o->output + n - 4, ".svg") != 0 ||
+	    o->output[n - 5] == '/')
+		return;
+	o->output_base = xasprintf("%.*s", (int)(n - 4), o->output);
+	o->output = o->output_base;
 }
 
 /* Combinations that cannot mean anything get a message, never a guess. */
@@ -120,9 +149,10 @@ check(struct dopts *o, int sample_dur_set, int dur_set)
 		cli_usage("-o names the flame graph files: add --flamegraph");
 	if (o->flamegraph && o->output == NULL)
 		o->output = "claude-flamegraph";
-	if (o->cpu_warn > o->cpu_crit)
+	output_base(o);
+	if (o->cpu_crit > 0 && o->cpu_warn > o->cpu_crit)
 		o->cpu_warn = o->cpu_crit;
-	if (o->rss_warn_mb > o->rss_crit_mb)
+	if (o->rss_crit_mb > 0 && o->rss_warn_mb > o->rss_crit_mb)
 		o->rss_warn_mb = o->rss_crit_mb;
 }
 
@@ -132,7 +162,7 @@ parse(int argc, char **argv, struct dopts *o)
 	int c, sdur = 0, dur = 0;
 
 	defaults(o);
-	while ((c = getopt_long(argc, argv, "p:jdsDo:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:jdsDo:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			pidlist_add(&o->pids, cli_pid(optarg));
@@ -192,8 +222,17 @@ parse(int argc, char **argv, struct dopts *o)
 		case OPT_RSS_CRIT:
 			o->rss_crit_mb = cli_double(optarg, 0, 1e9, "--rss-critical");
 			break;
+		case OPT_CHILD_CPU:
+			o->child_cpu = cli_double(optarg, 0, 1e6, "--child-cpu");
+			break;
 		case OPT_NO_REDACT:
 			o->redact = 0;
+			break;
+		case 'h':	/* the original's short forms (clap's) */
+			cli_help(usage);
+			break;
+		case 'V':
+			cli_version();
 			break;
 		case CLI_OPT_NO_COLOR:
 			o->nocolor = 1;
@@ -207,6 +246,25 @@ parse(int argc, char **argv, struct dopts *o)
 	if (optind < argc)
 		cli_usage("unexpected argument '%s'", argv[optind]);
 	check(o, sdur, dur);
+}
+
+/*
+ * Captures were asked for and none gave anything (not permitted, not
+ * found): the report could not do its job, whatever else it says.
+ */
+static int
+all_captures_failed(const struct report *r)
+{
+	int wanted = 0;
+
+	for (int c = 0; c < CAP__N; c++) {
+		if (!r->cap[c].wanted)
+			continue;
+		wanted++;
+		if (r->cap[c].error == NULL || cJSON_GetArraySize(r->cap[c].recs) > 0)
+			return 0;
+	}
+	return wanted > 0 && cJSON_GetArraySize(r->procs) > 0;
 }
 
 int
@@ -246,7 +304,7 @@ main(int argc, char **argv)
 
 	if (rc < 0 && r.ps_error)
 		msg_warn("%s", r.ps_error);
-	if (rc < 0)
+	if (rc < 0 || all_captures_failed(&r))
 		rc = CD_EXIT_FAIL;
 	else
 		rc = findings_count(&r, "critical") > 0 ? CD_EXIT_FOUND : CD_EXIT_OK;
@@ -259,5 +317,6 @@ main(int argc, char **argv)
 	cJSON_Delete(r.file_errors);
 	free(r.ps_error);
 	pidlist_free(&o.pids);
+	free(o.output_base);
 	return rc;
 }

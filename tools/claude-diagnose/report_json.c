@@ -1,7 +1,7 @@
 /*
- * -j: one JSON document shaped like the original claude-diagnose report
- * (timestamp, hostname, os_version, process_count, processes[], system,
- * summary), plus schema_version. The schema is in claude-diagnose(1).
+ * -j: one JSON document, a superset of the original claude-diagnose's
+ * (every field it wrote, by name and type: compat.c), plus ours and
+ * schema_version. The schema is in claude-diagnose(1).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,9 +16,12 @@ system_json(const struct report *r)
 	cJSON *sys = cJSON_CreateObject(), *mem;
 
 	cJSON_AddNumberToObject(sys, "cpu_count", (double)r->ncpu);
+	mem = cJSON_AddObjectToObject(sys, "memory");
+	rec_add_str(mem, "pressure_level", compat_pressure_level(r));
+	cJSON_AddNumberToObject(mem, "free_memory_mb", r->have_mem ?
+	    (double)(r->mem.available_kb / 1024) : 0);
 	if (!r->have_mem)
 		return sys;
-	mem = cJSON_AddObjectToObject(sys, "memory");
 	cJSON_AddNumberToObject(mem, "total_kb", (double)r->mem.total_kb);
 	cJSON_AddNumberToObject(mem, "available_kb", (double)r->mem.available_kb);
 	cJSON_AddNumberToObject(mem, "used_kb", (double)r->mem.used_kb);
@@ -34,22 +37,6 @@ system_json(const struct report *r)
 		cJSON_AddNullToObject(mem, "pressure");
 	}
 	return sys;
-}
-
-/* Findings of one severity, as the original's summary lists them. */
-static cJSON *
-issues_of(const struct report *r, const char *severity)
-{
-	cJSON *arr = cJSON_CreateArray();
-	const cJSON *d;
-
-	cJSON_ArrayForEach(d, r->findings) {
-		const char *s = rec_get_str(d, "severity");
-
-		if (s && strcmp(s, severity) == 0)
-			cJSON_AddItemToArray(arr, cJSON_Duplicate(d, 1));
-	}
-	return arr;
 }
 
 /* Records of a capture about pid, copied, without their "type". */
@@ -126,7 +113,7 @@ add_sections(const struct report *r, cJSON *o, int pid)
 }
 
 static cJSON *
-process_json(const struct report *r, const cJSON *p)
+process_json(const struct report *r, const struct dopts *opt, const cJSON *p)
 {
 	cJSON *o = cJSON_Duplicate(p, 1), *diag;
 	const cJSON *d;
@@ -138,6 +125,7 @@ process_json(const struct report *r, const cJSON *p)
 		if ((int)rec_get_num(d, "pid", -1) == pid)
 			cJSON_AddItemToArray(diag, cJSON_Duplicate(d, 1));
 	add_sections(r, o, pid);
+	compat_process(r, opt, o, p);
 	return o;
 }
 
@@ -148,7 +136,6 @@ report_json(const struct report *r, const struct dopts *o)
 	const cJSON *p;
 	char *txt;
 
-	(void)o;
 	cJSON_AddNumberToObject(doc, "schema_version", SCHEMA_VERSION);
 	rec_add_str(doc, "tool", "claude-diagnose");
 	rec_add_str(doc, "version", CD_VERSION);
@@ -160,14 +147,18 @@ report_json(const struct report *r, const struct dopts *o)
 	cJSON_AddNumberToObject(doc, "process_count", cJSON_GetArraySize(r->procs));
 	procs = cJSON_AddArrayToObject(doc, "processes");
 	cJSON_ArrayForEach(p, r->procs)
-		cJSON_AddItemToArray(procs, process_json(r, p));
+		cJSON_AddItemToArray(procs, process_json(r, o, p));
 	cJSON_AddItemToObject(doc, "system", system_json(r));
 	sum = cJSON_AddObjectToObject(doc, "summary");
 	cJSON_AddNumberToObject(sum, "total_cpu", r->total_cpu);
 	cJSON_AddNumberToObject(sum, "total_mem", r->total_mem);
-	cJSON_AddNumberToObject(sum, "total_rss_mb", r->total_rss_kb / 1024);
-	cJSON_AddItemToObject(sum, "critical_issues", issues_of(r, "critical"));
-	cJSON_AddItemToObject(sum, "warnings", issues_of(r, "warning"));
+	cJSON_AddNumberToObject(sum, "total_rss_mb",
+	    (double)(long long)(r->total_rss_kb / 1024));
+	/* The original's lists of strings; the objects are in findings. */
+	cJSON_AddItemToObject(sum, "critical_issues",
+	    compat_issue_strings(r, "critical"));
+	cJSON_AddItemToObject(sum, "warnings", compat_issue_strings(r, "warning"));
+	cJSON_AddItemToObject(sum, "findings", cJSON_Duplicate(r->findings, 1));
 	cJSON_AddItemToObject(doc, "recommendations", cJSON_Duplicate(r->actions, 1));
 	cJSON_AddItemToObject(doc, "files_written", cJSON_Duplicate(r->files, 1));
 	if (cJSON_GetArraySize(r->file_errors) > 0)

@@ -18,6 +18,41 @@ sub(const char *title)
 	printf("  %s%s%s\n", color(C_BOLD), title, color(C_RESET));
 }
 
+/* Fewer samples than this rank nothing: one sample is 100% of them. */
+#define MIN_RANKED_SAMPLES 10
+
+static double
+samples_of(const cJSON *sum)
+{
+	return rec_get_num(cJSON_GetArrayItem(sum, 0), "samples", 0);
+}
+
+/*
+ * A target that exited during the capture: say so, or a short capture
+ * ("perf, 0.8 s") reads as if the tool stopped by itself.
+ */
+static void
+exited_line(const cJSON *m)
+{
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(m, "targets_exited");
+	const char *by = rec_get_str(m, "stopped_by");
+	double req = rec_get_num(m, "requested_duration_s", -1);
+	double got = rec_get_num(m, "duration_s", -1);
+	int n = cJSON_GetArraySize(ex);
+
+	if (n == 0)
+		n = (int)rec_get_num(m, "processes_exited", 0);
+	if (n == 0 && (by == NULL || strcmp(by, "targets_exited") != 0))
+		return;
+	printf("    %s", color(C_YELLOW));
+	if (req > 0 && got >= 0 && got + 0.05 < req)
+		printf("the process exited %.1f s into the %.0f s capture: this "
+		    "covers its life until then", got, req);
+	else
+		printf("the process exited during the capture");
+	printf("%s\n", color(C_RESET));
+}
+
 /* How a capture was made, and anything lost or given up on. */
 static void
 method_line(const struct capture *cap)
@@ -40,6 +75,7 @@ method_line(const struct capture *cap)
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ended_early")))
 		printf(", ended early");
 	printf("%s\n", color(C_RESET));
+	exited_line(m);
 	if (why)
 		printf("    %sfallback: %s%s\n", color(C_YELLOW), why, color(C_RESET));
 }
@@ -77,7 +113,13 @@ section_sample(const struct report *r, int pid)
 		    rec_get_num(x, "cpu_pct", 0));
 	if (cJSON_GetArraySize(hot) == 0)
 		printf("    no samples: the process did not run during the capture\n");
-	else
+	else if (samples_of(sum) < MIN_RANKED_SAMPLES) {
+		printf("    too few samples to rank functions (under %d): the "
+		    "process barely ran; sample longer during the problem\n",
+		    MIN_RANKED_SAMPLES);
+		cJSON_Delete(hot);
+		hot = cJSON_CreateArray();
+	} else
 		printf("    %6s %6s  %s\n", "SELF%", "TOTAL%", "FUNCTION");
 	cJSON_ArrayForEach(x, hot) {
 		if (n++ >= 15)
@@ -98,6 +140,12 @@ section_sample(const struct report *r, int pid)
 		printf("\n");
 	}
 	method_line(cap);
+	if (cap->meta && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(cap->meta,
+	    "kernel_frames")))
+		printf("    %s%s: the stacks stop at the system call%s\n",
+		    color(C_YELLOW), rec_get_str(cap->meta, "kernel_frames_reason") ?
+		    rec_get_str(cap->meta, "kernel_frames_reason") :
+		    "kernel frames not recorded", color(C_RESET));
 	if (cap->meta && rec_get_num(cap->meta, "frames_resolved_pct", -1) >= 0)
 		printf("    %s%.0f%% of frames named%s\n", color(C_DIM),
 		    rec_get_num(cap->meta, "frames_resolved_pct", 0), color(C_RESET));
@@ -135,6 +183,17 @@ kv_line(const char *label, const cJSON *obj)
 	cJSON_ArrayForEach(x, obj)
 		printf("%s %s %.0f", n++ ? "," : "", x->string, x->valuedouble);
 	printf("\n");
+}
+
+static int
+unresolved_watch(const cJSON *s)
+{
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(s, "watched_paths"))
+		if (cJSON_IsString(x) && strncmp(x->valuestring, "dev ", 4) == 0)
+			return 1;
+	return 0;
 }
 
 void
@@ -182,6 +241,10 @@ section_fds(const struct report *r, int pid)
 		printf("\n");
 		list("watched paths", cJSON_GetObjectItemCaseSensitive(s,
 		    "watched_paths"), rec_get_num(s, "watched_paths_more", 0));
+		if (unresolved_watch(s))
+			printf("    %s(a watch given as device and inode: naming its "
+			    "path needs open_by_handle_at, that is root or "
+			    "CAP_DAC_READ_SEARCH)%s\n", color(C_DIM), color(C_RESET));
 	}
 	if (rec_get_num(s, "deleted", 0) > 0)
 		printf("    %.0f fds on deleted files\n", rec_get_num(s, "deleted", 0));
@@ -201,14 +264,17 @@ io_lines(const struct report *r, int pid)
 		printf("    I/O activity (%d paths):\n", cJSON_GetArraySize(io));
 	cJSON_ArrayForEach(x, io) {
 		char rd[16], wr[16];
+		const char *path;
 
 		if (n++ >= 10)
 			break;
 		fmt_kb(rec_get_num(x, "bytes_read", 0) / 1024, rd, sizeof(rd));
 		fmt_kb(rec_get_num(x, "bytes_written", 0) / 1024, wr, sizeof(wr));
+		path = rec_get_str(x, "path");
 		printf("      %7.0f calls %6.0f errors  read %6s  written %6s  %s\n",
 		    rec_get_num(x, "calls", 0), rec_get_num(x, "errors", 0), rd, wr,
-		    rec_get_str(x, "path"));
+		    path && *path ? path : "(no path: an fd closed or not "
+		    "resolved before the call was seen)");
 	}
 	n = 0;
 	if (cJSON_GetArraySize(net) > 0)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -16,6 +17,7 @@
 #include "msg.h"
 #include "record.h"
 #include "psrun.h"
+#include "sysinfo.h"
 #include "trace.h"
 #include "units.h"
 
@@ -23,30 +25,50 @@ static const char usage[] =
 "Usage: claude-trace [OPTIONS]\n"
 "A table of Claude Code processes: PID, PPID, CPU%, MEM%, RSS, STATE, TIME,\n"
 "PROJECT, with totals. CPU is red at 80% and yellow at 50%; RSS red at 1 GB\n"
-"and yellow at 512 MB.\n"
+"and yellow at 512 MB. ORPHANED: the parent died; OUTDATED: an older version\n"
+"than the newest installed.\n"
 "\n"
-"  -w, --watch [N]     refresh every N seconds (default 2) until Ctrl-C\n"
-"  -k, --cpu PCT       warn when a process uses PCT% CPU or more\n"
-"  -m, --mem MB        warn when a process's RSS reaches MB megabytes\n"
-"  -v, --verbose       add threads and working directory\n"
-"  -t, --tree          show child processes (MCP servers, shells)\n"
-"  -j, --json          one JSON document (one per refresh with -w)\n"
-"  -p, --pid PID       only this process (repeatable)\n"
-"      --no-color      no colour\n"
-"      --help, --version\n"
+"  -w, --watch [N]           refresh every N seconds (default 2) until Ctrl-C\n"
+"  -k, --kill-threshold PCT  warn when a process uses PCT% CPU or more (0: off)\n"
+"  -m, --mem-threshold MB    warn when a process's RSS reaches MB (0: off)\n"
+"  -v, --verbose             add threads, open files and working directory\n"
+"  -t, --tree                show child processes (MCP servers, shells)\n"
+"  -j, --json                one JSON document (one per refresh with -w)\n"
+"  -p, --pid PID             only this process (repeatable)\n"
+"  -K, --kill PID            end a Claude Code process (SIGTERM); refuses others\n"
+"  -9, --force               with -K: SIGKILL\n"
+"      --check-version       running and installed versions against the newest\n"
+"                            published on the npm registry (npm's own config)\n"
+"      --upgrade             run Claude Code's own updater (claude update)\n"
+"  -R, --release-notes       the latest Claude Code release notes (GitHub)\n"
+"      --no-color            no colour\n"
+"  -h, --help, and --version\n"
 "\n"
 "Warnings are highlighted in the table and written to stderr, once each time\n"
 "a process crosses a threshold.\n"
-"Exit status: 0 ok, 1 a threshold was crossed, 2 usage, 3 cd-ps failed.\n";
+"Exit status: 0 ok, 1 a threshold was crossed (--check-version: an update is\n"
+"available), 2 usage, 3 cd-ps failed, a network or updater failure, or -K\n"
+"refused or failed.\n";
+
+enum { OPT_CHECK = CLI_OPT_FIRST_TOOL, OPT_UPGRADE, OPT_INSTALL, OPT_UNINSTALL_APP };
 
 static const struct option longopts[] = {
 	{ "watch", optional_argument, NULL, 'w' },
+	{ "kill-threshold", required_argument, NULL, 'k' },
 	{ "cpu", required_argument, NULL, 'k' },
+	{ "mem-threshold", required_argument, NULL, 'm' },
 	{ "mem", required_argument, NULL, 'm' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "tree", no_argument, NULL, 't' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "pid", required_argument, NULL, 'p' },
+	{ "kill", required_argument, NULL, 'K' },
+	{ "force", no_argument, NULL, '9' },
+	{ "check-version", no_argument, NULL, OPT_CHECK },
+	{ "upgrade", no_argument, NULL, OPT_UPGRADE },
+	{ "release-notes", no_argument, NULL, 'R' },
+	{ "install", no_argument, NULL, OPT_INSTALL },
+	{ "uninstall-app", no_argument, NULL, OPT_UNINSTALL_APP },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -72,12 +94,21 @@ is_number(const char *s)
 }
 
 static void
+set_action(struct topts *o, enum action a)
+{
+	if (o->action != ACT_TABLE && o->action != a)
+		cli_usage("-K, --check-version, --upgrade and -R go one at a time");
+	o->action = a;
+}
+
+static void
 parse(int argc, char **argv, struct topts *o)
 {
 	int c;
 
-	o->cpu_warn = o->rss_warn_mb = -1;
-	while ((c = getopt_long(argc, argv, "w::k:m:vtjp:", longopts, NULL)) != -1) {
+	o->cpu_warn = o->rss_warn_mb = 0;
+	while ((c = getopt_long(argc, argv, "w::k:m:vtjp:K:9Rh", longopts,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			o->watch_s = 2;
@@ -105,6 +136,33 @@ parse(int argc, char **argv, struct topts *o)
 		case 'p':
 			pidlist_add(o->pids, cli_pid(optarg));
 			break;
+		case 'K':
+			set_action(o, ACT_KILL);
+			o->kill_pid = cli_pid(optarg);
+			break;
+		case '9':
+			o->force = 1;
+			break;
+		case OPT_CHECK:
+			set_action(o, ACT_CHECK_VERSION);
+			break;
+		case OPT_UPGRADE:
+			set_action(o, ACT_UPGRADE);
+			break;
+		case 'R':
+			set_action(o, ACT_RELEASE_NOTES);
+			break;
+		case OPT_INSTALL:
+			cli_usage("--install: on Linux, install with 'make install' "
+			    "(PREFIX=/usr/local by default)");
+			break;
+		case OPT_UNINSTALL_APP:
+			cli_usage("--uninstall-app removes the original's macOS menu "
+			    "bar app, which has no Linux counterpart");
+			break;
+		case 'h':	/* the original's short form */
+			cli_help(usage);
+			break;
 		case CLI_OPT_NO_COLOR:
 			o->nocolor = 1;
 			break;
@@ -116,6 +174,11 @@ parse(int argc, char **argv, struct topts *o)
 	}
 	if (optind < argc)
 		cli_usage("unexpected argument '%s'", argv[optind]);
+	if (o->force && o->action != ACT_KILL)
+		cli_usage("-9 applies to -K PID");
+	if (o->action != ACT_TABLE && o->watch_s > 0)
+		cli_usage("-w shows the table; it does not go with -K, "
+		    "--check-version, --upgrade or -R");
 }
 
 static void
@@ -123,6 +186,7 @@ snapshot_free(struct snapshot *s)
 {
 	cJSON_Delete(s->procs);
 	cJSON_Delete(s->meta);
+	free(s->latest_local);
 	free(s->error);
 	memset(s, 0, sizeof(*s));
 }
@@ -150,6 +214,8 @@ take(struct snapshot *s, const struct topts *o, double interval)
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "orphaned")))
 			s->orphaned++;
 	}
+	s->latest_local = versions_newest_local(s->procs);
+	s->outdated = versions_mark_outdated(s->procs, s->latest_local);
 	return s->error ? -1 : 0;
 }
 
@@ -184,6 +250,24 @@ warn_crossings(const struct snapshot *s, const struct topts *o,
 	return crossed;
 }
 
+/* The one-shot title, as the original's: name, then date, host, system. */
+static void
+title(FILE *out)
+{
+	struct sysinfo_id id;
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	sysinfo_read(&id);
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(out, "%sClaude Code CLI Process Monitor%s\n", color(C_BOLD),
+	    color(C_RESET));
+	fprintf(out, "%s%s | %s | %s %s%s\n\n", color(C_DIM), ts, id.hostname,
+	    id.os, id.os_version, color(C_RESET));
+}
+
 static void
 show(const struct snapshot *s, const struct topts *o, int frame)
 {
@@ -192,7 +276,7 @@ show(const struct snapshot *s, const struct topts *o, int frame)
 	FILE *mem;
 
 	if (o->json) {
-		cJSON *doc = snapshot_json(s);
+		cJSON *doc = snapshot_json(s, o);
 		char *txt = o->watch_s > 0 ? cJSON_PrintUnformatted(doc) :
 		    cJSON_Print(doc);
 
@@ -218,6 +302,8 @@ show(const struct snapshot *s, const struct topts *o, int frame)
 		fprintf(mem, "%sclaude-trace: every %gs, %s (Ctrl-C to stop)%s%s",
 		    color(C_DIM), o->watch_s, ts, color(C_RESET),
 		    color_on() ? "\033[K\n" : "\n");
+	} else {
+		title(mem);
 	}
 	render_table(mem, s, o);
 	if (o->watch_s > 0 && color_on())
@@ -239,6 +325,14 @@ main(int argc, char **argv)
 	msg_init(argv[0]);
 	parse(argc, argv, &o);
 	color_init(1, o.nocolor || o.json);
+	if (o.action != ACT_TABLE) {
+		rc = o.action == ACT_KILL ? do_kill(&o) :
+		    o.action == ACT_CHECK_VERSION ? do_check_version(&o) :
+		    o.action == ACT_UPGRADE ? do_upgrade(&o) :
+		    do_release_notes(&o);
+		pidlist_free(&pids);
+		return rc;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_DFL);

@@ -5,28 +5,54 @@
 #include <stdio.h>
 #include <cjson/cJSON.h>
 
+/* What a one-off action (not the table) should do. */
+enum action { ACT_TABLE, ACT_KILL, ACT_CHECK_VERSION, ACT_UPGRADE,
+	ACT_RELEASE_NOTES };
+
 struct topts {
 	double watch_s;		/* 0: one shot */
-	double cpu_warn;	/* -k, <0 off */
-	double rss_warn_mb;	/* -m, <0 off */
+	double cpu_warn;	/* -k, <=0 off */
+	double rss_warn_mb;	/* -m, <=0 off */
 	int verbose, tree, json, nocolor;
 	struct pidlist *pids;
+	enum action action;
+	int kill_pid;		/* -K */
+	int force;		/* -9: SIGKILL */
 };
 
 struct snapshot {
 	cJSON *procs;		/* array of process records from cd-ps */
 	cJSON *meta;
 	double cpu, mem, rss_kb;
-	int count, orphaned;
+	int count, orphaned, outdated;
+	char *latest_local;	/* newest Claude Code installed; NULL unknown */
 	char *error;		/* cd-ps failed: its message */
 };
+
+/* The aggregate warnings: together over a core, or 2 GB. */
+#define AGG_CPU_PCT 100.0
+#define AGG_RSS_KB (2.0 * 1024 * 1024)
 
 /* render.c */
 void render_table(FILE *out, const struct snapshot *s, const struct topts *o);
 int over_cpu(const cJSON *p, const struct topts *o);
 int over_rss(const cJSON *p, const struct topts *o);
+/* "1.2G", "512.0M", "900K": the original's format_bytes. */
+void human_kb(double kb, char *buf, size_t len);
 
 /* json.c */
-cJSON *snapshot_json(const struct snapshot *s);
+cJSON *snapshot_json(const struct snapshot *s, const struct topts *o);
+
+/* versions.c */
+/* Newest version installed: versions directories, and the running installs. */
+char *versions_newest_local(const cJSON *procs);
+/* Mark each record is_outdated; returns how many are. */
+int versions_mark_outdated(cJSON *procs, const char *latest);
+int do_check_version(const struct topts *o);
+int do_upgrade(const struct topts *o);
+int do_release_notes(const struct topts *o);
+
+/* kill.c */
+int do_kill(const struct topts *o);
 
 #endif
