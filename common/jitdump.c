@@ -367,27 +367,38 @@ jd_update(struct jitdump *j)
 	return added;
 }
 
-const struct jd_load *
-jd_lookup(const struct jitdump *j, uint64_t addr, uint64_t ts)
+long
+jd_find(const struct jitdump *j, uint64_t addr, uint64_t ts)
 {
 	const struct jd_load *best = NULL;
 	const struct page *p;
+	long at = -1;
 
 	if (j->npages == 0)
-		return NULL;
+		return -1;
 	p = page_slot((struct jitdump *)j, addr >> PAGE_SHIFT);
 	if (p->pg == 0)
-		return NULL;
+		return -1;
 	/* ids ascend in file order: a later record wins a tie */
 	for (uint32_t i = 0; i < p->n; i++) {
 		const struct jd_load *l = &j->v[p->ids[i]].l;
 
 		if (addr - l->addr >= l->size || l->ts > ts)
 			continue;
-		if (best == NULL || l->ts >= best->ts)
+		if (best == NULL || l->ts >= best->ts) {
 			best = l;
+			at = (long)p->ids[i];
+		}
 	}
-	return best;
+	return at;
+}
+
+const struct jd_load *
+jd_lookup(const struct jitdump *j, uint64_t addr, uint64_t ts)
+{
+	long i = jd_find(j, addr, ts);
+
+	return i < 0 ? NULL : &j->v[i].l;
 }
 
 size_t
