@@ -104,6 +104,7 @@ struct symbolizer {
 static char *jitdump_dir;
 
 static int is_jitdump_name(const char *path);
+static void probe_modules(struct symbolizer *s);
 
 static char *debuginfo_path;
 
@@ -457,18 +458,21 @@ xmaps_load(struct symbolizer *s)
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s %n",
 		    &a, &b, perms, &off, &pos) != 4 || pos == 0)
 			continue;
+		line[strcspn(line, "\n")] = '\0';
+		/*
+		 * JIT runtimes map their jitdump (executable, for perf to see) as
+		 * a marker: never code.
+		 */
+		if (line[pos] == '/' && is_jitdump_name(line + pos)) {
+			if (s->marker == NULL)
+				s->marker = xstrdup(line + pos);
+			continue;
+		}
 		if (perms[2] != 'x')
 			continue;
-		line[strcspn(line, "\n")] = '\0';
 		if (line[pos] != '/') {
 			if (line[pos] != '[')	/* not [vdso] and friends */
 				amap_add(s, a, b);
-			continue;
-		}
-		/* JIT runtimes map their jitdump executable for perf to see: a marker, not code */
-		if (is_jitdump_name(line + pos)) {
-			if (s->marker == NULL)
-				s->marker = xstrdup(line + pos);
 			continue;
 		}
 		if (n == cap) {
@@ -605,6 +609,7 @@ sym_open(pid_t pid)
 	jit_load(s);
 	jitdump_find(s);
 	jitdump_update(s);
+	probe_modules(s);
 	cache_grow(s);
 	return s;
 }
@@ -617,6 +622,7 @@ sym_refresh(struct symbolizer *s)
 	if (rc == 0) {
 		s->st.modules = 0;
 		dwfl_getmodules(s->dwfl, count_module, &s->st.modules, 0);
+		probe_modules(s);
 	}
 	jit_load(s);
 	jitdump_find(s);
@@ -873,6 +879,40 @@ fde_start(const struct modinfo *mi, Dwarf_CFI *cfi, uint64_t vaddr, uint64_t *st
 }
 
 /*
+ * Learn what each mapped module is while the process lives: the LLInt is
+ * found from JSC's opcode table in the process's memory, which a capture
+ * that names frames after the process exited could not read. Until JSC
+ * has filled the table, the largest FDE-less range stands in; later
+ * looks try the table again.
+ */
+static void
+probe_modules(struct symbolizer *s)
+{
+	for (size_t i = 0; i < s->nmaps; i++) {
+		Dwfl_Module *mod;
+		const char *mname;
+		Dwarf_Addr bias = 0, cfibias = 0;
+		Dwarf_CFI *cfi;
+		struct modinfo *mi;
+		Elf *elf;
+
+		if (i > 0 && strcmp(s->maps[i].path, s->maps[i - 1].path) == 0)
+			continue;
+		mod = dwfl_addrmodule(s->dwfl, s->maps[i].start);
+		if (mod == NULL)
+			continue;
+		mname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+		if (mname == NULL || strcmp(mname, s->maps[i].path) != 0 ||
+		    (elf = dwfl_module_getelf(mod, &bias)) == NULL)
+			continue;
+		cfi = dwfl_module_eh_cfi(mod, &cfibias);
+		mi = modinfo_get(s, s->maps[i].path, mod, elf, bias, cfi);
+		if (mi->jsc && (mi->llint_how == NULL || strcmp(mi->llint_how, "opcode table") != 0))
+			find_llint(s, mi, elf, bias, cfi);
+	}
+}
+
+/*
  * An address inside a file mapping: the file's symbol; else the start of
  * its FDE (one frame per function); else the LLInt; else file+0xVADDR.
  */
@@ -901,20 +941,33 @@ resolve_file(struct symbolizer *s, const struct xmap *m, uint64_t addr,
 		struct modinfo *mi;
 		uint64_t start;
 
+		int has_fde, in_llint;
+
+		cfi = dwfl_module_eh_cfi(mod, &cfibias);
+		mi = modinfo_get(s, m->path, mod, elf, bias, cfi);
 		/* Where the file's own mapping has this byte: one lookup for every copy. */
 		name = dwfl_module_addrinfo(mod, vaddr + bias, &symoff, &sym, NULL, NULL, NULL);
+		/* cfibias is the module's bias for the main file's .eh_frame */
+		has_fde = cfibias == bias && fde_start(mi, cfi, vaddr, &start) == 0;
+		in_llint = mi->llint_lo < mi->llint_hi && vaddr >= mi->llint_lo &&
+		    vaddr < mi->llint_hi;
+		/*
+		 * libdwfl stretches a symbol without a size to the next symbol: in
+		 * a binary with few symbols (Bun's) that names thousands of
+		 * functions after one. Trust it only when no FDE starts after it.
+		 */
+		if (name != NULL && name[0] != '\0' && sym.st_size == 0 &&
+		    ((has_fde && start > vaddr - symoff) || in_llint))
+			name = NULL;
 		if (name != NULL && name[0] != '\0') {
 			*kind = SYM_NAME;
 			return demangle(name);
 		}
-		cfi = dwfl_module_eh_cfi(mod, &cfibias);
-		mi = modinfo_get(s, m->path, mod, elf, bias, cfi);
-		/* cfibias is the module's bias for the main file's .eh_frame */
-		if (cfibias == bias && fde_start(mi, cfi, vaddr, &start) == 0) {
+		if (has_fde) {
 			*kind = SYM_FDE;
 			return xasprintf("%s+0x%" PRIx64, basename_of(m->path), start);
 		}
-		if (mi->llint_lo < mi->llint_hi && vaddr >= mi->llint_lo && vaddr < mi->llint_hi) {
+		if (in_llint) {
 			*kind = SYM_REGION;
 			return xstrdup("[JS interpreter]");
 		}
