@@ -56,6 +56,29 @@ failed(const struct capture *cap)
 	return cJSON_GetArraySize(cap->recs) == 0;
 }
 
+/*
+ * Where the frame names came from (cd-sample's naming_pct), and, for a
+ * Bun process started without a jitdump, how to get its JavaScript named.
+ */
+static void
+naming_lines(const cJSON *meta)
+{
+	const cJSON *np = meta ? cJSON_GetObjectItemCaseSensitive(meta, "naming_pct") : NULL;
+	const char *hint = meta ? rec_get_str(meta, "jit_names_hint") : NULL;
+	const cJSON *x;
+	int n = 0;
+
+	if (cJSON_IsObject(np)) {
+		printf("    %sframes by source:", color(C_DIM));
+		cJSON_ArrayForEach(x, np)
+			if (cJSON_IsNumber(x) && x->valuedouble > 0)
+				printf("%s %s %.1f%%", n++ ? "," : "", x->string, x->valuedouble);
+		printf("%s\n", color(C_RESET));
+	}
+	if (hint != NULL)
+		printf("    %snote:%s %s\n", color(C_YELLOW), color(C_RESET), hint);
+}
+
 void
 section_sample(const struct report *r, int pid)
 {
@@ -101,6 +124,7 @@ section_sample(const struct report *r, int pid)
 	if (cap->meta && rec_get_num(cap->meta, "frames_resolved_pct", -1) >= 0)
 		printf("    %s%.0f%% of frames named%s\n", color(C_DIM),
 		    rec_get_num(cap->meta, "frames_resolved_pct", 0), color(C_RESET));
+	naming_lines(cap->meta);
 	cJSON_Delete(sum);
 	cJSON_Delete(hot);
 	cJSON_Delete(thr);
