@@ -105,8 +105,17 @@ section_sample(const struct report *r, int pid)
 	cJSON_ArrayForEach(x, hot) {
 		if (n++ >= 15)
 			break;
-		printf("    %6.1f %6.1f  %s\n", rec_get_num(x, "self_pct", 0),
-		    rec_get_num(x, "total_pct", 0), rec_get_str(x, "function"));
+		const char *fn = rec_get_str(x, "function");
+		size_t len;
+
+		/* a regex JIT frame names its whole pattern: keep the line short */
+		fn = fn ? fn : "?";
+		len = strlen(fn);
+		if (len > 100)	/* cut on a UTF-8 character boundary */
+			for (len = 100; len > 0 && ((unsigned char)fn[len] & 0xc0) == 0x80; len--)
+				;
+		printf("    %6.1f %6.1f  %.*s%s\n", rec_get_num(x, "self_pct", 0),
+		    rec_get_num(x, "total_pct", 0), (int)len, fn, fn[len] ? "..." : "");
 	}
 	if (cJSON_GetArraySize(thr) > 0) {
 		n = 0;
