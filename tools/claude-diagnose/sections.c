@@ -123,8 +123,9 @@ section_sample(const struct report *r, int pid)
 		cJSON_ArrayForEach(x, thr) {
 			if (n++ >= 8)
 				break;
-			printf("%s %s %.0f%%", n > 1 ? "," : "",
+			printf("%s %s%s %.0f%%", n > 1 ? "," : "",
 			    rec_get_str(x, "thread") ? rec_get_str(x, "thread") : "?",
+			    rec_get_num(x, "tid", -1) == rec_get_num(x, "pid", -2) ? " (main)" : "",
 			    rec_get_num(x, "share_pct", 0));
 		}
 		printf("\n");
