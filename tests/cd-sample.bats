@@ -80,13 +80,13 @@ sum(r["count"] for r in recs if r["type"]=="sample" and any("hot_one_third" in f
 	assert_output "['hot_two_thirds', 'hot_one_third']"
 }
 
-@test "cd-sample: stripped binary gives module+offset inside the right function" {
+@test "cd-sample: stripped binary gives module+0xSTART of the right function (its FDE)" {
 	cp "$CD_TARGETS/hot2to1" "$BATS_TEST_TMPDIR/hot-stripped"
 	strip "$BATS_TEST_TMPDIR/hot-stripped"
 	hot_start "$BATS_TEST_TMPDIR/hot-stripped"
 	run --separate-stderr cd-sample -p "$BG_PID" -d 2 --no-kernel
 	assert_success
-	# the hottest leaf is hot-stripped+0xOFF, and OFF lies in hot_two_thirds
+	# the hottest leaf is hot-stripped+0xOFF, and OFF is where hot_two_thirds starts
 	leaf=$(echo "$output" | stacks | sort -k4 -n -r | head -1 | awk '{print $5}' | tr ';' '\n' | tail -1)
 	echo "leaf $leaf"
 	[[ "$leaf" == hot-stripped+0x* ]]
@@ -97,8 +97,14 @@ syms = [l.split() for l in sys.stdin if len(l.split()) == 3]
 i = [s[2] for s in syms].index("hot_two_thirds")
 print(int(syms[i][0], 16), int(syms[i + 1][0], 16))')
 	echo "off $off in [$lo, $hi)"
-	[ "$off" -ge "$lo" ] && [ "$off" -lt "$hi" ]
+	[ "$off" -eq "$lo" ]
+	# one frame per function: no other leaf inside hot_two_thirds
+	n=$(echo "$output" | stacks | awk '{print $5}' | awk -F';' '{print $NF}' | sort -u |
+	    python3 -c 'import sys; lo, hi = int(sys.argv[1]), int(sys.argv[2])
+print(sum(1 for l in sys.stdin if l.startswith("hot-stripped+0x") and lo <= int(l.strip().split("+")[1], 16) < hi))' "$lo" "$hi")
+	[ "$n" -eq 1 ]
 	[ "$(echo "$output" | meta "['frames_resolved_pct']" | cut -d. -f1)" -lt 100 ]
+	[ "$(echo "$output" | meta "['naming_pct']['fde'] > 0")" = True ]
 }
 
 @test "cd-sample: threads started mid-capture are followed, with their names" {
@@ -228,4 +234,59 @@ print(int(syms[i][0], 16), int(syms[i + 1][0], 16))')
 	assert_failure 4
 	python3 -c 'print("{\"type\":\"sample\",\"pid\":1,\"count\":1,\"stack\":[" + ",".join(["\"f\""] * 5000) + "]}")' |
 		cd-sample --analyze | json_valid_lines
+}
+
+# jitdump-target DIR under cd-sample; $1... are cd-sample's extra options.
+jd_run() {
+	mkdir -p "$BATS_TEST_TMPDIR/jd"
+	run --separate-stderr cd-sample --no-progress --no-analysis "$@" -- \
+		"$CD_TARGETS/jitdump-target" "$BATS_TEST_TMPDIR/jd"
+	[ "$(echo "$output" | meta "['command_exit_status']")" != 77 ] || skip "x86_64 only"
+	assert_success
+}
+
+# Samples whose leaf is frame $1.
+leaf_count() {
+	json_eval "sum(r['count'] for r in recs if r['type']=='sample' and r['stack'] and r['stack'][-1]=='$1')"
+}
+
+@test "cd-sample: JIT frames named from the jitdump by load time, the interpreter labelled" {
+	jd_run
+	out=$output
+	# one address, two functions: each sample named by the load before it
+	[ "$(leaf_count 'hotLoop#AAAAAA_[j]' <<<"$out")" -ge 10 ]
+	[ "$(leaf_count 'otherLoop#BBBBBB_[j]' <<<"$out")" -ge 10 ]
+	[ "$(leaf_count '[JS interpreter]' <<<"$out")" -ge 10 ]
+	refute_output --partial 'JSC-DFG: '
+	refute_output --partial '"[JIT]"'
+	[ "$(echo "$out" | meta "['jitdumps'][0]['loads']")" -eq 2 ]
+	[ "$(echo "$out" | meta "['jitdumps'][0]['path']")" = "$(ls "$BATS_TEST_TMPDIR"/jd/jit-*.dump)" ]
+	[ "$(echo "$out" | meta "['naming_pct']['jitdump'] > 0")" = True ]
+	[ "$(echo "$out" | meta "['naming_pct']['region'] > 0")" = True ]
+	[ "$(echo "$out" | meta "['frames_unknown_pct'] < 5")" = True ]
+	[ "$(echo "$out" | meta "['jsc_without_jitdump']")" = "[]" ]
+	echo "$out" | cd-fold --jit | grep -q '^.*;hotLoop#AAAAAA_\[j\] [0-9]*$'
+}
+
+@test "cd-sample: a JSC process without a jitdump: [JIT], [JS interpreter] and how to get names" {
+	JITDUMP=0 jd_run
+	out=$output
+	[ "$(leaf_count '[JIT]' <<<"$out")" -ge 10 ]
+	[ "$(leaf_count '[JS interpreter]' <<<"$out")" -ge 10 ]
+	[ "$(echo "$out" | json_eval "len([r for r in recs if r['type']=='meta'][-1]['jsc_without_jitdump'])")" -eq 1 ]
+	echo "$out" | meta "['jit_names_hint']" | grep -q 'cd-launch claude'
+}
+
+@test "cd-sample: --jitdump-dir finds a dump the process does not map" {
+	MARKER=0 jd_run
+	[ "$(leaf_count '[JIT]' <<<"$output")" -ge 10 ]
+	MARKER=0 jd_run --jitdump-dir "$BATS_TEST_TMPDIR/jd"
+	[ "$(leaf_count 'hotLoop#AAAAAA_[j]' <<<"$output")" -ge 10 ]
+}
+
+@test "cd-sample: a malformed jitdump is reported in meta, frames fall back to [JIT]" {
+	JITDUMP=corrupt jd_run
+	out=$output
+	[ "$(leaf_count '[JIT]' <<<"$out")" -ge 10 ]
+	echo "$out" | meta "['jitdumps'][0]['error']" | grep -q 'size 8 is invalid'
 }
