@@ -64,22 +64,46 @@ tracee_add(int pid, int tid)
 	return t;
 }
 
-/* Seize every thread of pid, listing again until no thread is new. */
+/* Whose tracer tid has: we may have auto-attached it already. */
 static int
-seize_pid(int pid)
+tracer_of(int tid)
+{
+	char path[64], line[128];
+	FILE *f;
+	int tracer = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	fclose(f);
+	return tracer;
+}
+
+/*
+ * Seize every thread of pid, listing again while threads are new: a few
+ * times only, as a target making threads all the time always has new
+ * ones (those made by a seized thread are auto-attached anyway), and
+ * never past the deadline or a signal.
+ */
+static int
+seize_pid(int pid, uint64_t deadline)
 {
 	char path[64];
 	int added, any = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	do {
+	for (int pass = 0; pass < 4; pass++) {
 		DIR *d = opendir(path);
 		struct dirent *de;
 
 		if (d == NULL)
 			return any ? 0 : -1;
 		added = 0;
-		while ((de = readdir(d)) != NULL) {
+		while ((de = readdir(d)) != NULL && !setup_interrupted(deadline)) {
 			int tid = atoi(de->d_name);
 
 			if (tid <= 0 || pidlist_has(&tracees, tid))
@@ -87,8 +111,9 @@ seize_pid(int pid)
 			if (ptrace(PTRACE_SEIZE, tid, 0, PT_OPTS) != 0) {
 				int e = errno;
 
-				if (e == ESRCH)
-					continue;
+				if (e == ESRCH || (e == EPERM && any &&
+				    tracer_of(tid) == getpid()))
+					continue;	/* gone, or auto-attached */
 				closedir(d);
 				errno = e;
 				return -1;
@@ -98,7 +123,9 @@ seize_pid(int pid)
 			added = any = 1;
 		}
 		closedir(d);
-	} while (added);
+		if (!added || setup_interrupted(deadline))
+			break;
+	}
 	return 0;
 }
 
@@ -218,24 +245,37 @@ dispatch(int tid, int st)
 		on_stop(tid, st);
 }
 
-static void
-reap_all(void)
+/*
+ * Take what is waiting, but not for ever: busy threads stop faster than
+ * one tracer can take them, and the caller must still see the deadline
+ * and the signals. 1 when there may be more.
+ */
+static int
+reap_some(void)
 {
+	uint64_t until = mono_ns() + 20000000;
 	int st, tid;
 
-	while ((tid = waitpid(-1, &st, __WALL | WNOHANG)) > 0)
+	for (int n = 0; (tid = waitpid(-1, &st, __WALL | WNOHANG)) > 0; n++) {
 		dispatch(tid, st);
+		if ((n & 63) == 63 && mono_ns() >= until)
+			return 1;
+	}
+	return 0;
 }
 
 /*
  * Detach every tracee: interrupt it, wait for the stop that answers,
  * detach passing on any signal it was about to get. A tracee that
  * appears meanwhile (a clone in flight) is detached the same way.
+ * A runnable thread can wait seconds for a CPU among many busy ones; the
+ * kernel detaches those as we exit (a signal it was stopped for is kept),
+ * so wait half a second, not for ever.
  */
 static void
 detach_all(void)
 {
-	uint64_t give_up = mono_ns() + 3000000000ull;
+	uint64_t t0 = mono_ns(), give_up = t0 + 500000000ull;
 
 	for (size_t i = 0; i < tracees.n; i++)
 		ptrace(PTRACE_INTERRUPT, tracees.v[i], 0, 0);
@@ -264,8 +304,9 @@ detach_all(void)
 		tracee_del(tid);
 	}
 	if (tracees.n > 0)
-		msg_warn("%zu threads did not stop to be detached in 3 s; "
+		msg_warn("%zu threads did not stop to be detached in 0.5 s; "
 		    "the kernel detaches them as cd-trace exits", tracees.n);
+	stats.detach_ns = mono_ns() - t0;
 }
 
 int
@@ -277,6 +318,9 @@ pt_run(struct target_set *ts, char *why, size_t whylen)
 
 	cur_ts = ts;
 	memset(&tracees, 0, sizeof(tracees));
+	/* The duration counts from here: a slow setup must not stretch it. */
+	if (opt.duration_s > 0)
+		deadline = mono_ns() + (uint64_t)(opt.duration_s * 1e9);
 	if (ts->child > 0) {
 		struct thr *t;
 
@@ -289,13 +333,13 @@ pt_run(struct target_set *ts, char *why, size_t whylen)
 		t->pt_preexec = 1;	/* its own calls until execve are ours */
 		ptrace(PTRACE_INTERRUPT, ts->child, 0, 0);
 	}
-	for (size_t i = 0; i < ts->pids.n; i++) {
-		if (seize_pid(ts->pids.v[i]) == 0) {
+	for (size_t i = 0; i < ts->pids.n && !setup_interrupted(deadline); i++) {
+		if (seize_pid(ts->pids.v[i], deadline) == 0) {
 			proc_comm(ts->pids.v[i]);
 			continue;
 		}
-		if (errno == ENOENT || errno == ESRCH) {
-			msg_warn("pid %d: no such process", ts->pids.v[i]);
+		if (errno == ENOENT || errno == ESRCH || proc_is_zombie(ts->pids.v[i])) {
+			warn_gone(ts->pids.v[i]);
 			continue;
 		}
 		snprintf(why, whylen, "ptrace(PTRACE_SEIZE, %d): %s%s",
@@ -306,7 +350,7 @@ pt_run(struct target_set *ts, char *why, size_t whylen)
 		pidlist_free(&tracees);
 		return -1;
 	}
-	if (tracees.n == 0) {
+	if (tracees.n == 0 && !stop_reason) {
 		snprintf(why, whylen, "no target process is running");
 		pidlist_free(&tracees);
 		return -2;
@@ -321,15 +365,14 @@ pt_run(struct target_set *ts, char *why, size_t whylen)
 	}
 	if (ts->child > 0)
 		spawn_release(&ts->child_gate);
-	if (opt.duration_s > 0)
-		deadline = mono_ns() + (uint64_t)(opt.duration_s * 1e9);
 
-	while (tracees.n > 0) {
+	while (tracees.n > 0 && !stop_reason) {
 		struct pollfd pfd = { sfd, POLLIN, 0 };
 		struct signalfd_siginfo si;
 		int timeout = 100;
 
-		reap_all();
+		if (reap_some())
+			timeout = 0;	/* more waiting: only look at the signals */
 		if (tracees.n == 0)
 			break;
 		if (deadline) {
@@ -345,8 +388,6 @@ pt_run(struct target_set *ts, char *why, size_t whylen)
 		while (read(sfd, &si, sizeof(si)) == sizeof(si))
 			if (si.ssi_signo != SIGCHLD)
 				stop_reason = (int)si.ssi_signo;
-		if (stop_reason)
-			break;
 	}
 	detach_all();
 	close(sfd);

@@ -1,4 +1,5 @@
 /* The traced threads, process names, and what each traced fd refers to. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,39 @@ thr_refresh_comm(struct thr *t)
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", t->pid, t->tid);
 	read_comm(path, t->comm, sizeof(t->comm));
+}
+
+/* A zombie lists its threads in /proc but none can be traced. */
+int
+proc_is_zombie(int pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+	int e = errno;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (f == NULL) {
+		errno = e;
+		return 0;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	errno = e;
+	return p != NULL && p[1] == ' ' && p[2] == 'Z';
+}
+
+void
+warn_gone(int pid)
+{
+	if (proc_is_zombie(pid))
+		msg_warn("pid %d has exited: a zombie its parent has not "
+		    "reaped, with nothing left to trace", pid);
+	else
+		msg_warn("pid %d: no such process", pid);
 }
 
 struct thr *

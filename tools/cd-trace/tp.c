@@ -31,6 +31,7 @@ struct tp {
 	long id_enter, id_exit;
 	struct pidlist live;		/* processes still running */
 	struct pidlist opened;		/* tids with events */
+	int setting_up;
 };
 
 static struct tp tp;
@@ -112,25 +113,32 @@ open_tid(int tid, int spawn)
 	return 0;
 }
 
+static void drain_all(void);
+
 /*
- * Every thread of pid. Threads created meanwhile by a thread we had not
- * reached yet would be missed, so list again until nothing is new.
+ * Every thread of pid. A thread created meanwhile by one we had not reached
+ * yet would be missed, so list again; threads created by one we had reached
+ * inherit its events and come back as fork records, which the drain before
+ * each listing marks opened. A target that makes threads all the time
+ * always has new ones, so list a few times only, and never past the
+ * deadline or a signal. 0 with at least one thread opened, else -1.
  */
 static int
-open_pid(int pid)
+open_pid(int pid, uint64_t deadline)
 {
 	char path[64];
-	int added;
+	int added, any = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	do {
+	for (int pass = 0; pass < 4; pass++) {
 		DIR *d = opendir(path);
 		struct dirent *de;
 
 		if (d == NULL)
-			return -1;
+			return any ? 0 : -1;
+		drain_all();
 		added = 0;
-		while ((de = readdir(d)) != NULL) {
+		while ((de = readdir(d)) != NULL && !setup_interrupted(deadline)) {
 			int tid = atoi(de->d_name);
 
 			if (tid <= 0 || pidlist_has(&tp.opened, tid))
@@ -138,18 +146,22 @@ open_pid(int pid)
 			if (open_tid(tid, 0) != 0) {
 				int e = errno;
 
-				closedir(d);
 				if (e == ESRCH)
 					continue;	/* exited meanwhile */
+				closedir(d);
 				errno = e;
 				return -1;
 			}
 			thr_get(pid, tid);
-			added = 1;
+			added = any = 1;
 		}
 		closedir(d);
-	} while (added);
-	return 0;
+		if (!added || setup_interrupted(deadline))
+			break;
+	}
+	if (!any)
+		errno = ESRCH;	/* a zombie: its threads are all gone */
+	return any ? 0 : -1;
 }
 
 static uint64_t
@@ -240,6 +252,8 @@ on_record(const struct perf_event_header *h, void *arg)
 			if (v[0] == v[2])
 				pidlist_add(&tp.live, (int)v[0]);
 			thr_get((int)v[0], (int)v[2]);
+			if (tp.setting_up)	/* inherited: not to open again */
+				pidlist_add(&tp.opened, (int)v[2]);
 			proc_comm((int)v[0]);
 		}
 		break;
@@ -352,9 +366,12 @@ tp_run(struct target_set *ts, char *why, size_t whylen, int *tracefs_mounted)
 	const char *root;
 	sigset_t set;
 	int sfd;
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, t_end;
 
 	memset(&tp, 0, sizeof(tp));
+	/* The duration counts from here: a slow setup must not stretch it. */
+	if (opt.duration_s > 0)
+		deadline = mono_ns() + (uint64_t)(opt.duration_s * 1e9);
 	root = tracefs_root(tracefs_mounted, why, whylen);
 	if (root == NULL)
 		return -1;
@@ -373,10 +390,11 @@ tp_run(struct target_set *ts, char *why, size_t whylen, int *tracefs_mounted)
 		thr_get(ts->child, ts->child);
 		pidlist_add(&tp.live, ts->child);
 	}
-	for (size_t i = 0; i < ts->pids.n; i++) {
-		if (open_pid(ts->pids.v[i]) != 0) {
+	tp.setting_up = 1;
+	for (size_t i = 0; i < ts->pids.n && !setup_interrupted(deadline); i++) {
+		if (open_pid(ts->pids.v[i], deadline) != 0) {
 			if (errno == ENOENT || errno == ESRCH) {
-				msg_warn("pid %d: no such process", ts->pids.v[i]);
+				warn_gone(ts->pids.v[i]);
 				continue;
 			}
 			return fail(why, whylen, "perf_event_open");
@@ -384,7 +402,8 @@ tp_run(struct target_set *ts, char *why, size_t whylen, int *tracefs_mounted)
 		pidlist_add(&tp.live, ts->pids.v[i]);
 		proc_comm(ts->pids.v[i]);
 	}
-	if (tp.live.n == 0) {
+	tp.setting_up = 0;
+	if (tp.live.n == 0 && !stop_reason) {
 		snprintf(why, whylen, "no target process is running");
 		tp_close();
 		errno = ESRCH;
@@ -397,10 +416,8 @@ tp_run(struct target_set *ts, char *why, size_t whylen, int *tracefs_mounted)
 		return fail(why, whylen, "signalfd");
 	if (ts->child > 0)
 		spawn_release(&ts->child_gate);
-	if (opt.duration_s > 0)
-		deadline = mono_ns() + (uint64_t)(opt.duration_s * 1e9);
 
-	for (;;) {
+	while (!stop_reason) {
 		struct pollfd pfd[1 + 512];
 		int n = 0, timeout = 20;
 		struct signalfd_siginfo si;
@@ -445,6 +462,7 @@ tp_run(struct target_set *ts, char *why, size_t whylen, int *tracefs_mounted)
 			break;
 	}
 	/* Stop the kernel writing, then take what is left. */
+	t_end = mono_ns();
 	for (size_t i = 0; i < tp.nfds; i++)
 		ioctl(tp.fds[i], PERF_EVENT_IOC_DISABLE, 0);
 	drain_all();
@@ -459,5 +477,6 @@ tp_run(struct target_set *ts, char *why, size_t whylen, int *tracefs_mounted)
 			nanosleep(&nap, NULL);
 	}
 	tp_close();
+	stats.detach_ns = mono_ns() - t_end;
 	return 0;
 }

@@ -76,6 +76,7 @@ struct run_stats {
 	uint64_t path_unreadable;
 	uint64_t threads_seen;
 	uint64_t procs_exited;
+	uint64_t detach_ns;		/* from the end of tracing to the last detach */
 };
 
 extern struct opts opt;
@@ -90,6 +91,8 @@ void thr_each(void (*fn)(struct thr *, void *), void *arg);
 const char *proc_comm(int pid);
 void proc_comm_set(int pid, const char *comm);
 void thr_refresh_comm(struct thr *t);
+int proc_is_zombie(int pid);	/* keeps errno */
+void warn_gone(int pid);	/* why a target could not be traced: gone */
 
 /* thread.c: what each (pid, fd) refers to */
 const char *fd_describe(int pid, int fd);	/* cached; NULL if unknown */
@@ -153,5 +156,6 @@ void spawn_abort(int *gate);
 
 uint64_t mono_ns(void);
 int signals_block(sigset_t *set);	/* the signals the loops handle */
+int setup_interrupted(uint64_t deadline);	/* 0: deadline 0 is none */
 
 #endif
