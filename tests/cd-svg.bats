@@ -171,3 +171,34 @@ print(eval(sys.argv[2]))
 	run cd-svg /nonexistent
 	assert_failure 3
 }
+
+@test "two-column input: widths by the second column, red for growth, blue for loss, both counts in the tooltip" {
+	printf 'main;grew 10 30\nmain;shrank 30 10\nmain;same 20 20\n' >"$BATS_TEST_TMPDIR/d"
+	cd-svg <"$BATS_TEST_TMPDIR/d" >"$BATS_TEST_TMPDIR/g.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'frame("grew")[0]'
+	assert_output "grew (30 samples, 50.00%; before 10, after 30, +20)"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" '[frame(n)[1]["fill"] for n in ("grew", "shrank", "same", "main")]'
+	assert_output "['#ff0000', '#0000ff', '#ffffff', '#ffffff']"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'round(float(frame("grew")[1]["width"]) / float(frame("shrank")[1]["width"]), 2)'
+	assert_output "3.0"
+	# --negate: the columns are AFTER BEFORE; widths by the earlier capture
+	cd-svg --negate <"$BATS_TEST_TMPDIR/d" >"$BATS_TEST_TMPDIR/n.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/n.svg" '(frame("grew")[0], frame("grew")[1]["fill"])'
+	assert_output "('grew (30 samples, 50.00%; before 30, after 10, -20)', '#0000ff')"
+}
+
+@test "two-column input is normalised by totals: a longer second capture alone paints nothing" {
+	printf 'a;b 10 20\na;c 30 60\n' | cd-svg >"$BATS_TEST_TMPDIR/g.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'sorted(set(f[1]["fill"] for f in frames))'
+	assert_output "['#ffffff']"
+}
+
+@test "two-column input: a one-count line is malformed, names are escaped" {
+	printf '<b>&x;y 1 2\ny 3\n' >"$BATS_TEST_TMPDIR/d"
+	run --separate-stderr cd-svg <"$BATS_TEST_TMPDIR/d"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"one count in two-column"* ]]
+	echo "$output" >"$BATS_TEST_TMPDIR/g.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'frame("<b>&x")[0]'
+	assert_output "<b>&x (2 samples, 100.00%; before 1, after 2, +1)"
+}

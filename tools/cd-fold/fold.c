@@ -22,6 +22,8 @@ fold_init(struct fold *f, const struct fold_opts *o, const char *name)
 	f->name = name ? name : "stdin";
 	f->frames = intern_new();
 	f->stacks = stacktab_new();
+	if (o->labels)
+		f->labels = intern_new();
 	if (o->event_filter)
 		f->perf.event = xstrdup(o->event_filter);
 }
@@ -31,6 +33,7 @@ fold_free(struct fold *f)
 {
 	intern_free(f->frames);
 	stacktab_free(f->stacks);
+	intern_free(f->labels);
 	free(f->v);
 	free(f->scratch);
 	perf_free(f);
@@ -47,6 +50,14 @@ fold_fmt_name(enum fold_fmt fmt)
 	    "dtrace", "folded" };
 
 	return names[fmt];
+}
+
+const char *
+fold_unit(const struct fold *f)
+{
+	if (f->fmt != FMT_RECORDS || f->rec.syscalls + f->rec.summaries == 0)
+		return "samples";
+	return f->o.weight == WEIGHT_DURATION ? "ns" : "calls";
 }
 
 void
@@ -95,7 +106,8 @@ fold_push(struct fold *f, const char *s, size_t len)
 void
 fold_commit(struct fold *f, uint64_t count)
 {
-	if (stacktab_add(f->stacks, f->v, f->n, count) && !f->overflowed) {
+	if (stacktab_add_label(f->stacks, f->v, f->n, f->label, count) &&
+	    !f->overflowed) {
 		f->overflowed = 1;
 		if (!f->o.quiet)
 			msg_warn("%s: a count passed 2^64-1 and was capped", f->name);

@@ -17,13 +17,15 @@ struct svg_opts {
 	enum palette palette;
 	int reverse;		/* leaf first: each stack reversed before merging */
 	int inverted;		/* icicle: root at the top */
+	int negate;		/* two-column input is "after before": hues switched */
 	int quiet, strict;
 };
 
 struct node {
 	uint32_t name;		/* interned */
 	uint32_t parent, child, sibling;	/* 0 = none (node 0 is the root) */
-	uint64_t total;
+	uint64_t total;		/* the last column: what widths are drawn by */
+	uint64_t other;		/* two-column input: the first column */
 };
 
 struct tree {
@@ -33,6 +35,11 @@ struct tree {
 	uint32_t *slots;	/* (parent, name) -> node, open addressing */
 	size_t nslots;
 	int saturated;
+	/*
+	 * -1 until the first line says; 1 for two-column input
+	 * ("stack COUNT_A COUNT_B", difffolded.pl, cd-fold --diff), 0 for one.
+	 */
+	int diff;
 	/* reading */
 	unsigned long lineno, bad;
 	uint32_t *path;

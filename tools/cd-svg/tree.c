@@ -19,6 +19,7 @@ tree_init(struct tree *t)
 	t->v[0].name = intern_id(t->names, "all", 3);
 	t->nslots = 2048;
 	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	t->diff = -1;
 }
 
 void
@@ -88,19 +89,50 @@ child(struct tree *t, uint32_t parent, uint32_t name)
 	return id;
 }
 
+/*
+ * The counts of one line: one, or two when the input is two-column. Which
+ * one it is the first line decides, as a frame name may itself end in a
+ * number ("Thread 2 31"): later lines must then agree.
+ */
+static int
+parse_counts(struct tree *t, const char *line, size_t len, size_t *sl,
+    uint64_t *count, uint64_t *other, const char **why)
+{
+	size_t sl2;
+	uint64_t c2;
+	const char *why2;
+	int two;
+
+	*other = 0;
+	if (folded_parse(line, len, sl, count, why) < 0)
+		return -1;
+	two = folded_parse(line, *sl, &sl2, &c2, &why2) == 0;
+	if (t->diff < 0)
+		t->diff = two;
+	if (!t->diff)
+		return 0;
+	if (!two) {
+		*why = "one count in two-column (differential) input";
+		return -1;
+	}
+	*sl = sl2;
+	*other = c2;
+	return 0;
+}
+
 int
 tree_add_line(struct tree *t, const char *line, size_t len, int reverse,
     const char **why)
 {
 	size_t sl, start = 0, np = 0;
-	uint64_t count;
+	uint64_t count, other;
 	char *clean = NULL;
 	const char *s = line;
 	uint32_t at = 0;
 
-	if (folded_parse(line, len, &sl, &count, why) < 0)
+	if (parse_counts(t, line, len, &sl, &count, &other, why) < 0)
 		return *why ? -1 : 1;
-	if (count == 0)
+	if (count == 0 && other == 0)
 		return 0;
 	if (!utf8_valid(line, sl)) {
 		clean = utf8_sanitize(line, sl);
@@ -122,9 +154,11 @@ tree_add_line(struct tree *t, const char *line, size_t len, int reverse,
 	}
 	free(clean);
 	t->saturated |= folded_add(&t->v[0].total, count);
+	t->saturated |= folded_add(&t->v[0].other, other);
 	for (size_t i = 0; i < np; i++) {
 		at = child(t, at, t->path[reverse ? np - 1 - i : i]);
 		t->saturated |= folded_add(&t->v[at].total, count);
+		t->saturated |= folded_add(&t->v[at].other, other);
 	}
 	return 0;
 }
