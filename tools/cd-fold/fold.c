@@ -24,6 +24,8 @@ fold_init(struct fold *f, const struct fold_opts *o, const char *name)
 	f->stacks = stacktab_new();
 	if (o->labels)
 		f->labels = intern_new();
+	if (o->out == OUT_PPROF)
+		f->stacks2 = stacktab_new();
 	if (o->event_filter)
 		f->perf.event = xstrdup(o->event_filter);
 }
@@ -34,6 +36,7 @@ fold_free(struct fold *f)
 	intern_free(f->frames);
 	stacktab_free(f->stacks);
 	intern_free(f->labels);
+	stacktab_free(f->stacks2);
 	free(f->v);
 	free(f->scratch);
 	perf_free(f);

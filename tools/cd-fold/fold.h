@@ -98,6 +98,8 @@ struct records_state {
 	size_t ntypes;
 	unsigned long samples, syscalls, summaries;
 	double freq_hz;		/* cd-sample's meta: sampling frequency, 0 unknown */
+	double duration_s;	/* the meta's capture duration, 0 unknown */
+	unsigned long durations;	/* syscalls with a duration (stacks2) */
 	int wall;		/* cd-sample's meta: wall-clock mode */
 };
 
@@ -119,6 +121,11 @@ struct fold {
 	 */
 	struct intern *labels;
 	uint32_t label;
+	/*
+	 * pprof: a second value per stack where the input has one, the
+	 * syscall durations in ns beside the call counts in stacks.
+	 */
+	struct stacktab *stacks2;
 	char *scratch;
 	size_t scratch_cap;
 	struct perf_state perf;
@@ -170,6 +177,8 @@ int stacktab_add_label(struct stacktab *t, const uint32_t *ids, size_t n,
     uint32_t label, uint64_t count);
 /* The count of an unlabelled stack, 0 when absent. */
 uint64_t stacktab_get(const struct stacktab *t, const uint32_t *ids, size_t n);
+uint64_t stacktab_get_label(const struct stacktab *t, const uint32_t *ids,
+    size_t n, uint32_t label);
 /* Walk the table: slot 0 .. stacktab_slots()-1; 1 when slot holds a stack. */
 size_t stacktab_slots(const struct stacktab *t);
 int stacktab_entry(const struct stacktab *t, size_t slot, const uint32_t **ids,

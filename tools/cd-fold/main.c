@@ -196,6 +196,9 @@ parse_args(int argc, char **argv, struct fold_opts *o, struct run *run)
 	if (run->diff && argc - optind != 2)
 		cli_usage("--diff compares two inputs: BEFORE AFTER");
 	o->labels = o->out == OUT_PPROF || o->out == OUT_SPEEDSCOPE;
+	/* pprof carries calls and durations side by side */
+	if (o->out == OUT_PPROF && o->weight == WEIGHT_DURATION)
+		cli_usage("-w duration is for folded output: pprof has calls and duration both");
 }
 
 static void
@@ -228,6 +231,11 @@ adopt(struct fold *next, struct fold *prev, int stacks_too)
 		intern_free(next->labels);
 		next->labels = prev->labels;
 		prev->labels = NULL;
+		stacktab_free(next->stacks2);
+		next->stacks2 = prev->stacks2;
+		prev->stacks2 = NULL;
+		next->rec.durations = prev->rec.durations;
+		next->rec.duration_s = prev->rec.duration_s;
 		next->bad = prev->bad;
 		next->overflowed = prev->overflowed;
 		next->rec.freq_hz = prev->rec.freq_hz;

@@ -205,7 +205,7 @@ static void
 do_syscall(struct fold *f, const cJSON *o, int summary)
 {
 	const char *name = str(o, "name"), *cat = str(o, "category"), *leaf;
-	uint64_t w = 1;
+	uint64_t w = 1, dur = 0;
 	int r;
 	char nrbuf[40];
 
@@ -253,6 +253,11 @@ do_syscall(struct fold *f, const cJSON *o, int summary)
 		f->rec.summaries++;
 	else
 		f->rec.syscalls++;
+	if (f->stacks2 && count_of(o, summary ? "total_ns" : "dur_ns", &dur) == 0) {
+		/* before fold_commit(), which clears the stack */
+		stacktab_add_label(f->stacks2, f->v, f->n, f->label, dur);
+		f->rec.durations++;
+	}
 	if (w > 0)
 		fold_commit(f, w);
 	f->n = 0;
@@ -272,6 +277,9 @@ do_meta(struct fold *f, const cJSON *o)
 		f->rec.freq_hz = hz->valuedouble;
 	if (mode && strcmp(mode, "wall") == 0)
 		f->rec.wall = 1;
+	hz = cJSON_GetObjectItemCaseSensitive(o, "duration_s");
+	if (cJSON_IsNumber(hz) && hz->valuedouble > 0 && hz->valuedouble < 1e9)
+		f->rec.duration_s = hz->valuedouble;
 	f->ignored++;
 	count_type(f, "meta");
 }

@@ -15,13 +15,14 @@
 #include "folded.h"
 #include "intern.h"
 #include "msg.h"
+#include "record.h"
 
-/* "comm pid 12 / thread tid 13" from the label key pid\x1ftid\x1fcomm\x1fthread */
+/* "node pid 12 / libuv-worker tid 13" from the label key pid\x1ftid\x1fcomm\x1fthread */
 static char *
 label_name(const struct fold *f, uint32_t label)
 {
 	const char *k, *p[4];
-	size_t len;
+	size_t len, n[4];
 	int i = 1;
 
 	if (label == 0 || f->labels == NULL)
@@ -33,9 +34,15 @@ label_name(const struct fold *f, uint32_t label)
 			p[i++] = k + j + 1;
 	if (i < 4)
 		return xstrdup("all");
-	return xasprintf("%s pid %.*s / %s tid %.*s", p[2] ? p[2] : "",
-	    (int)(strchr(p[0], '\x1f') - p[0]), p[0],
-	    *p[3] ? p[3] : p[2], (int)(strchr(p[1], '\x1f') - p[1]), p[1]);
+	for (i = 0; i < 3; i++)
+		n[i] = (size_t)(p[i + 1] - p[i]) - 1;
+	n[3] = (size_t)(k + len - p[3]);
+	if (n[3] == 0) {	/* no thread name: the process's */
+		p[3] = p[2];
+		n[3] = n[2];
+	}
+	return xasprintf("%.*s pid %.*s / %.*s tid %.*s", (int)n[2], p[2],
+	    (int)n[0], p[0], (int)n[3], p[3], (int)n[1], p[1]);
 }
 
 static cJSON *
@@ -50,6 +57,12 @@ profile_for(cJSON *profiles, cJSON **by_label, const struct fold *f,
 	p = cJSON_CreateObject();
 	name = label_name(f, label);
 	cJSON_AddStringToObject(p, "type", "sampled");
+	if (!utf8_valid(name, strlen(name))) {
+		char *clean = utf8_sanitize(name, strlen(name));
+
+		free(name);
+		name = clean;
+	}
 	cJSON_AddStringToObject(p, "name", name);
 	cJSON_AddStringToObject(p, "unit", unit);
 	cJSON_AddNumberToObject(p, "startValue", 0);
@@ -78,9 +91,13 @@ fold_speedscope_write(const struct fold *f, FILE *out)
 		size_t len;
 		const char *s = intern_str(f->frames, i, &len);
 		cJSON *fr = cJSON_CreateObject();
+		char *clean = NULL;
 
-		/* cJSON stops at a NUL; folded frames have none */
+		/* JSON is UTF-8: perf and sample input may not be (cJSON stops at a NUL) */
+		if (!utf8_valid(s, len))
+			s = clean = utf8_sanitize(s, len);
 		cJSON_AddStringToObject(fr, "name", s);
+		free(clean);
 		cJSON_AddItemToArray(frames, fr);
 	}
 	profiles = cJSON_AddArrayToObject(doc, "profiles");
@@ -105,7 +122,9 @@ fold_speedscope_write(const struct fold *f, FILE *out)
 		cJSON_SetNumberValue(x, x->valuedouble + (double)count);
 	}
 	free(by_label);
-	cJSON_AddStringToObject(doc, "name", f->name);
+	text = utf8_sanitize(f->name, strlen(f->name));
+	cJSON_AddStringToObject(doc, "name", text);
+	free(text);
 	cJSON_AddNumberToObject(doc, "activeProfileIndex", 0);
 	cJSON_AddStringToObject(doc, "exporter", "cd-fold " CD_VERSION);
 	text = cJSON_PrintUnformatted(doc);

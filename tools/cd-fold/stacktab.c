@@ -94,11 +94,18 @@ hash_of(const uint32_t *ids, size_t n, uint32_t label)
 }
 
 uint64_t
-stacktab_get(const struct stacktab *t, const uint32_t *ids, size_t n)
+stacktab_get_label(const struct stacktab *t, const uint32_t *ids, size_t n,
+    uint32_t label)
 {
-	size_t j = slot_of(t, ids, n, 0, hash_of(ids, n, 0));
+	size_t j = slot_of(t, ids, n, label, hash_of(ids, n, label));
 
 	return t->e[j].used ? t->e[j].count : 0;
+}
+
+uint64_t
+stacktab_get(const struct stacktab *t, const uint32_t *ids, size_t n)
+{
+	return stacktab_get_label(t, ids, n, 0);
 }
 
 int

@@ -140,11 +140,15 @@ put_name(FILE *out, const char *s, size_t n)
 	}
 }
 
+/* self UINT64_MAX: a summary line, no self count */
 static void
 line(FILE *out, double pct, uint64_t total, uint64_t self, size_t depth)
 {
-	fprintf(out, "%6.1f%% %9llu %9llu  ", pct, (unsigned long long)total,
-	    (unsigned long long)self);
+	fprintf(out, "%6.1f%% %9llu ", pct, (unsigned long long)total);
+	if (self == UINT64_MAX)
+		fprintf(out, "%9s  ", "");
+	else
+		fprintf(out, "%9llu  ", (unsigned long long)self);
 	if (depth > MAX_INDENT)
 		fprintf(out, "%*s[%zu] ", MAX_INDENT * 2, "", depth);
 	else
@@ -184,7 +188,8 @@ emit(const struct ttree *t, const uint32_t *order, double min_pct, FILE *out)
 		uint32_t shown = 0;
 
 		if (it.node == UINT32_MAX) {
-			line(out, 100.0 * (double)it.hidden / all, it.hidden, 0, it.depth);
+			line(out, 100.0 * (double)it.hidden / all, it.hidden,
+			    UINT64_MAX, it.depth);
 			fprintf(out, "(%u more under %g%%)\n", it.nhidden, min_pct);
 			continue;
 		}
