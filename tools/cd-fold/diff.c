@@ -7,6 +7,7 @@
  * paint every frame red.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "fold.h"
 #include "folded.h"
@@ -27,47 +28,58 @@ total_of(const struct stacktab *t)
 	return sum;
 }
 
-static void
-add_all(struct stacktab *u, const struct stacktab *t)
+static int
+cmp_text(const struct fold_line *x, const struct fold_line *y)
 {
-	uint64_t count;
-	const uint32_t *ids;
-	size_t n;
-	uint32_t label;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->s, y->s, n);
 
-	for (size_t i = 0; i < stacktab_slots(t); i++)
-		if (stacktab_entry(t, i, &ids, &n, &count, &label))
-			stacktab_add(u, ids, n, 0);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+static void
+put(FILE *out, const char *s, size_t len, uint64_t ca, uint64_t cb,
+    struct fold_diff *d)
+{
+	fwrite(s, 1, len, out);
+	fprintf(out, " %llu %llu\n", (unsigned long long)ca, (unsigned long long)cb);
+	folded_add(&d->out_a, ca);
+	folded_add(&d->out_b, cb);
+	d->lines++;
+}
+
+/*
+ * Both tables' lines are sorted by the same bytes, so one merge pass pairs
+ * them: no lookups, and the output comes out sorted.
+ */
 int
 fold_diff_write(const struct stacktab *a, const struct stacktab *b,
     const struct intern *frames, int normalize, FILE *out, struct fold_diff *d)
 {
-	struct stacktab *u = stacktab_new();
-	struct fold_line *lines;
-	size_t k;
-	char *text;
+	size_t na, nb, i = 0, j = 0;
+	char *ta, *tb;
+	struct fold_line *la = stacktab_lines(a, frames, &na, &ta);
+	struct fold_line *lb = stacktab_lines(b, frames, &nb, &tb);
+	int scale;
 
 	*d = (struct fold_diff){ .total_a = total_of(a), .total_b = total_of(b) };
-	add_all(u, a);
-	add_all(u, b);
-	lines = stacktab_lines(u, frames, &k, &text);
-	for (size_t i = 0; i < k; i++) {
-		uint64_t ca = stacktab_get(a, lines[i].ids, lines[i].n);
-		uint64_t cb = stacktab_get(b, lines[i].ids, lines[i].n);
+	scale = normalize && d->total_a != d->total_b && d->total_a > 0;
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : cmp_text(&la[i], &lb[j]);
+		uint64_t ca = c <= 0 ? la[i].count : 0, cb = c >= 0 ? lb[j].count : 0;
 
-		if (normalize && d->total_a != d->total_b && d->total_a > 0)
+		if (scale)
 			ca = (uint64_t)((u128)ca * d->total_b / d->total_a);
-		fwrite(lines[i].s, 1, lines[i].len, out);
-		fprintf(out, " %llu %llu\n", (unsigned long long)ca,
-		    (unsigned long long)cb);
-		folded_add(&d->out_a, ca);
-		folded_add(&d->out_b, cb);
+		if (c <= 0)
+			put(out, la[i].s, la[i].len, ca, cb, d);
+		else
+			put(out, lb[j].s, lb[j].len, ca, cb, d);
+		i += c <= 0;
+		j += c >= 0;
 	}
-	d->lines = k;
-	free(text);
-	free(lines);
-	stacktab_free(u);
+	free(ta);
+	free(tb);
+	free(la);
+	free(lb);
 	return ferror(out) ? -1 : 0;
 }
