@@ -194,11 +194,33 @@ print(eval(sys.argv[2]))
 }
 
 @test "two-column input: a one-count line is malformed, names are escaped" {
-	printf '<b>&x;y 1 2\ny 3\n' >"$BATS_TEST_TMPDIR/d"
+	{ for i in $(seq 100); do echo "<b>&x;y$i 1 2"; done; echo "y 3"; } >"$BATS_TEST_TMPDIR/d"
 	run --separate-stderr cd-svg <"$BATS_TEST_TMPDIR/d"
 	[ "$status" -eq 4 ]
-	[[ "$stderr" == *"one count in two-column"* ]]
+	[[ "$stderr" == *":101: one count in two-column"* ]]
 	echo "$output" >"$BATS_TEST_TMPDIR/g.svg"
 	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'frame("<b>&x")[0]'
-	assert_output "<b>&x (2 samples, 100.00%; before 1, after 2, +1)"
+	assert_output "<b>&x (200 samples, 100.00%; before 100, after 200, +100)"
+}
+
+@test "two-column colours: total share by default, self share with --self-delta" {
+	# f's total share grows (1/2 -> 3/4) while its own samples shrink (1/2 -> 1/4)
+	printf 'm;f 10 5\nm;f;k 0 10\nm;g 10 5\n' >"$BATS_TEST_TMPDIR/d"
+	cd-svg <"$BATS_TEST_TMPDIR/d" >"$BATS_TEST_TMPDIR/t.svg"
+	cd-svg --self-delta <"$BATS_TEST_TMPDIR/d" >"$BATS_TEST_TMPDIR/s.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/t.svg" '[frame(n)[1]["fill"][:3] for n in ("f", "k", "g")]'
+	assert_output "['#ff', '#ff', '#69']"
+	run svg_eval "$BATS_TEST_TMPDIR/s.svg" '[frame(n)[1]["fill"][5:] for n in ("f", "k", "g")]'
+	assert_output "['ff', '00', 'ff']"
+}
+
+@test "one-column input whose first frames end in a number stays one-column" {
+	# a path with a space as the leaf: "Report 2" is a name, 7 its count
+	printf 'claude;file;openat;/tmp/Report 2 7\nclaude;file;read 3\n' | cd-svg >"$BATS_TEST_TMPDIR/g.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'frame("/tmp/Report 2")[0]'
+	assert_output "/tmp/Report 2 (7 samples, 70.00%)"
+	# while every line has two counts, it is a differential graph
+	printf 'a;b 1 2\na;c 3 4\n' | cd-svg >"$BATS_TEST_TMPDIR/d.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/d.svg" 'frame("c")[0]'
+	assert_output "c (4 samples, 66.67%; before 3, after 4, +1)"
 }

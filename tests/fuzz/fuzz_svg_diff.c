@@ -35,6 +35,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		o.negate = data[0] & 1;
 		o.reverse = (data[0] >> 1) & 1;
 		o.minwidth = (data[0] >> 2) & 1 ? 0 : 0.1;
+		o.self_delta = (data[0] >> 3) & 1;
 	}
 	tree_init(&t);
 	t.diff = 1;

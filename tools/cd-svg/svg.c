@@ -108,24 +108,28 @@ struct ctx {
 	enum palette pal;
 	double scale;
 	int top, maxdepth, base;
-	double maxdelta;	/* two-column input: largest |self share change| */
+	double maxdelta;	/* two-column input: largest |share change| */
 };
 
 /*
- * Two-column input: how much a frame's self share grew, after minus
- * before, each as a fraction of its own total, so that a longer second
- * capture does not paint everything red (flamegraph.pl colours by the raw
- * self delta, after difffolded.pl -n has equalised the totals; on such
- * input the two agree). Positive: grew.
+ * Two-column input: how much a frame's share grew, after minus before,
+ * each as a fraction of its own capture's total, so that a longer second
+ * capture does not paint everything red. By default the share is the
+ * frame's total (itself and below): a function whose time doubled is red
+ * even when some of it moved into its callees (or into the kernel frames
+ * an interrupt leaves under it). With self (flamegraph.pl's choice) it is
+ * the frame's own samples only, which points at the exact frame that
+ * changed; flamegraph.pl uses the raw self delta, which agrees on input
+ * difffolded.pl -n has scaled. Positive: grew.
  */
 static double
-self_delta(const struct tree *t, uint32_t id, int negate)
+share_delta(const struct tree *t, uint32_t id, int self, int negate)
 {
 	const struct node *nd = &t->v[id];
 	uint64_t a = nd->total, b = nd->other;
 	double ta = (double)t->v[0].total, tb = (double)t->v[0].other, d;
 
-	for (uint32_t ch = nd->child; ch; ch = t->v[ch].sibling) {
+	for (uint32_t ch = self ? nd->child : 0; ch; ch = t->v[ch].sibling) {
 		a -= t->v[ch].total < a ? t->v[ch].total : a;
 		b -= t->v[ch].other < b ? t->v[ch].other : b;
 	}
@@ -186,7 +190,8 @@ emit_frame(const struct ctx *c, const struct item *it, double x, double w)
 	    (long double)nd->total * 100 / (long double)c->t->v[0].total : 0;
 
 	if (c->t->diff == 1)
-		delta_color(self_delta(c->t, it->node, c->o->negate), c->maxdelta, col);
+		delta_color(share_delta(c->t, it->node, c->o->self_delta, c->o->negate),
+		    c->maxdelta, col);
 	else
 		palette_color(c->pal, name, len, it->depth, it->cat, col);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)nd->total);
@@ -311,9 +316,9 @@ header(struct ctx *c, int height)
 		const struct node *r = &c->t->v[0];
 
 		fprintf(c->out, "<text id=\"legend\" x=\"%.1f\" y=\"%d\">"
-		    "red: self share grew, blue: shrank; widths: %s; "
+		    "red: %sshare grew, blue: shrank; widths: %s; "
 		    "before %llu, after %llu</text>\n", w / 2, o->subtitle ? 62 : 44,
-		    o->negate ? "before" : "after",
+		    o->self_delta ? "self " : "", o->negate ? "before" : "after",
 		    (unsigned long long)(o->negate ? r->total : r->other),
 		    (unsigned long long)(o->negate ? r->other : r->total));
 	}
@@ -338,7 +343,8 @@ svg_write(FILE *out, const struct tree *t, const struct svg_opts *o)
 	c.top = (o->subtitle ? 56 : 40) + (t->diff == 1 ? 18 : 0);
 	if (t->diff == 1)
 		for (size_t i = 1; i < t->n; i++)
-			c.maxdelta = fmax(c.maxdelta, fabs(self_delta(t, (uint32_t)i, 0)));
+			c.maxdelta = fmax(c.maxdelta,
+			    fabs(share_delta(t, (uint32_t)i, o->self_delta, 0)));
 	c.scale = t->v[0].total ? (o->width - 2 * PAD) / (double)t->v[0].total : 0;
 	if (t->v[0].total == 0) {
 		height = c.top + 60;
