@@ -20,11 +20,13 @@ total_of() {
 @test "--baseline: FILE-diff.svg beside the others, the grown function red with the real counts; the call tree under Hot Functions" {
 	cd "$BATS_TEST_TMPDIR"
 	bg_start "$CD_TARGETS/worksplit" 1 1
-	run claude-diagnose --pid "$BG_PID" -s --sample-duration 2 --flamegraph -o base --no-progress
+	run claude-diagnose --pid "$BG_PID" -s --sample-duration 2 --flamegraph -o now --no-progress
 	[ "$status" -le 1 ]
 	bg_kill_all
+	cp now.folded base.folded
 	bg_start "$CD_TARGETS/worksplit" 1 4
-	run claude-diagnose --pid "$BG_PID" -s --sample-duration 2 --baseline base.folded -o now --no-progress
+	# the baseline is the file this run replaces: read before it is
+	run claude-diagnose --pid "$BG_PID" -s --sample-duration 2 --baseline now.folded -o now --no-progress
 	[ "$status" -le 1 ]
 	assert_output --partial "now-diff.svg"
 	assert_output --partial "call tree (hottest path first"

@@ -120,18 +120,22 @@ graph(struct report *r, int c, const char *const *types, const char *base,
 	stage_free(&fold);
 }
 
-/* --baseline: BASELINE vs base.folded -> base-diff.folded -> base-diff.svg */
+/*
+ * --baseline: the baseline (on stdin, opened before this run's files were
+ * written: it may be the very FILE.folded this run replaced) vs
+ * base.folded -> base-diff.folded -> base-diff.svg
+ */
 static void
-diff_graph(struct report *r, const char *baseline, const char *base,
-    char *title)
+diff_graph(struct report *r, int baseline_fd, const char *baseline,
+    const char *base, char *title)
 {
 	char *now = xasprintf("%s.folded", base), *path;
-	char *fold_argv[] = { "cd-fold", "--diff", (char *)baseline, now, NULL };
+	char *fold_argv[] = { "cd-fold", "--diff", "-", now, NULL };
 	char *svg_argv[] = { "cd-svg", "--title", title, "--subtitle",
 		(char *)baseline, NULL };
 	struct stage fold, svg;
 
-	if (stage_start(&fold, fold_argv, -1) < 0 || stage_wait(&fold) > 1) {
+	if (stage_start(&fold, fold_argv, baseline_fd) < 0 || stage_wait(&fold) > 1) {
 		stage_failed(r, &fold, "cd-fold --diff");
 		stage_free(&fold);
 		free(now);
@@ -215,9 +219,18 @@ flame_write(struct report *r, const struct dopts *o)
 	static const char *const sys_types[] = { "syscall", "syscall_summary", NULL };
 	char *pids, *title, *sub;
 	char *base;
+	int baseline_fd = -1;
 
 	if (!o->flamegraph || cJSON_GetArraySize(r->procs) == 0)
 		return;
+	/* before FILE.folded is replaced: --baseline may name it */
+	if (o->baseline) {
+		baseline_fd = open(o->baseline, O_RDONLY | O_CLOEXEC);
+		if (baseline_fd < 0) {
+			msg_warnerr("%s", o->baseline);
+			cJSON_AddItemToArray(r->file_errors, cJSON_CreateString(o->baseline));
+		}
+	}
 	pids = pids_text(r);
 	if (o->sample && r->cap[CAP_SAMPLE].ran) {
 		title = xasprintf("CPU: PID %s", pids);
@@ -226,9 +239,9 @@ flame_write(struct report *r, const struct dopts *o)
 		graph(r, CAP_SAMPLE, cpu_types, o->output, title, sub, "samples");
 		free(title);
 		free(sub);
-		if (o->baseline) {
+		if (baseline_fd >= 0) {
 			title = xasprintf("CPU change: PID %s, since the baseline", pids);
-			diff_graph(r, o->baseline, o->output, title);
+			diff_graph(r, baseline_fd, o->baseline, o->output, title);
 			free(title);
 		}
 	}
@@ -244,5 +257,7 @@ flame_write(struct report *r, const struct dopts *o)
 		free(title);
 		free(sub);
 	}
+	if (baseline_fd >= 0)
+		close(baseline_fd);
 	free(pids);
 }
