@@ -142,13 +142,13 @@ put_name(FILE *out, const char *s, size_t n)
 
 /* self UINT64_MAX: a summary line, no self count */
 static void
-line(FILE *out, double pct, uint64_t total, uint64_t self, size_t depth)
+line(FILE *out, int w, double pct, uint64_t total, uint64_t self, size_t depth)
 {
-	fprintf(out, "%6.1f%% %9llu ", pct, (unsigned long long)total);
+	fprintf(out, "%6.1f%% %*llu ", pct, w, (unsigned long long)total);
 	if (self == UINT64_MAX)
-		fprintf(out, "%9s  ", "");
+		fprintf(out, "%*s  ", w, "");
 	else
-		fprintf(out, "%9llu  ", (unsigned long long)self);
+		fprintf(out, "%*llu  ", w, (unsigned long long)self);
 	if (depth > MAX_INDENT)
 		fprintf(out, "%*s[%zu] ", MAX_INDENT * 2, "", depth);
 	else
@@ -172,9 +172,20 @@ push(struct item **st, size_t *n, size_t *cap, struct item it)
 	(*st)[(*n)++] = it;
 }
 
+/* Count columns as wide as the total (at least 9, as the tests expect). */
+static int
+count_width(uint64_t total)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)total);
+
+	return n > 9 ? n : 9;
+}
+
 static int
 emit(const struct ttree *t, const uint32_t *order, double min_pct, FILE *out)
 {
+	int w = count_width(t->v[0].total);
 	size_t n = 0, cap = 256;
 	struct item *st = xmalloc(cap * sizeof(*st));
 	double all = (double)t->v[0].total;
@@ -188,7 +199,7 @@ emit(const struct ttree *t, const uint32_t *order, double min_pct, FILE *out)
 		uint32_t shown = 0;
 
 		if (it.node == UINT32_MAX) {
-			line(out, 100.0 * (double)it.hidden / all, it.hidden,
+			line(out, w, 100.0 * (double)it.hidden / all, it.hidden,
 			    UINT64_MAX, it.depth);
 			fprintf(out, "(%u more under %g%%)\n", it.nhidden, min_pct);
 			continue;
@@ -198,7 +209,7 @@ emit(const struct ttree *t, const uint32_t *order, double min_pct, FILE *out)
 			size_t len;
 			const char *s = intern_str(t->frames, nd->frame, &len);
 
-			line(out, 100.0 * (double)nd->total / all, nd->total,
+			line(out, w, 100.0 * (double)nd->total / all, nd->total,
 			    nd->self, it.depth);
 			put_name(out, s, len);
 			putc('\n', out);
@@ -234,10 +245,12 @@ fold_tree_write(const struct fold *f, double min_pct, FILE *out)
 	t.v = xcalloc(t.cap, sizeof(*t.v));
 	t.slots = xcalloc(t.nslots, sizeof(*t.slots));
 	build(&t, f->stacks);
-	fprintf(out, "# call tree: %llu %s in %zu distinct stacks; frames under %g%% left out\n",
+	fprintf(out, "# call tree: %llu %s in %zu distinct stack%s; frames under %g%% left out\n",
 	    (unsigned long long)t.v[0].total, fold_unit(f),
-	    stacktab_count(f->stacks), min_pct);
-	fprintf(out, "%7s %9s %9s  %s\n", "TOTAL", "COUNT", "SELF", "STACK");
+	    stacktab_count(f->stacks), stacktab_count(f->stacks) == 1 ? "" : "s",
+	    min_pct);
+	fprintf(out, "%7s %*s %*s  %s\n", "TOTAL", count_width(t.v[0].total), "COUNT",
+	    count_width(t.v[0].total), "SELF", "STACK");
 	if (t.v[0].total == 0) {
 		free(t.v);
 		free(t.slots);
