@@ -29,7 +29,7 @@ static const char usage[] =
 "                      go tool pprof, Pyroscope, Parca), speedscope (JSON)\n"
 "      --tree          an indented call tree with counts and percentages,\n"
 "                      hottest path first\n"
-"      --tree-min PCT  leave out frames under PCT%% of the total (default 1)\n"
+"      --tree-min PCT  leave out frames under PCT% of the total (default 1)\n"
 "      --diff          fold BEFORE and AFTER apart and write two-column folded\n"
 "                      (stack COUNT_BEFORE COUNT_AFTER) for cd-svg, as difffolded.pl\n"
 "  -n, --normalize     --diff: scale BEFORE's counts to AFTER's total\n"

@@ -38,11 +38,12 @@ static const char usage[] =
 "                         earlier capture): hues switched, as flamegraph.pl\n"
 "      --self-delta       colour by the change of a frame's own samples only\n"
 "                         (flamegraph.pl), not of its total\n"
+"      --strict           stop at the first malformed line (exit 4, no SVG)\n"
+"      --help, --version\n"
+"\n"
 "Two-column input (stack BEFORE AFTER, from cd-fold --diff or difffolded.pl)\n"
 "draws a differential graph: widths by AFTER, red where a frame's share of\n"
 "the total grew, blue where it shrank, both counts in each tooltip.\n"
-"      --strict           stop at the first malformed line (exit 4, no SVG)\n"
-"      --help, --version\n"
 "\n"
 "Exit: 0 ok, 2 usage, 3 I/O error, 4 malformed lines (skipped; SVG written).\n";
 
