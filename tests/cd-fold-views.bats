@@ -26,9 +26,10 @@ frame_total() {
 	    for (i = 1; i <= k; i++) if (a[i] == f) { s += n; break } } END { print s + 0 }'
 }
 
-# Sample worksplit STEADY GROWN for 2 s at 997 Hz, folded, into $3.
+# Sample worksplit STEADY GROWN for 3 s at 997 Hz, folded, into $3 (a few
+# hundred samples even on a busy machine: the shares move by 17 points).
 capture_split() {
-	cd-sample -d 2 -F 997 --no-progress -- "$CD_TARGETS/worksplit" "$1" "$2" 2>/dev/null |
+	cd-sample -d 3 -F 997 --no-progress -- "$CD_TARGETS/worksplit" "$1" "$2" 2>/dev/null |
 	    cd-fold >"$3"
 }
 
@@ -237,4 +238,26 @@ jsonschema.validate(doc, json.load(open(sys.argv[1])))
 print(ascii([f["name"] for f in doc["shared"]["frames"]]), doc["profiles"][0]["weights"])' \
 	    "$BATS_TEST_DIRNAME/schema/speedscope-file-format-schema.json" "$BATS_TEST_TMPDIR/q.json"
 	assert_output "['a\"b', '\ufffd\\\\c'] [2]"
+}
+
+@test "speedscope and pprof of a real syscall trace: durations in nanoseconds" {
+	cd-trace -d 2 -- "$CD_TARGETS/sysloop" getppid 500 2>/dev/null >"$BATS_TEST_TMPDIR/sys"
+	cd-fold -w duration -O speedscope "$BATS_TEST_TMPDIR/sys" >"$BATS_TEST_TMPDIR/s.json"
+	cd-fold -w duration "$BATS_TEST_TMPDIR/sys" >"$BATS_TEST_TMPDIR/folded"
+	run python3 - "$BATS_TEST_DIRNAME/schema/speedscope-file-format-schema.json" \
+	    "$BATS_TEST_TMPDIR/s.json" "$BATS_TEST_TMPDIR/folded" <<'PY'
+import json, sys, jsonschema
+doc = json.load(open(sys.argv[2]))
+jsonschema.validate(doc, json.load(open(sys.argv[1])))
+total = sum(int(l.rsplit(" ", 1)[1]) for l in open(sys.argv[3]))
+names = [f["name"] for f in doc["shared"]["frames"]]
+calls = sum(1 for p in doc["profiles"] for s in p["samples"] if names[s[-1]] == "getppid")
+print(doc["profiles"][0]["unit"], sum(sum(p["weights"]) for p in doc["profiles"]) == total, calls > 0)
+PY
+	assert_success
+	assert_output "nanoseconds True True"
+	command -v go >/dev/null || return 0
+	cd-fold -O pprof "$BATS_TEST_TMPDIR/sys" >"$BATS_TEST_TMPDIR/s.pb.gz"
+	HOME=$BATS_TEST_TMPDIR run go tool pprof -top -sample_index=calls "$BATS_TEST_TMPDIR/s.pb.gz"
+	assert_output --regexp " 500 +[0-9.]+% +[0-9.]+% +500 +[0-9.]+%  getppid"
 }
