@@ -154,29 +154,151 @@ sample_types(const struct fold *f, struct intern *st, ValueType *vt,
 	return 2;
 }
 
+/* Everything the message points at, owned here, freed at once. */
+struct build {
+	struct intern *st;		/* the string table */
+	Function *fn;
+	Location *loc;
+	Line *line, **linep;
+	Sample *smp;
+	struct labels *lab;
+	int64_t *vals;
+	uint64_t **locids;
+	size_t nsmp;
+};
+
+/* One function and one location per distinct frame: id = frame id + 1. */
+static void
+add_frames(Profile *p, struct build *b, const struct fold *f)
+{
+	uint32_t n = intern_count(f->frames);
+
+	b->fn = xcalloc(n ? n : 1, sizeof(*b->fn));
+	b->loc = xcalloc(n ? n : 1, sizeof(*b->loc));
+	b->line = xcalloc(n ? n : 1, sizeof(*b->line));
+	b->linep = xcalloc(n ? n : 1, sizeof(*b->linep));
+	p->n_function = p->n_location = n;
+	p->function = xcalloc(n ? n : 1, sizeof(*p->function));
+	p->location = xcalloc(n ? n : 1, sizeof(*p->location));
+	for (uint32_t i = 0; i < n; i++) {
+		size_t len;
+		const char *s = intern_str(f->frames, i, &len);
+
+		perftools__profiles__function__init(&b->fn[i]);
+		b->fn[i].id = (uint64_t)i + 1;
+		b->fn[i].name = b->fn[i].system_name = str_id(b->st, s, len);
+		perftools__profiles__line__init(&b->line[i]);
+		b->line[i].function_id = b->fn[i].id;
+		b->linep[i] = &b->line[i];
+		perftools__profiles__location__init(&b->loc[i]);
+		b->loc[i].id = (uint64_t)i + 1;
+		b->loc[i].n_line = 1;
+		b->loc[i].line = &b->linep[i];
+		p->function[i] = &b->fn[i];
+		p->location[i] = &b->loc[i];
+	}
+}
+
+/* One sample per distinct stack (and thread), leaf first, with its values. */
+static void
+add_samples(Profile *p, struct build *b, const struct fold *f, size_t nvals)
+{
+	uint32_t nlabels = f->labels ? intern_count(f->labels) : 0;
+	size_t nst = stacktab_count(f->stacks), k = 0;
+
+	b->lab = xcalloc((size_t)nlabels + 1, sizeof(*b->lab));
+	for (uint32_t i = 0; i < nlabels; i++) {
+		size_t len;
+		const char *s = intern_str(f->labels, i, &len);
+
+		make_labels(&b->lab[i + 1], s, len, b->st);
+	}
+	b->smp = xcalloc(nst ? nst : 1, sizeof(*b->smp));
+	b->vals = xcalloc((nst ? nst : 1) * 2, sizeof(*b->vals));
+	b->locids = xcalloc(nst ? nst : 1, sizeof(*b->locids));
+	p->sample = xcalloc(nst ? nst : 1, sizeof(*p->sample));
+	for (size_t i = 0; i < stacktab_slots(f->stacks); i++) {
+		const uint32_t *ids;
+		size_t n;
+		uint64_t count;
+		uint32_t label;
+		Sample *s = &b->smp[k];
+
+		if (!stacktab_entry(f->stacks, i, &ids, &n, &count, &label) || count == 0)
+			continue;
+		perftools__profiles__sample__init(s);
+		b->locids[k] = xcalloc(n ? n : 1, sizeof(**b->locids));
+		for (size_t j = 0; j < n; j++)
+			b->locids[k][j] = (uint64_t)ids[n - 1 - j] + 1;
+		s->n_location_id = n;
+		s->location_id = b->locids[k];
+		s->n_value = nvals;
+		s->value = &b->vals[k * 2];
+		s->value[0] = clamp(count);
+		if (nvals == 2 && p->period > 0)
+			s->value[1] = s->value[0] > INT64_MAX / p->period ? INT64_MAX :
+			    s->value[0] * p->period;
+		else if (nvals == 2)
+			s->value[1] = clamp(stacktab_get_label(f->stacks2, ids, n, label));
+		if (label > 0 && label <= nlabels) {
+			s->n_label = b->lab[label].n;
+			s->label = b->lab[label].p;
+		}
+		p->sample[k++] = s;
+	}
+	p->n_sample = b->nsmp = k;
+}
+
+static void
+build_free(Profile *p, struct build *b)
+{
+	for (size_t i = 0; i < b->nsmp; i++)
+		free(b->locids[i]);
+	free(b->locids);
+	free(b->vals);
+	free(b->lab);
+	free(b->smp);
+	free(p->sample);
+	free(p->function);
+	free(p->location);
+	free(p->string_table);
+	free(b->linep);
+	free(b->line);
+	free(b->loc);
+	free(b->fn);
+	intern_free(b->st);
+}
+
+/* Packed by libprotobuf-c, then gzipped. */
+static int
+pack_out(const Profile *p, FILE *out)
+{
+	size_t len = perftools__profiles__profile__get_packed_size(p);
+	uint8_t *packed;
+	int r;
+
+	if (len >= UINT32_MAX)
+		msg_die(3, "profile too large for pprof (%zu bytes)", len);
+	packed = xmalloc(len ? len : 1);
+	perftools__profiles__profile__pack(p, packed);
+	r = gzip_out(packed, len, out);
+	free(packed);
+	return r;
+}
+
 int
 fold_pprof_write(const struct fold *f, FILE *out)
 {
 	Profile p = PERFTOOLS__PROFILES__PROFILE__INIT;
 	ValueType vt[2], ptype, *vtp[2] = { &vt[0], &vt[1] };
-	struct intern *st = intern_new();
-	uint32_t nframes = intern_count(f->frames);
-	uint32_t nlabels = f->labels ? intern_count(f->labels) : 0;
-	size_t nst = stacktab_count(f->stacks), nvals, k = 0, packed_len;
-	Function *fn = xcalloc(nframes ? nframes : 1, sizeof(*fn));
-	Location *loc = xcalloc(nframes ? nframes : 1, sizeof(*loc));
-	Line *line = xcalloc(nframes ? nframes : 1, sizeof(*line));
-	Line **linep = xcalloc(nframes ? nframes : 1, sizeof(*linep));
-	Sample *smp = xcalloc(nst ? nst : 1, sizeof(*smp));
-	struct labels *lab = xcalloc((size_t)nlabels + 1, sizeof(*lab));
-	int64_t *vals = xcalloc((nst ? nst : 1) * 2, sizeof(*vals));
-	uint64_t **locids = xcalloc(nst ? nst : 1, sizeof(*locids));
-	char *comment;
-	uint8_t *packed;
+	struct build b = { .st = intern_new() };
+	int64_t comment;
+	char *text;
+	size_t nvals;
 	int r;
 
-	str0(st, "");		/* index 0 is "" */
-	nvals = sample_types(f, st, vt, &ptype, &p.period);
+	str0(b.st, "");		/* index 0 is "" */
+	nvals = sample_types(f, b.st, vt, &ptype, &p.period);
 	p.n_sample_type = nvals;
 	p.sample_type = vtp;
 	if (p.period > 0)
@@ -184,99 +306,20 @@ fold_pprof_write(const struct fold *f, FILE *out)
 	p.default_sample_type = vt[0].type;
 	p.time_nanos = (int64_t)time(NULL) * 1000000000;
 	p.duration_nanos = (int64_t)(f->rec.duration_s * 1e9);
-
-	p.n_function = p.n_location = nframes;
-	p.function = xcalloc(nframes ? nframes : 1, sizeof(*p.function));
-	p.location = xcalloc(nframes ? nframes : 1, sizeof(*p.location));
-	for (uint32_t i = 0; i < nframes; i++) {
-		size_t len;
-		const char *s = intern_str(f->frames, i, &len);
-
-		perftools__profiles__function__init(&fn[i]);
-		fn[i].id = (uint64_t)i + 1;
-		fn[i].name = fn[i].system_name = str_id(st, s, len);
-		perftools__profiles__line__init(&line[i]);
-		line[i].function_id = fn[i].id;
-		linep[i] = &line[i];
-		perftools__profiles__location__init(&loc[i]);
-		loc[i].id = (uint64_t)i + 1;
-		loc[i].n_line = 1;
-		loc[i].line = &linep[i];
-		p.function[i] = &fn[i];
-		p.location[i] = &loc[i];
-	}
-	for (uint32_t i = 0; i < nlabels; i++) {
-		size_t len;
-		const char *s = intern_str(f->labels, i, &len);
-
-		make_labels(&lab[i + 1], s, len, st);
-	}
-
-	p.sample = xcalloc(nst ? nst : 1, sizeof(*p.sample));
-	for (size_t i = 0; i < stacktab_slots(f->stacks); i++) {
-		const uint32_t *ids;
-		size_t n;
-		uint64_t count;
-		uint32_t label;
-		Sample *s = &smp[k];
-
-		if (!stacktab_entry(f->stacks, i, &ids, &n, &count, &label) || count == 0)
-			continue;
-		perftools__profiles__sample__init(s);
-		locids[k] = xcalloc(n ? n : 1, sizeof(**locids));
-		for (size_t j = 0; j < n; j++)	/* leaf first */
-			locids[k][j] = (uint64_t)ids[n - 1 - j] + 1;
-		s->n_location_id = n;
-		s->location_id = locids[k];
-		s->n_value = nvals;
-		s->value = &vals[k * 2];
-		s->value[0] = clamp(count);
-		if (nvals == 2 && p.period > 0)
-			s->value[1] = clamp(count) > INT64_MAX / p.period ? INT64_MAX :
-			    clamp(count) * p.period;
-		else if (nvals == 2)
-			s->value[1] = clamp(stacktab_get_label(f->stacks2, ids, n, label));
-		if (label > 0 && label <= nlabels) {
-			s->n_label = lab[label].n;
-			s->label = lab[label].p;
-		}
-		p.sample[k++] = s;
-	}
-	p.n_sample = k;
-
-	comment = xasprintf("cd-fold %s from %s (%s)", CD_VERSION, f->name,
+	add_frames(&p, &b, f);
+	add_samples(&p, &b, f, nvals);
+	text = xasprintf("cd-fold %s from %s (%s)", CD_VERSION, f->name,
 	    fold_fmt_name(f->fmt));
+	comment = str0(b.st, text);
+	free(text);
 	p.n_comment = 1;
-	p.comment = (int64_t[]){ str0(st, comment) };
-	free(comment);
-
-	p.n_string_table = intern_count(st);
+	p.comment = &comment;
+	/* last: every string is in by now */
+	p.n_string_table = intern_count(b.st);
 	p.string_table = xcalloc(p.n_string_table, sizeof(*p.string_table));
 	for (size_t i = 0; i < p.n_string_table; i++)
-		p.string_table[i] = (char *)intern_str(st, (uint32_t)i, NULL);
-
-	packed_len = perftools__profiles__profile__get_packed_size(&p);
-	if (packed_len >= UINT32_MAX)
-		msg_die(3, "profile too large for pprof (%zu bytes)", packed_len);
-	packed = xmalloc(packed_len ? packed_len : 1);
-	perftools__profiles__profile__pack(&p, packed);
-	r = gzip_out(packed, packed_len, out);
-
-	free(packed);
-	free(p.string_table);
-	for (size_t i = 0; i < k; i++)
-		free(locids[i]);
-	free(locids);
-	free(vals);
-	free(lab);
-	free(p.sample);
-	free(smp);
-	free(p.function);
-	free(p.location);
-	free(linep);
-	free(line);
-	free(loc);
-	free(fn);
-	intern_free(st);
+		p.string_table[i] = (char *)intern_str(b.st, (uint32_t)i, NULL);
+	r = pack_out(&p, out);
+	build_free(&p, &b);
 	return r;
 }
