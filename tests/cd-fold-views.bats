@@ -84,7 +84,7 @@ a;b 0 2"
 	cd-fold --diff "$BATS_TEST_TMPDIR/before.folded" "$BATS_TEST_TMPDIR/after.folded" >"$BATS_TEST_TMPDIR/diff.folded"
 	cd-svg --title diff <"$BATS_TEST_TMPDIR/diff.folded" >"$BATS_TEST_TMPDIR/diff.svg"
 	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'frame("grown_work")[0]'
-	assert_output --partial "; before $b, after $a, "
+	assert_output --regexp "; before $b = [0-9.]+%, after $a = [0-9.]+%, "
 	# red: full red channel, green and blue lowered alike; steady_work blue
 	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'frame("grown_work")[1]["fill"][:3]'
 	assert_output "#ff"

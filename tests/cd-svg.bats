@@ -176,7 +176,7 @@ print(eval(sys.argv[2]))
 	printf 'main;grew 10 30\nmain;shrank 30 10\nmain;same 20 20\n' >"$BATS_TEST_TMPDIR/d"
 	cd-svg <"$BATS_TEST_TMPDIR/d" >"$BATS_TEST_TMPDIR/g.svg"
 	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'frame("grew")[0]'
-	assert_output "grew (30 samples, 50.00%; before 10, after 30, +20)"
+	assert_output "grew (30 samples, 50.00%; before 10 = 16.67%, after 30 = 50.00%, +20)"
 	run svg_eval "$BATS_TEST_TMPDIR/g.svg" '[frame(n)[1]["fill"] for n in ("grew", "shrank", "same", "main")]'
 	assert_output "['#ff0000', '#0000ff', '#ffffff', '#ffffff']"
 	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'round(float(frame("grew")[1]["width"]) / float(frame("shrank")[1]["width"]), 2)'
@@ -184,7 +184,7 @@ print(eval(sys.argv[2]))
 	# --negate: the columns are AFTER BEFORE; widths by the earlier capture
 	cd-svg --negate <"$BATS_TEST_TMPDIR/d" >"$BATS_TEST_TMPDIR/n.svg"
 	run svg_eval "$BATS_TEST_TMPDIR/n.svg" '(frame("grew")[0], frame("grew")[1]["fill"])'
-	assert_output "('grew (30 samples, 50.00%; before 30, after 10, -20)', '#0000ff')"
+	assert_output "('grew (30 samples, 50.00%; before 30 = 50.00%, after 10 = 16.67%, -20)', '#0000ff')"
 }
 
 @test "two-column input is normalised by totals: a longer second capture alone paints nothing" {
@@ -200,7 +200,7 @@ print(eval(sys.argv[2]))
 	[[ "$stderr" == *":101: one count in two-column"* ]]
 	echo "$output" >"$BATS_TEST_TMPDIR/g.svg"
 	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'frame("<b>&x")[0]'
-	assert_output "<b>&x (200 samples, 100.00%; before 100, after 200, +100)"
+	assert_output "<b>&x (200 samples, 100.00%; before 100 = 100.00%, after 200 = 100.00%, +100)"
 }
 
 @test "two-column colours: total share by default, self share with --self-delta" {
@@ -222,5 +222,5 @@ print(eval(sys.argv[2]))
 	# while every line has two counts, it is a differential graph
 	printf 'a;b 1 2\na;c 3 4\n' | cd-svg >"$BATS_TEST_TMPDIR/d.svg"
 	run svg_eval "$BATS_TEST_TMPDIR/d.svg" 'frame("c")[0]'
-	assert_output "c (4 samples, 66.67%; before 3, after 4, +1)"
+	assert_output "c (4 samples, 66.67%; before 3 = 75.00%, after 4 = 66.67%, +1)"
 }

@@ -43,7 +43,8 @@ before, after, s0, s1 = map(int, sys.argv[1:])
 root = ET.parse("now-diff.svg").getroot()
 g = [g for g in root.find(NS + 'g[@id="frames"]') if g.find(NS + "title").text.startswith("grown_work (")][0]
 title, fill = g.find(NS + "title").text, g.find(NS + "rect").get("fill")
-assert "; before %d, after %d, " % (before, after) in title, title
+import re
+assert re.search(r"; before %d = [0-9.]+%%, after %d = [0-9.]+%%, " % (before, after), title), title
 # red when its share grew (it did: 1/2 of the work became 4/5), blue if not
 assert (fill[:3] == "#ff") == (s1 > s0) and fill != "#ffffff", (fill, s0, s1)
 PY

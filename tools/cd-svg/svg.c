@@ -152,15 +152,28 @@ delta_color(double d, double max, char out[8])
 		snprintf(out, 8, "#ffffff");
 }
 
-/* "; before 10, after 20, +10" with the columns in the order they mean. */
+static double
+pct_of(uint64_t n, uint64_t total)
+{
+	return total ? 100.0 * (double)n / (double)total : 0;
+}
+
+/*
+ * "; before 10 = 25.00%, after 30 = 50.00%, +20": both counts with their
+ * shares of their own capture (what the colour compares), the columns in
+ * the order they mean.
+ */
 static void
 diff_text(const struct ctx *c, const struct node *nd)
 {
-	uint64_t before = c->o->negate ? nd->total : nd->other;
-	uint64_t after = c->o->negate ? nd->other : nd->total;
+	const struct node *r = &c->t->v[0];
+	int neg = c->o->negate;
+	uint64_t before = neg ? nd->total : nd->other, after = neg ? nd->other : nd->total;
+	uint64_t tb = neg ? r->total : r->other, ta = neg ? r->other : r->total;
 
-	fprintf(c->out, "; before %llu, after %llu, %s%llu",
-	    (unsigned long long)before, (unsigned long long)after,
+	fprintf(c->out, "; before %llu = %.2f%%, after %llu = %.2f%%, %s%llu",
+	    (unsigned long long)before, pct_of(before, tb),
+	    (unsigned long long)after, pct_of(after, ta),
 	    after >= before ? "+" : "-", (unsigned long long)(after >= before ?
 	    after - before : before - after));
 }
