@@ -58,7 +58,7 @@ fold_fmt_name(enum fold_fmt fmt)
 const char *
 fold_unit(const struct fold *f)
 {
-	if (f->fmt != FMT_RECORDS || f->rec.syscalls + f->rec.summaries == 0)
+	if (f->rec.all_samples > 0 || f->rec.all_syscalls == 0)
 		return "samples";
 	return f->o.weight == WEIGHT_DURATION ? "ns" : "calls";
 }

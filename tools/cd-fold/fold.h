@@ -96,7 +96,8 @@ struct type_count {
 struct records_state {
 	struct type_count *types;
 	size_t ntypes;
-	unsigned long samples, syscalls, summaries;
+	unsigned long samples, syscalls, summaries;	/* this input */
+	unsigned long all_samples, all_syscalls;	/* every input so far */
 	double freq_hz;		/* cd-sample's meta: sampling frequency, 0 unknown */
 	double duration_s;	/* the meta's capture duration, 0 unknown */
 	unsigned long durations;	/* syscalls with a duration (stacks2) */
@@ -205,7 +206,10 @@ struct fold_diff {
 int fold_diff_write(const struct stacktab *a, const struct stacktab *b,
     const struct intern *frames, int normalize, FILE *out, struct fold_diff *d);
 
-/* What a count is: "samples", "calls" or "ns" (syscall durations). */
+/*
+ * What a count is: "samples", or for inputs of syscall records only,
+ * "calls" or "ns" (durations).
+ */
 const char *fold_unit(const struct fold *f);
 /* tree.c: the stacks as an indented call tree, hottest path first. */
 int fold_tree_write(const struct fold *f, double min_pct, FILE *out);

@@ -217,30 +217,28 @@ report(const struct fold *f)
 	}
 }
 
-/* next takes over prev's tables: inputs fold into one graph. */
+/*
+ * next takes over prev's tables and what the records said about the whole
+ * capture: inputs fold into one graph.
+ */
 static void
-adopt(struct fold *next, struct fold *prev, int stacks_too)
+adopt(struct fold *next, struct fold *prev)
 {
-	intern_free(next->frames);
-	next->frames = prev->frames;
-	prev->frames = NULL;
-	if (stacks_too) {
-		stacktab_free(next->stacks);
-		next->stacks = prev->stacks;
-		prev->stacks = NULL;
-		intern_free(next->labels);
-		next->labels = prev->labels;
-		prev->labels = NULL;
-		stacktab_free(next->stacks2);
-		next->stacks2 = prev->stacks2;
-		prev->stacks2 = NULL;
-		next->rec.durations = prev->rec.durations;
-		next->rec.duration_s = prev->rec.duration_s;
-		next->bad = prev->bad;
-		next->overflowed = prev->overflowed;
-		next->rec.freq_hz = prev->rec.freq_hz;
-		next->rec.wall = prev->rec.wall;
-	}
+#define TAKE(field, freefn) do { freefn(next->field); \
+	next->field = prev->field; prev->field = NULL; } while (0)
+	TAKE(frames, intern_free);
+	TAKE(stacks, stacktab_free);
+	TAKE(labels, intern_free);
+	TAKE(stacks2, stacktab_free);
+#undef TAKE
+	next->bad = prev->bad;
+	next->overflowed = prev->overflowed;
+	next->rec.all_samples = prev->rec.all_samples;
+	next->rec.all_syscalls = prev->rec.all_syscalls;
+	next->rec.durations = prev->rec.durations;
+	next->rec.duration_s = prev->rec.duration_s;
+	next->rec.freq_hz = prev->rec.freq_hz;
+	next->rec.wall = prev->rec.wall;
 	fold_free(prev);
 }
 
@@ -270,7 +268,7 @@ fold_inputs(struct fold *f, const struct fold_opts *o, char **names, int n,
 		}
 		/* each file is its own stream: format, line numbers, parser state */
 		fold_init(&next, o, names[i]);
-		adopt(&next, f, 1);
+		adopt(&next, f);
 		*f = next;
 		io_err |= fold_fd(f, fd) < 0;
 		if (fd != 0)

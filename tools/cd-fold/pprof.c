@@ -128,8 +128,7 @@ static size_t
 sample_types(const struct fold *f, struct intern *st, ValueType *vt,
     ValueType *period_type, int64_t *period)
 {
-	int syscalls = f->fmt == FMT_RECORDS && f->rec.samples == 0 &&
-	    f->rec.syscalls + f->rec.summaries > 0;
+	int syscalls = strcmp(fold_unit(f), "samples") != 0;
 
 	perftools__profiles__value_type__init(&vt[0]);
 	perftools__profiles__value_type__init(&vt[1]);

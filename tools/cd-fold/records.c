@@ -195,6 +195,7 @@ do_sample(struct fold *f, const cJSON *o)
 		return;
 	}
 	f->rec.samples++;
+	f->rec.all_samples++;
 	if (f->n > 0 && count > 0)
 		fold_commit(f, count);
 	f->n = 0;
@@ -253,6 +254,7 @@ do_syscall(struct fold *f, const cJSON *o, int summary)
 		f->rec.summaries++;
 	else
 		f->rec.syscalls++;
+	f->rec.all_syscalls++;
 	if (f->stacks2 && count_of(o, summary ? "total_ns" : "dur_ns", &dur) == 0) {
 		/* before fold_commit(), which clears the stack */
 		stacktab_add_label(f->stacks2, f->v, f->n, f->label, dur);
