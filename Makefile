@@ -18,7 +18,7 @@ MANDIR    ?= $(PREFIX)/share/man
 O         ?= build
 
 CC        ?= cc
-PKGS      := libproc2 libcjson libdw libelf
+PKGS      := libproc2 libcjson libdw libelf libprotobuf-c zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -3,8 +3,10 @@
 # only those that are missing. Needs root (or sudo) when something is missing.
 set -eu
 
-build="gcc make pkg-config libproc2-dev libcjson-dev libdw-dev libelf-dev linux-libc-dev libstdc++-12-dev binutils libbpf-dev bpftool clang"
-test="bats bats-assert bats-support nodejs libclang-rt-14-dev python3 python3-jsonschema chromium parallel util-linux"
+# protobuf-c-compiler, libprotobuf-c-dev, zlib1g-dev: cd-fold --output pprof.
+# golang-go: the tests read that output with `go tool pprof` (~35 s to install).
+build="gcc make pkg-config libproc2-dev libcjson-dev libdw-dev libelf-dev linux-libc-dev libstdc++-12-dev binutils libbpf-dev bpftool clang protobuf-c-compiler libprotobuf-c-dev zlib1g-dev"
+test="bats bats-assert bats-support nodejs libclang-rt-14-dev python3 python3-jsonschema chromium parallel util-linux golang-go"
 bench="${CD_BENCH_DEPS:-}"
 [ "${1:-}" = "--bench" ] && bench="hyperfine lsof iproute2 strace linux-perf perl"
 

@@ -23,7 +23,7 @@ mkdir -p "$out/gen"
 # generated headers some tools need (cd-svg's embedded script)
 make -s O="$out" gen
 cflags="-std=c11 -D_GNU_SOURCE -DCD_VERSION=\"fuzz\" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icommon -I$out/gen $(pkg-config --cflags libcjson libproc2 libdw 2>/dev/null)"
-libs="$(pkg-config --libs libcjson libproc2 libdw libelf 2>/dev/null) -lm -lpthread -lstdc++"
+libs="$(pkg-config --libs libcjson libproc2 libdw libelf libprotobuf-c zlib 2>/dev/null) -lm -lpthread -lstdc++"
 
 # Object files are instrumented but without libFuzzer's main.
 objflags=$(printf '%s' "$cflags" | sed 's/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/')
@@ -47,12 +47,14 @@ compile() {
 harnesses="$*"
 [ -n "$harnesses" ] || harnesses=$(ls tests/fuzz/fuzz_*.c)
 
-# common/ and every tool source the harnesses name are compiled once, not
-# once per harness (six harnesses share cd-fold).
+# common/, the generated C (cd-fold's profile.pb-c.c) and every tool source
+# the harnesses name are compiled once, not once per harness (six
+# harnesses share cd-fold).
 declare -A objs_of=() seen=()
 objs=()
 mkdir -p "$out/common"
-for f in common/*.c; do
+for f in common/*.c "$out"/gen/*.c; do
+	[ -f "$f" ] || continue
 	o="$out/common/$(basename "$f" .c).o"
 	objs+=("$o")
 	pool compile "$f" "$o"

@@ -171,3 +171,56 @@ print(eval(sys.argv[2]))
 	run cd-svg /nonexistent
 	assert_failure 3
 }
+
+@test "two-column input: widths by the second column, red for growth, blue for loss, both counts in the tooltip" {
+	printf 'main;grew 10 30\nmain;shrank 30 10\nmain;same 20 20\n' >"$BATS_TEST_TMPDIR/d"
+	cd-svg <"$BATS_TEST_TMPDIR/d" >"$BATS_TEST_TMPDIR/g.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'frame("grew")[0]'
+	assert_output "grew (30 samples, 50.00%; before 10 = 16.67%, after 30 = 50.00%, +20)"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" '[frame(n)[1]["fill"] for n in ("grew", "shrank", "same", "main")]'
+	assert_output "['#ff0000', '#0000ff', '#ffffff', '#ffffff']"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'round(float(frame("grew")[1]["width"]) / float(frame("shrank")[1]["width"]), 2)'
+	assert_output "3.0"
+	# --negate: the columns are AFTER BEFORE; widths by the earlier capture
+	cd-svg --negate <"$BATS_TEST_TMPDIR/d" >"$BATS_TEST_TMPDIR/n.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/n.svg" '(frame("grew")[0], frame("grew")[1]["fill"])'
+	assert_output "('grew (30 samples, 50.00%; before 30 = 50.00%, after 10 = 16.67%, -20)', '#0000ff')"
+}
+
+@test "two-column input is normalised by totals: a longer second capture alone paints nothing" {
+	printf 'a;b 10 20\na;c 30 60\n' | cd-svg >"$BATS_TEST_TMPDIR/g.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'sorted(set(f[1]["fill"] for f in frames))'
+	assert_output "['#ffffff']"
+}
+
+@test "two-column input: a one-count line is malformed, names are escaped" {
+	{ for i in $(seq 100); do echo "<b>&x;y$i 1 2"; done; echo "y 3"; } >"$BATS_TEST_TMPDIR/d"
+	run --separate-stderr cd-svg <"$BATS_TEST_TMPDIR/d"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *":101: one count in two-column"* ]]
+	echo "$output" >"$BATS_TEST_TMPDIR/g.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'frame("<b>&x")[0]'
+	assert_output "<b>&x (200 samples, 100.00%; before 100 = 100.00%, after 200 = 100.00%, +100)"
+}
+
+@test "two-column colours: total share by default, self share with --self-delta" {
+	# f's total share grows (1/2 -> 3/4) while its own samples shrink (1/2 -> 1/4)
+	printf 'm;f 10 5\nm;f;k 0 10\nm;g 10 5\n' >"$BATS_TEST_TMPDIR/d"
+	cd-svg <"$BATS_TEST_TMPDIR/d" >"$BATS_TEST_TMPDIR/t.svg"
+	cd-svg --self-delta <"$BATS_TEST_TMPDIR/d" >"$BATS_TEST_TMPDIR/s.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/t.svg" '[frame(n)[1]["fill"][:3] for n in ("f", "k", "g")]'
+	assert_output "['#ff', '#ff', '#69']"
+	run svg_eval "$BATS_TEST_TMPDIR/s.svg" '[frame(n)[1]["fill"][5:] for n in ("f", "k", "g")]'
+	assert_output "['ff', '00', 'ff']"
+}
+
+@test "one-column input whose first frames end in a number stays one-column" {
+	# a path with a space as the leaf: "Report 2" is a name, 7 its count
+	printf 'claude;file;openat;/tmp/Report 2 7\nclaude;file;read 3\n' | cd-svg >"$BATS_TEST_TMPDIR/g.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/g.svg" 'frame("/tmp/Report 2")[0]'
+	assert_output "/tmp/Report 2 (7 samples, 70.00%)"
+	# while every line has two counts, it is a differential graph
+	printf 'a;b 1 2\na;c 3 4\n' | cd-svg >"$BATS_TEST_TMPDIR/d.svg"
+	run svg_eval "$BATS_TEST_TMPDIR/d.svg" 'frame("c")[0]'
+	assert_output "c (4 samples, 66.67%; before 3 = 75.00%, after 4 = 66.67%, +1)"
+}

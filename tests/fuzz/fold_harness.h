@@ -1,8 +1,9 @@
 /*
  * The body every cd-fold importer harness shares: one input format, given
  * by FOLD_FUZZ_FMT before this header is included, fed arbitrary bytes with
- * the options varied by the first byte, then the sorted output written,
- * which walks every stored stack.
+ * the options varied by the first byte, then the output the second byte
+ * picks written (folded, pprof, speedscope or the call tree), which walks
+ * every stored stack.
  */
 #ifndef FOLD_FUZZ_FMT
 #error define FOLD_FUZZ_FMT before including fold_harness.h
@@ -30,10 +31,28 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		o.root = (enum fold_root)((data[0] >> 5) % 5);
 		o.leaf = o.weight = (data[0] >> 7) & 1;
 	}
+	if (size > 1) {
+		o.out = (enum fold_out)(data[1] & 3);
+		o.labels = o.out == OUT_PPROF || o.out == OUT_SPEEDSCOPE;
+		if (o.out == OUT_PPROF)
+			o.weight = WEIGHT_COUNT;	/* as cd-fold's option check */
+	}
 	fold_init(&f, &o, "fuzz");
 	fold_buffer(&f, (const char *)data, size);
 	if (null) {
-		fold_write(&f, null);
+		switch (o.out) {
+		case OUT_PPROF:
+			fold_pprof_write(&f, null);
+			break;
+		case OUT_SPEEDSCOPE:
+			fold_speedscope_write(&f, null);
+			break;
+		case OUT_TREE:
+			fold_tree_write(&f, (double)(data[1] >> 2) / 8, null);
+			break;
+		case OUT_FOLDED:
+			fold_write(&f, null);
+		}
 		fclose(null);
 	}
 	fold_free(&f);

@@ -22,6 +22,10 @@ fold_init(struct fold *f, const struct fold_opts *o, const char *name)
 	f->name = name ? name : "stdin";
 	f->frames = intern_new();
 	f->stacks = stacktab_new();
+	if (o->labels)
+		f->labels = intern_new();
+	if (o->out == OUT_PPROF)
+		f->stacks2 = stacktab_new();
 	if (o->event_filter)
 		f->perf.event = xstrdup(o->event_filter);
 }
@@ -31,6 +35,8 @@ fold_free(struct fold *f)
 {
 	intern_free(f->frames);
 	stacktab_free(f->stacks);
+	intern_free(f->labels);
+	stacktab_free(f->stacks2);
 	free(f->v);
 	free(f->scratch);
 	perf_free(f);
@@ -47,6 +53,14 @@ fold_fmt_name(enum fold_fmt fmt)
 	    "dtrace", "folded" };
 
 	return names[fmt];
+}
+
+const char *
+fold_unit(const struct fold *f)
+{
+	if (f->rec.all_samples > 0 || f->rec.all_syscalls == 0)
+		return "samples";
+	return f->o.weight == WEIGHT_DURATION ? "ns" : "calls";
 }
 
 void
@@ -95,7 +109,8 @@ fold_push(struct fold *f, const char *s, size_t len)
 void
 fold_commit(struct fold *f, uint64_t count)
 {
-	if (stacktab_add(f->stacks, f->v, f->n, count) && !f->overflowed) {
+	if (stacktab_add_label(f->stacks, f->v, f->n, f->label, count) &&
+	    !f->overflowed) {
 		f->overflowed = 1;
 		if (!f->o.quiet)
 			msg_warn("%s: a count passed 2^64-1 and was capped", f->name);

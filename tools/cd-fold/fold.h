@@ -23,11 +23,15 @@ enum fold_fmt {
 	FMT_FOLDED,
 };
 
+/* What cd-fold writes: folded text (default), or the other views of it. */
+enum fold_out { OUT_FOLDED, OUT_PPROF, OUT_SPEEDSCOPE, OUT_TREE };
+
 enum fold_root { ROOT_PROCESS, ROOT_PID, ROOT_THREAD, ROOT_TID, ROOT_NONE };
 enum fold_weight { WEIGHT_COUNT, WEIGHT_DURATION };
 
 struct fold_opts {
 	enum fold_fmt fmt;
+	enum fold_out out;
 	/* perf script, as stackcollapse-perf.pl */
 	int pid, tid, addrs;
 	const char *event_filter;
@@ -41,6 +45,7 @@ struct fold_opts {
 	/* macOS sample */
 	int drop_idle;
 	int quiet;		/* no messages (fuzzing) */
+	int labels;		/* records: pid/tid/comm/thread per stack (pprof, speedscope) */
 	int strict;		/* stop at the first malformed line */
 };
 
@@ -91,7 +96,12 @@ struct type_count {
 struct records_state {
 	struct type_count *types;
 	size_t ntypes;
-	unsigned long samples, syscalls, summaries;
+	unsigned long samples, syscalls, summaries;	/* this input */
+	unsigned long all_samples, all_syscalls;	/* every input so far */
+	double freq_hz;		/* cd-sample's meta: sampling frequency, 0 unknown */
+	double duration_s;	/* the meta's capture duration, 0 unknown */
+	unsigned long durations;	/* syscalls with a duration (stacks2) */
+	int wall;		/* cd-sample's meta: wall-clock mode */
 };
 
 struct fold {
@@ -106,6 +116,17 @@ struct fold {
 	/* the stack being built, as frame ids */
 	uint32_t *v;
 	size_t n, cap;
+	/*
+	 * With o.labels, "pid\x1ftid\x1fcomm\x1fthread" of each record,
+	 * interned; label is the current record's id + 1 (0: none).
+	 */
+	struct intern *labels;
+	uint32_t label;
+	/*
+	 * pprof: a second value per stack where the input has one, the
+	 * syscall durations in ns beside the call counts in stacks.
+	 */
+	struct stacktab *stacks2;
 	char *scratch;
 	size_t scratch_cap;
 	struct perf_state perf;
@@ -153,6 +174,47 @@ void stacktab_free(struct stacktab *t);
 /* Returns 1 when the count saturated at 2^64-1. */
 int stacktab_add(struct stacktab *t, const uint32_t *ids, size_t n, uint64_t count);
 size_t stacktab_count(const struct stacktab *t);
+int stacktab_add_label(struct stacktab *t, const uint32_t *ids, size_t n,
+    uint32_t label, uint64_t count);
+/* The count of an unlabelled stack, 0 when absent. */
+uint64_t stacktab_get(const struct stacktab *t, const uint32_t *ids, size_t n);
+uint64_t stacktab_get_label(const struct stacktab *t, const uint32_t *ids,
+    size_t n, uint32_t label);
+/* Walk the table: slot 0 .. stacktab_slots()-1; 1 when slot holds a stack. */
+size_t stacktab_slots(const struct stacktab *t);
+int stacktab_entry(const struct stacktab *t, size_t slot, const uint32_t **ids,
+    size_t *n, uint64_t *count, uint32_t *label);
 int stacktab_write(const struct stacktab *t, const struct intern *frames, FILE *out);
+
+struct fold_line {
+	const char *s;		/* frames joined by ';' */
+	size_t len;
+	uint64_t count;
+	const uint32_t *ids;
+	uint32_t n;
+};
+/* Every stack's text, sorted by bytes; free *text and the array. */
+struct fold_line *stacktab_lines(const struct stacktab *t,
+    const struct intern *frames, size_t *nlines, char **text);
+
+/* diff.c: two folds of one frame table into "stack COUNT_A COUNT_B". */
+struct fold_diff {
+	uint64_t total_a, total_b;	/* as read, before any scaling */
+	uint64_t out_a, out_b;		/* sums of the columns written */
+	size_t lines;
+};
+int fold_diff_write(const struct stacktab *a, const struct stacktab *b,
+    const struct intern *frames, int normalize, FILE *out, struct fold_diff *d);
+
+/*
+ * What a count is: "samples", or for inputs of syscall records only,
+ * "calls" or "ns" (durations).
+ */
+const char *fold_unit(const struct fold *f);
+/* tree.c: the stacks as an indented call tree, hottest path first. */
+int fold_tree_write(const struct fold *f, double min_pct, FILE *out);
+/* pprof.c: a gzipped profile.proto; speedscope.c: speedscope JSON. */
+int fold_pprof_write(const struct fold *f, FILE *out);
+int fold_speedscope_write(const struct fold *f, FILE *out);
 
 #endif

@@ -86,6 +86,28 @@ push_num(struct fold *f, const char *name, long long v)
 	free(t);
 }
 
+/*
+ * pprof keeps who ran a stack as labels rather than root frames: the
+ * record's pid, tid, comm and thread, interned as one key.
+ */
+static void
+set_label(struct fold *f, long long pid, long long tid, const char *comm,
+    const char *thread)
+{
+	char *key;
+	uint32_t id;
+
+	f->label = 0;
+	if (f->labels == NULL)
+		return;
+	key = xasprintf("%lld\x1f%lld\x1f%s\x1f%s", pid, tid, comm,
+	    thread ? thread : "");
+	id = intern_id(f->labels, key, strlen(key));
+	free(key);
+	if (id < UINT32_MAX)
+		f->label = id + 1;
+}
+
 static void
 push_root(struct fold *f, const cJSON *o)
 {
@@ -97,6 +119,7 @@ push_root(struct fold *f, const cJSON *o)
 		snprintf(anon, sizeof(anon), "[pid %lld]", pid);
 		comm = anon;
 	}
+	set_label(f, pid, tid, comm, thread);
 	switch (f->o.root) {
 	case ROOT_NONE:
 		break;
@@ -183,16 +206,18 @@ do_sample(struct fold *f, const cJSON *o)
 		return;
 	}
 	f->rec.samples++;
+	f->rec.all_samples++;
 	if (f->n > 0 && count > 0)
 		fold_commit(f, count);
 	f->n = 0;
+	f->label = 0;
 }
 
 static void
 do_syscall(struct fold *f, const cJSON *o, int summary)
 {
 	const char *name = str(o, "name"), *cat = str(o, "category"), *leaf;
-	uint64_t w = 1;
+	uint64_t w = 1, dur = 0;
 	int r;
 	char nrbuf[40];
 
@@ -240,9 +265,36 @@ do_syscall(struct fold *f, const cJSON *o, int summary)
 		f->rec.summaries++;
 	else
 		f->rec.syscalls++;
+	f->rec.all_syscalls++;
+	if (f->stacks2 && count_of(o, summary ? "total_ns" : "dur_ns", &dur) == 0) {
+		/* before fold_commit(), which clears the stack */
+		stacktab_add_label(f->stacks2, f->v, f->n, f->label, dur);
+		f->rec.durations++;
+	}
 	if (w > 0)
 		fold_commit(f, w);
 	f->n = 0;
+	f->label = 0;
+}
+
+static void count_type(struct fold *f, const char *type);
+
+/* cd-sample's meta says how often it sampled: pprof's period. */
+static void
+do_meta(struct fold *f, const cJSON *o)
+{
+	const cJSON *hz = cJSON_GetObjectItemCaseSensitive(o, "freq_hz");
+	const char *mode = str(o, "mode");
+
+	if (cJSON_IsNumber(hz) && hz->valuedouble > 0 && hz->valuedouble <= 1e9)
+		f->rec.freq_hz = hz->valuedouble;
+	if (mode && strcmp(mode, "wall") == 0)
+		f->rec.wall = 1;
+	hz = cJSON_GetObjectItemCaseSensitive(o, "duration_s");
+	if (cJSON_IsNumber(hz) && hz->valuedouble > 0 && hz->valuedouble < 1e9)
+		f->rec.duration_s = hz->valuedouble;
+	f->ignored++;
+	count_type(f, "meta");
 }
 
 static void
@@ -304,6 +356,8 @@ records_line(struct fold *f, const char *l, size_t n)
 		do_syscall(f, o, 0);
 	} else if (strcmp(type, "syscall_summary") == 0) {
 		do_syscall(f, o, 1);
+	} else if (strcmp(type, "meta") == 0) {
+		do_meta(f, o);
 	} else {
 		f->ignored++;
 		count_type(f, type);

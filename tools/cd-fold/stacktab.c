@@ -14,6 +14,7 @@ struct entry {
 	uint64_t hash, count;
 	size_t off;		/* into ids */
 	uint32_t n;
+	uint32_t label;		/* thread/process label id, 0 none (pprof) */
 	uint32_t used;
 };
 
@@ -70,19 +71,80 @@ grow(struct stacktab *t)
 	t->nslots = n;
 }
 
-int
-stacktab_add(struct stacktab *t, const uint32_t *ids, size_t n, uint64_t count)
+static size_t
+slot_of(const struct stacktab *t, const uint32_t *ids, size_t n,
+    uint32_t label, uint64_t h)
 {
-	uint64_t h = intern_hash(ids, n * sizeof(*ids), 0x5eed);
 	size_t mask = t->nslots - 1, j;
 
 	for (j = h & mask; t->e[j].used; j = (j + 1) & mask) {
-		struct entry *e = &t->e[j];
+		const struct entry *e = &t->e[j];
 
-		if (e->hash == h && e->n == n &&
+		if (e->hash == h && e->n == n && e->label == label &&
 		    memcmp(t->ids + e->off, ids, n * sizeof(*ids)) == 0)
-			return folded_add(&e->count, count);
+			break;
 	}
+	return j;
+}
+
+static uint64_t
+hash_of(const uint32_t *ids, size_t n, uint32_t label)
+{
+	return intern_hash(ids, n * sizeof(*ids), 0x5eed + label);
+}
+
+uint64_t
+stacktab_get_label(const struct stacktab *t, const uint32_t *ids, size_t n,
+    uint32_t label)
+{
+	size_t j = slot_of(t, ids, n, label, hash_of(ids, n, label));
+
+	return t->e[j].used ? t->e[j].count : 0;
+}
+
+uint64_t
+stacktab_get(const struct stacktab *t, const uint32_t *ids, size_t n)
+{
+	return stacktab_get_label(t, ids, n, 0);
+}
+
+int
+stacktab_entry(const struct stacktab *t, size_t slot, const uint32_t **ids,
+    size_t *n, uint64_t *count, uint32_t *label)
+{
+	const struct entry *e;
+
+	if (slot >= t->nslots || !t->e[slot].used)
+		return 0;
+	e = &t->e[slot];
+	*ids = t->ids + e->off;
+	*n = e->n;
+	*count = e->count;
+	*label = e->label;
+	return 1;
+}
+
+size_t
+stacktab_slots(const struct stacktab *t)
+{
+	return t->nslots;
+}
+
+int
+stacktab_add(struct stacktab *t, const uint32_t *ids, size_t n, uint64_t count)
+{
+	return stacktab_add_label(t, ids, n, 0, count);
+}
+
+int
+stacktab_add_label(struct stacktab *t, const uint32_t *ids, size_t n,
+    uint32_t label, uint64_t count)
+{
+	uint64_t h = hash_of(ids, n, label);
+	size_t j = slot_of(t, ids, n, label, h);
+
+	if (t->e[j].used)
+		return folded_add(&t->e[j].count, count);
 	if (n >= UINT32_MAX)
 		msg_die(3, "stack too deep");
 	while (t->nids + n > t->capids) {
@@ -91,23 +153,17 @@ stacktab_add(struct stacktab *t, const uint32_t *ids, size_t n, uint64_t count)
 	}
 	memcpy(t->ids + t->nids, ids, n * sizeof(*ids));
 	t->e[j] = (struct entry){ .hash = h, .count = count, .off = t->nids,
-	    .n = (uint32_t)n, .used = 1 };
+	    .n = (uint32_t)n, .label = label, .used = 1 };
 	t->nids += n;
 	if (++t->n * 4 > t->nslots * 3)
 		grow(t);
 	return 0;
 }
 
-struct line {
-	const char *s;
-	size_t len;
-	uint64_t count;
-};
-
 static int
 cmp_line(const void *a, const void *b)
 {
-	const struct line *x = a, *y = b;
+	const struct fold_line *x = a, *y = b;
 	size_t n = x->len < y->len ? x->len : y->len;
 	int c = memcmp(x->s, y->s, n);
 
@@ -117,15 +173,16 @@ cmp_line(const void *a, const void *b)
 }
 
 /*
- * Sorted by the bytes of the joined stack, as stackcollapse's
- * `sort { $a cmp $b }`, so the output is stable and diffable.
+ * Every stack as its joined text, sorted by bytes as stackcollapse's
+ * `sort { $a cmp $b }`, so the output is stable and diffable. The texts
+ * live in one block, *text, freed by the caller with the array.
  */
-int
-stacktab_write(const struct stacktab *t, const struct intern *frames, FILE *out)
+struct fold_line *
+stacktab_lines(const struct stacktab *t, const struct intern *frames,
+    size_t *nlines, char **text)
 {
-	struct line *lines = xcalloc(t->n ? t->n : 1, sizeof(*lines));
+	struct fold_line *lines = xcalloc(t->n ? t->n : 1, sizeof(*lines));
 	size_t total = 0, k = 0, used = 0;
-	char *text;
 
 	for (size_t i = 0; i < t->nslots; i++) {
 		const struct entry *e = &t->e[i];
@@ -139,7 +196,7 @@ stacktab_write(const struct stacktab *t, const struct intern *frames, FILE *out)
 			total += len + 1;
 		}
 	}
-	text = xmalloc(total + 1);
+	*text = xmalloc(total + 1);
 	for (size_t i = 0; i < t->nslots; i++) {
 		const struct entry *e = &t->e[i];
 		size_t start = used;
@@ -151,13 +208,25 @@ stacktab_write(const struct stacktab *t, const struct intern *frames, FILE *out)
 			const char *s = intern_str(frames, t->ids[e->off + f], &len);
 
 			if (f > 0)
-				text[used++] = ';';
-			memcpy(text + used, s, len);
+				(*text)[used++] = ';';
+			memcpy(*text + used, s, len);
 			used += len;
 		}
-		lines[k++] = (struct line){ text + start, used - start, e->count };
+		lines[k++] = (struct fold_line){ *text + start, used - start,
+		    e->count, t->ids + e->off, e->n };
 	}
 	qsort(lines, k, sizeof(*lines), cmp_line);
+	*nlines = k;
+	return lines;
+}
+
+int
+stacktab_write(const struct stacktab *t, const struct intern *frames, FILE *out)
+{
+	size_t k;
+	char *text;
+	struct fold_line *lines = stacktab_lines(t, frames, &k, &text);
+
 	for (size_t i = 0; i < k; i++) {
 		fwrite(lines[i].s, 1, lines[i].len, out);
 		fprintf(out, " %llu\n", (unsigned long long)lines[i].count);

@@ -34,12 +34,20 @@ static const char usage[] =
 "                         file/network/... levels cd-fold writes, else hot)\n"
 "  -r, --reverse          reverse each stack (leaf first) before merging\n"
 "  -i, --inverted         icicle graph: the root at the top\n"
+"      --negate           two-column input is AFTER BEFORE (widths by the\n"
+"                         earlier capture): hues switched, as flamegraph.pl\n"
+"      --self-delta       colour by the change of a frame's own samples only\n"
+"                         (flamegraph.pl), not of its total\n"
 "      --strict           stop at the first malformed line (exit 4, no SVG)\n"
 "      --help, --version\n"
 "\n"
+"Two-column input (stack BEFORE AFTER, from cd-fold --diff or difffolded.pl)\n"
+"draws a differential graph: widths by AFTER, red where a frame's share of\n"
+"the total grew, blue where it shrank, both counts in each tooltip.\n"
+"\n"
 "Exit: 0 ok, 2 usage, 3 I/O error, 4 malformed lines (skipped; SVG written).\n";
 
-enum { OPT_HEIGHT = CLI_OPT_FIRST_TOOL, OPT_FONTSIZE };
+enum { OPT_HEIGHT = CLI_OPT_FIRST_TOOL, OPT_FONTSIZE, OPT_NEGATE, OPT_SELF };
 
 static const struct option longopts[] = {
 	{ "title", required_argument, NULL, 't' },
@@ -53,6 +61,8 @@ static const struct option longopts[] = {
 	{ "inverted", no_argument, NULL, 'i' },
 	{ "height", required_argument, NULL, OPT_HEIGHT },
 	{ "fontsize", required_argument, NULL, OPT_FONTSIZE },
+	{ "negate", no_argument, NULL, OPT_NEGATE },
+	{ "self-delta", no_argument, NULL, OPT_SELF },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -107,6 +117,12 @@ parse_args(int argc, char **argv, struct svg_opts *o)
 			break;
 		case OPT_FONTSIZE:
 			o->font_size = (int)cli_long(optarg, 4, 100, "--fontsize");
+			break;
+		case OPT_NEGATE:
+			o->negate = 1;
+			break;
+		case OPT_SELF:
+			o->self_delta = 1;
 			break;
 		case CLI_OPT_STRICT:
 			o->strict = 1;
@@ -194,6 +210,7 @@ main(int argc, char **argv)
 		tree_free(&t);
 		return CD_EXIT_DATAERR;
 	}
+	tree_end(&t);
 	if (t.saturated)
 		msg_warn("a count passed 2^64-1 and was capped");
 	if (t.v[0].total == 0)

@@ -108,7 +108,75 @@ struct ctx {
 	enum palette pal;
 	double scale;
 	int top, maxdepth, base;
+	double maxdelta;	/* two-column input: largest |share change| */
 };
+
+/*
+ * Two-column input: how much a frame's share grew, after minus before,
+ * each as a fraction of its own capture's total, so that a longer second
+ * capture does not paint everything red. By default the share is the
+ * frame's total (itself and below): a function whose time doubled is red
+ * even when some of it moved into its callees (or into the kernel frames
+ * an interrupt leaves under it). With self (flamegraph.pl's choice) it is
+ * the frame's own samples only, which points at the exact frame that
+ * changed; flamegraph.pl uses the raw self delta, which agrees on input
+ * difffolded.pl -n has scaled. Positive: grew.
+ */
+static double
+share_delta(const struct tree *t, uint32_t id, int self, int negate)
+{
+	const struct node *nd = &t->v[id];
+	uint64_t a = nd->total, b = nd->other;
+	double ta = (double)t->v[0].total, tb = (double)t->v[0].other, d;
+
+	for (uint32_t ch = self ? nd->child : 0; ch; ch = t->v[ch].sibling) {
+		a -= t->v[ch].total < a ? t->v[ch].total : a;
+		b -= t->v[ch].other < b ? t->v[ch].other : b;
+	}
+	/* total: the last column (after); other: the first (before) */
+	d = (ta > 0 ? (double)a / ta : 0) - (tb > 0 ? (double)b / tb : 0);
+	return negate ? -d : d;
+}
+
+/* flamegraph.pl's color_scale(): white, to red for growth, to blue for loss. */
+static void
+delta_color(double d, double max, char out[8])
+{
+	int v = max > 0 ? (int)(210 * (max - fabs(d)) / max) : 210;
+
+	if (d > 0)
+		snprintf(out, 8, "#ff%02x%02x", v & 0xff, v & 0xff);
+	else if (d < 0)
+		snprintf(out, 8, "#%02x%02xff", v & 0xff, v & 0xff);
+	else
+		snprintf(out, 8, "#ffffff");
+}
+
+static double
+pct_of(uint64_t n, uint64_t total)
+{
+	return total ? 100.0 * (double)n / (double)total : 0;
+}
+
+/*
+ * "; before 10 = 25.00%, after 30 = 50.00%, +20": both counts with their
+ * shares of their own capture (what the colour compares), the columns in
+ * the order they mean.
+ */
+static void
+diff_text(const struct ctx *c, const struct node *nd)
+{
+	const struct node *r = &c->t->v[0];
+	int neg = c->o->negate;
+	uint64_t before = neg ? nd->total : nd->other, after = neg ? nd->other : nd->total;
+	uint64_t tb = neg ? r->total : r->other, ta = neg ? r->other : r->total;
+
+	fprintf(c->out, "; before %llu = %.2f%%, after %llu = %.2f%%, %s%llu",
+	    (unsigned long long)before, pct_of(before, tb),
+	    (unsigned long long)after, pct_of(after, ta),
+	    after >= before ? "+" : "-", (unsigned long long)(after >= before ?
+	    after - before : before - after));
+}
 
 struct item {
 	uint32_t node;
@@ -134,14 +202,21 @@ emit_frame(const struct ctx *c, const struct item *it, double x, double w)
 	long double pct = c->t->v[0].total ?
 	    (long double)nd->total * 100 / (long double)c->t->v[0].total : 0;
 
-	palette_color(c->pal, name, len, it->depth, it->cat, col);
+	if (c->t->diff == 1)
+		delta_color(share_delta(c->t, it->node, c->o->self_delta, c->o->negate),
+		    c->maxdelta, col);
+	else
+		palette_color(c->pal, name, len, it->depth, it->cat, col);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)nd->total);
 	fputs("<g><title>", c->out);
 	xml_escape(c->out, name, len);
 	fprintf(c->out, " (%s ", num);
 	xml_str(c->out, c->o->countname);
-	fprintf(c->out, ", %.2Lf%%)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>",
-	    pct, x, y, w, c->o->frame_height - 1, col);
+	fprintf(c->out, ", %.2Lf%%", pct);
+	if (c->t->diff == 1)
+		diff_text(c, nd);
+	fprintf(c->out, ")</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>",
+	    x, y, w, c->o->frame_height - 1, col);
 	fit = (int)((w - 6) / (c->o->font_size * CHAR_W));
 	if (fit >= 3) {
 		fprintf(c->out, "<text x=\"%.1f\" y=\"%d\">", x + 3,
@@ -178,7 +253,7 @@ walk(struct ctx *c, int emit)
 		uint64_t off = it.off;
 		size_t k = 0;
 
-		if (w < c->o->minwidth && it.node != 0)
+		if ((w < c->o->minwidth || nd->total == 0) && it.node != 0)
 			continue;
 		if (it.depth > maxdepth)
 			maxdepth = it.depth;
@@ -250,6 +325,16 @@ header(struct ctx *c, int height)
 		xml_str(c->out, o->subtitle);
 		fputs("</text>\n", c->out);
 	}
+	if (c->t->diff == 1) {
+		const struct node *r = &c->t->v[0];
+
+		fprintf(c->out, "<text id=\"legend\" x=\"%.1f\" y=\"%d\">"
+		    "red: %sshare grew, blue: shrank; widths: %s; "
+		    "before %llu, after %llu</text>\n", w / 2, o->subtitle ? 62 : 44,
+		    o->self_delta ? "self " : "", o->negate ? "before" : "after",
+		    (unsigned long long)(o->negate ? r->total : r->other),
+		    (unsigned long long)(o->negate ? r->other : r->total));
+	}
 	fprintf(c->out, "<text id=\"reset\" x=\"%d\" y=\"24\">Reset Zoom</text>\n", PAD);
 	fprintf(c->out, "<foreignObject x=\"%.0f\" y=\"8\" width=\"230\" height=\"26\">"
 	    "<input xmlns=\"http://www.w3.org/1999/xhtml\" id=\"search\" type=\"text\" "
@@ -268,7 +353,11 @@ svg_write(FILE *out, const struct tree *t, const struct svg_opts *o)
 
 	if (c.pal == PAL_AUTO)
 		c.pal = category_level(t, 0, 2) ? PAL_CATEGORY : PAL_HOT;
-	c.top = o->subtitle ? 56 : 40;
+	c.top = (o->subtitle ? 56 : 40) + (t->diff == 1 ? 18 : 0);
+	if (t->diff == 1)
+		for (size_t i = 1; i < t->n; i++)
+			c.maxdelta = fmax(c.maxdelta,
+			    fabs(share_delta(t, (uint32_t)i, o->self_delta, 0)));
 	c.scale = t->v[0].total ? (o->width - 2 * PAD) / (double)t->v[0].total : 0;
 	if (t->v[0].total == 0) {
 		height = c.top + 60;

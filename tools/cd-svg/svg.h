@@ -17,13 +17,16 @@ struct svg_opts {
 	enum palette palette;
 	int reverse;		/* leaf first: each stack reversed before merging */
 	int inverted;		/* icicle: root at the top */
+	int negate;		/* two-column input is "after before": hues switched */
+	int self_delta;		/* colour by the change of self, not total, share */
 	int quiet, strict;
 };
 
 struct node {
 	uint32_t name;		/* interned */
 	uint32_t parent, child, sibling;	/* 0 = none (node 0 is the root) */
-	uint64_t total;
+	uint64_t total;		/* the last column: what widths are drawn by */
+	uint64_t other;		/* two-column input: the first column */
 };
 
 struct tree {
@@ -33,6 +36,15 @@ struct tree {
 	uint32_t *slots;	/* (parent, name) -> node, open addressing */
 	size_t nslots;
 	int saturated;
+	/*
+	 * 1 for two-column input ("stack COUNT_A COUNT_B", difffolded.pl,
+	 * cd-fold --diff), 0 for one; -1 while undecided, the lines so far
+	 * held in pending (see tree.c).
+	 */
+	int diff;
+	char **pending;
+	size_t *pending_len, npending, pending_bytes;
+	int pending_reverse;
 	/* reading */
 	unsigned long lineno, bad;
 	uint32_t *path;
@@ -47,7 +59,9 @@ void tree_free(struct tree *t);
  */
 int tree_add_line(struct tree *t, const char *line, size_t len, int reverse,
     const char **why);
-/* Children in name order, so equal inputs draw equal graphs. */
+/* After the last line: settles one- or two-column if still open. */
+void tree_end(struct tree *t);
+/* Children in name order, so equal inputs draw equal graphs (calls tree_end). */
 void tree_sort(struct tree *t);
 /* Read and parse a whole buffer (the fuzz harness entry). */
 void tree_add_buffer(struct tree *t, const char *buf, size_t len, int reverse);

@@ -19,11 +19,16 @@ tree_init(struct tree *t)
 	t->v[0].name = intern_id(t->names, "all", 3);
 	t->nslots = 2048;
 	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	t->diff = -1;
 }
 
 void
 tree_free(struct tree *t)
 {
+	for (size_t i = 0; i < t->npending; i++)
+		free(t->pending[i]);
+	free(t->pending);
+	free(t->pending_len);
 	intern_free(t->names);
 	free(t->v);
 	free(t->slots);
@@ -88,19 +93,109 @@ child(struct tree *t, uint32_t parent, uint32_t name)
 	return id;
 }
 
+/*
+ * Two-column input is told from one-column by its lines, but a frame name
+ * may itself end in a number ("Report 2 31": a path with a space): so the
+ * first lines are held until one of them has a single count (one-column),
+ * or PENDING_LINES of them (or PENDING_BYTES) all had two, or the input
+ * ended. Then they are added, and later lines must agree.
+ */
+#define PENDING_LINES 100
+#define PENDING_BYTES (1u << 20)
+
+/* The counts of one line: one, or two when the input is two-column. */
+static int
+parse_counts(const struct tree *t, const char *line, size_t len, size_t *sl,
+    uint64_t *count, uint64_t *other, const char **why)
+{
+	size_t sl2;
+	uint64_t c2;
+	const char *why2;
+
+	*other = 0;
+	if (folded_parse(line, len, sl, count, why) < 0)
+		return -1;
+	if (t->diff != 1)
+		return 0;
+	if (folded_parse(line, *sl, &sl2, &c2, &why2) < 0) {
+		*why = "one count in two-column (differential) input";
+		return -1;
+	}
+	*sl = sl2;
+	*other = c2;
+	return 0;
+}
+
+static int add_line(struct tree *t, const char *line, size_t len, int reverse,
+    const char **why);
+
+static void
+settle(struct tree *t, int diff)
+{
+	const char *why;
+
+	t->diff = diff;
+	for (size_t i = 0; i < t->npending; i++) {
+		add_line(t, t->pending[i], t->pending_len[i], t->pending_reverse, &why);
+		free(t->pending[i]);
+	}
+	free(t->pending);
+	free(t->pending_len);
+	t->pending = NULL;
+	t->pending_len = NULL;
+	t->npending = t->pending_bytes = 0;
+}
+
+void
+tree_end(struct tree *t)
+{
+	if (t->diff < 0)
+		settle(t, t->npending > 0);
+}
+
 int
 tree_add_line(struct tree *t, const char *line, size_t len, int reverse,
     const char **why)
 {
+	size_t sl, sl2;
+	uint64_t c, c2;
+	const char *why2;
+
+	if (t->diff >= 0)
+		return add_line(t, line, len, reverse, why);
+	if (folded_parse(line, len, &sl, &c, why) < 0)
+		return *why ? -1 : 1;	/* malformed either way */
+	if (folded_parse(line, sl, &sl2, &c2, &why2) < 0) {
+		settle(t, 0);
+		return add_line(t, line, len, reverse, why);
+	}
+	if (t->npending == 0) {
+		t->pending = xcalloc(PENDING_LINES, sizeof(*t->pending));
+		t->pending_len = xcalloc(PENDING_LINES, sizeof(*t->pending_len));
+	}
+	t->pending[t->npending] = xmalloc(len ? len : 1);
+	memcpy(t->pending[t->npending], line, len);
+	t->pending_len[t->npending++] = len;
+	t->pending_bytes += len;
+	t->pending_reverse = reverse;
+	if (t->npending == PENDING_LINES || t->pending_bytes >= PENDING_BYTES)
+		settle(t, 1);
+	return 0;
+}
+
+static int
+add_line(struct tree *t, const char *line, size_t len, int reverse,
+    const char **why)
+{
 	size_t sl, start = 0, np = 0;
-	uint64_t count;
+	uint64_t count, other;
 	char *clean = NULL;
 	const char *s = line;
 	uint32_t at = 0;
 
-	if (folded_parse(line, len, &sl, &count, why) < 0)
+	if (parse_counts(t, line, len, &sl, &count, &other, why) < 0)
 		return *why ? -1 : 1;
-	if (count == 0)
+	if (count == 0 && other == 0)
 		return 0;
 	if (!utf8_valid(line, sl)) {
 		clean = utf8_sanitize(line, sl);
@@ -122,9 +217,11 @@ tree_add_line(struct tree *t, const char *line, size_t len, int reverse,
 	}
 	free(clean);
 	t->saturated |= folded_add(&t->v[0].total, count);
+	t->saturated |= folded_add(&t->v[0].other, other);
 	for (size_t i = 0; i < np; i++) {
 		at = child(t, at, t->path[reverse ? np - 1 - i : i]);
 		t->saturated |= folded_add(&t->v[at].total, count);
+		t->saturated |= folded_add(&t->v[at].other, other);
 	}
 	return 0;
 }
@@ -143,6 +240,7 @@ tree_add_buffer(struct tree *t, const char *buf, size_t len, int reverse)
 			t->bad++;
 		i += n + 1;
 	}
+	tree_end(t);
 }
 
 static const struct tree *sort_tree;
@@ -164,6 +262,7 @@ tree_sort(struct tree *t)
 	uint32_t *kids = NULL;
 	size_t cap = 0;
 
+	tree_end(t);
 	sort_tree = t;
 	for (size_t p = 0; p < t->n; p++) {
 		size_t k = 0;

@@ -28,6 +28,7 @@ struct dopts {
 	int flamegraph;
 	const char *output;	/* -o: base name of files written */
 	char *output_base;	/* -o x.svg: "x", which output points to */
+	const char *baseline;	/* --baseline: an earlier CPU .folded to diff against */
 	int progress;		/* -1 auto (tty), 0 off, 1 on */
 };
 
@@ -79,6 +80,11 @@ cJSON *capture_select(const struct report *r, int c, const char *type, int pid);
 
 /* flame.c */
 void flame_write(struct report *r, const struct dopts *o);
+/*
+ * The top of pid's CPU call tree (cd-fold --tree), at most max_lines lines
+ * of it; NULL when there are no samples or cd-fold failed. Caller frees.
+ */
+char *flame_tree(const struct report *r, int pid, int max_lines);
 
 /* analyze.c */
 void analyze(struct report *r, const struct dopts *o);

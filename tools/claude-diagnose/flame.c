@@ -2,8 +2,11 @@
  * --flamegraph -o FILE: the captured records go through cd-fold into
  * FILE.folded (for external tools) and through cd-svg into FILE.svg. With
  * both -s and -D, the CPU graph is FILE.svg and the syscall graph
- * FILE-syscalls.svg. Files are created fresh (never through a symlink)
- * and, under sudo, given to the invoking user.
+ * FILE-syscalls.svg. With --baseline OLD.folded, the CPU graph is also
+ * compared with that earlier one: FILE-diff.folded and FILE-diff.svg
+ * (cd-fold --diff, cd-svg's differential colours). Files are created
+ * fresh (never through a symlink) and, under sudo, given to the invoking
+ * user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -121,6 +124,82 @@ graph(struct report *r, int c, const char *const *types, const char *base,
 	stage_free(&fold);
 }
 
+/*
+ * --baseline: the baseline (on stdin, opened before this run's files were
+ * written: it may be the very FILE.folded this run replaced) vs
+ * base.folded -> base-diff.folded -> base-diff.svg
+ */
+static void
+diff_graph(struct report *r, int baseline_fd, const char *baseline,
+    const char *base, char *title)
+{
+	char *now = xasprintf("%s.folded", base), *path;
+	char *fold_argv[] = { "cd-fold", "--diff", "-", now, NULL };
+	char *svg_argv[] = { "cd-svg", "--title", title, "--subtitle",
+		(char *)baseline, NULL };
+	struct stage fold, svg;
+
+	if (stage_start(&fold, fold_argv, baseline_fd) < 0 || stage_wait(&fold) > 1) {
+		stage_failed(r, &fold, "cd-fold --diff");
+		stage_free(&fold);
+		free(now);
+		return;
+	}
+	path = xasprintf("%s-diff.folded", base);
+	save(r, &fold, path);
+	free(path);
+	if (stage_start(&svg, svg_argv, stage_stdout_fd(&fold)) < 0 ||
+	    stage_wait(&svg) > 1) {
+		stage_failed(r, &svg, "cd-svg");
+	} else {
+		path = xasprintf("%s-diff.svg", base);
+		save(r, &svg, path);
+		free(path);
+	}
+	stage_free(&svg);
+	stage_free(&fold);
+	free(now);
+}
+
+char *
+flame_tree(const struct report *r, int pid, int max_lines)
+{
+	char *argv[] = { "cd-fold", "--from", "records", "--tree", "--tree-min",
+		"2", NULL };
+	cJSON *recs = capture_select(r, CAP_SAMPLE, "sample", pid);
+	int fd = memfd_create("samples", MFD_CLOEXEC);
+	const cJSON *x;
+	struct stage st;
+	char *text = NULL, *p;
+	size_t len;
+
+	if (fd < 0 || cJSON_GetArraySize(recs) == 0) {
+		if (fd >= 0)
+			close(fd);
+		cJSON_Delete(recs);
+		return NULL;
+	}
+	rec_flush();
+	rec_out_init(fd);
+	cJSON_ArrayForEach(x, recs)
+		rec_emit(x);
+	rec_flush();
+	rec_out_init(1);
+	cJSON_Delete(recs);
+	if (stage_start(&st, argv, fd) == 0 && stage_wait(&st) == 0)
+		text = stage_stdout(&st, &len);
+	close(fd);
+	stage_free(&st);
+	/* the first lines are the hottest path: cut after max_lines */
+	for (p = text; p && *p && max_lines > 0; max_lines--) {
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	if (p)
+		*p = '\0';
+	return text;
+}
+
 static char *
 pids_text(const struct report *r)
 {
@@ -144,9 +223,18 @@ flame_write(struct report *r, const struct dopts *o)
 	static const char *const sys_types[] = { "syscall", "syscall_summary", NULL };
 	char *pids, *title, *sub;
 	char *base;
+	int baseline_fd = -1;
 
 	if (!o->flamegraph || cJSON_GetArraySize(r->procs) == 0)
 		return;
+	/* before FILE.folded is replaced: --baseline may name it */
+	if (o->baseline) {
+		baseline_fd = open(o->baseline, O_RDONLY | O_CLOEXEC);
+		if (baseline_fd < 0) {
+			msg_warnerr("%s", o->baseline);
+			cJSON_AddItemToArray(r->file_errors, cJSON_CreateString(o->baseline));
+		}
+	}
 	pids = pids_text(r);
 	if (o->sample && r->cap[CAP_SAMPLE].ran) {
 		title = xasprintf("CPU: PID %s", pids);
@@ -155,6 +243,11 @@ flame_write(struct report *r, const struct dopts *o)
 		graph(r, CAP_SAMPLE, cpu_types, o->output, title, sub, "samples", "thread");
 		free(title);
 		free(sub);
+		if (baseline_fd >= 0) {
+			title = xasprintf("CPU change: PID %s, since the baseline", pids);
+			diff_graph(r, baseline_fd, o->baseline, o->output, title);
+			free(title);
+		}
 	}
 	if (o->trace && r->cap[CAP_TRACE].ran) {
 		base = o->sample ? xasprintf("%s-syscalls", o->output) :
@@ -168,5 +261,7 @@ flame_write(struct report *r, const struct dopts *o)
 		free(title);
 		free(sub);
 	}
+	if (baseline_fd >= 0)
+		close(baseline_fd);
 	free(pids);
 }

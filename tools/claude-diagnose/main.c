@@ -3,12 +3,14 @@
  * cd-sample, cd-trace, cd-categorize, cd-fold, cd-svg) and turns what they
  * find into one report, for people or (-j) for programs.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "color.h"
 #include "diagnose.h"
@@ -37,6 +39,8 @@ static const char usage[] =
 "  -o, --output FILE        flame graph files: FILE.svg and FILE.folded; a FILE\n"
 "                           ending in .svg is the graph itself (x.svg: x.svg,\n"
 "                           x.folded, x-syscalls.svg) (default claude-flamegraph)\n"
+"      --baseline OLD.folded  compare the CPU graph with an earlier capture's\n"
+"                           (needs -s; implies --flamegraph): FILE-diff.svg\n"
 "  -j, --json               one JSON document instead of the report\n"
 "      --interval SECS      CPU measuring interval of the overview (default 0.5)\n"
 "      --cpu-warning PCT, --cpu-critical PCT\n"
@@ -61,6 +65,7 @@ enum {
 	OPT_CPU_CRIT, OPT_RSS_WARN, OPT_RSS_CRIT, OPT_SAMPLE_DUR, OPT_DURATION,
 	OPT_IO, OPT_NETWORK, OPT_FLAME, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_CHILD_CPU,
+	OPT_BASELINE,
 };
 
 static const struct option longopts[] = {
@@ -76,6 +81,7 @@ static const struct option longopts[] = {
 	{ "network", no_argument, NULL, OPT_NETWORK },
 	{ "flamegraph", no_argument, NULL, OPT_FLAME },
 	{ "output", required_argument, NULL, 'o' },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
 	{ "cpu-warning", required_argument, NULL, OPT_CPU_WARN },
@@ -143,6 +149,12 @@ check(struct dopts *o, int sample_dur_set, int dur_set)
 		cli_usage("--sample-duration applies to sampling: add -s");
 	if (dur_set && !o->trace)
 		cli_usage("--duration applies to tracing: add -D (or --io, --network)");
+	if (o->baseline && !o->sample)
+		cli_usage("--baseline compares CPU graphs: add -s");
+	if (o->baseline && access(o->baseline, R_OK) < 0)
+		cli_usage("--baseline %s: %s", o->baseline, strerror(errno));
+	if (o->baseline)
+		o->flamegraph = 1;
 	if (o->flamegraph && !o->sample && !o->trace)
 		cli_usage("--flamegraph draws a capture: add -s (CPU) or -D (system calls)");
 	if (o->output && !o->flamegraph)
@@ -200,6 +212,9 @@ parse(int argc, char **argv, struct dopts *o)
 			break;
 		case OPT_FLAME:
 			o->flamegraph = 1;
+			break;
+		case OPT_BASELINE:
+			o->baseline = optarg;
 			break;
 		case OPT_PROGRESS:
 			o->progress = 1;

@@ -115,6 +115,22 @@ naming_lines(const cJSON *meta)
 		printf("    %snote:%s %s\n", color(C_YELLOW), color(C_RESET), hint);
 }
 
+/* The hottest paths of the call tree, as macOS sample's call graph reads. */
+static void
+print_tree(const struct report *r, int pid)
+{
+	char *tree = flame_tree(r, pid, 14), *line, *save = NULL;
+
+	if (tree == NULL)
+		return;
+	printf("    %scall tree (hottest path first, frames under 2%% left out):%s\n",
+	    color(C_DIM), color(C_RESET));
+	for (line = strtok_r(tree, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '#')
+			printf("    %s\n", line);
+	free(tree);
+}
+
 void
 section_sample(const struct report *r, int pid)
 {
@@ -159,6 +175,7 @@ section_sample(const struct report *r, int pid)
 		printf("    %6.1f %6.1f  %.*s%s\n", rec_get_num(x, "self_pct", 0),
 		    rec_get_num(x, "total_pct", 0), (int)len, fn, fn[len] ? "..." : "");
 	}
+	print_tree(r, pid);
 	if (cJSON_GetArraySize(thr) > 0) {
 		n = 0;
 		printf("    threads:");
