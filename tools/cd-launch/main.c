@@ -202,8 +202,11 @@ main(int argc, char **argv)
 		return code;
 	if (d.rt == RT_BUN && dumps_make_dir(&d) < 0)
 		return CD_EXIT_FAIL;
-	if (o.print_env)
-		return print_env(&d);
+	if (o.print_env) {
+		code = print_env(&d);
+		free(d.dir);	/* the directory itself is the user's now */
+		return code;
+	}
 	if (set_env(&d) != 0) {
 		msg_warnerr("setenv");
 		dumps_cleanup(&d);
