@@ -265,18 +265,47 @@ setInterval(() => {}, 1000);' "$T/ready"
 	[ ! -e "/tmp/perf-$npid.map" ]
 }
 
-@test "cd-launch: when the command stops, cd-launch stops; continued, both go on" {
-	bg_job cd-launch sh -c 'echo $$ >"$1"; kill -STOP $$; exit 4' sh "$T/ready"
+@test "cd-launch: in a terminal, when the command stops cd-launch stops; continued, both go on" {
+	# a terminal of its own (a pty, cd-launch's group in front), as a shell gives a job
+	bg_start "$CD_PYTHON" -c '
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+open(sys.argv[-1] + ".launch", "w").write(str(pid))
+while True:
+    try:
+        if not os.read(fd, 4096):
+            break
+    except OSError:
+        break
+_, st = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(st))' cd-launch sh -c 'echo $$ >"$1"; kill -STOP $$; exit 4' sh "$T/ready"
+	wait_file "$T/ready" 10
+	wait_file "$T/ready.launch" 10
+	kid=$(cat "$T/ready")
+	launch=$(cat "$T/ready.launch")
+	echo "$kid $launch" >>"$T/bg.pids"
+	wait_state "$kid" T
+	# the shell's view: the job (cd-launch) is stopped too
+	wait_state "$launch" T
+	# SIGCONT to cd-launch alone: it continues the command
+	kill -CONT "$launch"
+	bg_wait "$BG_PID"
+	[ "$BG_RC" = 4 ]
+}
+
+@test "cd-launch: without a terminal a stop is waited out: a command continued by someone else ends normally" {
+	bg_start cd-launch sh -c 'echo $$ >"$1"; kill -STOP $$; exit 6' sh "$T/ready"
 	wait_file "$T/ready" 10
 	kid=$(cat "$T/ready")
 	echo "$kid" >>"$T/bg.pids"
 	wait_state "$kid" T
-	# the shell's view: the job (cd-launch) is stopped too
-	wait_state "$BG_PID" T
-	# SIGCONT to cd-launch alone: it continues the command
-	kill -CONT "$BG_PID"
+	sleep 0.3
+	[ "$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$BG_PID/stat")" != T ]
+	kill -CONT "$kid"
 	bg_wait "$BG_PID"
-	[ "$BG_RC" = 4 ]
+	[ "$BG_RC" = 6 ]
 }
 
 @test "cd-launch: --print-env settings for eval; the Bun directory is left to the user" {

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "launch.h"
@@ -62,12 +63,34 @@ exec_error(int fd)
 }
 
 /*
+ * Whether cd-launch's process group is the foreground group of its
+ * terminal: only then is there a shell that a stop should reach.
+ */
+static int
+in_foreground(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	pid_t fg;
+
+	if (fd < 0)
+		return 0;
+	fg = tcgetpgrp(fd);
+	close(fd);
+	return fg == getpgrp();
+}
+
+/*
  * The command stopped: stop cd-launch the same way, so the shell's job
  * stops too; when something continues cd-launch, continue the command.
+ * Without a terminal in front there is no job to stop, and a cd-launch
+ * stopped there could stay stopped after the command was continued, so
+ * the stop is only waited out, as a parent without job control does.
  */
 static void
 follow_stop(pid_t pid, int sig)
 {
+	if (!in_foreground())
+		return;
 	if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
 		sig = SIGSTOP;
 	/* SIGTSTP and friends have their default action here: they stop us */
