@@ -444,3 +444,17 @@ print(round(sum(max(x, 0) for x in d["timeDeltas"][1:]) + max(d["endTime"] - d["
 	assert_failure 4
 	refute_output --partial "a (x.js:1)"
 }
+
+@test "cpuprofile: a one-line profile over 16 MiB (the line limit of the other formats) folds" {
+	T_BIG="$BATS_TEST_TMPDIR/big.cpuprofile"
+	python3 -c '
+import json, sys
+n = 150000
+nodes = [{"id": 1, "callFrame": {"functionName": "(root)", "url": ""}, "children": list(range(2, n + 2))}]
+nodes += [{"id": i, "callFrame": {"functionName": "f%d" % i, "url": "file:///a/very/long/path/to/some/module/bundle.js", "lineNumber": i}} for i in range(2, n + 2)]
+json.dump({"nodes": nodes, "samples": list(range(2, n + 2)), "timeDeltas": [1] * n}, open(sys.argv[1], "w"), separators=(",", ":"))' "$T_BIG"
+	[ "$(stat -c %s "$T_BIG")" -gt $((16 << 20)) ]
+	cd-fold "$T_BIG" >"$T_BIG.folded"
+	[ "$(wc -l <"$T_BIG.folded")" = 150000 ]
+	[ "$(head -1 "$T_BIG.folded")" = "f10 (file:///a/very/long/path/to/some/module/bundle.js:11) 1" ]
+}
