@@ -380,6 +380,21 @@ print(round(sum(max(x, 0) for x in d["timeDeltas"][1:]) + max(d["endTime"] - d["
 	python3 -c 'import sys; a, b, n = map(float, sys.argv[1:]); sys.exit(abs(a - b) > n)' "$got" "$us" "$(echo "$output" | wc -l)"
 }
 
+@test "cpuprofile: a real DevTools protocol Profiler.stop result ({\"profile\": ...})" {
+	p="$FIX/devtools-protocol-gc-churn.json"
+	run cd-fold "$p"
+	assert_success
+	total=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["profile"]["samples"]))' "$p")
+	[ "$(echo "$output" | awk '{ s += $NF } END { print s }')" = "$total" ]
+	echo "$output" | grep -Eq ';churnYoung \(file://[^ ]*/gc-churn\.js:13\) [0-9]+$'
+	# --drop-idle leaves out exactly the (idle) node's samples
+	idle=$(echo "$output" | awk '$0 ~ /^\(idle\) [0-9]+$/ { print $NF }')
+	[ "$idle" -gt 0 ]
+	run cd-fold --drop-idle "$p"
+	[ "$(echo "$output" | awk '{ s += $NF } END { print s }')" = "$((total - idle))" ]
+	refute_output --partial "(idle)"
+}
+
 @test "cpuprofile: a real Bun profile of Claude Code 2.1.197" {
 	p="$FIX/bun-claude-2.1.197.cpuprofile"
 	run cd-fold -v "$p"
