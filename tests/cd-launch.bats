@@ -42,6 +42,28 @@ teardown() {
 	while read -r f; do rm -f "$f"; done <"$T/rm.list"
 }
 
+# --print-env created the directory it printed in $output: remove it.
+rm_printed_dir() {
+	local d
+	d=$(echo "$output" | sed -n "s/^export BUN_JSC_jitDumpDirectory='\(.*\)'$/\1/p")
+	[ -n "$d" ] && rmdir "$d"
+}
+
+# Where cd-launch should put a Bun dump directory: the first tmpfs of a
+# private $XDG_RUNTIME_DIR, a sticky /dev/shm, a sticky /tmp; else the
+# first of them usable.
+expected_parent() {
+	local d ok=()
+	[ "$(stat -c %a "$XDG_RUNTIME_DIR")" = 700 ] && ok+=("$XDG_RUNTIME_DIR")
+	for d in /dev/shm /tmp; do
+		[ -k "$d" ] && [ -w "$d" ] && ok+=("$d")
+	done
+	for d in "${ok[@]}"; do
+		[ "$(stat -f -c %T "$d")" = tmpfs ] && { echo "$d"; return; }
+	done
+	echo "${ok[0]}"
+}
+
 # Wait until process $1 is in state $2 (R, S, T, ...), up to 10 s.
 wait_state() {
 	local i
@@ -80,12 +102,12 @@ wait_state() {
 	run cd-launch -v --print-env "$FAKEBUN"
 	assert_success
 	assert_output --partial "runtime bun: $FAKEBUN: ELF section .bun (Bun)"
-	rm -r "$XDG_RUNTIME_DIR"/cd-launch-*
+	rm_printed_dir
 	# a symlink named claude on PATH is what it points to
 	ln -s "$FAKEBUN" "$T/claude"
 	PATH="$T:$PATH" run cd-launch -v --print-env claude
 	assert_output --partial "runtime bun: $FAKEBUN"
-	rm -r "$XDG_RUNTIME_DIR"/cd-launch-*
+	rm_printed_dir
 	# a program named bun is not Bun
 	cp "$CD_TARGETS/hot2to1" "$T/bun"
 	run cd-launch -v --print-env "$T/bun"
@@ -98,7 +120,7 @@ wait_state() {
 	assert_output --partial "runtime none"
 	run cd-launch -v --print-env "$T/bun-script"
 	assert_output --partial "runtime bun"
-	rm -r "$XDG_RUNTIME_DIR"/cd-launch-*
+	rm_printed_dir
 	command -v node >/dev/null || skip "node not installed"
 	printf '#!/usr/bin/env node\n' >"$T/node-script"
 	printf '#!/usr/bin/env -S NODE_NO_WARNINGS=1 node --no-deprecation\n' >"$T/node-script2"
@@ -124,7 +146,7 @@ wait_state() {
 	diff <(env | grep -v '^_=' | sort) <(echo "$output" | grep -v '^_=' | sort) | grep '^[<>]' >"$T/diff" || true
 	[ "$(grep -c . "$T/diff")" = 2 ]
 	grep -qx "> BUN_JSC_useJITDump=1" "$T/diff"
-	grep -qx "> BUN_JSC_jitDumpDirectory=$XDG_RUNTIME_DIR/cd-launch-.*" "$T/diff"
+	grep -qx "> BUN_JSC_jitDumpDirectory=$(expected_parent)/cd-launch-.*" "$T/diff"
 	command -v node >/dev/null || skip "node not installed"
 	# Node: NODE_OPTIONS gets the flag, keeping what was there
 	NODE_OPTIONS="--max-old-space-size=128" run cd-launch node -e 'console.log(process.env.NODE_OPTIONS)'
@@ -133,11 +155,11 @@ wait_state() {
 	assert_output "--perf-basic-prof"
 }
 
-@test "cd-launch: Bun gets a private jitdump directory, removed with the dump at exit; status passes" {
+@test "cd-launch: Bun gets a private jitdump directory, on a tmpfs when there is one, removed with the dump at exit; status passes" {
 	run --separate-stderr cd-launch -v "$FAKEBUN" --ready "$T/ready" --bytes 100000 --exit 3
 	[ "$status" -eq 3 ]
 	read -r pid dump mode uid <"$T/ready"
-	[[ $dump == "$XDG_RUNTIME_DIR"/cd-launch-??????/jit-"$pid"-"$pid".dump ]]
+	[[ $dump == "$(expected_parent)"/cd-launch-??????/jit-"$pid"-"$pid".dump ]]
 	[ "$mode" = 700 ]
 	[ "$uid" = "$(id -u)" ]
 	[ ! -e "$(dirname "$dump")" ]
@@ -147,12 +169,13 @@ wait_state() {
 	run --separate-stderr cd-launch "$FAKEBUN" --bytes 10
 	assert_success
 	[ -z "$stderr" ]
-	# no private XDG_RUNTIME_DIR: /tmp
+	# an XDG_RUNTIME_DIR others may enter is not used
 	chmod 755 "$XDG_RUNTIME_DIR"
 	run cd-launch "$FAKEBUN" --ready "$T/ready"
 	assert_success
 	read -r pid dump mode uid <"$T/ready"
-	[[ $dump == /tmp/cd-launch-??????/jit-* ]]
+	[[ $dump == "$(expected_parent)"/cd-launch-??????/jit-* ]]
+	[[ $dump != "$XDG_RUNTIME_DIR"/* ]]
 	[ "$mode" = 700 ]
 	[ ! -e "$(dirname "$dump")" ]
 }

@@ -3,8 +3,9 @@
  *
  * Bun: JavaScriptCore writes DIR/jit-TID-PID.dump into the directory
  * named by BUN_JSC_jitDumpDirectory, which must exist. cd-launch makes a
- * fresh one (mkdtemp: mode 0700, a name nobody can predict) and removes
- * it, with whatever the launched tree wrote there, when the command ends.
+ * fresh one (mkdtemp: mode 0700, a name nobody can predict), on a tmpfs
+ * when it can, and removes it, with whatever the launched tree wrote
+ * there, when the command ends.
  *
  * Node: V8 writes /tmp/perf-PID.map for each Node process, and the flag
  * passes to children through NODE_OPTIONS. /tmp is shared, so a map is
@@ -26,7 +27,9 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <signal.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,23 +40,63 @@
 #define MAP_DIR "/tmp"
 #define NODE_FLAG "--perf-basic-prof-only-functions"
 
-/* $XDG_RUNTIME_DIR when it is an absolute path to a directory only we may write. */
-static const char *
-private_parent(void)
+/* $XDG_RUNTIME_DIR, when it is an absolute path to a directory only we may use. */
+static int
+private_dir(const char *x)
 {
-	const char *x = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
 
-	if (x == NULL || x[0] != '/' || lstat(x, &st) != 0 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 077) != 0)
-		return "/tmp";
-	return x;
+	return x != NULL && x[0] == '/' && lstat(x, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 077) == 0;
+}
+
+/* /dev/shm, /tmp: shared, so only with the sticky bit (no one removes our entries). */
+static int
+sticky_dir(const char *x)
+{
+	struct stat st;
+
+	return lstat(x, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) &&
+	    access(x, W_OK | X_OK) == 0;
+}
+
+static int
+on_tmpfs(const char *x)
+{
+	struct statfs sf;
+
+	return statfs(x, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+}
+
+/*
+ * Where the dump directory goes. JavaScriptCore fsyncs its jitdump as it
+ * writes it (20 times in `claude --version`), which on a disk costs the
+ * start of Claude Code ~2x its time and a tmpfs costs nothing: the first
+ * of $XDG_RUNTIME_DIR (private), /dev/shm, /tmp that is a tmpfs, else the
+ * first usable.
+ */
+static const char *
+dump_parent(void)
+{
+	const char *cand[] = { getenv("XDG_RUNTIME_DIR"), "/dev/shm", "/tmp" };
+	int ok[3];
+
+	ok[0] = private_dir(cand[0]);
+	ok[1] = sticky_dir(cand[1]);
+	ok[2] = sticky_dir(cand[2]);
+	for (int i = 0; i < 3; i++)
+		if (ok[i] && on_tmpfs(cand[i]))
+			return cand[i];
+	for (int i = 0; i < 3; i++)
+		if (ok[i])
+			return cand[i];
+	return "/tmp";
 }
 
 int
 dumps_make_dir(struct dumps *d)
 {
-	char *tmpl = xasprintf("%s/cd-launch-XXXXXX", private_parent());
+	char *tmpl = xasprintf("%s/cd-launch-XXXXXX", dump_parent());
 
 	if (mkdtemp(tmpl) == NULL) {
 		msg_warnerr("cannot create a directory for the JIT dump (%s)", tmpl);
