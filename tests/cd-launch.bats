@@ -151,6 +151,8 @@ wait_state() {
 	# Node: NODE_OPTIONS gets the flag, keeping what was there
 	NODE_OPTIONS="--max-old-space-size=128" run cd-launch node -e 'console.log(process.env.NODE_OPTIONS)'
 	assert_output "--max-old-space-size=128 --perf-basic-prof-only-functions"
+	# (the full --perf-basic-prof also writes isolate-*-v8.log into the cwd)
+	cd "$T"
 	NODE_OPTIONS="--perf-basic-prof" run cd-launch node -e 'console.log(process.env.NODE_OPTIONS)'
 	assert_output "--perf-basic-prof"
 }
