@@ -148,7 +148,12 @@ wait_state() {
 	grep -qx "> BUN_JSC_useJITDump=1" "$T/diff"
 	grep -qx "> BUN_JSC_jitDumpDirectory=$(expected_parent)/cd-launch-.*" "$T/diff"
 	command -v node >/dev/null || skip "node not installed"
-	# Node: NODE_OPTIONS gets the flag, keeping what was there
+	# Node: NODE_OPTIONS gets the flag, keeping what was there, nothing else
+	unset NODE_OPTIONS
+	run --separate-stderr cd-launch node -e 'for (const [k, v] of Object.entries(process.env)) console.log(k + "=" + v)'
+	assert_success
+	diff <(env | grep -v '^_=' | sort) <(echo "$output" | grep -v '^_=' | sort) | grep '^[<>]' >"$T/diff" || true
+	[ "$(cat "$T/diff")" = "> NODE_OPTIONS=--perf-basic-prof-only-functions" ]
 	NODE_OPTIONS="--max-old-space-size=128" run cd-launch node -e 'console.log(process.env.NODE_OPTIONS)'
 	assert_output "--max-old-space-size=128 --perf-basic-prof-only-functions"
 	# (the full --perf-basic-prof also writes isolate-*-v8.log into the cwd)
