@@ -93,6 +93,11 @@ wait_state() {
 	touch "$T/noexec"
 	run cd-launch "$T/noexec"
 	assert_failure 126
+	# found, but exec fails (its #! interpreter is missing): 127, said why
+	printf '#!/nonexistent/interpreter\n' >"$T/badbang"
+	chmod +x "$T/badbang"
+	run -127 cd-launch "$T/badbang"
+	assert_output --partial "cd-launch: $T/badbang: No such file or directory"
 	# the command's own options are its own
 	run cd-launch "$FAKEBUN" --help -v --exit 0
 	assert_success

@@ -58,10 +58,11 @@ void dumps_events(struct dumps *d);
 void dumps_cleanup(struct dumps *d);
 
 /* run.c */
+enum { RUN_EXEC_FAILED = -1, RUN_SETUP_FAILED = -2 };
 /*
  * Run argv in the foreground process group and wait for it, forwarding
- * SIGTERM and SIGHUP, following its stops. Returns its wait status, or
- * -1 when it could not be started (errno is exec's error).
+ * SIGTERM and SIGHUP, following its stops. Returns its wait status,
+ * RUN_EXEC_FAILED (errno is exec's error) or RUN_SETUP_FAILED (said why).
  */
 int run_command(char **argv, struct dumps *d);
 

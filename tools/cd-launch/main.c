@@ -218,7 +218,11 @@ main(int argc, char **argv)
 		dumps_watch(&d);
 	d.t0 = time(NULL);
 	status = run_command(argv + optind, &d);
-	if (status < 0) {
+	if (status == RUN_SETUP_FAILED) {
+		dumps_cleanup(&d);
+		return CD_EXIT_FAIL;
+	}
+	if (status == RUN_EXEC_FAILED) {
 		code = errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
 		msg_warnerr("%s", argv[optind]);
 		dumps_cleanup(&d);

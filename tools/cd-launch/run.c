@@ -163,17 +163,26 @@ run_command(char **argv, struct dumps *d)
 	sigaddset(&watch, SIGHUP);
 	/* blocked before fork: a SIGTERM that comes early waits for the loop */
 	if (sigprocmask(SIG_BLOCK, &watch, &sv.mask) != 0 ||
-	    (sfd = signalfd(-1, &watch, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-		msg_dieerr(3, "signalfd");
+	    (sfd = signalfd(-1, &watch, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		msg_warnerr("signalfd");
+		return RUN_SETUP_FAILED;
+	}
 	sigemptyset(&ign.sa_mask);
-	if (sigaction(SIGINT, &ign, &sv.intr) != 0 || sigaction(SIGQUIT, &ign, &sv.quit) != 0)
-		msg_dieerr(3, "sigaction");
-	if (pipe2(pfd, O_CLOEXEC) != 0)
-		msg_dieerr(3, "pipe");
+	if (sigaction(SIGINT, &ign, &sv.intr) != 0 || sigaction(SIGQUIT, &ign, &sv.quit) != 0 ||
+	    pipe2(pfd, O_CLOEXEC) != 0) {
+		msg_warnerr("cannot set up signals");
+		close(sfd);
+		return RUN_SETUP_FAILED;
+	}
 	fflush(NULL);
 	pid = fork();
-	if (pid < 0)
-		msg_dieerr(3, "fork");
+	if (pid < 0) {
+		msg_warnerr("fork");
+		close(sfd);
+		close(pfd[0]);
+		close(pfd[1]);
+		return RUN_SETUP_FAILED;
+	}
 	if (pid == 0) {
 		close(pfd[0]);
 		close(sfd);
@@ -187,7 +196,7 @@ run_command(char **argv, struct dumps *d)
 			;
 		close(sfd);
 		errno = e;
-		return -1;
+		return RUN_EXEC_FAILED;
 	}
 	status = wait_loop(pid, sfd, d);
 	close(sfd);
