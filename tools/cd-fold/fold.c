@@ -360,6 +360,15 @@ fold_fd(struct fold *f, int fd)
 		while (!eof && end <= CPUPROF_MAX_BYTES)
 			if (read_more(fd, &buf, &cap, &end, &eof) < 0)
 				goto fail;
+		/* lines for -v, as the line formats count them */
+		for (const char *p = buf; p < buf + end; p++) {
+			const char *nl = memchr(p, '\n', (size_t)(buf + end - p));
+
+			f->lineno++;
+			if (nl == NULL)
+				break;
+			p = nl;
+		}
 		cpuprofile_fold(f, buf, end);
 		free(buf);
 		return 0;
