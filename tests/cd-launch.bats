@@ -244,7 +244,7 @@ wait_state() {
 	run cd-launch -v node -e '
 const { execFileSync } = require("child_process");
 const kid = execFileSync(process.execPath, ["-e",
-  "console.log(process.pid); setTimeout(() => {}, 300)"]).toString().trim();
+  "console.log(process.pid); setTimeout(() => {}, 800)"]).toString().trim();
 console.log(process.pid + " " + kid);'
 	assert_success
 	read -r parent kid <<<"$(echo "$output" | grep -E '^[0-9]+ [0-9]+$')"
