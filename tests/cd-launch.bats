@@ -66,8 +66,7 @@ expected_parent() {
 
 # Wait until process $1 is in state $2 (R, S, T, ...), up to 10 s.
 wait_state() {
-	local i
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		[ "$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null)" = "$2" ] && return 0
 		sleep 0.05
 	done
@@ -205,7 +204,7 @@ wait_state() {
 	bg_wait "$BG_PID"
 	[ "$BG_RC" = 143 ]
 	[ ! -e "$(dirname "$dump")" ]
-	! kill -0 "$pid" 2>/dev/null
+	run ! kill -0 "$pid"
 }
 
 @test "cd-launch: a Node target's perf map is named by cd-sample, then removed; others' maps stay" {
@@ -347,6 +346,8 @@ sys.exit(os.waitstatus_to_exitcode(st))' cd-launch sh -c 'echo $$ >"$1"; kill -S
 	run cd-launch --print-env "$FAKEBUN"
 	assert_success
 	eval "$output"
+	# shellcheck disable=SC2154 # both set by the eval
+	: "${BUN_JSC_useJITDump:?}" "${BUN_JSC_jitDumpDirectory:?}"
 	[ "$BUN_JSC_useJITDump" = 1 ]
 	[ -d "$BUN_JSC_jitDumpDirectory" ]
 	[ "$(stat -c %a "$BUN_JSC_jitDumpDirectory")" = 700 ]
