@@ -253,6 +253,23 @@ console.log(process.pid + " " + kid);'
 	assert_output --partial "perf maps (/tmp/perf-PID.map): 2 files,"
 }
 
+@test "cd-launch: the map of a Node process the command left running is kept (V8 still writes it)" {
+	command -v node >/dev/null || skip "node not installed"
+	run --separate-stderr cd-launch -v node -e '
+const { spawn } = require("child_process");
+const kid = spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { detached: true, stdio: "ignore" });
+kid.unref();
+console.log(process.pid + " " + kid.pid);
+setTimeout(() => {}, 800);'
+	assert_success
+	read -r parent kid <<<"$output"
+	echo "$kid" >>"$T/bg.pids"
+	echo "/tmp/perf-$kid.map" >>"$T/rm.list"
+	[ ! -e "/tmp/perf-$parent.map" ]
+	[ -f "/tmp/perf-$kid.map" ]
+	[[ $stderr == *"/tmp/perf-$kid.map: kept, process $kid still runs"* ]]
+}
+
 @test "cd-launch: exit status and death by signal pass through" {
 	run --separate-stderr cd-launch "$FAKEBUN" --exit 42
 	[ "$status" -eq 42 ]
