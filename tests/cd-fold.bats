@@ -327,3 +327,189 @@ EOF2
 	run cd-fold /nonexistent/file
 	assert_failure 3
 }
+
+# ---- Chrome .cpuprofile ----
+
+# root -> a (x.js, lineNumber 0) -> anonymous (x.js, lineNumber 9); three
+# samples: a, then the anonymous function twice.
+small_profile() {
+	cat <<'EOF2'
+{"nodes":[{"id":1,"callFrame":{"functionName":"(root)","scriptId":"0","url":"","lineNumber":-1,"columnNumber":-1},"hitCount":0,"children":[2]},
+{"id":2,"callFrame":{"functionName":"a","scriptId":"1","url":"x.js","lineNumber":0,"columnNumber":0},"hitCount":1,"children":[3]},
+{"id":3,"callFrame":{"functionName":"","scriptId":"1","url":"x.js","lineNumber":9,"columnNumber":4},"hitCount":2}],
+"startTime":0,"endTime":100,"samples":[2,3,3],"timeDeltas":[5,10,20]}
+EOF2
+}
+
+@test "cpuprofile: frames are 'function (url:line)', 1-based, anonymous named, weighted by samples" {
+	small_profile >"$BATS_TEST_TMPDIR/p.cpuprofile"
+	run cd-fold "$BATS_TEST_TMPDIR/p.cpuprofile"
+	assert_success
+	assert_output "a (x.js:1) 1
+a (x.js:1);(anonymous) (x.js:10) 2"
+	# detected on stdin too, and named
+	run cd-fold --from cpuprofile <"$BATS_TEST_TMPDIR/p.cpuprofile"
+	assert_output "a (x.js:1) 1
+a (x.js:1);(anonymous) (x.js:10) 2"
+	run cd-fold --jit <"$BATS_TEST_TMPDIR/p.cpuprofile"
+	assert_output "a (x.js:1)_[j] 1
+a (x.js:1)_[j];(anonymous) (x.js:10)_[j] 2"
+}
+
+@test "cpuprofile: --weight time charges each sample the gap to the next, the last until endTime" {
+	# a: 10 us (to sample 2); the anonymous function: 20 + (100 - 35) us
+	run cd-fold --weight time < <(small_profile)
+	assert_success
+	assert_output "a (x.js:1) 10
+a (x.js:1);(anonymous) (x.js:10) 85"
+	run cd-fold --weight duration < <(small_profile)
+	assert_output "a (x.js:1) 10
+a (x.js:1);(anonymous) (x.js:10) 85"
+}
+
+@test "cpuprofile: parent links, the Profiler.stop wrapper, pretty-printed, hitCount only, --drop-idle" {
+	run cd-fold <<'EOF2'
+{"profile":{"nodes":[{"id":10,"callFrame":{"functionName":"(root)","url":""}},
+{"id":11,"parent":10,"callFrame":{"functionName":"main","url":"m.js","lineNumber":2}},
+{"id":12,"parent":10,"callFrame":{"functionName":"(idle)","url":""}}],
+"samples":[11,12,12,11,11],"timeDeltas":[1,1,1,1,1]}}
+EOF2
+	assert_success
+	assert_output "(idle) 2
+main (m.js:3) 3"
+	run cd-fold --drop-idle <<'EOF2'
+{
+  "nodes": [
+    {"id": 1, "callFrame": {"functionName": "(root)", "url": ""}, "children": [2, 3]},
+    {"id": 2, "callFrame": {"functionName": "f", "url": "u.js", "lineNumber": 4}, "hitCount": 7},
+    {"id": 3, "callFrame": {"functionName": "(idle)", "url": ""}, "hitCount": 9}
+  ]
+}
+EOF2
+	assert_success
+	assert_output "f (u.js:5) 7"
+}
+
+@test "cpuprofile: a real Node --cpu-prof profile (gc-churn.js)" {
+	p="$FIX/node-gc-churn.cpuprofile"
+	run cd-fold "$p"
+	assert_success
+	# every sample counted once; expected figures computed from the JSON here
+	total=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["samples"]))' "$p")
+	[ "$(echo "$output" | awk '{ s += $NF } END { print s }')" = "$total" ]
+	young=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ids = {n["id"] for n in d["nodes"] if n["callFrame"]["functionName"] == "churnYoung"}
+print(sum(1 for s in d["samples"] if s in ids))' "$p")
+	[ "$young" -gt 0 ]
+	got=$(echo "$output" | grep -E ';churnYoung \(file://[^ ]*/gc-churn\.js:13\) [0-9]+$' | awk '{ s += $NF } END { print s }')
+	[ "$got" = "$young" ]
+	echo "$output" | grep -q '^(garbage collector) [0-9]*$'
+	echo "$output" | grep -q '^processImmediate (node:internal/timers:[0-9]*);round (file://[^ ]*/gc-churn.js:28)'
+	# time: the sum of the gaps after the first sample, and the last to endTime
+	us=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = sum(d["timeDeltas"])
+print(round(sum(max(x, 0) for x in d["timeDeltas"][1:]) + max(d["endTime"] - d["startTime"] - t, 0)))' "$p")
+	run cd-fold --weight time "$p"
+	assert_success
+	got=$(echo "$output" | awk '{ s += $NF } END { print s }')
+	# per-stack rounding: within one microsecond a stack
+	python3 -c 'import sys; a, b, n = map(float, sys.argv[1:]); sys.exit(abs(a - b) > n)' "$got" "$us" "$(echo "$output" | wc -l)"
+}
+
+@test "cpuprofile: a real DevTools protocol Profiler.stop result ({\"profile\": ...})" {
+	p="$FIX/devtools-protocol-gc-churn.json"
+	run cd-fold "$p"
+	assert_success
+	total=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["profile"]["samples"]))' "$p")
+	[ "$(echo "$output" | awk '{ s += $NF } END { print s }')" = "$total" ]
+	echo "$output" | grep -Eq ';churnYoung \(file://[^ ]*/gc-churn\.js:13\) [0-9]+$'
+	# --drop-idle leaves out exactly the (idle) node's samples
+	idle=$(echo "$output" | awk '$0 ~ /^\(idle\) [0-9]+$/ { print $NF }')
+	[ "$idle" -gt 0 ]
+	run cd-fold --drop-idle "$p"
+	[ "$(echo "$output" | awk '{ s += $NF } END { print s }')" = "$((total - idle))" ]
+	refute_output --partial "(idle)"
+}
+
+@test "cpuprofile: a real Bun profile of Claude Code 2.1.197" {
+	p="$FIX/bun-claude-2.1.197.cpuprofile"
+	run cd-fold -v "$p"
+	assert_success
+	[ "$(echo "$output" | grep -v '^cd-fold:' | awk '{ s += $NF } END { print s }')" = 600 ]
+	assert_output --partial "1457 profile nodes, 600 samples folded, weighted by samples"
+	# minified names with the bundle's url and 1-based lines
+	echo "$output" | grep -q ';inlineTokens (file:///$bunfs/root/src/entrypoints/cli.js:1488)'
+	echo "$output" | grep -Eq ';wrapAnsi( |;)'
+	# no frame carries a raw newline or ';' from a regular expression's source
+	run cd-fold "$p"
+	[ "$(echo "$output" | grep -cvE '^[^;]+(;[^;]+)* [0-9]+$')" = 0 ]
+}
+
+@test "cpuprofile: malformed, truncated and wrong-shaped profiles: a clear message, exit 4" {
+	small_profile >"$BATS_TEST_TMPDIR/p"
+	head -c 200 "$BATS_TEST_TMPDIR/p" >"$BATS_TEST_TMPDIR/trunc"
+	run cd-fold --from cpuprofile "$BATS_TEST_TMPDIR/trunc"
+	assert_failure 4
+	assert_output --partial "cpuprofile: the JSON ends early (truncated?): 200 bytes"
+	head -c 200 "$FIX/bun-claude-2.1.197.cpuprofile" >"$BATS_TEST_TMPDIR/trunc2"
+	run cd-fold "$BATS_TEST_TMPDIR/trunc2"
+	assert_failure 4
+	assert_output --partial "truncated"
+	bad() {
+		run cd-fold --from cpuprofile <<<"$1"
+		assert_failure 4
+		assert_output --partial "$2"
+		refute_output --partial "Sanitizer"
+	}
+	N='"callFrame":{"functionName":"f","url":"u"}'
+	bad '{"nodes":[1,2]' "ends early"
+	bad '{"nodes":[},"x":1}' "not valid JSON at byte 10"
+	bad '[1,2,3]' 'no "nodes" array'
+	bad '{"nodes":{}}' 'no "nodes" array'
+	bad '{"nodes":[]}' '"nodes" is empty'
+	bad '{"nodes":[{"id":1}]}' 'node 0 is not an object with a "callFrame"'
+	bad "{\"nodes\":[{\"id\":1e300,$N}]}" 'node 0 has no integer "id"'
+	bad "{\"nodes\":[{\"id\":1.5,$N}]}" 'node 0 has no integer "id"'
+	bad "{\"nodes\":[{\"id\":18014398509481984,$N}]}" 'node 0 has no integer "id"'
+	bad "{\"nodes\":[{\"id\":1,$N},{\"id\":1,$N}]}" "two nodes have id 1"
+	bad "{\"nodes\":[{\"id\":1,$N,\"children\":[99]}]}" "node 1: a child is not the id of a node"
+	bad "{\"nodes\":[{\"id\":1,$N,\"children\":7}]}" '"children" is not an array'
+	bad "{\"nodes\":[{\"id\":1,$N,\"parent\":5}]}" '"parent" is not the id of a node'
+	bad "{\"nodes\":[{\"id\":1,$N,\"children\":[2]},{\"id\":2,$N,\"children\":[1]}]}" "form a cycle"
+	bad "{\"nodes\":[{\"id\":1,$N,\"parent\":1}]}" "form a cycle"
+	bad "{\"nodes\":[{\"id\":1,$N,\"children\":[3]},{\"id\":2,$N,\"children\":[3]},{\"id\":3,$N}]}" "node 3 has two parents"
+	bad "{\"nodes\":[{\"id\":1,$N}],\"samples\":[1,42]}" "sample 1 is not the id of a node"
+	bad "{\"nodes\":[{\"id\":1,$N}],\"samples\":\"x\"}" '"samples" is not an array'
+	bad "{\"nodes\":[{\"id\":1,$N}]} trailing" "data after the JSON document"
+	run cd-fold --weight time --from cpuprofile <<<"{\"nodes\":[{\"id\":1,$N}],\"samples\":[1]}"
+	assert_failure 4
+	assert_output --partial 'weighting by time needs "timeDeltas"'
+	run cd-fold --from cpuprofile </dev/null
+	assert_failure 4
+	assert_output --partial "empty input"
+	# a bad profile among good files: the good ones still fold
+	run cd-fold "$BATS_TEST_TMPDIR/trunc" "$BATS_TEST_TMPDIR/p"
+	assert_failure 4
+	assert_output --partial "a (x.js:1);(anonymous) (x.js:10) 2"
+	run cd-fold --strict "$BATS_TEST_TMPDIR/trunc" "$BATS_TEST_TMPDIR/p"
+	assert_failure 4
+	refute_output --partial "a (x.js:1)"
+}
+
+@test "cpuprofile: a one-line profile over 16 MiB (the line limit of the other formats) folds" {
+	T_BIG="$BATS_TEST_TMPDIR/big.cpuprofile"
+	python3 -c '
+import json, sys
+n = 150000
+nodes = [{"id": 1, "callFrame": {"functionName": "(root)", "url": ""}, "children": list(range(2, n + 2))}]
+nodes += [{"id": i, "callFrame": {"functionName": "f%d" % i, "url": "file:///a/very/long/path/to/some/module/bundle.js", "lineNumber": i}} for i in range(2, n + 2)]
+json.dump({"nodes": nodes, "samples": list(range(2, n + 2)), "timeDeltas": [1] * n}, open(sys.argv[1], "w"), separators=(",", ":"))' "$T_BIG"
+	[ "$(stat -c %s "$T_BIG")" -gt $((16 << 20)) ]
+	cd-fold "$T_BIG" >"$T_BIG.folded"
+	[ "$(wc -l <"$T_BIG.folded")" = 150000 ]
+	[ "$(head -1 "$T_BIG.folded")" = "f10 (file:///a/very/long/path/to/some/module/bundle.js:11) 1" ]
+}

@@ -9,8 +9,38 @@
 #error define FOLD_FUZZ_FMT before including fold_harness.h
 #endif
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fold.h"
+
+#ifdef FOLD_FUZZ_CHECK_OUTPUT
+/*
+ * What every consumer of folded text relies on: no NUL, and every line
+ * "STACK COUNT" with a space and decimal digits at its end.
+ */
+static void
+check_folded(const char *out, size_t len)
+{
+	size_t i = 0;
+
+	if (memchr(out, '\0', len) != NULL)
+		abort();
+	while (i < len) {
+		const char *nl = memchr(out + i, '\n', len - i);
+		size_t n, d = 0;
+
+		if (nl == NULL)
+			abort();	/* every line ends with a newline */
+		n = (size_t)(nl - (out + i));
+		while (d < n && out[i + n - 1 - d] >= '0' && out[i + n - 1 - d] <= '9')
+			d++;
+		if (d == 0 || d == n || out[i + n - 1 - d] != ' ')
+			abort();
+		i += n + 1;
+	}
+}
+#endif
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -39,6 +69,20 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	}
 	fold_init(&f, &o, "fuzz");
 	fold_buffer(&f, (const char *)data, size);
+#ifdef FOLD_FUZZ_CHECK_OUTPUT
+	{
+		char *out = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&out, &len);
+
+		if (mem != NULL) {
+			fold_write(&f, mem);
+			fclose(mem);
+			check_folded(out, len);
+			free(out);
+		}
+	}
+#endif
 	if (null) {
 		switch (o.out) {
 		case OUT_PPROF:

@@ -40,6 +40,7 @@ fold_free(struct fold *f)
 	free(f->v);
 	free(f->scratch);
 	perf_free(f);
+	cpuprofile_free(f);
 	free(f->sample.st);
 	for (size_t i = 0; i < f->rec.ntypes; i++)
 		free(f->rec.types[i].type);
@@ -50,7 +51,7 @@ const char *
 fold_fmt_name(enum fold_fmt fmt)
 {
 	static const char *names[] = { "auto", "records", "perf", "sample",
-	    "dtrace", "folded" };
+	    "dtrace", "folded", "cpuprofile" };
 
 	return names[fmt];
 }
@@ -137,6 +138,9 @@ fold_line(struct fold *f, const char *line, size_t len)
 	case FMT_FOLDED:
 		folded_line(f, line, len);
 		break;
+	case FMT_CPUPROFILE:
+		cpuprofile_line(f, line, len);
+		break;
 	case FMT_AUTO:
 	case FMT_RECORDS:
 		records_line(f, line, len);
@@ -162,6 +166,9 @@ fold_end(struct fold *f)
 	case FMT_AUTO:
 	case FMT_RECORDS:
 		records_end(f);
+		break;
+	case FMT_CPUPROFILE:
+		cpuprofile_end(f);
 		break;
 	case FMT_FOLDED:
 		break;
@@ -269,6 +276,9 @@ fold_detect(const char *buf, size_t len)
 	size_t n, prevn = 0;
 	int lines = 0, dtrace_frames = 0, dtrace_counts = 0;
 
+	/* before the line checks: a pretty-printed profile starts "{" alone */
+	if (cpuprofile_like(buf, len))
+		return FMT_CPUPROFILE;
 	while (next_line(&c, &s, &n)) {
 		int cl = 0;
 
@@ -359,6 +369,24 @@ fold_fd(struct fold *f, int fd)
 			}
 			f->fmt = FMT_RECORDS;
 		}
+	}
+	if (f->fmt == FMT_CPUPROFILE) {
+		/* one document, often a single line longer than MAX_LINE */
+		while (!eof && end <= CPUPROF_MAX_BYTES)
+			if (read_more(fd, &buf, &cap, &end, &eof) < 0)
+				goto fail;
+		/* lines for -v, as the line formats count them */
+		for (const char *p = buf; p < buf + end; p++) {
+			const char *nl = memchr(p, '\n', (size_t)(buf + end - p));
+
+			f->lineno++;
+			if (nl == NULL)
+				break;
+			p = nl;
+		}
+		cpuprofile_fold(f, buf, end);
+		free(buf);
+		return 0;
 	}
 	for (;;) {
 		char *nl = memchr(buf + start + scanned, '\n', end - start - scanned);

@@ -21,6 +21,7 @@ enum fold_fmt {
 	FMT_SAMPLE,
 	FMT_DTRACE,
 	FMT_FOLDED,
+	FMT_CPUPROFILE,
 };
 
 /* What cd-fold writes: folded text (default), or the other views of it. */
@@ -104,6 +105,16 @@ struct records_state {
 	int wall;		/* cd-sample's meta: wall-clock mode */
 };
 
+/* A .cpuprofile is one JSON document: gathered, then folded at the end. */
+/* cJSON's tree is ~10x the text; past this a profile is refused, not swapped. */
+#define CPUPROF_MAX_BYTES (256u << 20)
+struct cpuprof_state {
+	char *buf;
+	size_t len, cap;
+	int too_big;
+	unsigned long nodes, samples;	/* folded, for -v */
+};
+
 struct fold {
 	struct fold_opts o;
 	enum fold_fmt fmt;	/* resolved */
@@ -133,6 +144,7 @@ struct fold {
 	struct sample_state sample;
 	struct dtrace_state dtrace;
 	struct records_state rec;
+	struct cpuprof_state cpuprof;
 };
 
 void fold_init(struct fold *f, const struct fold_opts *o, const char *name);
@@ -167,6 +179,13 @@ void dtrace_end(struct fold *f);
 void folded_line(struct fold *f, const char *line, size_t len);
 void records_line(struct fold *f, const char *line, size_t len);
 void records_end(struct fold *f);
+void cpuprofile_line(struct fold *f, const char *line, size_t len);
+void cpuprofile_end(struct fold *f);
+void cpuprofile_free(struct fold *f);
+/* Fold a whole .cpuprofile document (fold_fd reads one in at once). */
+void cpuprofile_fold(struct fold *f, const char *buf, size_t len);
+/* Whether buf starts like a .cpuprofile: an object whose first key is one of its. */
+int cpuprofile_like(const char *buf, size_t len);
 
 /* stacktab.c: distinct stacks of frame ids with their summed counts. */
 struct stacktab *stacktab_new(void);

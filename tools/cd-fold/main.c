@@ -37,12 +37,18 @@ static const char usage[] =
 "Input:\n"
 "  -f, --from FMT      records (cd-sample, cd-trace), perf (perf script),\n"
 "                      sample (macOS sample), dtrace (ustack aggregation),\n"
-"                      folded (merged); detected when not given\n"
+"                      folded (merged), cpuprofile (Chrome .cpuprofile JSON\n"
+"                      from Node, Bun or DevTools); detected when not given\n"
 "Records (sample, syscall, syscall_summary):\n"
 "  -r, --root WHAT     root frames: process (default), pid, thread, tid, none\n"
 "  -w, --weight WHAT   count (default) or duration (syscall dur_ns/total_ns)\n"
 "  -l, --leaf          syscalls: the path or address as an extra leaf\n"
 "      --no-category   syscalls: process -> syscall, no category level\n"
+"Chrome .cpuprofile:\n"
+"  -w, --weight WHAT   count (samples, default) or time (microseconds;\n"
+"                      duration is the same)\n"
+"      --jit           annotate JavaScript frames with _[j]\n"
+"      --drop-idle     drop (idle) samples\n"
 "Frames (every format):\n"
 "      --kernel        annotate kernel frames with _[k]\n"
 "      --jit           annotate JIT frames with _[j]\n"
@@ -113,21 +119,23 @@ parse_args(int argc, char **argv, struct fold_opts *o, struct run *run)
 {
 	static const char *const outs[] = { "folded", "pprof", "speedscope" };
 	static const char *const fmts[] = { "auto", "records", "perf", "sample",
-	    "dtrace", "folded" };
+	    "dtrace", "folded", "cpuprofile" };
 	static const char *const roots[] = { "process", "pid", "thread", "tid", "none" };
-	static const char *const weights[] = { "count", "duration" };
+	static const char *const weights[] = { "count", "duration", "time" };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "f:r:w:lvO:n", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			o->fmt = (enum fold_fmt)pick(optarg, "--from", fmts, 6);
+			o->fmt = (enum fold_fmt)pick(optarg, "--from", fmts, 7);
 			break;
 		case 'r':
 			o->root = (enum fold_root)pick(optarg, "--root", roots, 5);
 			break;
 		case 'w':
-			o->weight = (enum fold_weight)pick(optarg, "--weight", weights, 2);
+			/* "time" is "duration" by the name profiles give it */
+			o->weight = pick(optarg, "--weight", weights, 3) ? WEIGHT_DURATION :
+			    WEIGHT_COUNT;
 			break;
 		case 'l':
 			o->leaf = 1;
@@ -215,6 +223,10 @@ report(const struct fold *f)
 			    f->rec.types[i].n, f->rec.types[i].type,
 			    f->rec.types[i].n == 1 ? "" : "s");
 	}
+	if (f->fmt == FMT_CPUPROFILE)
+		msg_warn("%s: %lu profile nodes, %lu samples folded, weighted by %s",
+		    f->name, f->cpuprof.nodes, f->cpuprof.samples,
+		    f->o.weight == WEIGHT_DURATION ? "time (microseconds)" : "samples");
 }
 
 /*

@@ -1,0 +1,9 @@
+/*
+ * libFuzzer harness: cd-fold's Chrome .cpuprofile importer on arbitrary
+ * bytes, its folded output checked line by line (no NUL, ' COUNT' ends
+ * every line): names in a profile are arbitrary JSON strings.
+ * FUZZ_SOURCES: tools/cd-fold
+ */
+#define FOLD_FUZZ_FMT FMT_CPUPROFILE
+#define FOLD_FUZZ_CHECK_OUTPUT
+#include "fold_harness.h"
