@@ -72,6 +72,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* 9 MB zeroed at load otherwise */
 	__uint(max_entries, 16384);
 	__type(key, struct st_key);
 	__type(value, struct st_val);
@@ -79,6 +80,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 32768);
 	__type(key, struct st_fdkey);
 	__type(value, struct st_fdval);
@@ -194,10 +196,11 @@ count_call(__u32 tgid, long nr, int err, long ret, __u64 dur, const struct st_sp
 }
 
 static __always_inline void
-count_fd(__u32 tgid, const struct entry *e, int fd, int err, long ret, __u64 dur)
+count_fd(__u32 tgid, const struct entry *e, int fd, int err, long ret, __u64 dur,
+    unsigned short kflags)
 {
 	struct st_fdkey k = { .pid = tgid, .nr = (int)e->nr, .fd = fd,
-		.err = err, .gen = e->gen };
+		.err = (short)err, .flags = kflags, .gen = e->gen };
 	struct st_fdval *v, zero = {};
 
 	v = bpf_map_lookup_elem(&fdstats, &k);
@@ -306,6 +309,14 @@ send(__u32 tgid, const struct entry *e, const struct st_spec *sp, long ret,
 		__sync_fetch_and_add(&lost, 1);
 }
 
+static __always_inline int
+empty_path(unsigned long long p)
+{
+	char c = 1;
+
+	return p != 0 && bpf_probe_read_user(&c, 1, (void *)p) == 0 && c == 0;
+}
+
 SEC("tp_btf/sys_exit")
 int on_exit(unsigned long long *ctx)
 {
@@ -331,10 +342,16 @@ int on_exit(unsigned long long *ctx)
 	count_call(tgid, e->nr, err, ret, dur, sp);
 	if (sp == NULL)
 		goto done;
-	if (sp->path >= 0 || sp->addr >= 0 || sp->oaddr >= 0)
+	if (sp->path == 1 && empty_path(e->args[1])) {
+		/* fstat() is newfstatat(fd, "", AT_EMPTY_PATH): a call on its fd */
+		count_fd(tgid, e, (int)e->args[0], err, ret, dur, STK_EMPTY_PATH);
+		if (!cfg.summary)
+			flags |= STR_TARGET;
+	} else if (sp->path >= 0 || sp->addr >= 0 || sp->oaddr >= 0) {
 		flags |= STR_TARGET;
+	}
 	if (sp->fd >= 0)
-		count_fd(tgid, e, (int)e->args[sp->fd & 7], err, ret, dur);
+		count_fd(tgid, e, (int)e->args[sp->fd & 7], err, ret, dur, 0);
 	if ((sp->flags & STF_NAMES) && ret >= 0) {
 		flags |= STR_NAMES;
 		if ((t = bpf_map_lookup_elem(&targets, &tgid)) != NULL)

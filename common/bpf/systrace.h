@@ -61,9 +61,13 @@ struct st_fdkey {
 	unsigned int pid;
 	int nr;
 	int fd;
-	int err;
+	short err;
+	unsigned short flags;	/* STK_* */
 	unsigned long long gen;
 };
+
+/* An *at() call on "" (AT_EMPTY_PATH): it acts on its dirfd, counted here. */
+#define STK_EMPTY_PATH 1
 
 struct st_fdval {
 	unsigned long long count, bytes, total_ns;

@@ -217,9 +217,6 @@ fill_specs(void)
 		if (!(opt.io || opt.network) || (opt.io && call_is_io(nr)) ||
 		    (opt.network && call_is_net(nr)))
 			sp.flags |= STF_KEEP;
-		if (sp.flags == STF_KEEP && sp.path < 0 && sp.fd < 0 && sp.addr < 0 &&
-		    sp.oaddr < 0 && !opt.io && !opt.network)
-			continue;	/* the zeroed default already means this */
 		skel_map_update_elem(skel->maps.specs.map_fd, &nr, &sp, BPF_ANY);
 	}
 }
@@ -478,7 +475,8 @@ read_fdstats(void)
 			total += v[c].total_ns;
 		}
 		if (count > 0)
-			out_kernel_fd((int)k.pid, k.nr, k.fd, k.err,
+			out_kernel_fd((int)k.pid, k.nr, k.err,
+			    (k.flags & STK_EMPTY_PATH) != 0,
 			    fd_name((int)k.pid, k.fd, k.gen), count, bytes, total);
 	}
 	free(v);

@@ -146,6 +146,10 @@ call_target(const struct call *c, char **owned, int *is_net, int *port,
 	*is_net = call_is_net(c->nr);
 	*port = -1;
 	*family = NULL;
+	/* fstat is newfstatat(fd, "", AT_EMPTY_PATH): it names its fd */
+	if (c->path != NULL && c->path[0] == '\0' && call_path_arg(c->nr) == 1 &&
+	    (long)c->args[0] >= 0)
+		return fd_describe(c->pid, (int)c->args[0]);
 	if (c->path != NULL)
 		return c->path;
 	if (c->salen > 0) {
@@ -455,13 +459,14 @@ out_kernel_sum(int pid, long nr, int e, uint64_t count, uint64_t total_ns,
  * finding, as the other methods do per call.
  */
 void
-out_kernel_fd(int pid, long nr, int fd, int e, const char *target,
+out_kernel_fd(int pid, long nr, int e, int empty_path, const char *target,
     uint64_t count, uint64_t bytes, uint64_t total_ns)
 {
 	int is_net = call_is_net(nr), l[6];
 
-	(void)fd;
 	call_arg_layout(nr, l);
+	if (empty_path)
+		l[0] = l[2] = l[4] = -1;	/* named by its fd after all */
 	if (call_is_stream(nr) && fd_desc_blocks(target)) {
 		struct sagg *s = sagg_get(dstab, pid, nr);
 

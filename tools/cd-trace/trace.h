@@ -138,7 +138,7 @@ void out_free(void);
 void out_call_bpf(const struct call *c, int keep, int target);
 void out_kernel_sum(int pid, long nr, int err, uint64_t count, uint64_t total_ns,
     uint64_t max_ns, uint64_t spin, const uint64_t *hist, int nhist);
-void out_kernel_fd(int pid, long nr, int fd, int err, const char *target,
+void out_kernel_fd(int pid, long nr, int err, int empty_path, const char *target,
     uint64_t count, uint64_t bytes, uint64_t total_ns);
 
 /* stacks.c: callchains (leaf first, with perf's context markers) to names, root first */
