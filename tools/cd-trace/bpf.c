@@ -451,6 +451,8 @@ fd_name(int pid, int fd, uint64_t gen)
 
 	if (e != NULL && e->name != NULL)
 		return e->name;
+	if (before && fd_snapshot_name(pid, fd) != NULL)
+		return fd_snapshot_name(pid, fd);
 	if ((before || e != NULL) && !later)
 		return fd_describe(pid, fd);
 	return NULL;

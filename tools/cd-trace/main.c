@@ -299,6 +299,9 @@ main(int argc, char **argv)
 			msg_dieerr(CD_EXIT_FAIL, "fork");
 	}
 
+	/* What the fds opened before the capture are, sockets by address. */
+	for (size_t i = 0; i < ts.pids.n; i++)
+		fd_snapshot(ts.pids.v[i]);
 	t0 = mono_ns();
 	if (opt.method == METHOD_BPF || (opt.method == METHOD_AUTO && !opt.stacks)) {
 		rc = bpf_run(&ts, why_bpf, sizeof(why_bpf));
@@ -356,6 +359,7 @@ main(int argc, char **argv)
 	else if (crit > 0)
 		code = CD_EXIT_FOUND;
 	out_free();
+	fd_tables_free();
 	pidlist_free(&ts.pids);
 	return code;
 }

@@ -97,6 +97,9 @@ const char *fd_describe(int pid, int fd);	/* cached; NULL if unknown */
 void fd_set_desc(int pid, int fd, const char *desc);
 void fd_forget(int pid, int fd);
 void fd_forget_pid(int pid);
+void fd_snapshot(int pid);		/* every fd as tracing begins */
+const char *fd_snapshot_name(int pid, int fd);
+void fd_tables_free(void);
 
 /* decode.c */
 void decode_init(void);
