@@ -845,9 +845,13 @@ diag_slow(const struct sagg *s, int *crit)
 	if (avg_ms < opt.slow_ms)
 		return;
 	snprintf(desc, sizeof(desc), "%s takes %.1f ms on average over %llu "
-	    "calls", name ? name : "syscall", avg_ms,
-	    (unsigned long long)s->measured);
-	d = diag_new(severity(avg_ms, opt.slow_ms, crit), "slow_syscalls",
+	    "calls%s", name ? name : "syscall", avg_ms,
+	    (unsigned long long)s->measured, opt.ptrace_latency ?
+	    " (measured under ptrace, whose stops are inside every call's "
+	    "time: a hint, not a finding)" : "");
+	/* ptrace's stops can make any call look slow: never critical on that alone */
+	d = diag_new(opt.ptrace_latency ? "warning" :
+	    severity(avg_ms, opt.slow_ms, crit), "slow_syscalls",
 	    s->pid, desc, "slow file calls point at a slow or network file "
 	    "system, a full disk or heavy swapping: check the paths it uses "
 	    "(cd-trace --io) and the device");
@@ -857,6 +861,8 @@ diag_slow(const struct sagg *s, int *crit)
 	rec_add_num(ev, "avg_ms", round1(avg_ms));
 	rec_add_num(ev, "max_ms", round1((double)s->max_ns / 1e6));
 	rec_add_num(ev, "threshold_ms", opt.slow_ms);
+	if (opt.ptrace_latency)
+		rec_add_bool(ev, "includes_tracer_stops", 1);
 	rec_emit_free(d);
 }
 
