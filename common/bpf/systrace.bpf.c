@@ -28,6 +28,7 @@ struct pt_regs {
 #endif
 };
 struct task_struct {
+	unsigned int flags;
 	int pid;
 	int tgid;
 	char comm[16];
@@ -38,23 +39,64 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct st_config cfg;
 
-/* Counters user space reads through the mmap'd .bss. */
-unsigned long long n_procs, n_exited, n_threads, lost, overflow;
+#define PF_EXITING 0x00000004
 
-/* A call in progress on this thread. */
+/* Counters user space reads through the mmap'd .bss. */
+unsigned long long n_procs, n_exited, n_threads, lost, overflow, next_slot;
+/* Bumped whenever a process joins the target set or is armed. */
+unsigned long long epoch;
+
+/* A traced call in progress. */
 struct entry {
 	unsigned long long ts;		/* 0: none */
+	unsigned int tid;
+	unsigned int slot;		/* its process's in procs */
 	unsigned long long gen;
 	unsigned long long args[8];	/* 6, and room for an index masked by 7 */
 	long nr;
 };
 
+/*
+ * Where a call's entry waits for its exit. Most calls exit on the CPU
+ * they entered without anything else running there in between, so the
+ * entry is kept in this CPU's slot (a per-CPU array: no hashing, no
+ * locking). A thread switched out inside a traced call has its entry
+ * parked by tid (on_switch), where its exit finds it, wherever it runs.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__type(value, struct entry);
-} entries SEC(".maps");
+} cur SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct entry);
+} parked SEC(".maps");
+
+/*
+ * This CPU's last answer to "is this process traced": a CPU runs the
+ * same process for many calls in a row, so the targets hash is asked
+ * once per run of them. epoch invalidates it when the set changes.
+ */
+struct verdict {
+	unsigned int tgid;
+	unsigned int traced;
+	unsigned int slot;
+	unsigned int pad;
+	unsigned long long epoch;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct verdict);
+} vcache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -62,6 +104,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct st_target);
 } targets SEC(".maps");
+
+/*
+ * Per process (by slot), its fd-table generation: bumped by every open,
+ * close, dup and connect, so fd-keyed counters tell a reused fd apart.
+ * An array, not the targets hash: a traced call looks it up.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ST_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} procs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -130,29 +184,67 @@ arg_of(struct pt_regs *regs, int i)
 #endif
 }
 
+static __always_inline struct verdict *
+verdict(__u32 tgid)
+{
+	__u32 zero = 0;
+	struct verdict *v = bpf_map_lookup_elem(&vcache, &zero);
+	unsigned long long ep = epoch;
+	struct st_target *t;
+
+	if (v == NULL || (v->tgid == tgid && v->epoch == ep))
+		return v;
+	t = bpf_map_lookup_elem(&targets, &tgid);
+	v->tgid = tgid;
+	v->epoch = ep;
+	v->traced = t != NULL && t->armed;
+	v->slot = t != NULL ? t->slot : 0;
+	return v;
+}
+
 SEC("tp_btf/sys_enter")
 int on_enter(unsigned long long *ctx)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
-	struct st_target *t;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct verdict *v = verdict(id >> 32);
+	__u32 zero = 0, slot;
 	struct entry *e;
-	__u64 *n;
+	__u64 *n, *gen;
 
-	t = bpf_map_lookup_elem(&targets, &tgid);
-	if (t == NULL || !t->armed)
+	if (v == NULL || !v->traced)
 		return 0;
-	e = bpf_task_storage_get(&entries, bpf_get_current_task_btf(), 0,
-	    BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (e == NULL)
+	if ((e = bpf_map_lookup_elem(&cur, &zero)) == NULL)
 		return 0;
+	/* A call still here never returned (exit_group): counted as unfinished. */
+	e->tid = (__u32)id;
+	e->slot = v->slot;
 	e->nr = (long)ctx[1];
-	e->gen = t->fdgen;
+	slot = v->slot & (ST_SLOTS - 1);
+	e->gen = (gen = bpf_map_lookup_elem(&procs, &slot)) != NULL ? *gen : 0;
 	for (int i = 0; i < 6; i++)
 		e->args[i] = arg_of(regs, i);
 	if ((n = bpf_map_lookup_elem(&enters, &zero)) != NULL)
 		(*n)++;
 	e->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* A thread leaving the CPU inside a traced call takes its entry along. */
+SEC("tp_btf/sched_switch")
+int on_switch(unsigned long long *ctx)
+{
+	struct task_struct *prev = (struct task_struct *)ctx[1];
+	__u32 zero = 0;
+	struct entry *e = bpf_map_lookup_elem(&cur, &zero);
+
+	if (e == NULL || e->ts == 0 || e->tid != (__u32)BPF_CORE_READ(prev, pid))
+		return 0;
+	/* exit_group's own switch: it will never return */
+	if (!(BPF_CORE_READ(prev, flags) & PF_EXITING) &&
+	    bpf_map_update_elem(&parked, &e->tid, e, BPF_ANY) != 0)
+		__sync_fetch_and_add(&overflow, 1);
+	e->ts = 0;
 	return 0;
 }
 
@@ -320,22 +412,32 @@ empty_path(unsigned long long p)
 SEC("tp_btf/sys_exit")
 int on_exit(unsigned long long *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	long ret = (long)ctx[1];
+	__u64 id = bpf_get_current_pid_tgid();
 	const struct st_spec *sp;
-	struct st_target *t;
-	struct entry *e;
+	struct entry *e, *pe;
+	struct verdict *v;
 	unsigned flags = 0;
-	__u32 tgid, nr;
+	__u32 tgid, nr, tid = (__u32)id, zero = 0;
 	__u64 now, dur;
 	int err;
 
-	e = bpf_task_storage_get(&entries, task, 0, 0);
-	if (e == NULL || e->ts == 0)
+	if ((e = bpf_map_lookup_elem(&cur, &zero)) == NULL)
 		return 0;
+	if (e->ts == 0 || e->tid != tid) {
+		/* Not entered here: parked, if traced at all. */
+		v = verdict(id >> 32);
+		if (v == NULL || !v->traced ||
+		    (pe = bpf_map_lookup_elem(&parked, &tid)) == NULL)
+			return 0;
+		__builtin_memcpy(e, pe, sizeof(*e));
+		bpf_map_delete_elem(&parked, &tid);
+		if (e->ts == 0)
+			return 0;
+	}
 	now = bpf_ktime_get_ns();
 	dur = now - e->ts;
-	tgid = bpf_get_current_pid_tgid() >> 32;
+	tgid = id >> 32;
 	err = ret < 0 && ret >= -4095 ? (int)-ret : 0;
 	nr = (__u32)e->nr;
 	sp = bpf_map_lookup_elem(&specs, &nr);
@@ -353,9 +455,12 @@ int on_exit(unsigned long long *ctx)
 	if (sp->fd >= 0)
 		count_fd(tgid, e, (int)e->args[sp->fd & 7], err, ret, dur, 0);
 	if ((sp->flags & STF_NAMES) && ret >= 0) {
+		__u32 slot = e->slot & (ST_SLOTS - 1);
+		__u64 *gen = bpf_map_lookup_elem(&procs, &slot);
+
 		flags |= STR_NAMES;
-		if ((t = bpf_map_lookup_elem(&targets, &tgid)) != NULL)
-			__sync_fetch_and_add(&t->fdgen, 1);
+		if (gen != NULL)
+			__sync_fetch_and_add(gen, 1);
 	}
 	if (wanted(sp, err))
 		flags |= STR_KEEP;
@@ -384,7 +489,9 @@ int on_fork(unsigned long long *ctx)
 		return 0;
 	}
 	bpf_get_current_comm(nt.comm, sizeof(nt.comm));
+	nt.slot = (unsigned int)__sync_fetch_and_add(&next_slot, 1);
 	if (bpf_map_update_elem(&targets, &tgid, &nt, BPF_NOEXIST) == 0) {
+		__sync_fetch_and_add(&epoch, 1);
 		__sync_fetch_and_add(&n_procs, 1);
 		__sync_fetch_and_add(&n_threads, 1);
 	}
@@ -400,7 +507,10 @@ int on_exec(unsigned long long *ctx)
 	(void)ctx;
 	if (t == NULL)
 		return 0;
-	t->armed = 1;
+	if (!t->armed) {
+		t->armed = 1;
+		__sync_fetch_and_add(&epoch, 1);
+	}
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
 	return 0;
 }

@@ -30,11 +30,14 @@ struct st_spec {
 	signed char pad;
 };
 
+#define ST_SLOTS 8192	/* processes with an fd-table generation of their own */
+
 /* A process in the target set. */
 struct st_target {
 	unsigned int armed;	/* 0: a spawned command before its execve */
 	unsigned int exited;
-	unsigned long long fdgen;	/* bumped by every change of its fd table */
+	unsigned int slot;	/* its fd-table generation in the procs array */
+	unsigned int pad;
 	char comm[16];
 };
 

@@ -267,6 +267,7 @@ target_add(int pid, int armed)
 
 	memset(&t, 0, sizeof(t));
 	t.armed = (unsigned)armed;
+	t.slot = (unsigned)skel->bss->next_slot++;
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	if ((f = fopen(path, "re")) == NULL)
 		return errno;
