@@ -77,6 +77,14 @@ for p in d["processes"]:
 	assert_output --partial "127.0.0.1:9"
 }
 
+@test "a connection opened before tracing shows as its address in Network activity" {
+	fake_misbehave talk
+	run claude-diagnose --pid "$FAKE_PID" -D --network --duration 1
+	assert_output --partial "Network activity"
+	echo "$output" | sed -n '/Network activity/,/method:/p' | grep -Eq ' 127\.0\.0\.1:[0-9]+$'
+	refute_output --partial "socket:["
+}
+
 @test "GC churn in Node.js: GC pressure" {
 	[ -f "$BATS_TEST_DIRNAME/targets/gc-churn.js" ] || skip "no gc-churn target"
 	# gc-churn.js writes its ready file as it starts churning
@@ -110,7 +118,7 @@ doc = json.load(open(sys.argv[2]))
 jsonschema.validate(doc, schema)
 p = doc["processes"][0]
 assert p["sample"]["method"] in ("perf", "ptrace"), p["sample"]
-assert p["dtrace"]["method"] in ("tracepoint", "ptrace"), p["dtrace"]
+assert p["dtrace"]["method"] in ("bpf", "tracepoint", "ptrace"), p["dtrace"]
 # How the fd table and its sockets were read, both named.
 assert p["file_descriptors"]["method"].split(", ")[0] in ("bpf_iter", "procfs"), p["file_descriptors"]["method"]
 assert p["file_descriptors"]["summary"]["total"] >= 3

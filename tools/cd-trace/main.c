@@ -199,7 +199,10 @@ join_why(char *buf, size_t len, const char *why_bpf, const char *why_tp)
 {
 	if (why_bpf[0] == '\0')
 		return why_tp;
-	snprintf(buf, len, "bpf: %s; tracepoint: %s", why_bpf, why_tp);
+	if (why_tp == NULL)
+		snprintf(buf, len, "bpf: %s", why_bpf);
+	else
+		snprintf(buf, len, "bpf: %s; tracepoint: %s", why_bpf, why_tp);
 	return buf;
 }
 
@@ -308,7 +311,7 @@ main(int argc, char **argv)
 		if (rc == 0)
 			method = METHOD_BPF;
 		else if (rc == -1 && opt.method == METHOD_AUTO)
-			fallback = why_bpf;
+			fallback = join_why(fbuf, sizeof(fbuf), why_bpf, NULL);
 	}
 	if (rc == -1 && (opt.method == METHOD_AUTO || opt.method == METHOD_TRACEPOINT)) {
 		t0 = mono_ns();
