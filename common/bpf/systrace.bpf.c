@@ -155,7 +155,7 @@ struct {
 
 struct scratch {
 	struct st_rec rec;
-	char path[ST_PATH_MAX];
+	unsigned char more[ST_SA_MAX + ST_PATH_MAX];	/* address, then path */
 };
 
 struct {
@@ -341,8 +341,25 @@ read_sa(struct scratch *s, unsigned long long addr, unsigned long long len)
 		return;
 	if (len > ST_SA_MAX)
 		len = ST_SA_MAX;
-	if (bpf_probe_read_user(s->rec.sa, len, (void *)addr) == 0)
+	if (bpf_probe_read_user(s->more, len, (void *)addr) == 0)
 		s->rec.salen = (unsigned int)len;
+}
+
+/*
+ * Wake the reader as the ring's fill crosses each sixteenth of it, not per
+ * record: the reader polls every 20 ms anyway, and a wakeup per record
+ * (irq_work, then a context switch) cost the traced call more than the
+ * rest of the record did. A reader that fell behind is still woken every
+ * megabyte.
+ */
+static __always_inline __u64
+wakeup(unsigned long long size)
+{
+	__u64 avail = bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA);
+	const int shift = __builtin_ctz(ST_RING_SIZE / 16);
+
+	return (avail >> shift) != ((avail + size + 8) >> shift) ?
+	    BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void
@@ -352,6 +369,7 @@ send(__u32 tgid, const struct entry *e, const struct st_spec *sp, long ret,
 	__u32 zero = 0;
 	struct scratch *s = bpf_map_lookup_elem(&buf, &zero);
 	unsigned long long size;
+	unsigned int off;
 	long n;
 
 	if (s == NULL)
@@ -371,18 +389,6 @@ send(__u32 tgid, const struct entry *e, const struct st_spec *sp, long ret,
 	s->rec.salen = 0;
 	s->rec.path_len = 0;
 	s->rec.path_err = 0;
-	if (sp->path >= 0 && sp->path < 6) {
-		/* After a good execve the old memory, and the path, are gone. */
-		if ((sp->flags & STF_EXECVE) && ret == 0)
-			n = -14;
-		else
-			n = bpf_probe_read_user_str(s->path, sizeof(s->path),
-			    (void *)e->args[sp->path & 7]);
-		if (n > 1)
-			s->rec.path_len = (unsigned int)(n - 1) & (ST_PATH_MAX - 1);
-		else if (n < 0)
-			s->rec.path_err = (int)n;
-	}
 	if (sp->addr >= 0 && sp->addrlen >= 0)
 		read_sa(s, e->args[sp->addr & 7], e->args[sp->addrlen & 7]);
 	if (sp->oaddr >= 0 && sp->oaddrlen >= 0 && ret >= 0 && e->args[sp->oaddr & 7]) {
@@ -392,12 +398,25 @@ send(__u32 tgid, const struct entry *e, const struct st_spec *sp, long ret,
 		    (void *)e->args[sp->oaddrlen & 7]) == 0)
 			read_sa(s, e->args[sp->oaddr & 7], olen);
 	}
-	size = sizeof(s->rec) + s->rec.path_len;
+	off = s->rec.salen & (ST_SA_MAX * 2 - 1);
+	if (off > ST_SA_MAX)
+		off = ST_SA_MAX;
+	if (sp->path >= 0 && sp->path < 6) {
+		/* After a good execve the old memory, and the path, are gone. */
+		if ((sp->flags & STF_EXECVE) && ret == 0)
+			n = -14;
+		else
+			n = bpf_probe_read_user_str(s->more + off, ST_PATH_MAX,
+			    (void *)e->args[sp->path & 7]);
+		if (n > 1)
+			s->rec.path_len = (unsigned int)(n - 1) & (ST_PATH_MAX - 1);
+		else if (n < 0)
+			s->rec.path_err = (int)n;
+	}
+	size = sizeof(s->rec) + off + s->rec.path_len;
 	if (size > sizeof(*s))
 		size = sizeof(*s);
-	if (bpf_ringbuf_output(&ring, s, size,
-	    bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) > ST_RING_SIZE / 4 ?
-	    BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP) != 0)
+	if (bpf_ringbuf_output(&ring, s, size, wakeup(size)) != 0)
 		__sync_fetch_and_add(&lost, 1);
 }
 

@@ -83,6 +83,11 @@ struct st_fdval {
 #define STR_TARGET	0x02	/* its path or address counts in io/net summaries */
 #define STR_NAMES	0x04	/* changes the fd table */
 
+/*
+ * A record: this header, then salen bytes of socket address, then
+ * path_len bytes of path (no NUL), so a file call carries no room for an
+ * address and a call without a path no room for one.
+ */
 struct st_rec {
 	unsigned int kind;	/* ST_REC_CALL */
 	unsigned int flags;	/* STR_* */
@@ -95,8 +100,7 @@ struct st_rec {
 	unsigned long long args[6];
 	char comm[16];
 	unsigned int salen;
-	unsigned int path_len;	/* bytes of path after the record, no NUL */
-	unsigned char sa[ST_SA_MAX];
+	unsigned int path_len;
 };
 
 /* What the programs read from user space before they run (.rodata). */

@@ -306,8 +306,8 @@ on_rec(const struct st_rec *r, size_t len)
 	struct thr *t;
 	char path[ST_PATH_MAX + 1];
 
-	if (len < sizeof(*r) || r->kind != ST_REC_CALL ||
-	    r->path_len > len - sizeof(*r))
+	if (len < sizeof(*r) || r->kind != ST_REC_CALL || r->salen > ST_SA_MAX ||
+	    r->path_len > len - sizeof(*r) - r->salen)
 		return;
 	memset(&c, 0, sizeof(c));
 	c.pid = (int)r->pid;
@@ -320,7 +320,7 @@ on_rec(const struct st_rec *r, size_t len)
 	memcpy(c.args, r->args, sizeof(c.args));
 	if (call_path_arg(c.nr) >= 0) {
 		if (r->path_err == 0) {
-			memcpy(path, r + 1, r->path_len);
+			memcpy(path, (const char *)(r + 1) + r->salen, r->path_len);
 			path[r->path_len] = '\0';
 			c.path = xstrdup(path);
 		} else {
@@ -330,7 +330,7 @@ on_rec(const struct st_rec *r, size_t len)
 	}
 	if (r->salen > 0) {
 		c.salen = r->salen > sizeof(c.sa) ? sizeof(c.sa) : r->salen;
-		memcpy(&c.sa, r->sa, c.salen);
+		memcpy(&c.sa, r + 1, c.salen);
 	}
 	t = thr_find(c.tid);
 	if (t == NULL) {
