@@ -176,7 +176,7 @@ refusal(int err)
 		return " (no bpf() here: kernel or seccomp)";
 	if (err == EINVAL || err == ENOENT || err == EOPNOTSUPP || err == E2BIG ||
 	    err == 524)
-		return " (needs Linux 5.11+ with BTF and task storage)";
+		return " (needs Linux 5.8 or later with BTF)";
 	return "";
 }
 
