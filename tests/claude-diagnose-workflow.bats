@@ -159,6 +159,16 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	[ ! -L fg.svg ]
 }
 
+@test "an --io flame graph has the files as its leaves" {
+	mkdir -p "$BATS_TEST_TMPDIR/e"
+	fake_misbehave enoent "$BATS_TEST_TMPDIR/e"
+	cd "$BATS_TEST_TMPDIR"
+	run claude-diagnose --pid "$FAKE_PID" -D --io --duration 1 --flamegraph -o io
+	[ -s io.folded ]
+	grep -Eq "^claude;file;(newfstatat|stat);$BATS_TEST_TMPDIR/e/missing-[0-9]+ [0-9]+\$" io.folded
+	grep -q "missing-" io.svg
+}
+
 @test "Ctrl-C mid-capture: the report still comes, the target is untouched" {
 	fake_misbehave spin
 	claude-diagnose --pid "$FAKE_PID" -s -D --sample-duration 30 --duration 30 \

@@ -15,6 +15,7 @@
 #define BUCKETS 4096
 #define NERR 4
 #define NHIST 32		/* log2 buckets of ns, as the BPF programs keep */
+#define NBY 8			/* syscalls told apart per file or address */
 
 /* Per pid and syscall: --summary rows, and the latency finding. */
 struct sagg {
@@ -38,6 +39,7 @@ struct kagg {
 	uint64_t calls, errors, enoent, eacces;
 	uint64_t bytes_in, bytes_out;
 	uint64_t connects, connect_failed, dns;
+	struct { long nr; uint64_t n; } by[NBY];	/* calls by syscall */
 	struct kagg *next;
 };
 
@@ -219,6 +221,13 @@ agg_target_n(struct kagg **tab, int pid, long nr, const char *target,
 	const char *name = syscall_name(nr);
 
 	k->calls += n;
+	for (int i = 0; i < NBY; i++) {
+		if (k->by[i].n == 0 || k->by[i].nr == nr) {
+			k->by[i].nr = nr;
+			k->by[i].n += n;
+			break;
+		}
+	}
 	if (family)
 		k->family = family;
 	if (port >= 0)
@@ -564,6 +573,21 @@ percentile(const struct sagg *s, double q)
 	return s->max_ns;
 }
 
+/* "syscalls": {"read": 10, "openat": 2}, what a flame graph of files splits by */
+static void
+add_by_syscall(cJSON *r, const struct kagg *k)
+{
+	cJSON *o = cJSON_AddObjectToObject(r, "syscalls");
+	char nb[32];
+
+	for (int i = 0; i < NBY && k->by[i].n > 0; i++) {
+		const char *name = syscall_name(k->by[i].nr);
+
+		snprintf(nb, sizeof(nb), "syscall_%ld", k->by[i].nr);
+		rec_add_num(o, name ? name : nb, (double)k->by[i].n);
+	}
+}
+
 void
 out_summaries(double elapsed_s)
 {
@@ -633,6 +657,7 @@ out_summaries(double elapsed_s)
 			rec_add_num(r, "bytes_read", (double)k->bytes_in);
 			rec_add_num(r, "bytes_written", (double)k->bytes_out);
 		}
+		add_by_syscall(r, k);
 		rec_emit_free(r);
 	}
 	free(kv);
