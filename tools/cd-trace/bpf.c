@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "record.h"
 #include "syscall_names.h"
 #include "trace.h"
 #include "bpf/systrace.h"
@@ -350,6 +351,10 @@ ring_drain(void)
 	unsigned long cons = __atomic_load_n(rb.cons, __ATOMIC_ACQUIRE);
 	unsigned long prod = __atomic_load_n(rb.prod, __ATOMIC_ACQUIRE);
 
+	if (cons >= prod)
+		return;
+	/* A record's cJSON objects live until it is written: from an arena. */
+	rec_arena_begin();
 	while (cons < prod) {
 		const unsigned char *h = rb.data + (cons & (rb.size - 1));
 		uint32_t hl = __atomic_load_n((const uint32_t *)h, __ATOMIC_ACQUIRE);
@@ -357,13 +362,16 @@ ring_drain(void)
 
 		if (hl & BPF_RINGBUF_BUSY_BIT)
 			break;
-		if (!(hl & BPF_RINGBUF_DISCARD_BIT))
+		if (!(hl & BPF_RINGBUF_DISCARD_BIT)) {
 			on_rec((const struct st_rec *)(h + BPF_RINGBUF_HDR_SZ), len);
+			rec_arena_reset();
+		}
 		cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
 		__atomic_store_n(rb.cons, cons, __ATOMIC_RELEASE);
 		if (cons >= prod)
 			prod = __atomic_load_n(rb.prod, __ATOMIC_ACQUIRE);
 	}
+	rec_arena_end();
 }
 
 /* ---- the fd table's news, for the fd-keyed counters ---- */
