@@ -77,6 +77,26 @@ for p in d["processes"]:
 	assert_output --partial "127.0.0.1:9"
 }
 
+@test "non-root -D on one's own sleeping process: ptrace, its waits never a critical" {
+	d=$(mktemp -d /tmp/cd-diag-test.XXXXXX)
+	cp "$CD_TARGETS/misbehave" "$d/claude"
+	chmod 777 "$d"
+	chmod 755 "$d/claude"
+	READY_FILE="$d/ready" bg_start setpriv --reuid=nobody --regid=nogroup --clear-groups "$d/claude" sleepers 6
+	wait_file "$d/ready" 10
+	pid=$(cat "$d/ready")
+	# attaching interrupts every thread's sleep, resumed as restart_syscall
+	# for the rest of its second: hundreds of ms, "slow" to a naive rule
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups claude-diagnose --pid "$pid" -D --duration 2
+	rm -rf "$d"
+	assert_success
+	refute_output --partial "Critical issues"
+	assert_output --partial "method: ptrace"
+	assert_output --partial "fallback: bpf:"
+	assert_output --partial "restart_syscall"
+	refute_output --partial "Slow system calls: restart_syscall"
+}
+
 @test "a connection opened before tracing shows as its address in Network activity" {
 	fake_misbehave talk
 	run claude-diagnose --pid "$FAKE_PID" -D --network --duration 1

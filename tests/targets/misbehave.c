@@ -5,6 +5,9 @@
  *   misbehave watch DIR N          N inotify watches on N new dirs in DIR
  *   misbehave enoent DIR           stat missing files in DIR, ~10,000/s
  *   misbehave refused PORT         connect to 127.0.0.1:PORT every 10 ms
+ *   misbehave sleepers N           N threads sleeping a second at a time
+ *                                  (a tracer attaching interrupts each
+ *                                  sleep: it resumes as restart_syscall)
  *   misbehave talk                 a loopback connection made at start, then
  *                                  a byte each way on it every 10 ms
  *   misbehave idle                 sleep
@@ -14,6 +17,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,10 +75,30 @@ talk(void)
 	}
 }
 
+static void *
+sleeper(void *arg)
+{
+	(void)arg;
+	for (;;)
+		msleep(1000);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "idle";
+
+	if (strcmp(mode, "sleepers") == 0 && argc > 2) {
+		for (int i = 0; i < atoi(argv[2]); i++) {
+			pthread_t t;
+
+			if (pthread_create(&t, NULL, sleeper, NULL) != 0)
+				return 1;
+		}
+		ready();
+		sleeper(NULL);
+	}
 
 	if (strcmp(mode, "talk") == 0)
 		talk();
