@@ -136,5 +136,7 @@ bare=$(sed -n 's/^bare|\([0-9]*\)|.*/\1/p' "$tmp/loop")
 	echo "Completeness of the BPF --summary run: $calls."
 	echo
 	echo "The BPF --io run (450,004 file calls to record): $io."
+	echo
+	echo "(A section \"Reading these figures\" is written by hand after a run.)"
 } >"$OUT"
 echo "bench-trace: wrote $OUT"
