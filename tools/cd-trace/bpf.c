@@ -52,25 +52,69 @@ static struct ring rb = { .fd = -1 };
 
 /* ---- fd-table history: which file (pid, fd) meant at a generation ---- */
 
+/* From generation gen on, the fd meant name (NULL: closed, or unnamed). */
 struct fdev {
-	int pid, fd;
-	uint64_t gen;			/* from this generation on */
-	char *name;			/* NULL: closed, or unnamed */
-	struct fdev *next;
+	uint64_t gen;
+	uint64_t seq;		/* arrival order: the later of equal gens wins */
+	char *name;
 };
-static struct fdev *fdevs;
+
+/* The history of one (pid, fd), sorted by gen when asked. */
+struct fdhist {
+	int pid, fd;
+	struct fdev *v;
+	size_t n, cap;
+	int sorted;
+	struct fdhist *next;
+};
+
+#define FDH_BUCKETS 4096
+static struct fdhist *fdh[FDH_BUCKETS];
+static uint64_t fdev_seq;
+
+static struct fdhist *
+fdhist_get(int pid, int fd, int create)
+{
+	unsigned b = ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FDH_BUCKETS;
+	struct fdhist *h;
+
+	for (h = fdh[b]; h; h = h->next)
+		if (h->pid == pid && h->fd == fd)
+			return h;
+	if (!create)
+		return NULL;
+	h = xcalloc(1, sizeof(*h));
+	h->pid = pid;
+	h->fd = fd;
+	h->next = fdh[b];
+	fdh[b] = h;
+	return h;
+}
 
 static void
 fdev_add(int pid, int fd, uint64_t gen, const char *name)
 {
-	struct fdev *e = xcalloc(1, sizeof(*e));
+	struct fdhist *h = fdhist_get(pid, fd, 1);
 
-	e->pid = pid;
-	e->fd = fd;
-	e->gen = gen;
-	e->name = name ? xstrdup(name) : NULL;
-	e->next = fdevs;
-	fdevs = e;
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 4;
+		h->v = xreallocarray(h->v, h->cap, sizeof(*h->v));
+	}
+	h->v[h->n].gen = gen;
+	h->v[h->n].seq = fdev_seq++;
+	h->v[h->n].name = name ? xstrdup(name) : NULL;
+	h->sorted = h->n == 0 || (h->sorted && h->v[h->n - 1].gen <= gen);
+	h->n++;
+}
+
+static int
+fdev_cmp(const void *a, const void *b)
+{
+	const struct fdev *x = a, *y = b;
+
+	if (x->gen != y->gen)
+		return x->gen < y->gen ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /*
@@ -81,35 +125,49 @@ fdev_add(int pid, int fd, uint64_t gen, const char *name)
 static const struct fdev *
 fdev_at(int pid, int fd, uint64_t gen, int *before, int *later)
 {
-	const struct fdev *best = NULL;
+	struct fdhist *h = fdhist_get(pid, fd, 0);
+	size_t lo = 0, hi;
 
 	*before = 1;
 	*later = 0;
-	for (const struct fdev *e = fdevs; e; e = e->next) {
-		if (e->pid != pid || e->fd != fd)
-			continue;
-		if (e->gen > gen) {
-			*later = 1;
-			continue;
-		}
-		if (best == NULL || e->gen > best->gen)
-			best = e;
+	if (h == NULL || h->n == 0)
+		return NULL;
+	if (!h->sorted) {
+		qsort(h->v, h->n, sizeof(*h->v), fdev_cmp);
+		h->sorted = 1;
 	}
-	if (best != NULL)
-		*before = 0;
-	return best;
+	/* The first event after gen; the one before it is the answer. */
+	hi = h->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->v[mid].gen <= gen)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*later = lo < h->n;
+	if (lo == 0)
+		return NULL;
+	*before = 0;
+	return &h->v[lo - 1];
 }
 
 static void
 fdevs_free(void)
 {
-	while (fdevs) {
-		struct fdev *n = fdevs->next;
+	for (int b = 0; b < FDH_BUCKETS; b++) {
+		while (fdh[b]) {
+			struct fdhist *n = fdh[b]->next;
 
-		free(fdevs->name);
-		free(fdevs);
-		fdevs = n;
+			for (size_t i = 0; i < fdh[b]->n; i++)
+				free(fdh[b]->v[i].name);
+			free(fdh[b]->v);
+			free(fdh[b]);
+			fdh[b] = n;
+		}
 	}
+	fdev_seq = 0;
 }
 
 /* ---- bpf(2) helpers the light skeleton does not have ---- */
