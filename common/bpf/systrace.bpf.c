@@ -43,6 +43,7 @@ const volatile struct st_config cfg;
 
 /* Counters user space reads through the mmap'd .bss. */
 unsigned long long n_procs, n_exited, n_threads, lost, overflow, next_slot;
+unsigned long long fd_keys;	/* fdstats keys ever made: user space harvests */
 /* Bumped whenever a process joins the target set or is armed. */
 unsigned long long epoch;
 
@@ -135,7 +136,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 32768);
+	__uint(max_entries, 65536);
 	__type(key, struct st_fdkey);
 	__type(value, struct st_fdval);
 } fdstats SEC(".maps");
@@ -297,8 +298,9 @@ count_fd(__u32 tgid, const struct entry *e, int fd, int err, long ret, __u64 dur
 
 	v = bpf_map_lookup_elem(&fdstats, &k);
 	if (v == NULL) {
-		if (bpf_map_update_elem(&fdstats, &k, &zero, BPF_NOEXIST) != 0 &&
-		    bpf_map_lookup_elem(&fdstats, &k) == NULL) {
+		if (bpf_map_update_elem(&fdstats, &k, &zero, BPF_NOEXIST) == 0)
+			__sync_fetch_and_add(&fd_keys, 1);
+		else if (bpf_map_lookup_elem(&fdstats, &k) == NULL) {
 			__sync_fetch_and_add(&overflow, 1);
 			return;
 		}

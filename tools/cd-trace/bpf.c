@@ -525,6 +525,126 @@ fd_name(int pid, int fd, uint64_t gen)
 	return NULL;
 }
 
+/*
+ * fd-keyed counters taken out of the kernel's map during the capture, by
+ * key, to be named at the end with the rest. A key per fd and fd-table
+ * generation fills the map on a loop of opens and closes; a generation
+ * two behind its process's current one gets no new calls (bar one in
+ * flight since before), so its counters can be moved here.
+ */
+struct fdacc {
+	struct st_fdkey k;
+	uint64_t count, bytes, total_ns;
+	struct fdacc *next;
+};
+
+#define FDA_BUCKETS 8192
+static struct fdacc *fda[FDA_BUCKETS];
+static uint64_t harvested;	/* fd_keys when last harvested */
+
+static void
+fdacc_add(const struct st_fdkey *k, uint64_t count, uint64_t bytes, uint64_t total)
+{
+	unsigned b = ((unsigned)k->pid * 2654435761u ^ (unsigned)k->fd ^
+	    (unsigned)k->gen * 40503u ^ (unsigned)k->nr * 97u) % FDA_BUCKETS;
+	struct fdacc *a;
+
+	for (a = fda[b]; a; a = a->next)
+		if (memcmp(&a->k, k, sizeof(*k)) == 0)
+			break;
+	if (a == NULL) {
+		a = xcalloc(1, sizeof(*a));
+		a->k = *k;
+		a->next = fda[b];
+		fda[b] = a;
+	}
+	a->count += count;
+	a->bytes += bytes;
+	a->total_ns += total;
+}
+
+static void
+fdacc_free(void)
+{
+	for (int b = 0; b < FDA_BUCKETS; b++)
+		while (fda[b]) {
+			struct fdacc *n = fda[b]->next;
+
+			free(fda[b]);
+			fda[b] = n;
+		}
+	harvested = 0;
+}
+
+/* The summed per-CPU values of k; with del, taken out of the map. 0 or -1. */
+static int
+fd_take(const struct st_fdkey *k, struct st_fdval *v, int del)
+{
+	union bpf_attr a;
+	uint64_t count = 0, bytes = 0, total = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (unsigned)skel->maps.fdstats.map_fd;
+	a.key = (uint64_t)(uintptr_t)k;
+	a.value = (uint64_t)(uintptr_t)v;
+	if (skel_sys_bpf(del ? BPF_MAP_LOOKUP_AND_DELETE_ELEM : BPF_MAP_LOOKUP_ELEM,
+	    &a, sizeof(a)) != 0)
+		return -1;
+	for (int c = 0; c < ncpu; c++) {
+		count += v[c].count;
+		bytes += v[c].bytes;
+		total += v[c].total_ns;
+	}
+	fdacc_add(k, count, bytes, total);
+	return 0;
+}
+
+/* A process's fd-table generation now, by its slot; UINT64_MAX unknown. */
+static uint64_t
+gen_now(uint32_t pid)
+{
+	struct st_target t;
+	uint64_t gen;
+	uint32_t slot;
+
+	if (map_lookup(skel->maps.targets.map_fd, &pid, &t) != 0)
+		return 0;
+	slot = t.slot & (ST_SLOTS - 1);
+	if (map_lookup(skel->maps.procs.map_fd, &slot, &gen) != 0)
+		return 0;
+	return gen;
+}
+
+static void
+harvest(void)
+{
+	struct st_fdkey next, *kp = NULL, *old = NULL;
+	struct st_fdval *v;
+	size_t n = 0, cap = 0;
+	uint64_t made = skel->bss->fd_keys;
+
+	/* Only once a quarter of the map was made since the last time. */
+	if (made - harvested < 16384)
+		return;
+	harvested = made;
+	/* The keys first: deleting during the walk would restart it. */
+	while (map_next(skel->maps.fdstats.map_fd, kp, &next) == 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			old = xreallocarray(old, cap, sizeof(*old));
+		}
+		old[n] = next;
+		kp = &old[n];
+		if (next.gen + 2 <= gen_now(next.pid))
+			n++;
+	}
+	v = xcalloc((size_t)ncpu, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		fd_take(&old[i], v, 1);
+	free(v);
+	free(old);
+}
+
 static void
 read_fdstats(void)
 {
@@ -532,23 +652,19 @@ read_fdstats(void)
 	struct st_fdval *v = xcalloc((size_t)ncpu, sizeof(*v));
 
 	while (map_next(skel->maps.fdstats.map_fd, kp, &next) == 0) {
-		uint64_t count = 0, bytes = 0, total = 0;
-
 		k = next;
 		kp = &k;
-		if (map_lookup(skel->maps.fdstats.map_fd, &k, v) != 0)
-			continue;
-		for (int c = 0; c < ncpu; c++) {
-			count += v[c].count;
-			bytes += v[c].bytes;
-			total += v[c].total_ns;
-		}
-		if (count > 0)
-			out_kernel_fd((int)k.pid, k.nr, k.err,
-			    (k.flags & STK_EMPTY_PATH) != 0,
-			    fd_name((int)k.pid, k.fd, k.gen), count, bytes, total);
+		fd_take(&k, v, 0);
 	}
 	free(v);
+	for (int b = 0; b < FDA_BUCKETS; b++)
+		for (struct fdacc *a = fda[b]; a; a = a->next)
+			if (a->count > 0)
+				out_kernel_fd((int)a->k.pid, a->k.nr, a->k.err,
+				    (a->k.flags & STK_EMPTY_PATH) != 0,
+				    fd_name((int)a->k.pid, a->k.fd, a->k.gen),
+				    a->count, a->bytes, a->total_ns);
+	fdacc_free();
 }
 
 /* Names of the processes, as the kernel last saw them (exec included). */
@@ -663,6 +779,7 @@ capture(struct target_set *ts, int sfd)
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			break;
 		ring_drain();
+		harvest();
 		while (read(sfd, &si, sizeof(si)) == sizeof(si))
 			if (si.ssi_signo != SIGCHLD)
 				stop_reason = (int)si.ssi_signo;
