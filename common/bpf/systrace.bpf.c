@@ -263,54 +263,117 @@ log2_bucket(unsigned long long v)
 	return r >= ST_HIST ? ST_HIST - 1 : r;
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_CACHE);
+	__type(key, __u32);
+	__type(value, struct st_scache);
+} scache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_CACHE);
+	__type(key, __u32);
+	__type(value, struct st_fcache);
+} fcache SEC(".maps");
+
+/* A slot's counters into the stats hash, as its key leaves the slot. */
+static __always_inline void
+flush_stats(struct st_scache *c)
+{
+	struct st_val *v = bpf_map_lookup_elem(&stats, &c->k);
+
+	if (v == NULL) {
+		if (bpf_map_update_elem(&stats, &c->k, &c->v, BPF_NOEXIST) == 0)
+			return;
+		if ((v = bpf_map_lookup_elem(&stats, &c->k)) == NULL) {
+			__sync_fetch_and_add(&overflow, c->v.count);
+			return;
+		}
+	}
+	v->count += c->v.count;
+	v->total_ns += c->v.total_ns;
+	if (c->v.max_ns > v->max_ns)
+		v->max_ns = c->v.max_ns;
+	v->spin += c->v.spin;
+	for (int b = 0; b < ST_HIST; b++)
+		v->hist[b] += c->v.hist[b];
+}
+
 static __always_inline void
 count_call(__u32 tgid, long nr, int err, long ret, __u64 dur, const struct st_spec *sp)
 {
-	struct st_key k = { .pid = tgid, .nr = (int)nr, .err = err };
-	struct st_val *v, zero = {};
+	__u32 idx = ((__u32)nr ^ (tgid * 7) ^ ((__u32)err << 3)) & (ST_CACHE - 1);
+	struct st_scache *c = bpf_map_lookup_elem(&scache, &idx);
 
-	v = bpf_map_lookup_elem(&stats, &k);
+	if (c == NULL)
+		return;
+	if (!c->used || c->k.pid != tgid || c->k.nr != (int)nr || c->k.err != err) {
+		if (c->used)
+			flush_stats(c);
+		__builtin_memset(&c->v, 0, sizeof(c->v));
+		c->k.pid = tgid;
+		c->k.nr = (int)nr;
+		c->k.err = err;
+		c->k.pad = 0;
+		c->used = 1;
+	}
+	c->v.count++;
+	c->v.total_ns += dur;
+	if (dur > c->v.max_ns)
+		c->v.max_ns = dur;
+	if (sp != NULL && (sp->flags & STF_POLL) && ret == 0 && dur < 1000000)
+		c->v.spin++;
+	c->v.hist[log2_bucket(dur) & (ST_HIST - 1)]++;
+}
+
+static __always_inline void
+flush_fd(struct st_fcache *c)
+{
+	struct st_fdval *v = bpf_map_lookup_elem(&fdstats, &c->k);
+
 	if (v == NULL) {
-		if (bpf_map_update_elem(&stats, &k, &zero, BPF_NOEXIST) != 0 &&
-		    bpf_map_lookup_elem(&stats, &k) == NULL) {
-			__sync_fetch_and_add(&overflow, 1);
+		if (bpf_map_update_elem(&fdstats, &c->k, &c->v, BPF_NOEXIST) == 0) {
+			__sync_fetch_and_add(&fd_keys, 1);
 			return;
 		}
-		if ((v = bpf_map_lookup_elem(&stats, &k)) == NULL)
+		if ((v = bpf_map_lookup_elem(&fdstats, &c->k)) == NULL) {
+			__sync_fetch_and_add(&overflow, c->v.count);
 			return;
+		}
 	}
-	v->count++;
-	v->total_ns += dur;
-	if (dur > v->max_ns)
-		v->max_ns = dur;
-	if (sp != NULL && (sp->flags & STF_POLL) && ret == 0 && dur < 1000000)
-		v->spin++;
-	v->hist[log2_bucket(dur) & (ST_HIST - 1)]++;
+	v->count += c->v.count;
+	v->bytes += c->v.bytes;
+	v->total_ns += c->v.total_ns;
 }
 
 static __always_inline void
 count_fd(__u32 tgid, const struct entry *e, int fd, int err, long ret, __u64 dur,
     unsigned short kflags)
 {
-	struct st_fdkey k = { .pid = tgid, .nr = (int)e->nr, .fd = fd,
-		.err = (short)err, .flags = kflags, .gen = e->gen };
-	struct st_fdval *v, zero = {};
+	__u32 idx = ((__u32)e->nr ^ ((__u32)fd << 4) ^ (tgid * 7) ^ (__u32)e->gen) &
+	    (ST_CACHE - 1);
+	struct st_fcache *c = bpf_map_lookup_elem(&fcache, &idx);
 
-	v = bpf_map_lookup_elem(&fdstats, &k);
-	if (v == NULL) {
-		if (bpf_map_update_elem(&fdstats, &k, &zero, BPF_NOEXIST) == 0)
-			__sync_fetch_and_add(&fd_keys, 1);
-		else if (bpf_map_lookup_elem(&fdstats, &k) == NULL) {
-			__sync_fetch_and_add(&overflow, 1);
-			return;
-		}
-		if ((v = bpf_map_lookup_elem(&fdstats, &k)) == NULL)
-			return;
+	if (c == NULL)
+		return;
+	if (!c->used || c->k.pid != tgid || c->k.nr != (int)e->nr || c->k.fd != fd ||
+	    c->k.err != (short)err || c->k.flags != kflags || c->k.gen != e->gen) {
+		if (c->used)
+			flush_fd(c);
+		__builtin_memset(&c->v, 0, sizeof(c->v));
+		c->k.pid = tgid;
+		c->k.nr = (int)e->nr;
+		c->k.fd = fd;
+		c->k.err = (short)err;
+		c->k.flags = kflags;
+		c->k.gen = e->gen;
+		c->used = 1;
 	}
-	v->count++;
+	c->v.count++;
 	if (ret > 0)
-		v->bytes += (unsigned long long)ret;
-	v->total_ns += dur;
+		c->v.bytes += (unsigned long long)ret;
+	c->v.total_ns += dur;
 }
 
 static __always_inline int

@@ -76,6 +76,26 @@ struct st_fdval {
 	unsigned long long count, bytes, total_ns;
 };
 
+/*
+ * Per CPU, the counters of the last few keys, added to in place (an
+ * array slot, no hashing): a key is moved to its hash map only when
+ * another key takes its slot. User space reads what is left in them at
+ * the end, as more of the same counts.
+ */
+#define ST_CACHE 128
+
+struct st_scache {
+	struct st_key k;
+	unsigned long long used;
+	struct st_val v;
+};
+
+struct st_fcache {
+	struct st_fdkey k;
+	unsigned long long used;
+	struct st_fdval v;
+};
+
 /* Ring buffer records. */
 #define ST_REC_CALL 1
 

@@ -466,6 +466,31 @@ bpf_note_names(const struct call *c, uint64_t gen)
 
 /* ---- the end: the kernel's counters into the summaries ---- */
 
+/* What is left in the per-CPU slots: more of the same counts. */
+static void
+read_scache(void)
+{
+	struct st_scache *c = xcalloc((size_t)ncpu, sizeof(*c));
+	uint64_t hist[ST_HIST];
+
+	for (uint32_t i = 0; i < ST_CACHE; i++) {
+		if (map_lookup(skel->maps.scache.map_fd, &i, c) != 0)
+			continue;
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			const struct st_scache *x = &c[cpu];
+
+			if (!x->used || x->v.count == 0)
+				continue;
+			for (int b = 0; b < ST_HIST; b++)
+				hist[b] = x->v.hist[b];
+			stats.calls += x->v.count;
+			out_kernel_sum((int)x->k.pid, x->k.nr, x->k.err, x->v.count,
+			    x->v.total_ns, x->v.max_ns, x->v.spin, hist, ST_HIST);
+		}
+	}
+	free(c);
+}
+
 static void
 read_stats(void)
 {
@@ -500,6 +525,7 @@ read_stats(void)
 		out_kernel_sum((int)k.pid, k.nr, k.err, sum.count, sum.total_ns,
 		    sum.max_ns, sum.spin, hist, ST_HIST);
 	}
+	read_scache();
 	if (map_lookup(skel->maps.enters.map_fd, &zero, ev) == 0)
 		for (int c = 0; c < ncpu; c++)
 			enters += ev[c];
@@ -646,6 +672,22 @@ harvest(void)
 }
 
 static void
+read_fcache(void)
+{
+	struct st_fcache *c = xcalloc((size_t)ncpu, sizeof(*c));
+
+	for (uint32_t i = 0; i < ST_CACHE; i++) {
+		if (map_lookup(skel->maps.fcache.map_fd, &i, c) != 0)
+			continue;
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			if (c[cpu].used && c[cpu].v.count > 0)
+				fdacc_add(&c[cpu].k, c[cpu].v.count, c[cpu].v.bytes,
+				    c[cpu].v.total_ns);
+	}
+	free(c);
+}
+
+static void
 read_fdstats(void)
 {
 	struct st_fdkey k, next, *kp = NULL;
@@ -657,6 +699,7 @@ read_fdstats(void)
 		fd_take(&k, v, 0);
 	}
 	free(v);
+	read_fcache();
 	for (int b = 0; b < FDA_BUCKETS; b++)
 		for (struct fdacc *a = fda[b]; a; a = a->next)
 			if (a->count > 0)
