@@ -95,6 +95,21 @@ y;file;read 8000"
 	assert_line "x;network;socketpair 1"
 }
 
+@test "io_summary and net_summary fold by syscall and path with --leaf only" {
+	input='{"type":"io_summary","pid":1,"comm":"x","path":"/a/b","calls":12,"errors":0,"syscalls":{"openat":2,"read":10}}
+{"type":"net_summary","pid":1,"comm":"x","addr":"127.0.0.1:80","calls":3,"syscalls":{"sendto":3}}
+{"type":"io_summary","pid":1,"comm":"x","path":"/a/c","calls":1}'
+	run --separate-stderr cd-fold --leaf <<<"$input"
+	[ "$status" -eq 4 ]	# the record without syscalls is malformed for this
+	[[ "$stderr" == *"stdin:3: io_summary record without path or syscalls"* ]]
+	assert_output "x;file;openat;/a/b 2
+x;file;read;/a/b 10
+x;network;sendto;127.0.0.1:80 3"
+	run cd-fold <<<"$input"
+	assert_success
+	assert_output ""
+}
+
 @test "syscalls fold through the user stack when the record has one" {
 	run cd-fold <<'EOF2'
 {"type":"syscall","pid":1,"tid":1,"comm":"node","thread":"node","name":"read","nr":0,"ret":5,"dur_ns":10,"ts_ns":1,"category":"file","stack":["main","uv_run","uv__read"]}

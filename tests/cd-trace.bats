@@ -62,8 +62,8 @@ target_state() {
 	assert_failure 2
 }
 
-@test "cd-trace: exact getppid count under both methods" {
-	for m in tracepoint ptrace; do
+@test "cd-trace: exact getppid count under every method" {
+	for m in bpf tracepoint ptrace; do
 		cd-trace -m "$m" -- "$SYS" getppid 1000 >"$BATS_TEST_TMPDIR/o"
 		json_valid_lines <"$BATS_TEST_TMPDIR/o"
 		[ "$(count_calls "$BATS_TEST_TMPDIR/o" getppid)" -eq 1000 ]
@@ -71,6 +71,45 @@ target_state() {
 		[ "$(meta_field "$BATS_TEST_TMPDIR/o" command_exit_status)" = 0 ]
 		[ "$(meta_field "$BATS_TEST_TMPDIR/o" lost)" = 0 ]
 	done
+}
+
+@test "cd-trace: bpf and tracepoint count the same target alike, in records of the same shape" {
+	for m in bpf tracepoint; do
+		cd-trace -m "$m" -s -- "$SYS" bench 20000 >"$BATS_TEST_TMPDIR/s.$m"
+		[ "$(meta_field "$BATS_TEST_TMPDIR/s.$m" method)" = "$m" ]
+		[ "$(meta_field "$BATS_TEST_TMPDIR/s.$m" lost)" = 0 ]
+		cd-trace -m "$m" --io -- "$SYS" readfile 20 /etc/hostname >"$BATS_TEST_TMPDIR/r.$m"
+	done
+	# the loop's calls one for one (the loader adds 2 newfstatat and a
+	# read, the report of the loop's time a write)
+	run json_eval 'sorted((r["name"], r["count"]) for r in recs if r["type"] == "syscall_summary" and r["name"] in ("getppid", "read", "write", "newfstatat"))' <"$BATS_TEST_TMPDIR/s.bpf"
+	assert_output "[('getppid', 5000), ('newfstatat', 5002), ('read', 5001), ('write', 5001)]"
+	# (the tracepoint method reads paths after the fact, from a process
+	# that may have gone: it can miss the loader's paths, a few fstat's
+	# "" that BPF reads; the loop's files, opened early, it knows)
+	summary() {
+		json_eval 'sorted((r["type"], r.get("name") or r.get("path"), r.get("count") if r["type"] == "syscall_summary" else 0, r.get("errors"), r.get("bytes_read"), r.get("bytes_written"), tuple(sorted(r))) for r in recs if r["type"] == "syscall_summary" or r.get("path", "").startswith("/dev/"))' <"$1"
+	}
+	[ "$(summary "$BATS_TEST_TMPDIR/s.bpf")" = "$(summary "$BATS_TEST_TMPDIR/s.tracepoint")" ]
+	# p50 and p99 from the log2 histogram: bounds, never above the max
+	run json_eval 'all(0 < r["p50_ns"] <= r["p99_ns"] <= r["max_ns"] for r in recs if r["type"] == "syscall_summary")' <"$BATS_TEST_TMPDIR/s.bpf"
+	assert_output True
+	# per-call records: the same calls, the same fields (paths read in the kernel)
+	records() {
+		json_eval 'sorted((r["name"], r["ret"], r.get("fd"), r.get("flags"), r.get("bytes"), tuple(sorted(set(r) - {"path_unreadable", "path"}))) for r in recs if r["type"] == "syscall" and r["name"] in ("openat", "read", "close") and r.get("fd") == 3)' <"$1"
+	}
+	[ "$(records "$BATS_TEST_TMPDIR/r.bpf")" = "$(records "$BATS_TEST_TMPDIR/r.tracepoint")" ]
+	run json_eval 'sum(1 for r in recs if r["type"] == "syscall" and r["name"] == "read" and r.get("path") == "/etc/hostname")' <"$BATS_TEST_TMPDIR/r.bpf"
+	assert_output 20
+}
+
+@test "cd-trace: bpf --summary of 20,000 open-read-close: every call on its file, nothing lost" {
+	# each close starts a new fd-table generation: more keys than the
+	# kernel's map holds, moved out during the capture
+	cd-trace -m bpf -s -- "$SYS" readfile 20000 /etc/hostname >"$BATS_TEST_TMPDIR/o"
+	run json_eval '[(r["calls"], sorted(r["syscalls"].items())) for r in recs if r["type"] == "io_summary" and r["path"] == "/etc/hostname"]' <"$BATS_TEST_TMPDIR/o"
+	assert_output "[(60000, [('close', 20000), ('openat', 20000), ('read', 20000)])]"
+	[ "$(meta_field "$BATS_TEST_TMPDIR/o" lost)" = 0 ]
 }
 
 @test "cd-trace: --summary counts, errors and the Top Syscalls fields" {
@@ -253,6 +292,66 @@ time.sleep(30)' "$BATS_TEST_TMPDIR/port" &
 	rc=$status
 	rm -rf "$d"
 	[ "$rc" -eq 3 ]
+}
+
+@test "cd-trace: BPF refused (no CAP_BPF) falls back to the tracepoint method with the reason" {
+	# root without CAP_BPF and CAP_SYS_ADMIN: the kernel refuses the
+	# programs, perf_event_open (CAP_PERFMON) still works
+	run setpriv --bounding-set=-bpf,-sys_admin --inh-caps=-bpf,-sys_admin "$CD_BIN/cd-trace" -s -- "$SYS" getppid 100
+	assert_success
+	last=$(echo "$output" | grep '"type":"meta"')
+	echo "$last" | grep -q '"method":"tracepoint"'
+	echo "$last" | grep -q '"fallback_reason":"bpf: loading the BPF syscall programs: Operation not permitted'
+	echo "$output" | grep -q '"name":"getppid","nr":[0-9]*,"count":100,'
+	# forcing bpf says why it cannot run, and exits 3
+	run setpriv --bounding-set=-bpf,-sys_admin --inh-caps=-bpf,-sys_admin "$CD_BIN/cd-trace" -m bpf -- "$SYS" getppid 1
+	assert_failure 3
+	assert_output --partial "CAP_BPF"
+}
+
+@test "cd-trace: as the owner without privileges: ptrace, both refusals named, no critical from its latencies" {
+	d=$(mktemp -d /tmp/cd-trace-test.XXXXXX)
+	cp "$SYS" "$d/sysloop"
+	chmod 755 "$d" "$d/sysloop"
+	# calls that block by design for 20 ms each, a threshold of 1 ms
+	rc=0
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$CD_BIN/cd-trace" -s --slow-ms 1 --min-calls 1 -- "$d/sysloop" waits 3 >"$BATS_TEST_TMPDIR/o" || rc=$?
+	# getppid is slow by any threshold: a warning under ptrace, never critical
+	rc2=0
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$CD_BIN/cd-trace" -s --slow-ms 0.000001 --min-calls 100 -- "$d/sysloop" getppid 200 >"$BATS_TEST_TMPDIR/g" || rc2=$?
+	rm -rf "$d"
+	[ "$rc" -eq 0 ]
+	[ "$(meta_field "$BATS_TEST_TMPDIR/o" method)" = ptrace ]
+	meta_field "$BATS_TEST_TMPDIR/o" fallback_reason | grep -q '^bpf: .*; tracepoint: '
+	meta_field "$BATS_TEST_TMPDIR/o" latency_note | grep -q "tracer's stops"
+	run json_eval '[d["evidence"]["syscall"] for d in recs if d["type"] == "diagnosis" and d["evidence"].get("syscall") in ("clock_nanosleep", "nanosleep", "poll", "epoll_wait", "read", "futex", "restart_syscall")]' <"$BATS_TEST_TMPDIR/o"
+	assert_output "[]"
+	run json_eval 'sorted((r["name"], r["count"]) for r in recs if r["type"] == "syscall_summary" and r["name"] in ("poll", "epoll_wait"))' <"$BATS_TEST_TMPDIR/o"
+	assert_output "[('epoll_wait', 3), ('poll', 3)]"
+	[ "$rc2" -eq 0 ]
+	run json_eval '[(d["severity"], d["evidence"]["includes_tracer_stops"]) for d in recs if d["type"] == "diagnosis" and d["code"] == "slow_syscalls" and d["evidence"]["syscall"] == "getppid"]' <"$BATS_TEST_TMPDIR/g"
+	assert_output "[('warning', True)]"
+}
+
+@test "cd-trace: a connection opened before tracing is named by its address" {
+	for m in bpf tracepoint ptrace; do
+		rm -f "$BATS_TEST_TMPDIR/ready" "$BATS_TEST_TMPDIR/go"
+		bg_start "$SYS" --ready "$BATS_TEST_TMPDIR/ready" --go "$BATS_TEST_TMPDIR/go" --linger 1 talk 50
+		wait_file "$BATS_TEST_TMPDIR/ready" 5
+		pid=$(cat "$BATS_TEST_TMPDIR/ready")
+		# the two ends' ports, as the kernel lists the process's sockets
+		ports=$(ss -Htnp state established 2>/dev/null | grep "pid=$pid," | awk '{print $3}' | sed 's/.*://' | sort -n | tr '\n' ' ')
+		( sleep 0.5; touch "$BATS_TEST_TMPDIR/go" ) &
+		cd-trace -m "$m" --network -d 5 --pid "$pid" >"$BATS_TEST_TMPDIR/n"
+		wait
+		# sends to one end, receives from the other, 50 each, by address
+		run json_eval 'sorted((r["name"], r["addr"]) for r in recs if r["type"] == "syscall" and r["name"] in ("sendto", "recvfrom"))' <"$BATS_TEST_TMPDIR/n"
+		run json_eval 'sorted(set((r["name"], int(r["addr"].split(":")[1]), sum(1 for x in recs if x.get("addr") == r["addr"] and x["name"] == r["name"])) for r in recs if r["type"] == "syscall" and r["name"] in ("sendto", "recvfrom") and r.get("addr", "").startswith("127.0.0.1:")))' <"$BATS_TEST_TMPDIR/n"
+		echo "$m: $output, ss: $ports"
+		[ "${#lines[@]}" -eq 1 ]
+		python3 -c 'import sys; v = eval(sys.argv[1]); p = sorted(int(x) for x in sys.argv[2].split()); assert [n for n, _, _ in v] == ["recvfrom", "sendto"] and all(c == 50 for _, _, c in v) and sorted(q for _, q, _ in v) == p, (v, p)' "$output" "$ports"
+		! grep -q 'socket:\[' "$BATS_TEST_TMPDIR/n"
+	done
 }
 
 @test "cd-trace: no permission on a root target: exit 3, target untouched" {

@@ -77,6 +77,34 @@ for p in d["processes"]:
 	assert_output --partial "127.0.0.1:9"
 }
 
+@test "non-root -D on one's own sleeping process: ptrace, its waits never a critical" {
+	d=$(mktemp -d /tmp/cd-diag-test.XXXXXX)
+	cp "$CD_TARGETS/misbehave" "$d/claude"
+	chmod 777 "$d"
+	chmod 755 "$d/claude"
+	READY_FILE="$d/ready" bg_start setpriv --reuid=nobody --regid=nogroup --clear-groups "$d/claude" sleepers 6
+	wait_file "$d/ready" 10
+	pid=$(cat "$d/ready")
+	# attaching interrupts every thread's sleep, resumed as restart_syscall
+	# for the rest of its second: hundreds of ms, "slow" to a naive rule
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups claude-diagnose --pid "$pid" -D --duration 2
+	rm -rf "$d"
+	assert_success
+	refute_output --partial "Critical issues"
+	assert_output --partial "method: ptrace"
+	assert_output --partial "fallback: bpf:"
+	assert_output --partial "restart_syscall"
+	refute_output --partial "Slow system calls: restart_syscall"
+}
+
+@test "a connection opened before tracing shows as its address in Network activity" {
+	fake_misbehave talk
+	run claude-diagnose --pid "$FAKE_PID" -D --network --duration 1
+	assert_output --partial "Network activity"
+	echo "$output" | sed -n '/Network activity/,/method:/p' | grep -Eq ' 127\.0\.0\.1:[0-9]+$'
+	refute_output --partial "socket:["
+}
+
 @test "GC churn in Node.js: GC pressure" {
 	[ -f "$BATS_TEST_DIRNAME/targets/gc-churn.js" ] || skip "no gc-churn target"
 	# gc-churn.js writes its ready file as it starts churning
@@ -110,7 +138,7 @@ doc = json.load(open(sys.argv[2]))
 jsonschema.validate(doc, schema)
 p = doc["processes"][0]
 assert p["sample"]["method"] in ("perf", "ptrace"), p["sample"]
-assert p["dtrace"]["method"] in ("tracepoint", "ptrace"), p["dtrace"]
+assert p["dtrace"]["method"] in ("bpf", "tracepoint", "ptrace"), p["dtrace"]
 # How the fd table and its sockets were read, both named.
 assert p["file_descriptors"]["method"].split(", ")[0] in ("bpf_iter", "procfs"), p["file_descriptors"]["method"]
 assert p["file_descriptors"]["summary"]["total"] >= 3
@@ -196,6 +224,16 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	run claude-diagnose --pid "$FAKE_PID" -D --duration 0.5 --flamegraph -o fg
 	[ "$(cat victim)" = keep ]
 	[ ! -L fg.svg ]
+}
+
+@test "an --io flame graph has the files as its leaves" {
+	mkdir -p "$BATS_TEST_TMPDIR/e"
+	fake_misbehave enoent "$BATS_TEST_TMPDIR/e"
+	cd "$BATS_TEST_TMPDIR"
+	run claude-diagnose --pid "$FAKE_PID" -D --io --duration 1 --flamegraph -o io
+	[ -s io.folded ]
+	grep -Eq "^claude;file;(newfstatat|stat);$BATS_TEST_TMPDIR/e/missing-[0-9]+ [0-9]+\$" io.folded
+	grep -q "missing-" io.svg
 }
 
 @test "Ctrl-C mid-capture: the report still comes, the target is untouched" {

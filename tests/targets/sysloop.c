@@ -17,11 +17,18 @@
  *   forever              getppid every millisecond until killed
  *   bench N              N calls: a mix of getppid, read of /dev/zero,
  *                        write to /dev/null, fstat (the benchmark's load)
+ *   talk N               a loopback connection made before --ready, then
+ *                        N sends of 1 byte on it and N receives at the
+ *                        other end (sockets opened before tracing)
+ *   waits N              N rounds of calls that block by design for
+ *                        20 ms: nanosleep, poll, epoll_wait, read of a
+ *                        pipe a thread writes to, a futex wait (join)
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,13 +120,16 @@ do_readfile(long n, const char *path)
 	return 0;
 }
 
+/* The loop's own time goes to stderr: a tracer's start-up is not in it. */
 static void
 do_bench(long n)
 {
 	static char buf[64];
 	struct stat st;
+	struct timespec t0, t1;
 	int z = open("/dev/zero", O_RDONLY), nul = open("/dev/null", O_WRONLY);
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long i = 0; i < n; i += 4) {
 		syscall(SYS_getppid);
 		if (read(z, buf, sizeof(buf)) < 0)
@@ -128,8 +138,83 @@ do_bench(long n)
 			break;
 		fstat(z, &st);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "sysloop bench: %ld calls in %lld ns\n", n,
+	    (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
 	close(z);
 	close(nul);
+}
+
+static int talk_fd[2] = { -1, -1 };
+
+/* A listener, a connection to it, the accepted end; the listener closes. */
+static int
+talk_setup(void)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(l, 1) != 0 || getsockname(l, (struct sockaddr *)&a, &alen) != 0)
+		return -1;
+	talk_fd[0] = socket(AF_INET, SOCK_STREAM, 0);
+	if (talk_fd[0] < 0 || connect(talk_fd[0], (struct sockaddr *)&a, sizeof(a)) != 0)
+		return -1;
+	talk_fd[1] = accept(l, NULL, NULL);
+	close(l);
+	return talk_fd[1] < 0 ? -1 : 0;
+}
+
+static int
+do_talk(long n)
+{
+	char c = 'x';
+
+	for (long i = 0; i < n; i++) {
+		if (send(talk_fd[0], &c, 1, 0) != 1 || recv(talk_fd[1], &c, 1, 0) != 1)
+			return 1;
+	}
+	return 0;
+}
+
+static void *
+pipe_writer(void *arg)
+{
+	int fd = (int)(long)arg;
+
+	nap_ms(20);
+	if (write(fd, "x", 1) != 1)
+		return NULL;
+	return NULL;
+}
+
+static int
+do_waits(long n)
+{
+	int p[2], ep = epoll_create1(0);
+	struct epoll_event ev;
+	struct timespec ts = { 0, 20000000 };
+	char c;
+
+	if (pipe(p) != 0 || ep < 0)
+		return 1;
+	for (long i = 0; i < n; i++) {
+		pthread_t th;
+
+		nanosleep(&ts, NULL);
+		poll(NULL, 0, 20);
+		epoll_wait(ep, &ev, 1, 20);
+		if (pthread_create(&th, NULL, pipe_writer, (void *)(long)p[1]) != 0)
+			return 1;
+		if (read(p[0], &c, 1) != 1)
+			return 1;
+		pthread_join(th, NULL);
+	}
+	return 0;
 }
 
 int
@@ -151,6 +236,10 @@ main(int argc, char **argv)
 	if (i >= argc) {
 		fprintf(stderr, "usage: sysloop [--ready F] [--go F] [--linger S] MODE ARGS\n");
 		return 2;
+	}
+	if (strcmp(argv[i], "talk") == 0 && talk_setup() != 0) {
+		perror("sysloop: talk");
+		return 1;
 	}
 	if (ready) {
 		FILE *f = fopen(ready, "w");
@@ -205,6 +294,10 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(mode, "bench") == 0) {
 		do_bench(n);
+	} else if (strcmp(mode, "talk") == 0) {
+		rc = do_talk(n);
+	} else if (strcmp(mode, "waits") == 0) {
+		rc = do_waits(n);
 	} else {
 		fprintf(stderr, "sysloop: unknown mode %s\n", mode);
 		return 2;

@@ -314,6 +314,42 @@ count_type(struct fold *f, const char *type)
 	rs->types[rs->ntypes++] = (struct type_count){ xstrdup(type), 1 };
 }
 
+/*
+ * io_summary / net_summary with --leaf: process -> category -> syscall ->
+ * path (or address), from the record's per-syscall "syscalls" counts, so
+ * a summary capture still shows which files and peers.
+ */
+static void
+do_target(struct fold *f, const cJSON *o, int net)
+{
+	const char *leaf = str(o, net ? "addr" : "path");
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(o, "syscalls"), *it;
+
+	if (leaf == NULL || !cJSON_IsObject(by)) {
+		fold_bad(f, "%s record without %s or syscalls; skipped",
+		    net ? "net_summary" : "io_summary", net ? "addr" : "path");
+		return;
+	}
+	cJSON_ArrayForEach(it, by) {
+		uint64_t w;
+
+		if (it->string == NULL || count_of(by, it->string, &w) != 0) {
+			fold_bad(f, "syscalls count that is not a count; skipped");
+			continue;
+		}
+		f->n = 0;
+		push_root(f, o);
+		if (!f->o.no_category)
+			push_str(f, syscall_category(it->string));
+		push_str(f, it->string);
+		push_str(f, leaf);
+		if (w > 0)
+			fold_commit(f, w);
+		f->n = 0;
+	}
+	f->rec.summaries++;
+}
+
 void
 records_line(struct fold *f, const char *l, size_t n)
 {
@@ -358,6 +394,9 @@ records_line(struct fold *f, const char *l, size_t n)
 		do_syscall(f, o, 1);
 	} else if (strcmp(type, "meta") == 0) {
 		do_meta(f, o);
+	} else if (f->o.leaf && f->o.weight != WEIGHT_DURATION &&
+	    (strcmp(type, "io_summary") == 0 || strcmp(type, "net_summary") == 0)) {
+		do_target(f, o, type[0] == 'n');
 	} else {
 		f->ignored++;
 		count_type(f, type);

@@ -142,6 +142,7 @@ static const struct spec specs[] = {
 	S("io_uring_enter", F_BLOCK, -1, 0),
 	S("io_getevents", F_BLOCK, -1, -1),
 	S("io_pgetevents", F_BLOCK, -1, -1),
+	S("restart_syscall", F_BLOCK, -1, -1),
 	S("futex", F_BLOCK, -1, -1),
 	S("futex_waitv", F_BLOCK, -1, -1),
 	S("nanosleep", F_BLOCK, -1, -1),
@@ -219,6 +220,47 @@ call_bytes_dir(long nr)
 	return 0;
 }
 
+int call_blocks_always(long nr) { return has(nr, F_BLOCK); }
+int call_is_stream(long nr) { return has(nr, F_STREAM); }
+
+int
+call_changes_fds(long nr)
+{
+	const struct spec *s = spec_of(nr);
+
+	if (s == NULL)
+		return 0;
+	return (s->flags & (F_OPEN | F_CLOSE)) || strncmp(s->name, "dup", 3) == 0 ||
+	    strcmp(s->name, "connect") == 0;
+}
+
+void
+call_arg_layout(long nr, int idx[6])
+{
+	const struct spec *s = spec_of(nr);
+
+	if (s == NULL) {
+		for (int i = 0; i < 6; i++)
+			idx[i] = -1;
+		return;
+	}
+	idx[0] = s->path;
+	idx[1] = s->fd;
+	idx[2] = s->addr;
+	idx[3] = s->addrlen;
+	idx[4] = s->oaddr;
+	idx[5] = s->oaddrlen;
+}
+
+/* What an fd described as desc waits on: not a file or a directory. */
+int
+fd_desc_blocks(const char *d)
+{
+	if (d == NULL)
+		return 1;	/* unknown fd: do not blame the kernel */
+	return d[0] != '/' || strncmp(d, "/dev/", 5) == 0;
+}
+
 /*
  * A call that waits for something outside the process (an event, a
  * timeout, a lock, a child, data on a pipe or socket or terminal) is slow
@@ -237,9 +279,7 @@ call_blocks_by_design(const struct call *c)
 	if (!(s->flags & F_STREAM) || s->fd < 0)
 		return 0;
 	d = fd_describe(c->pid, (int)c->args[s->fd]);
-	if (d == NULL)
-		return 1;	/* unknown fd: do not blame the kernel */
-	return d[0] != '/' || strncmp(d, "/dev/", 5) == 0;
+	return fd_desc_blocks(d);
 }
 
 int

@@ -37,9 +37,10 @@ static const char usage[] =
 "  -d, --duration SEC     stop after SEC seconds (default 5 with --pid;\n"
 "                         with a COMMAND, until it exits); 0 = until the\n"
 "                         targets exit\n"
-"  -m, --method M         auto (default), tracepoint or ptrace\n"
+"  -m, --method M         auto (default: bpf, else tracepoint, else\n"
+"                         ptrace), bpf, tracepoint or ptrace\n"
 "  -s, --summary          syscall_summary records (count, errors, total,\n"
-"                         avg, max per pid and syscall), plus io_summary\n"
+"                         avg, max, p50, p99 per pid and syscall), plus io_summary\n"
 "                         and net_summary per path and address\n"
 "      --top N            only the N syscalls with the most total time\n"
 "                         (implies --summary)\n"
@@ -170,9 +171,10 @@ parse_args(int argc, char **argv, struct pidlist *pids)
 			break;
 		case 'm': {
 			static const char *const m[] = { [METHOD_AUTO] = "auto",
-				[METHOD_TRACEPOINT] = "tracepoint", [METHOD_PTRACE] = "ptrace" };
+				[METHOD_TRACEPOINT] = "tracepoint", [METHOD_PTRACE] = "ptrace",
+				[METHOD_BPF] = "bpf" };
 
-			opt.method = cli_choice(optarg, "--method", m, 3);
+			opt.method = cli_choice(optarg, "--method", m, 4);
 			break;
 		}
 		case 's': opt.summary = 1; break;
@@ -215,7 +217,20 @@ parse_args(int argc, char **argv, struct pidlist *pids)
 static const char *
 method_name(int m)
 {
-	return m == METHOD_PTRACE ? "ptrace" : "tracepoint";
+	return m == METHOD_PTRACE ? "ptrace" : m == METHOD_BPF ? "bpf" : "tracepoint";
+}
+
+/* "bpf: why; tracepoint: why", the reasons each method was passed over. */
+static const char *
+join_why(char *buf, size_t len, const char *why_bpf, const char *why_tp)
+{
+	if (why_bpf[0] == '\0')
+		return why_tp;
+	if (why_tp == NULL)
+		snprintf(buf, len, "bpf: %s", why_bpf);
+	else
+		snprintf(buf, len, "bpf: %s; tracepoint: %s", why_bpf, why_tp);
+	return buf;
 }
 
 static void
@@ -259,6 +274,11 @@ emit_meta(int method, const char *fallback, const char *error,
 	rec_add_num(m, "unpaired", (double)stats.unpaired);
 	rec_add_num(m, "unfinished", (double)stats.unfinished);
 	rec_add_num(m, "path_unreadable", (double)stats.path_unreadable);
+	if (method == METHOD_PTRACE)
+		rec_add_str(m, "latency_note", "latencies under ptrace include "
+		    "the tracer's stops (often 100x a call's own time): counts "
+		    "are exact, latencies are not, and no finding is critical "
+		    "on them alone");
 	rec_add_num(m, "threads", (double)stats.threads_seen);
 	rec_add_num(m, "processes_exited", (double)stats.procs_exited);
 	rec_add_num(m, "detach_s", (double)(long long)(stats.detach_ns / 1000000) / 1000);
@@ -270,7 +290,7 @@ int
 main(int argc, char **argv)
 {
 	struct target_set ts;
-	char why_tp[400] = "", why_pt[512] = "";
+	char why_bpf[400] = "", why_tp[400] = "", why_pt[512] = "", fbuf[1024];
 	const char *fallback = NULL;
 	sigset_t set;
 	int method = 0, rc = -1, mounted = 0, crit, code = CD_EXIT_OK;
@@ -289,7 +309,7 @@ main(int argc, char **argv)
 		cmd = argv + optind;
 	if (cmd != NULL && !opt.duration_set)
 		opt.duration_s = 0;	/* a command runs to its end, as under strace */
-	if (opt.stacks && opt.method == METHOD_PTRACE)
+	if (opt.stacks && (opt.method == METHOD_PTRACE || opt.method == METHOD_BPF))
 		cli_usage("--stacks needs the tracepoint method");
 	signal(SIGPIPE, SIG_IGN);
 	signals_block(&set);
@@ -317,15 +337,28 @@ main(int argc, char **argv)
 	 * above keeps its priority.
 	 */
 	(void)setpriority(PRIO_PROCESS, 0, -20);
+
+	/* What the fds opened before the capture are, sockets by address. */
+	for (size_t i = 0; i < ts.pids.n; i++)
+		fd_snapshot(ts.pids.v[i]);
 	t0 = mono_ns();
-	if (opt.method != METHOD_PTRACE) {
+	if (opt.method == METHOD_BPF || (opt.method == METHOD_AUTO && !opt.stacks)) {
+		rc = bpf_run(&ts, why_bpf, sizeof(why_bpf));
+		if (rc == 0)
+			method = METHOD_BPF;
+		else if (rc == -1 && opt.method == METHOD_AUTO)
+			fallback = join_why(fbuf, sizeof(fbuf), why_bpf, NULL);
+	}
+	if (rc == -1 && (opt.method == METHOD_AUTO || opt.method == METHOD_TRACEPOINT)) {
+		t0 = mono_ns();
 		rc = tp_run(&ts, why_tp, sizeof(why_tp), &mounted);
 		if (rc == 0)
 			method = METHOD_TRACEPOINT;
 		else if (rc == -1 && opt.method == METHOD_AUTO)
-			fallback = why_tp;
+			fallback = join_why(fbuf, sizeof(fbuf), why_bpf, why_tp);
 	}
-	if (rc == -1 && opt.method != METHOD_TRACEPOINT && !opt.stacks) {
+	if (rc == -1 && (opt.method == METHOD_AUTO || opt.method == METHOD_PTRACE) &&
+	    !opt.stacks) {
 		t0 = mono_ns();
 		rc = pt_run(&ts, why_pt, sizeof(why_pt));
 		if (rc == 0)
@@ -336,14 +369,14 @@ main(int argc, char **argv)
 	}
 	elapsed = (double)(mono_ns() - t0) / 1e9;
 	if (rc != 0) {
-		const char *err = why_pt[0] ? why_pt : why_tp;
+		const char *err = why_pt[0] ? why_pt : why_tp[0] ? why_tp : why_bpf;
 
 		spawn_abort(&ts.child_gate);
 		if (ts.child > 0)
 			waitpid(ts.child, NULL, 0);	/* it exits 127 at the closed gate */
 		msg_warn("cannot trace: %s", err);
-		if (fallback && why_pt[0])
-			msg_warn("tracepoint method: %s", fallback);
+		if (fallback && err != fallback)
+			msg_warn("before that: %s", fallback);
 		emit_meta(0, fallback, err, &ts, 0, cmd, mounted);
 		rec_flush();
 		calls_finish();
@@ -352,7 +385,8 @@ main(int argc, char **argv)
 		return CD_EXIT_FAIL;
 	}
 	if (fallback)
-		msg_warn("using ptrace: %s", fallback);
+		msg_warn("using %s: %s", method_name(method), fallback);
+	opt.ptrace_latency = method == METHOD_PTRACE;
 	calls_finish();
 	out_summaries(elapsed);
 	crit = out_diagnose(elapsed);
@@ -364,6 +398,7 @@ main(int argc, char **argv)
 	else if (crit > 0)
 		code = CD_EXIT_FOUND;
 	out_free();
+	fd_tables_free();
 	pidlist_free(&ts.pids);
 	return code;
 }

@@ -14,6 +14,8 @@
 
 #define BUCKETS 4096
 #define NERR 4
+#define NHIST 32		/* log2 buckets of ns, as the BPF programs keep */
+#define NBY 8			/* syscalls told apart per file or address */
 
 /* Per pid and syscall: --summary rows, and the latency finding. */
 struct sagg {
@@ -23,6 +25,7 @@ struct sagg {
 	uint64_t measured, measured_ns;	/* calls that do not block by design */
 	int err[NERR];
 	uint64_t errn[NERR];
+	uint64_t hist[NHIST];		/* latency, log2 buckets of ns */
 	struct sagg *next;
 };
 
@@ -36,6 +39,7 @@ struct kagg {
 	uint64_t calls, errors, enoent, eacces;
 	uint64_t bytes_in, bytes_out;
 	uint64_t connects, connect_failed, dns;
+	struct { long nr; uint64_t n; } by[NBY];	/* calls by syscall */
 	struct kagg *next;
 };
 
@@ -144,6 +148,10 @@ call_target(const struct call *c, char **owned, int *is_net, int *port,
 	*is_net = call_is_net(c->nr);
 	*port = -1;
 	*family = NULL;
+	/* fstat is newfstatat(fd, "", AT_EMPTY_PATH): it names its fd */
+	if (c->path != NULL && c->path[0] == '\0' && call_path_arg(c->nr) == 1 &&
+	    (long)c->args[0] >= 0)
+		return fd_describe(c->pid, (int)c->args[0]);
 	if (c->path != NULL)
 		return c->path;
 	if (c->salen > 0) {
@@ -156,20 +164,39 @@ call_target(const struct call *c, char **owned, int *is_net, int *port,
 }
 
 static void
-agg_errno(struct sagg *s, int e)
+agg_errno_n(struct sagg *s, int e, uint64_t n)
 {
 	for (int i = 0; i < NERR; i++) {
 		if (s->err[i] == e || s->err[i] == 0) {
 			s->err[i] = e;
-			s->errn[i]++;
+			s->errn[i] += n;
 			return;
 		}
 	}
 }
 
 static void
+agg_errno(struct sagg *s, int e)
+{
+	agg_errno_n(s, e, 1);
+}
+
+static int
+log2_bucket(uint64_t v)
+{
+	int b = 0;
+
+	while (v > 1 && b < NHIST - 1) {
+		v >>= 1;
+		b++;
+	}
+	return b;
+}
+
+static void
 agg_latency(struct sagg *s, const struct call *c, int e)
 {
+	s->hist[log2_bucket(c->dur_ns)]++;
 	s->count++;
 	s->total_ns += c->dur_ns;
 	if (c->dur_ns > s->max_ns)
@@ -185,36 +212,51 @@ agg_latency(struct sagg *s, const struct call *c, int e)
 }
 
 static void
-agg_target(struct kagg **tab, const struct call *c, const char *target,
-    int is_net, int port, const char *family, int e)
+agg_target_n(struct kagg **tab, int pid, long nr, const char *target,
+    int is_net, int port, const char *family, int e, uint64_t n,
+    uint64_t bytes, uint64_t dns)
 {
-	struct kagg *k = kagg_get(tab, c->pid, is_net, target);
-	int dir = call_bytes_dir(c->nr);
-	const char *name = syscall_name(c->nr);
+	struct kagg *k = kagg_get(tab, pid, is_net, target);
+	int dir = call_bytes_dir(nr);
+	const char *name = syscall_name(nr);
 
-	k->calls++;
+	k->calls += n;
+	for (int i = 0; i < NBY; i++) {
+		if (k->by[i].n == 0 || k->by[i].nr == nr) {
+			k->by[i].nr = nr;
+			k->by[i].n += n;
+			break;
+		}
+	}
 	if (family)
 		k->family = family;
 	if (port >= 0)
 		k->port = port;
 	if (e) {
-		k->errors++;
+		k->errors += n;
 		if (e == ENOENT)
-			k->enoent++;
+			k->enoent += n;
 		if (e == EACCES || e == EPERM)
-			k->eacces++;
+			k->eacces += n;
 	}
-	if (c->ret > 0 && dir > 0)
-		k->bytes_in += (uint64_t)c->ret;
-	if (c->ret > 0 && dir < 0)
-		k->bytes_out += (uint64_t)c->ret;
+	if (dir > 0)
+		k->bytes_in += bytes;
+	if (dir < 0)
+		k->bytes_out += bytes;
 	if (name && strcmp(name, "connect") == 0) {
-		k->connects++;
+		k->connects += n;
 		if (e && e != EINPROGRESS)
-			k->connect_failed++;
+			k->connect_failed += n;
 	}
-	if (call_is_dns(c))
-		k->dns++;
+	k->dns += dns;
+}
+
+static void
+agg_target(struct kagg **tab, const struct call *c, const char *target,
+    int is_net, int port, const char *family, int e)
+{
+	agg_target_n(tab, c->pid, c->nr, target, is_net, port, family, e, 1,
+	    c->ret > 0 ? (uint64_t)c->ret : 0, (uint64_t)call_is_dns(c));
 }
 
 /* Every call feeds the diagnoses, whatever the filters keep. */
@@ -337,6 +379,118 @@ out_call(const struct call *c)
 	free(owned);
 }
 
+/* ---- the BPF method: counts from the kernel, names from user space ---- */
+
+static int
+passes_nr(long nr, int e)
+{
+	if ((opt.io || opt.network) &&
+	    !((opt.io && call_is_io(nr)) || (opt.network && call_is_net(nr))))
+		return 0;
+	if (opt.failures && e == 0)
+		return 0;
+	if (opt.errno_filter && e != opt.errno_filter)
+		return 0;
+	return 1;
+}
+
+/* A ring record: its own record, and the paths and addresses it names. */
+void
+out_call_bpf(const struct call *c, int keep, int targeted)
+{
+	int e = call_errno(c), is_net, port;
+	const char *family;
+	char *owned;
+	const char *target = call_target(c, &owned, &is_net, &port, &family);
+
+	if (call_is_dns(c))
+		pagg_get(c->pid)->dns++;
+	if (targeted && target != NULL)
+		agg_target(dtab, c, target, is_net, port, family, e);
+	if (opt.summary) {
+		if (targeted && target != NULL && passes(c) &&
+		    (call_is_io(c->nr) || call_is_net(c->nr)))
+			agg_target(ktab, c, target, is_net, port, family, e);
+	} else if (keep && passes(c)) {
+		emit_call(c, target, is_net, port, family, e);
+	}
+	free(owned);
+}
+
+static void
+sagg_add(struct sagg *s, int e, uint64_t count, uint64_t total_ns,
+    uint64_t max_ns, uint64_t measured, const uint64_t *hist, int nhist)
+{
+	s->count += count;
+	s->total_ns += total_ns;
+	if (max_ns > s->max_ns)
+		s->max_ns = max_ns;
+	if (e) {
+		s->errors += count;
+		agg_errno_n(s, e, count);
+	}
+	if (measured) {
+		s->measured += count;
+		s->measured_ns += total_ns;
+	}
+	for (int b = 0; b < nhist && b < NHIST; b++)
+		s->hist[b] += hist[b];
+}
+
+/* One (pid, syscall, errno) counter of the kernel's. */
+void
+out_kernel_sum(int pid, long nr, int e, uint64_t count, uint64_t total_ns,
+    uint64_t max_ns, uint64_t spin, const uint64_t *hist, int nhist)
+{
+	struct pagg *p = pagg_get(pid);
+	const char *name = syscall_name(nr);
+	int measured = !call_blocks_always(nr);
+
+	sagg_add(sagg_get(dstab, pid, nr), e, count, total_ns, max_ns, measured,
+	    hist, nhist);
+	if (opt.summary && passes_nr(nr, e))
+		sagg_add(sagg_get(stab, pid, nr), e, count, total_ns, max_ns,
+		    measured, hist, nhist);
+	p->calls += count;
+	p->spin += spin;
+	if (call_is_metadata(nr))
+		p->metadata += count;
+	if (e && call_is_io(nr) && (e == ENOENT || e == EACCES || e == EPERM))
+		p->io_errors += count;
+	if (name && strcmp(name, "connect") == 0 && e && e != EINPROGRESS)
+		p->connect_failed += count;
+}
+
+/*
+ * One (pid, syscall, fd, errno) counter of the kernel's, for calls that
+ * name their file by fd only; target is what the fd was then, or NULL.
+ * Calls on a pipe, socket or terminal wait by design: out of the latency
+ * finding, as the other methods do per call.
+ */
+void
+out_kernel_fd(int pid, long nr, int e, int empty_path, const char *target,
+    uint64_t count, uint64_t bytes, uint64_t total_ns)
+{
+	int is_net = call_is_net(nr), l[6];
+
+	call_arg_layout(nr, l);
+	if (empty_path)
+		l[0] = l[2] = l[4] = -1;	/* named by its fd after all */
+	if (call_is_stream(nr) && fd_desc_blocks(target)) {
+		struct sagg *s = sagg_get(dstab, pid, nr);
+
+		s->measured -= count <= s->measured ? count : s->measured;
+		s->measured_ns -= total_ns <= s->measured_ns ? total_ns : s->measured_ns;
+	}
+	/* A call with a path or address came through the ring, named by it. */
+	if (target == NULL || l[0] >= 0 || l[2] >= 0 || l[4] >= 0)
+		return;
+	agg_target_n(dtab, pid, nr, target, is_net, -1, NULL, e, count, bytes, 0);
+	if (opt.summary && passes_nr(nr, e) && (call_is_io(nr) || is_net))
+		agg_target_n(ktab, pid, nr, target, is_net, -1, NULL, e, count,
+		    bytes, 0);
+}
+
 static int
 sagg_cmp(const void *a, const void *b)
 {
@@ -396,6 +550,44 @@ add_top_errno(cJSON *r, const struct sagg *s)
 		rec_add_str(r, "top_errno", errno_name(s->err[best]));
 }
 
+/*
+ * The latency below which a fraction q of the calls finished, from the
+ * log2 histogram: the top of the bucket it falls in (a bound, within a
+ * factor of two), never above the largest call seen.
+ */
+static uint64_t
+percentile(const struct sagg *s, double q)
+{
+	uint64_t want = (uint64_t)((double)s->count * q + 0.999999), seen = 0;
+
+	if (want == 0)
+		want = 1;
+	for (int b = 0; b < NHIST; b++) {
+		seen += s->hist[b];
+		if (seen >= want) {
+			uint64_t top = b == NHIST - 1 ? s->max_ns : (2ull << b) - 1;
+
+			return top < s->max_ns ? top : s->max_ns;
+		}
+	}
+	return s->max_ns;
+}
+
+/* "syscalls": {"read": 10, "openat": 2}, what a flame graph of files splits by */
+static void
+add_by_syscall(cJSON *r, const struct kagg *k)
+{
+	cJSON *o = cJSON_AddObjectToObject(r, "syscalls");
+	char nb[32];
+
+	for (int i = 0; i < NBY && k->by[i].n > 0; i++) {
+		const char *name = syscall_name(k->by[i].nr);
+
+		snprintf(nb, sizeof(nb), "syscall_%ld", k->by[i].nr);
+		rec_add_num(o, name ? name : nb, (double)k->by[i].n);
+	}
+}
+
 void
 out_summaries(double elapsed_s)
 {
@@ -425,6 +617,8 @@ out_summaries(double elapsed_s)
 		rec_add_num(r, "total_ns", (double)s->total_ns);
 		rec_add_num(r, "avg_ns", s->count ? (double)(s->total_ns / s->count) : 0);
 		rec_add_num(r, "max_ns", (double)s->max_ns);
+		rec_add_num(r, "p50_ns", (double)percentile(s, 0.50));
+		rec_add_num(r, "p99_ns", (double)percentile(s, 0.99));
 		rec_add_num(r, "rate_per_s", elapsed_s > 0 ?
 		    (double)(uint64_t)((double)s->count / elapsed_s * 10) / 10 : 0);
 		add_top_errno(r, s);
@@ -463,6 +657,7 @@ out_summaries(double elapsed_s)
 			rec_add_num(r, "bytes_read", (double)k->bytes_in);
 			rec_add_num(r, "bytes_written", (double)k->bytes_out);
 		}
+		add_by_syscall(r, k);
 		rec_emit_free(r);
 	}
 	free(kv);
@@ -675,9 +870,13 @@ diag_slow(const struct sagg *s, int *crit)
 	if (avg_ms < opt.slow_ms)
 		return;
 	snprintf(desc, sizeof(desc), "%s takes %.1f ms on average over %llu "
-	    "calls", name ? name : "syscall", avg_ms,
-	    (unsigned long long)s->measured);
-	d = diag_new(severity(avg_ms, opt.slow_ms, crit), "slow_syscalls",
+	    "calls%s", name ? name : "syscall", avg_ms,
+	    (unsigned long long)s->measured, opt.ptrace_latency ?
+	    " (measured under ptrace, whose stops are inside every call's "
+	    "time: a hint, not a finding)" : "");
+	/* ptrace's stops can make any call look slow: never critical on that alone */
+	d = diag_new(opt.ptrace_latency ? "warning" :
+	    severity(avg_ms, opt.slow_ms, crit), "slow_syscalls",
 	    s->pid, desc, "slow file calls point at a slow or network file "
 	    "system, a full disk or heavy swapping: check the paths it uses "
 	    "(cd-trace --io) and the device");
@@ -687,6 +886,8 @@ diag_slow(const struct sagg *s, int *crit)
 	rec_add_num(ev, "avg_ms", round1(avg_ms));
 	rec_add_num(ev, "max_ms", round1((double)s->max_ns / 1e6));
 	rec_add_num(ev, "threshold_ms", opt.slow_ms);
+	if (opt.ptrace_latency)
+		rec_add_bool(ev, "includes_tracer_stops", 1);
 	rec_emit_free(d);
 }
 

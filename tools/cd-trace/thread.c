@@ -1,11 +1,15 @@
 /* The traced threads, process names, and what each traced fd refers to. */
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "msg.h"
+#include "sockdiag.h"
 #include "trace.h"
 
 #define THR_BUCKETS 1024
@@ -27,6 +31,7 @@ struct fdent {
 	struct fdent *next;
 };
 static struct fdent *fd_tab[FD_BUCKETS];
+static struct fdent *snap_tab[FD_BUCKETS];	/* the fd tables as tracing began */
 
 static void
 read_comm(const char *path, char *buf, size_t len)
@@ -211,6 +216,151 @@ fd_set_desc(int pid, int fd, const char *desc)
 }
 
 /*
+ * "socket:[N]" as its address, from sock_diag (as ss does): the peer of a
+ * connection ("127.0.0.1:8089"), the local end of a listening or
+ * unconnected socket, a unix socket's path; else left as it is.
+ */
+static void
+socket_name(struct sock_table *t, char *buf, size_t len)
+{
+	uint64_t ino;
+	const struct sock_ent *e;
+	const char *addr;
+	int port;
+
+	if (sscanf(buf, "socket:[%" SCNu64 "]", &ino) != 1 ||
+	    (e = socktab_find(t, ino)) == NULL || !e->found)
+		return;
+	if (e->proto == SP_UNIX) {
+		if (e->path != NULL && e->path[0] != '\0')
+			snprintf(buf, len, "%s", e->path);
+		return;
+	}
+	addr = e->remote_port != 0 ? e->remote_addr : e->local_addr;
+	port = e->remote_port != 0 ? e->remote_port : e->local_port;
+	snprintf(buf, len, e->family == AF_INET6 ? "[%s]:%d" : "%s:%d", addr, port);
+}
+
+/*
+ * One socket, asked for alone: a table loads each protocol once, and this
+ * socket may be newer than a table's dump.
+ */
+static void
+socket_name1(char *buf, size_t len)
+{
+	uint64_t ino;
+	struct sock_table *t;
+
+	if (sscanf(buf, "socket:[%" SCNu64 "]", &ino) != 1)
+		return;
+	t = socktab_new(NULL, 1);
+	if (socktab_want(t, &ino, 1) == 0)
+		socket_name(t, buf, len);
+	socktab_free(t);
+}
+
+static void
+fd_put(struct fdent **tab, int pid, int fd, const char *desc)
+{
+	struct fdent *e = xcalloc(1, sizeof(*e));
+	unsigned b = ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FD_BUCKETS;
+
+	e->pid = pid;
+	e->fd = fd;
+	e->desc = xstrdup(desc);
+	e->next = tab[b];
+	tab[b] = e;
+}
+
+/*
+ * Every fd of pid as tracing begins, sockets by address (one sock_diag
+ * pass for all): what calls on fds opened before the capture act on,
+ * even once the process has gone.
+ */
+void
+fd_snapshot(int pid)
+{
+	char path[64], link[4096];
+	DIR *d;
+	struct dirent *de;
+	struct { int fd; char *desc; } *v = NULL;
+	size_t n = 0, cap = 0, ns = 0;
+	uint64_t *inos = NULL, ino;
+	struct sock_table *t;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		ssize_t k;
+
+		if (de->d_name[0] == '.' ||
+		    (k = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[k] = '\0';
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xreallocarray(v, cap, sizeof(*v));
+			inos = xreallocarray(inos, cap, sizeof(*inos));
+		}
+		v[n].fd = atoi(de->d_name);
+		v[n].desc = xstrdup(link);
+		if (sscanf(link, "socket:[%" SCNu64 "]", &ino) == 1)
+			inos[ns++] = ino;
+		n++;
+	}
+	closedir(d);
+	t = ns > 0 ? socktab_new(NULL, 1) : NULL;
+	if (t != NULL)
+		socktab_want(t, inos, ns);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(link, sizeof(link), "%s", v[i].desc);
+		if (t != NULL)
+			socket_name(t, link, sizeof(link));
+		fd_put(snap_tab, pid, v[i].fd, link);
+		if (fd_lookup(pid, v[i].fd) == NULL)
+			fd_set_desc(pid, v[i].fd, link);
+		free(v[i].desc);
+	}
+	if (t != NULL)
+		socktab_free(t);
+	free(v);
+	free(inos);
+}
+
+/* What fd was when tracing began (fd_snapshot), or NULL. */
+const char *
+fd_snapshot_name(int pid, int fd)
+{
+	unsigned b = ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FD_BUCKETS;
+
+	for (struct fdent *e = snap_tab[b]; e; e = e->next)
+		if (e->pid == pid && e->fd == fd)
+			return e->desc;
+	return NULL;
+}
+
+void
+fd_tables_free(void)
+{
+	for (int b = 0; b < FD_BUCKETS; b++) {
+		struct fdent *e, *next;
+
+		for (e = snap_tab[b]; e; e = next) {
+			next = e->next;
+			free(e->desc);
+			free(e);
+		}
+		for (e = fd_tab[b]; e; e = next) {
+			next = e->next;
+			free(e->desc);
+			free(e);
+		}
+		snap_tab[b] = fd_tab[b] = NULL;
+	}
+}
+
+/*
  * An fd we have not seen opened: ask /proc once and remember the answer
  * until the fd is closed, so a loop of reads costs one readlink.
  */
@@ -230,6 +380,8 @@ fd_describe(int pid, int fd)
 	if (n <= 0)
 		return NULL;
 	buf[n] = '\0';
+	if (strncmp(buf, "socket:[", 8) == 0)
+		socket_name1(buf, sizeof(buf));
 	fd_set_desc(pid, fd, buf);
 	return fd_lookup(pid, fd)->desc;
 }

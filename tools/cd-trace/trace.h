@@ -22,6 +22,7 @@ struct opts {
 	int diagnose;
 	int method;			/* METHOD_* */
 	size_t ring_pages;
+	int ptrace_latency;		/* latencies include ptrace's stops */
 	/* diagnosis thresholds */
 	double spin_rate;		/* immediate poll returns per second */
 	double io_error_rate;		/* ENOENT/EACCES per second */
@@ -32,7 +33,7 @@ struct opts {
 	double min_calls;		/* fewest calls a latency finding needs */
 };
 
-enum { METHOD_AUTO, METHOD_TRACEPOINT, METHOD_PTRACE };
+enum { METHOD_AUTO, METHOD_TRACEPOINT, METHOD_PTRACE, METHOD_BPF };
 
 /* One system call between its entry and its exit. */
 struct call {
@@ -99,6 +100,9 @@ const char *fd_describe(int pid, int fd);	/* cached; NULL if unknown */
 void fd_set_desc(int pid, int fd, const char *desc);
 void fd_forget(int pid, int fd);
 void fd_forget_pid(int pid);
+void fd_snapshot(int pid);		/* every fd as tracing begins */
+const char *fd_snapshot_name(int pid, int fd);
+void fd_tables_free(void);
 
 /* decode.c */
 void decode_init(void);
@@ -113,6 +117,11 @@ int call_is_poll(long nr);
 int call_is_dns(const struct call *c);
 int call_blocks_by_design(const struct call *c);
 int call_bytes_dir(long nr);	/* +1 read/recv, -1 write/send, 0 none */
+int call_blocks_always(long nr);	/* waits by design whatever its fd */
+int call_is_stream(long nr);	/* waits when its fd is a pipe, socket, tty */
+int call_changes_fds(long nr);	/* opens, closes, dups, connects an fd */
+void call_arg_layout(long nr, int idx[6]);	/* path, fd, addr, addrlen, oaddr, oaddrlen */
+int fd_desc_blocks(const char *desc);	/* a pipe, socket, tty: NULL too */
 char *sockaddr_str(const struct sockaddr_storage *sa, socklen_t len,
     int *port, const char **family);
 const char *open_flags_str(unsigned long flags, char *buf, size_t len);
@@ -131,6 +140,12 @@ void out_call(const struct call *c);
 void out_summaries(double elapsed_s);
 int out_diagnose(double elapsed_s);	/* number of critical findings */
 void out_free(void);
+/* output.c, for the BPF method: the kernel counted, user space names */
+void out_call_bpf(const struct call *c, int keep, int target);
+void out_kernel_sum(int pid, long nr, int err, uint64_t count, uint64_t total_ns,
+    uint64_t max_ns, uint64_t spin, const uint64_t *hist, int nhist);
+void out_kernel_fd(int pid, long nr, int err, int empty_path, const char *target,
+    uint64_t count, uint64_t bytes, uint64_t total_ns);
 
 /* stacks.c: callchains (leaf first, with perf's context markers) to names, root first */
 void stack_prepare(int pid);
@@ -148,6 +163,8 @@ struct target_set {
 };
 int tp_run(struct target_set *ts, char *why, size_t whylen, int *tracefs_mounted);
 int pt_run(struct target_set *ts, char *why, size_t whylen);
+int bpf_run(struct target_set *ts, char *why, size_t whylen);
+void bpf_note_names(const struct call *c, uint64_t gen);
 
 /* spawn.c */
 pid_t spawn_gated(char **argv, int *gate);

@@ -85,13 +85,15 @@ stage_failed(struct report *r, struct stage *st, const char *what)
 /*
  * records -> cd-fold -> base.folded -> cd-svg -> base.svg. root: cd-fold's
  * --root (the CPU graph has a thread level: the main JS thread, HeapHelper
- * (GC), JITWorker, Bun Pool N, HTTP Client, fs.watch say what runs).
+ * (GC), JITWorker, Bun Pool N, HTTP Client, fs.watch say what runs); leaf:
+ * each syscall split by the file or address it acted on, one level more.
  */
 static void
 graph(struct report *r, int c, const char *const *types, const char *base,
-    char *title, char *subtitle, char *countname, char *root)
+    char *title, char *subtitle, char *countname, char *root, int leaf)
 {
-	char *fold_argv[] = { "cd-fold", "--from", "records", "--root", root, NULL };
+	char *fold_argv[] = { "cd-fold", "--from", "records", "--root", root,
+		leaf ? "--leaf" : NULL, NULL };
 	char *svg_argv[] = { "cd-svg", "--title", title, "--subtitle", subtitle,
 		"--countname", countname, NULL };
 	struct stage fold, svg;
@@ -221,6 +223,9 @@ flame_write(struct report *r, const struct dopts *o)
 {
 	static const char *const cpu_types[] = { "sample", NULL };
 	static const char *const sys_types[] = { "syscall", "syscall_summary", NULL };
+	/* --io, --network: which files and peers, from the per-target summaries */
+	static const char *const target_types[] = { "io_summary", "net_summary", NULL };
+	int leaf = o->io || o->network;
 	char *pids, *title, *sub;
 	char *base;
 	int baseline_fd = -1;
@@ -240,7 +245,7 @@ flame_write(struct report *r, const struct dopts *o)
 		title = xasprintf("CPU: PID %s", pids);
 		sub = xasprintf("cd-sample, %g s%s, %s", o->sample_s,
 		    r->interrupted ? " (stopped early)" : "", r->timestamp);
-		graph(r, CAP_SAMPLE, cpu_types, o->output, title, sub, "samples", "thread");
+		graph(r, CAP_SAMPLE, cpu_types, o->output, title, sub, "samples", "thread", 0);
 		free(title);
 		free(sub);
 		if (baseline_fd >= 0) {
@@ -256,7 +261,8 @@ flame_write(struct report *r, const struct dopts *o)
 		sub = xasprintf("cd-trace%s%s%s, %s", o->io ? " --io" : "",
 		    o->network ? " --network" : "",
 		    r->interrupted ? " (stopped early)" : "", r->timestamp);
-		graph(r, CAP_TRACE, sys_types, base, title, sub, "calls", "process");
+		graph(r, CAP_TRACE, leaf ? target_types : sys_types, base, title,
+		    sub, "calls", "process", leaf);
 		free(base);
 		free(title);
 		free(sub);

@@ -1,0 +1,886 @@
+/*
+ * Method 0: BPF (common/bpf/systrace.bpf.c). Counts, errors, latencies
+ * and log2 histograms per process and syscall are kept by the kernel in
+ * per-CPU maps and read once at the end; a call costs user space nothing
+ * unless a record of it was asked for, the fd table changed, or a
+ * diagnosis needs its path or address. Those come through a BPF ring
+ * buffer, already filtered.
+ *
+ * As for cd-fds, the programs are a libbpf light skeleton: the kernel
+ * applies the CO-RE relocations itself and no libbpf is needed at run time.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "record.h"
+#include "syscall_names.h"
+#include "trace.h"
+#include "bpf/systrace.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#include "systrace.lskel.h"
+#pragma GCC diagnostic pop
+
+static struct systrace *skel;
+static uint64_t threads0;	/* threads of the targets at the start */
+static int ncpu;		/* possible CPUs: the per-CPU value count */
+
+/* The ring buffer as mapped: consumer page, producer page, data twice. */
+struct ring {
+	int fd;
+	unsigned long *cons, *prod;
+	unsigned char *data;
+	size_t size;
+	size_t prod_len;
+};
+static struct ring rb = { .fd = -1 };
+
+/* ---- fd-table history: which file (pid, fd) meant at a generation ---- */
+
+/* From generation gen on, the fd meant name (NULL: closed, or unnamed). */
+struct fdev {
+	uint64_t gen;
+	uint64_t seq;		/* arrival order: the later of equal gens wins */
+	char *name;
+};
+
+/* The history of one (pid, fd), sorted by gen when asked. */
+struct fdhist {
+	int pid, fd;
+	struct fdev *v;
+	size_t n, cap;
+	int sorted;
+	struct fdhist *next;
+};
+
+#define FDH_BUCKETS 4096
+static struct fdhist *fdh[FDH_BUCKETS];
+static uint64_t fdev_seq;
+
+static struct fdhist *
+fdhist_get(int pid, int fd, int create)
+{
+	unsigned b = ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FDH_BUCKETS;
+	struct fdhist *h;
+
+	for (h = fdh[b]; h; h = h->next)
+		if (h->pid == pid && h->fd == fd)
+			return h;
+	if (!create)
+		return NULL;
+	h = xcalloc(1, sizeof(*h));
+	h->pid = pid;
+	h->fd = fd;
+	h->next = fdh[b];
+	fdh[b] = h;
+	return h;
+}
+
+static void
+fdev_add(int pid, int fd, uint64_t gen, const char *name)
+{
+	struct fdhist *h = fdhist_get(pid, fd, 1);
+
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 4;
+		h->v = xreallocarray(h->v, h->cap, sizeof(*h->v));
+	}
+	h->v[h->n].gen = gen;
+	h->v[h->n].seq = fdev_seq++;
+	h->v[h->n].name = name ? xstrdup(name) : NULL;
+	h->sorted = h->n == 0 || (h->sorted && h->v[h->n - 1].gen <= gen);
+	h->n++;
+}
+
+static int
+fdev_cmp(const void *a, const void *b)
+{
+	const struct fdev *x = a, *y = b;
+
+	if (x->gen != y->gen)
+		return x->gen < y->gen ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * What fd meant at gen: the latest event at or before it; none means it
+ * was open before the capture (*before = 1). *later says the fd changed
+ * after gen, so today's fd table does not describe it.
+ */
+static const struct fdev *
+fdev_at(int pid, int fd, uint64_t gen, int *before, int *later)
+{
+	struct fdhist *h = fdhist_get(pid, fd, 0);
+	size_t lo = 0, hi;
+
+	*before = 1;
+	*later = 0;
+	if (h == NULL || h->n == 0)
+		return NULL;
+	if (!h->sorted) {
+		qsort(h->v, h->n, sizeof(*h->v), fdev_cmp);
+		h->sorted = 1;
+	}
+	/* The first event after gen; the one before it is the answer. */
+	hi = h->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->v[mid].gen <= gen)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*later = lo < h->n;
+	if (lo == 0)
+		return NULL;
+	*before = 0;
+	return &h->v[lo - 1];
+}
+
+static void
+fdevs_free(void)
+{
+	for (int b = 0; b < FDH_BUCKETS; b++) {
+		while (fdh[b]) {
+			struct fdhist *n = fdh[b]->next;
+
+			for (size_t i = 0; i < fdh[b]->n; i++)
+				free(fdh[b]->v[i].name);
+			free(fdh[b]->v);
+			free(fdh[b]);
+			fdh[b] = n;
+		}
+	}
+	fdev_seq = 0;
+}
+
+/* ---- bpf(2) helpers the light skeleton does not have ---- */
+
+static int
+map_lookup(int fd, const void *key, void *val)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (unsigned)fd;
+	a.key = (uint64_t)(uintptr_t)key;
+	a.value = (uint64_t)(uintptr_t)val;
+	return skel_sys_bpf(BPF_MAP_LOOKUP_ELEM, &a, sizeof(a));
+}
+
+static int
+map_next(int fd, const void *key, void *next)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (unsigned)fd;
+	a.key = (uint64_t)(uintptr_t)key;
+	a.next_key = (uint64_t)(uintptr_t)next;
+	return skel_sys_bpf(BPF_MAP_GET_NEXT_KEY, &a, sizeof(a));
+}
+
+/* /sys/devices/system/cpu/possible, "0-3" or "0,2-5": the highest + 1. */
+static int
+possible_cpus(void)
+{
+	char buf[256], *p;
+	int fd = open("/sys/devices/system/cpu/possible", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	int hi = 0;
+
+	if (fd < 0)
+		return (int)sysconf(_SC_NPROCESSORS_CONF);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (int)sysconf(_SC_NPROCESSORS_CONF);
+	buf[n] = '\0';
+	for (p = buf; *p; ) {
+		long v = strtol(p, &p, 10);
+
+		if (v + 1 > hi)
+			hi = (int)v + 1;
+		if (*p == '\0' || *p == '\n')
+			break;
+		p++;
+	}
+	return hi > 0 ? hi : 1;
+}
+
+/* ---- setup ---- */
+
+static const char *
+refusal(int err)
+{
+	if (err == EPERM || err == EACCES)
+		return " (needs root, or CAP_BPF and CAP_PERFMON)";
+	if (err == ENOSYS)
+		return " (no bpf() here: kernel or seccomp)";
+	if (err == EINVAL || err == ENOENT || err == EOPNOTSUPP || err == E2BIG ||
+	    err == 524)
+		return " (needs Linux 5.8 or later with BTF)";
+	return "";
+}
+
+static int
+fail(char *why, size_t whylen, const char *what, int err)
+{
+	snprintf(why, whylen, "%s: %s%s", what, strerror(err), refusal(err));
+	return -1;
+}
+
+static void
+fill_specs(void)
+{
+	for (uint32_t nr = 0; nr < ST_NR_MAX; nr++) {
+		struct st_spec sp;
+		int l[6];
+
+		memset(&sp, 0, sizeof(sp));
+		call_arg_layout(nr, l);
+		sp.path = (signed char)l[0];
+		sp.fd = (signed char)l[1];
+		sp.addr = (signed char)l[2];
+		sp.addrlen = (signed char)l[3];
+		sp.oaddr = (signed char)l[4];
+		sp.oaddrlen = (signed char)l[5];
+		if (call_is_io(nr))
+			sp.flags |= STF_IO;
+		if (call_is_net(nr))
+			sp.flags |= STF_NET;
+		if (call_is_poll(nr))
+			sp.flags |= STF_POLL;
+		if (call_changes_fds(nr))
+			sp.flags |= STF_NAMES;
+		if (syscall_name(nr) && strcmp(syscall_name(nr), "connect") == 0)
+			sp.flags |= STF_CONNECT;
+		if (syscall_name(nr) && strncmp(syscall_name(nr), "execve", 6) == 0)
+			sp.flags |= STF_EXECVE;
+		if (!(opt.io || opt.network) || (opt.io && call_is_io(nr)) ||
+		    (opt.network && call_is_net(nr)))
+			sp.flags |= STF_KEEP;
+		skel_map_update_elem(skel->maps.specs.map_fd, &nr, &sp, BPF_ANY);
+	}
+}
+
+static int
+ring_map(char *why, size_t whylen)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *c, *p;
+
+	rb.fd = skel->maps.ring.map_fd;
+	rb.size = ST_RING_SIZE;
+	c = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED, rb.fd, 0);
+	if (c == MAP_FAILED)
+		return fail(why, whylen, "mapping the BPF ring buffer", errno);
+	rb.prod_len = (size_t)pg + 2 * rb.size;
+	p = mmap(NULL, rb.prod_len, PROT_READ, MAP_SHARED, rb.fd, pg);
+	if (p == MAP_FAILED) {
+		munmap(c, (size_t)pg);
+		return fail(why, whylen, "mapping the BPF ring buffer", errno);
+	}
+	rb.cons = c;
+	rb.prod = p;
+	rb.data = (unsigned char *)p + pg;
+	return 0;
+}
+
+static void
+ring_unmap(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	if (rb.cons != NULL)
+		munmap(rb.cons, (size_t)pg);
+	if (rb.prod != NULL)
+		munmap(rb.prod, rb.prod_len);
+	memset(&rb, 0, sizeof(rb));
+	rb.fd = -1;
+}
+
+/* Insert pid, armed or (a command not yet exec'd) not. 0 or an errno. */
+static int
+target_add(int pid, int armed)
+{
+	struct st_target t;
+	char path[64];
+	FILE *f;
+
+	memset(&t, 0, sizeof(t));
+	t.armed = (unsigned)armed;
+	t.slot = (unsigned)skel->bss->next_slot++;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return errno;
+	if (fgets(t.comm, sizeof(t.comm), f) != NULL)
+		t.comm[strcspn(t.comm, "\n")] = '\0';
+	fclose(f);
+	if (skel_map_update_elem(skel->maps.targets.map_fd, &pid, &t, BPF_ANY) != 0)
+		return errno;
+	skel->bss->n_procs++;
+	return 0;
+}
+
+/* The threads of a target, seen as the tracepoint method sees them. */
+static void
+count_threads(int pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (atoi(de->d_name) > 0)
+			threads0++;
+	closedir(d);
+}
+
+/* ---- the ring ---- */
+
+static void
+on_rec(const struct st_rec *r, size_t len)
+{
+	struct call c;
+	struct thr *t;
+	char path[ST_PATH_MAX + 1];
+
+	if (len < sizeof(*r) || r->kind != ST_REC_CALL || r->salen > ST_SA_MAX ||
+	    r->path_len > len - sizeof(*r) - r->salen)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.pid = (int)r->pid;
+	c.tid = (int)r->tid;
+	c.nr = r->nr;
+	c.ret = (long)r->ret;
+	c.done = 1;
+	c.ts_ns = r->ts_ns;
+	c.dur_ns = r->dur_ns;
+	memcpy(c.args, r->args, sizeof(c.args));
+	if (call_path_arg(c.nr) >= 0) {
+		if (r->path_err == 0) {
+			memcpy(path, (const char *)(r + 1) + r->salen, r->path_len);
+			path[r->path_len] = '\0';
+			c.path = xstrdup(path);
+		} else {
+			c.path_unreadable = 1;
+			stats.path_unreadable++;
+		}
+	}
+	if (r->salen > 0) {
+		c.salen = r->salen > sizeof(c.sa) ? sizeof(c.sa) : r->salen;
+		memcpy(&c.sa, r + 1, c.salen);
+	}
+	t = thr_find(c.tid);
+	if (t == NULL) {
+		t = thr_get(c.pid, c.tid);
+		snprintf(t->comm, sizeof(t->comm), "%.15s", r->comm);
+	}
+	if (r->flags & STR_NAMES)
+		bpf_note_names(&c, r->gen);
+	decode_exit(&c);
+	out_call_bpf(&c, (r->flags & STR_KEEP) != 0, (r->flags & STR_TARGET) != 0);
+	free(c.path);
+}
+
+static void
+ring_drain(void)
+{
+	unsigned long cons = __atomic_load_n(rb.cons, __ATOMIC_ACQUIRE);
+	unsigned long prod = __atomic_load_n(rb.prod, __ATOMIC_ACQUIRE);
+
+	if (cons >= prod)
+		return;
+	/* A record's cJSON objects live until it is written: from an arena. */
+	rec_arena_begin();
+	while (cons < prod) {
+		const unsigned char *h = rb.data + (cons & (rb.size - 1));
+		uint32_t hl = __atomic_load_n((const uint32_t *)h, __ATOMIC_ACQUIRE);
+		uint32_t len = hl & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+		if (hl & BPF_RINGBUF_BUSY_BIT)
+			break;
+		if (!(hl & BPF_RINGBUF_DISCARD_BIT)) {
+			on_rec((const struct st_rec *)(h + BPF_RINGBUF_HDR_SZ), len);
+			rec_arena_reset();
+		}
+		cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+		__atomic_store_n(rb.cons, cons, __ATOMIC_RELEASE);
+		if (cons >= prod)
+			prod = __atomic_load_n(rb.prod, __ATOMIC_ACQUIRE);
+	}
+	rec_arena_end();
+}
+
+/* ---- the fd table's news, for the fd-keyed counters ---- */
+
+/* One ring record that opened, closed, duplicated or connected an fd. */
+void
+bpf_note_names(const struct call *c, uint64_t gen)
+{
+	const char *name = syscall_name(c->nr);
+	char *addr;
+
+	if (name == NULL)
+		return;
+	if (strcmp(name, "close") == 0) {
+		fdev_add(c->pid, (int)c->args[0], gen + 1, NULL);
+	} else if (strcmp(name, "connect") == 0 || strncmp(name, "accept", 6) == 0) {
+		int fd = name[0] == 'c' ? (int)c->args[0] : (int)c->ret;
+
+		addr = c->salen ? sockaddr_str(&c->sa, c->salen, NULL, NULL) : NULL;
+		fdev_add(c->pid, fd, gen + 1, addr);
+		free(addr);
+	} else if (strncmp(name, "dup", 3) == 0) {
+		int before, later;
+		const struct fdev *e = fdev_at(c->pid, (int)c->args[0], gen, &before, &later);
+
+		fdev_add(c->pid, (int)c->ret, gen + 1, e ? e->name :
+		    before ? fd_describe(c->pid, (int)c->args[0]) : NULL);
+	} else if (c->path != NULL) {
+		fdev_add(c->pid, (int)c->ret, gen + 1, c->path);
+	} else {
+		fdev_add(c->pid, (int)c->ret, gen + 1, NULL);
+	}
+}
+
+/* ---- the end: the kernel's counters into the summaries ---- */
+
+/* What is left in the per-CPU slots: more of the same counts. */
+static void
+read_scache(void)
+{
+	struct st_scache *c = xcalloc((size_t)ncpu, sizeof(*c));
+	uint64_t hist[ST_HIST];
+
+	for (uint32_t i = 0; i < ST_CACHE; i++) {
+		if (map_lookup(skel->maps.scache.map_fd, &i, c) != 0)
+			continue;
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			const struct st_scache *x = &c[cpu];
+
+			if (!x->used || x->v.count == 0)
+				continue;
+			for (int b = 0; b < ST_HIST; b++)
+				hist[b] = x->v.hist[b];
+			stats.calls += x->v.count;
+			out_kernel_sum((int)x->k.pid, x->k.nr, x->k.err, x->v.count,
+			    x->v.total_ns, x->v.max_ns, x->v.spin, hist, ST_HIST);
+		}
+	}
+	free(c);
+}
+
+static void
+read_stats(void)
+{
+	struct st_key k, next, *kp = NULL;
+	struct st_val *v = xcalloc((size_t)ncpu, sizeof(*v));
+	uint64_t enters = 0, *ev = xcalloc((size_t)ncpu, sizeof(*ev));
+	uint32_t zero = 0;
+
+	while (map_next(skel->maps.stats.map_fd, kp, &next) == 0) {
+		struct st_val sum;
+		uint64_t hist[ST_HIST];
+
+		k = next;
+		kp = &k;
+		if (map_lookup(skel->maps.stats.map_fd, &k, v) != 0)
+			continue;
+		memset(&sum, 0, sizeof(sum));
+		for (int c = 0; c < ncpu; c++) {
+			sum.count += v[c].count;
+			sum.total_ns += v[c].total_ns;
+			sum.spin += v[c].spin;
+			if (v[c].max_ns > sum.max_ns)
+				sum.max_ns = v[c].max_ns;
+			for (int b = 0; b < ST_HIST; b++)
+				sum.hist[b] += v[c].hist[b];
+		}
+		if (sum.count == 0)
+			continue;
+		for (int b = 0; b < ST_HIST; b++)
+			hist[b] = sum.hist[b];
+		stats.calls += sum.count;
+		out_kernel_sum((int)k.pid, k.nr, k.err, sum.count, sum.total_ns,
+		    sum.max_ns, sum.spin, hist, ST_HIST);
+	}
+	read_scache();
+	if (map_lookup(skel->maps.enters.map_fd, &zero, ev) == 0)
+		for (int c = 0; c < ncpu; c++)
+			enters += ev[c];
+	stats.unfinished = enters > stats.calls ? enters - stats.calls : 0;
+	stats.events = stats.calls * 2 + stats.unfinished;
+	free(v);
+	free(ev);
+}
+
+/* What (pid, fd) was at gen, by the history, else by today's fd table. */
+static const char *
+fd_name(int pid, int fd, uint64_t gen)
+{
+	int before, later;
+	const struct fdev *e = fdev_at(pid, fd, gen, &before, &later);
+
+	if (e != NULL && e->name != NULL)
+		return e->name;
+	if (before && fd_snapshot_name(pid, fd) != NULL)
+		return fd_snapshot_name(pid, fd);
+	if ((before || e != NULL) && !later)
+		return fd_describe(pid, fd);
+	return NULL;
+}
+
+/*
+ * fd-keyed counters taken out of the kernel's map during the capture, by
+ * key, to be named at the end with the rest. A key per fd and fd-table
+ * generation fills the map on a loop of opens and closes; a generation
+ * two behind its process's current one gets no new calls (bar one in
+ * flight since before), so its counters can be moved here.
+ */
+struct fdacc {
+	struct st_fdkey k;
+	uint64_t count, bytes, total_ns;
+	struct fdacc *next;
+};
+
+#define FDA_BUCKETS 8192
+static struct fdacc *fda[FDA_BUCKETS];
+static uint64_t harvested;	/* fd_keys when last harvested */
+
+static void
+fdacc_add(const struct st_fdkey *k, uint64_t count, uint64_t bytes, uint64_t total)
+{
+	unsigned b = ((unsigned)k->pid * 2654435761u ^ (unsigned)k->fd ^
+	    (unsigned)k->gen * 40503u ^ (unsigned)k->nr * 97u) % FDA_BUCKETS;
+	struct fdacc *a;
+
+	for (a = fda[b]; a; a = a->next)
+		if (memcmp(&a->k, k, sizeof(*k)) == 0)
+			break;
+	if (a == NULL) {
+		a = xcalloc(1, sizeof(*a));
+		a->k = *k;
+		a->next = fda[b];
+		fda[b] = a;
+	}
+	a->count += count;
+	a->bytes += bytes;
+	a->total_ns += total;
+}
+
+static void
+fdacc_free(void)
+{
+	for (int b = 0; b < FDA_BUCKETS; b++)
+		while (fda[b]) {
+			struct fdacc *n = fda[b]->next;
+
+			free(fda[b]);
+			fda[b] = n;
+		}
+	harvested = 0;
+}
+
+/* The summed per-CPU values of k; with del, taken out of the map. 0 or -1. */
+static int
+fd_take(const struct st_fdkey *k, struct st_fdval *v, int del)
+{
+	union bpf_attr a;
+	uint64_t count = 0, bytes = 0, total = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (unsigned)skel->maps.fdstats.map_fd;
+	a.key = (uint64_t)(uintptr_t)k;
+	a.value = (uint64_t)(uintptr_t)v;
+	if (skel_sys_bpf(del ? BPF_MAP_LOOKUP_AND_DELETE_ELEM : BPF_MAP_LOOKUP_ELEM,
+	    &a, sizeof(a)) != 0)
+		return -1;
+	for (int c = 0; c < ncpu; c++) {
+		count += v[c].count;
+		bytes += v[c].bytes;
+		total += v[c].total_ns;
+	}
+	fdacc_add(k, count, bytes, total);
+	return 0;
+}
+
+/* A process's fd-table generation now, by its slot; UINT64_MAX unknown. */
+static uint64_t
+gen_now(uint32_t pid)
+{
+	struct st_target t;
+	uint64_t gen;
+	uint32_t slot;
+
+	if (map_lookup(skel->maps.targets.map_fd, &pid, &t) != 0)
+		return 0;
+	slot = t.slot & (ST_SLOTS - 1);
+	if (map_lookup(skel->maps.procs.map_fd, &slot, &gen) != 0)
+		return 0;
+	return gen;
+}
+
+static void
+harvest(void)
+{
+	struct st_fdkey next, *kp = NULL, *old = NULL;
+	struct st_fdval *v;
+	size_t n = 0, cap = 0;
+	uint64_t made = skel->bss->fd_keys;
+
+	/* Only once a quarter of the map was made since the last time. */
+	if (made - harvested < 16384)
+		return;
+	harvested = made;
+	/* The keys first: deleting during the walk would restart it. */
+	while (map_next(skel->maps.fdstats.map_fd, kp, &next) == 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			old = xreallocarray(old, cap, sizeof(*old));
+		}
+		old[n] = next;
+		kp = &old[n];
+		if (next.gen + 2 <= gen_now(next.pid))
+			n++;
+	}
+	v = xcalloc((size_t)ncpu, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		fd_take(&old[i], v, 1);
+	free(v);
+	free(old);
+}
+
+static void
+read_fcache(void)
+{
+	struct st_fcache *c = xcalloc((size_t)ncpu, sizeof(*c));
+
+	for (uint32_t i = 0; i < ST_CACHE; i++) {
+		if (map_lookup(skel->maps.fcache.map_fd, &i, c) != 0)
+			continue;
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			if (c[cpu].used && c[cpu].v.count > 0)
+				fdacc_add(&c[cpu].k, c[cpu].v.count, c[cpu].v.bytes,
+				    c[cpu].v.total_ns);
+	}
+	free(c);
+}
+
+static void
+read_fdstats(void)
+{
+	struct st_fdkey k, next, *kp = NULL;
+	struct st_fdval *v = xcalloc((size_t)ncpu, sizeof(*v));
+
+	while (map_next(skel->maps.fdstats.map_fd, kp, &next) == 0) {
+		k = next;
+		kp = &k;
+		fd_take(&k, v, 0);
+	}
+	free(v);
+	read_fcache();
+	for (int b = 0; b < FDA_BUCKETS; b++)
+		for (struct fdacc *a = fda[b]; a; a = a->next)
+			if (a->count > 0)
+				out_kernel_fd((int)a->k.pid, a->k.nr, a->k.err,
+				    (a->k.flags & STK_EMPTY_PATH) != 0,
+				    fd_name((int)a->k.pid, a->k.fd, a->k.gen),
+				    a->count, a->bytes, a->total_ns);
+	fdacc_free();
+}
+
+/* Names of the processes, as the kernel last saw them (exec included). */
+static void
+read_targets(void)
+{
+	uint32_t k, next, *kp = NULL;
+	struct st_target t;
+
+	while (map_next(skel->maps.targets.map_fd, kp, &next) == 0) {
+		k = next;
+		kp = &k;
+		if (map_lookup(skel->maps.targets.map_fd, &k, &t) == 0 && t.comm[0])
+			proc_comm_set((int)k, t.comm);
+	}
+}
+
+static void
+reap_child(struct target_set *ts)
+{
+	int st;
+
+	if (ts->child > 0 && !ts->child_reaped &&
+	    waitpid(ts->child, &st, WNOHANG) == ts->child) {
+		ts->child_status = st;
+		ts->child_reaped = 1;
+	}
+}
+
+static void
+cleanup(void)
+{
+	ring_unmap();
+	if (skel != NULL)
+		systrace__destroy(skel);
+	skel = NULL;
+	fdevs_free();
+}
+
+static int
+load(char *why, size_t whylen)
+{
+	int rc;
+
+	ncpu = possible_cpus();
+	errno = 0;
+	if ((skel = systrace__open()) == NULL)
+		return fail(why, whylen, "BPF programs", errno ? errno : ENOMEM);
+	skel->rodata->cfg.failures = opt.failures;
+	skel->rodata->cfg.errno_filter = opt.errno_filter;
+	skel->rodata->cfg.summary = opt.summary;
+	skel->rodata->cfg.diagnose = opt.diagnose;
+	if ((rc = systrace__load(skel)) < 0) {
+		int e = -rc;
+
+		systrace__destroy(skel);
+		skel = NULL;
+		return fail(why, whylen, "loading the BPF syscall programs", e);
+	}
+	fill_specs();
+	return ring_map(why, whylen);
+}
+
+static int
+add_targets(struct target_set *ts, char *why, size_t whylen)
+{
+	int e;
+
+	if (ts->child > 0 && (e = target_add(ts->child, 0)) != 0)
+		return fail(why, whylen, "adding the command to the BPF target set", e);
+	if (ts->child > 0)
+		threads0++;
+	for (size_t i = 0; i < ts->pids.n; i++) {
+		int pid = ts->pids.v[i];
+
+		if ((e = target_add(pid, 1)) == ENOENT || e == ESRCH) {
+			msg_warn("pid %d: no such process", pid);
+			continue;
+		}
+		if (e != 0)
+			return fail(why, whylen, "adding a pid to the BPF target set", e);
+		proc_comm(pid);
+		count_threads(pid);
+	}
+	if (skel->bss->n_procs == 0) {
+		snprintf(why, whylen, "no target process is running");
+		return -2;
+	}
+	return 0;
+}
+
+static void
+capture(struct target_set *ts, int sfd)
+{
+	uint64_t deadline = 0;
+
+	if (opt.duration_s > 0)
+		deadline = mono_ns() + (uint64_t)(opt.duration_s * 1e9);
+	for (;;) {
+		struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { rb.fd, POLLIN, 0 } };
+		struct signalfd_siginfo si;
+		int timeout = 20;
+
+		if (deadline) {
+			uint64_t now = mono_ns();
+
+			if (now >= deadline)
+				break;
+			if ((deadline - now) / 1000000 < (uint64_t)timeout)
+				timeout = (int)((deadline - now) / 1000000) + 1;
+		}
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+			break;
+		ring_drain();
+		harvest();
+		while (read(sfd, &si, sizeof(si)) == sizeof(si))
+			if (si.ssi_signo != SIGCHLD)
+				stop_reason = (int)si.ssi_signo;
+		reap_child(ts);
+		if (stop_reason)
+			break;
+		if (skel->bss->n_exited >= skel->bss->n_procs)
+			break;
+	}
+}
+
+int
+bpf_run(struct target_set *ts, char *why, size_t whylen)
+{
+	sigset_t set;
+	int sfd, rc;
+
+	threads0 = 0;
+	if (load(why, whylen) != 0 || (rc = add_targets(ts, why, whylen)) == -1) {
+		cleanup();
+		return -1;
+	}
+	if (rc == -2) {
+		cleanup();
+		return -2;
+	}
+	if ((rc = systrace__attach(skel)) != 0) {
+		fail(why, whylen, "attaching the BPF syscall programs", -rc);
+		cleanup();
+		return -1;
+	}
+	signals_block(&set);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		fail(why, whylen, "signalfd", errno);
+		cleanup();
+		return -1;
+	}
+	if (ts->child > 0)
+		spawn_release(&ts->child_gate);
+	capture(ts, sfd);
+	/* Stop the programs, then take what they left. */
+	systrace__detach(skel);
+	ring_drain();
+	close(sfd);
+	for (int i = 0; i < 100 && ts->child > 0 && !ts->child_reaped &&
+	    skel->bss->n_exited >= skel->bss->n_procs; i++) {
+		struct timespec nap = { 0, 10000000 };
+
+		reap_child(ts);
+		if (!ts->child_reaped)
+			nanosleep(&nap, NULL);
+	}
+	stats.threads_seen = threads0 + skel->bss->n_threads;
+	stats.procs_exited = skel->bss->n_exited;
+	stats.lost = skel->bss->lost + skel->bss->overflow;
+	read_targets();
+	read_stats();
+	read_fdstats();
+	cleanup();
+	return 0;
+}
