@@ -5,6 +5,7 @@
 # the case fails, it never holds the suite. Bounds are generous (a loaded
 # CI box, ASan); they catch hangs, not slowness.
 load helpers/common
+load helpers/fake
 bats_require_minimum_version 1.5.0
 
 STORM="$CD_TARGETS/threadstorm"
@@ -171,4 +172,69 @@ signalled_run() {
 	busy_stop
 	[ "$(last_meta "$BATS_TEST_TMPDIR/o.INT.tracepoint" stopped_by)" = SIGINT ]
 	[ "$(last_meta "$BATS_TEST_TMPDIR/o.INT.ptrace" stopped_by)" = SIGINT ]
+}
+
+# Every tool, its output unwritable: /dev/full and a closed stdout.
+@test "faults: every tool exits 3 naming the errno when its output cannot be written" {
+	cd-trace -s -- "$CD_TARGETS/sysloop" getppid 10 >"$BATS_TEST_TMPDIR/trace.json"
+	cd-sample -d 0.3 -- "$CD_TARGETS/hot2to1" >"$BATS_TEST_TMPDIR/sample.json"
+	cd-fold --from perf <"$BATS_TEST_DIRNAME/fixtures/perf-script-small.txt" >"$BATS_TEST_TMPDIR/f.folded"
+	cd "$BATS_TEST_TMPDIR"
+	for cmd in "cd-ps" "cd-ps --table" "cd-fds -p $$" "cd-sample -d 0.2 -- $CD_TARGETS/hot2to1" \
+	    "cd-sample --analyze <sample.json" "cd-categorize <trace.json" \
+	    "cd-fold --from records <sample.json" "cd-svg <f.folded" \
+	    "cd-trace -- $CD_TARGETS/sysloop getppid 10" "claude-trace" "claude-trace -j" \
+	    "claude-diagnose" "claude-diagnose -j"; do
+		for out in full closed; do
+			rc=0
+			if [ $out = full ]; then
+				eval "timeout -k 10 60 $cmd" >/dev/full 2>err || rc=$?
+			else
+				eval "timeout -k 10 60 $cmd" >&- 2>err || rc=$?
+			fi
+			[ "$rc" -eq 3 ] || { echo "$cmd >$out: exit $rc" >&2; cat err >&2; return 1; }
+			if [ $out = full ]; then msg="No space left on device"; else msg="Bad file descriptor"; fi
+			grep -q "$msg" err || { echo "$cmd >$out: no errno named" >&2; cat err >&2; return 1; }
+		done
+	done
+}
+
+@test "faults: flame graphs on a full file system: the errno, no half file, exit 3" {
+	fake_misbehave idle
+	run unshare --mount --propagation private bash -c '
+		mount -t tmpfs -o size=16k tmpfs "$1" || exit 9
+		cat /dev/zero >"$1/fill" 2>/dev/null
+		claude-diagnose --pid "$2" -D --duration 0.5 --flamegraph -o "$1/fg"
+		echo "rc=$?"
+		ls -A "$1"' _ "$BATS_TEST_TMPDIR" "$FAKE_PID"
+	assert_output --partial "rc=3"
+	assert_output --partial "No space left on device"
+	assert_output --partial "not written"
+	refute_output --partial "No such file or directory"
+	refute_output --partial "fg.svg."	# no temp file left
+	refute_line "fg.svg"
+}
+
+@test "faults: -o onto a directory, into a missing or a read-only one: exit 3, in -j" {
+	fake_misbehave idle
+	cd "$BATS_TEST_TMPDIR"
+	mkdir fg.svg ro
+	run unshare --mount --propagation private bash -c '
+		mount --bind ro ro && mount -o remount,bind,ro ro || exit 9
+		for base in fg nodir/fg ro/fg; do
+			claude-diagnose --pid "$1" -D --duration 0.3 --flamegraph -o "$base" -j >out.json 2>err
+			echo "rc=$?"
+			cat err
+			python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(\"files_not_written:\", d[\"files_not_written\"])" out.json 2>&1
+		done' _ "$FAKE_PID"
+	assert_output --partial "fg.svg: Is a directory"
+	assert_output --partial "nodir/fg.folded: No such file or directory"
+	assert_output --partial "ro/fg.folded: Read-only file system"
+	refute_output --partial "rc=0"
+	refute_output --partial "rc=1"
+	[ "$(echo "$output" | grep -c "rc=3")" -eq 3 ]
+	[ "$(echo "$output" | grep -c "files_not_written: \['[a-z/]*fg")" -eq 3 ]
 }
