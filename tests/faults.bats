@@ -238,3 +238,24 @@ print(\"files_not_written:\", d[\"files_not_written\"])" out.json 2>&1
 	[ "$(echo "$output" | grep -c "rc=3")" -eq 3 ]
 	[ "$(echo "$output" | grep -c "files_not_written: \['[a-z/]*fg")" -eq 3 ]
 }
+
+@test "faults: secrets in the project, odd option spellings, headers, URLs and JSON are masked everywhere" {
+	fake_native idle --append-system-prompt "Working in: proj-sk-ant-api03-SECRETAAAAAAAA" \
+	    --apiKey SECRETB --anthropic-api-key SECRETC --api_key SECRETD x_token=SECRETE \
+	    PASSWORD=SECRETF -H "x-api-key: SECRETG" -H "Authorization: Basic SECRETH" \
+	    https://user:SECRETI@example.com/ '{"apiKey": "SECRETJ"}'
+	run cd-ps --interval 0.1 --pid "$FAKE_PID"
+	assert_success
+	assert_output --partial '"project":"proj-sk-ant-***"'
+	refute_output --partial SECRET
+	run claude-trace -j
+	assert_output --partial "$FAKE_PID"
+	refute_output --partial SECRET
+	run claude-trace
+	refute_output --partial SECRET
+	run claude-diagnose --pid "$FAKE_PID"
+	assert_output --partial "proj-sk-ant-***"
+	refute_output --partial SECRET
+	run claude-diagnose --pid "$FAKE_PID" -j
+	refute_output --partial SECRET
+}

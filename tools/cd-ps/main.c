@@ -273,6 +273,13 @@ main(int argc, char **argv)
 		    claude_install_path(&(struct match_input){ p->comm, p->exe,
 		    p->argv, p->argc }, r->kind)) : NULL;
 		r->project = claude_project(p->argv, p->argc, p->cwd);
+		if (o.redact && r->project != NULL) {
+			/* taken from a prompt, which can hold anything */
+			char *x = redact_str(r->project);
+
+			free(r->project);
+			r->project = x;
+		}
 	}
 	(void)up;
 
