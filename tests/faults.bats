@@ -259,3 +259,27 @@ print(\"files_not_written:\", d[\"files_not_written\"])" out.json 2>&1
 	run claude-diagnose --pid "$FAKE_PID" -j
 	refute_output --partial SECRET
 }
+
+# claude-diagnose with a stage replaced by a script ($1: its body).
+broken_stage() {
+	local d="$BATS_TEST_TMPDIR/bin"
+	mkdir -p "$d"
+	cp "$CD_BIN"/* "$d/"
+	printf '#!/bin/sh\n%s\n' "$1" >"$d/cd-sample"
+	chmod 755 "$d/cd-sample"
+	BROKEN="$d"
+}
+
+@test "faults: a stage that crashes or stops mid-record fails the driver visibly" {
+	fake_misbehave idle
+	for body in 'kill -SEGV $$' \
+	    'printf "{\"type\":\"sample\",\"pid\":1,\"count\":3,\"stack\":[\"a\"]}\n{\"type\":\"sam"; exit 1' \
+	    'printf "{\"type\":\"sample\",\"pid\":1,\"count\":3,\"stack\":[\"a\"]}\n"; kill -SEGV $$'; do
+		broken_stage "$body"
+		run -3 "$BROKEN/claude-diagnose" --pid "$FAKE_PID" -s --sample-duration 0.3
+		assert_output --partial "Capture failed"
+		refute_output --partial "did not run"
+		run -3 "$BROKEN/claude-diagnose" --pid "$FAKE_PID" -s --sample-duration 0.3 -j
+		assert_output --partial '"capture_failed"'
+	done
+}

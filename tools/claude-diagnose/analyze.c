@@ -136,7 +136,7 @@ stage_findings(struct report *r)
 				cJSON_AddItemToArray(r->findings,
 				    cJSON_Duplicate(x, 1));
 		if (r->cap[c].wanted && r->cap[c].error &&
-		    cJSON_GetArraySize(r->cap[c].recs) == 0) {
+		    (cJSON_GetArraySize(r->cap[c].recs) == 0 || r->cap[c].broken)) {
 			char desc[512];
 
 			snprintf(desc, sizeof(desc), "%s failed: %s",
