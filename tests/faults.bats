@@ -283,3 +283,21 @@ broken_stage() {
 		assert_output --partial '"capture_failed"'
 	done
 }
+
+@test "faults: cd-fold --from perf|dtrace never copies a NUL byte into folded output" {
+	for fmt in perf dtrace; do
+		fx="$BATS_TEST_DIRNAME/fixtures/$fmt-small.txt"
+		[ "$fmt" = perf ] && fx="$BATS_TEST_DIRNAME/fixtures/perf-script-small.txt"
+		python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+i = d.find(b"\n", len(d) // 3) + 3
+sys.stdout.buffer.write(d[:i] + b"\0X" + d[i:])' "$fx" >"$BATS_TEST_TMPDIR/in"
+		run --separate-stderr -4 cd-fold --from "$fmt" <"$BATS_TEST_TMPDIR/in"
+		[[ "$stderr" == *"NUL byte in the line"* ]]
+		cd-fold --from "$fmt" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/f" 2>/dev/null || true
+		[ -s "$BATS_TEST_TMPDIR/f" ]
+		! grep -qaP '\x00' "$BATS_TEST_TMPDIR/f"
+		cd-fold --from "$fmt" <"$BATS_TEST_TMPDIR/in" 2>/dev/null | cd-svg >/dev/null
+	done
+}
