@@ -14,6 +14,7 @@
 static struct {
 	int fd;
 	int linebuf;
+	int err;		/* errno of the first failed write, or 0 */
 	size_t len;
 	char buf[OUTBUF];
 } ob = { .fd = 1 };
@@ -27,6 +28,8 @@ write_all(int fd, const char *p, size_t n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			if (ob.err == 0)
+				ob.err = errno;
 			return -1;
 		}
 		p += w;
@@ -56,7 +59,21 @@ rec_flush(void)
 	if (ob.len > 0)
 		r = write_all(ob.fd, ob.buf, ob.len);
 	ob.len = 0;
+	/* One failed write fails the run, whatever was written after it. */
+	if (ob.err != 0) {
+		errno = ob.err;
+		r = -1;
+	}
 	return r;
+}
+
+int
+rec_close(void)
+{
+	if (rec_flush() == 0)
+		return 0;
+	msg_warn("cannot write the output: %s", strerror(ob.err));
+	return -1;
 }
 
 int

@@ -22,7 +22,10 @@ int rec_emit(const cJSON *obj);
 int rec_emit_free(cJSON *obj);
 /* Pass an input line through unchanged (no newline in line). */
 int rec_emit_raw(const char *line, size_t len);
+/* -1 with errno set if this or any earlier write failed. */
 int rec_flush(void);
+/* Flush at the end of a run; on any write error say so, naming the errno, and return -1. */
+int rec_close(void);
 /* Flush after every line (interactive consumers, --follow). */
 void rec_out_linebuffered(int on);
 

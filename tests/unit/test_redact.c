@@ -44,5 +44,21 @@ main(void)
 	str_case("", "");
 	str_case("   ", "   ");
 	str_case("sk-ant-", "sk-ant-");
+	/* issue 17: spellings and places that went through unmasked */
+	str_case("--apiKey abc --anthropic-api-key def --api_key ghi",
+	    "--apiKey *** --anthropic-api-key *** --api_key ***");
+	str_case("--anthropic-api-key=def --max-tokens 100",
+	    "--anthropic-api-key=*** --max-tokens 100");
+	str_case("x_token=abc PASSWORD=hunter2 TOKEN=t1 token=t2 PATH=/bin",
+	    "x_token=*** PASSWORD=*** TOKEN=*** token=*** PATH=/bin");
+	str_case("-H x-api-key: abc123 -H Authorization: Basic dXNlcjpwYXNz",
+	    "-H x-api-key: *** -H Authorization: Basic ***");
+	str_case("authorization: xyz x-api-key:abc", "authorization: *** x-api-key:***");
+	str_case("clone https://user:pass@example.com/r.git https://example.com/a:b@c",
+	    "clone https://user:***@example.com/r.git https://example.com/a:b@c");
+	str_case("{\"apiKey\":\"abc\",\"model\":\"m\"} \"auth_token\": \"x y\"",
+	    "{\"apiKey\":\"***\",\"model\":\"m\"} \"auth_token\": \"***\"");
+	str_case("Working in: proj sk-ant-api03-ZZZZZZZZZZZZ", "Working in: proj sk-ant-***");
+	str_case("\"apiKey\": \"unterminated", "\"apiKey\": \"***");
 	return CHECK_DONE();
 }

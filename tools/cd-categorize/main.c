@@ -135,7 +135,7 @@ main(int argc, char **argv)
 		code = CD_EXIT_DATAERR;
 	}
 	rec_reader_close(r);
-	if (rec_flush() != 0)
+	if (rec_close() != 0)
 		code = CD_EXIT_FAIL;
 	sc_map_free(map);
 	for (size_t i = 0; i < only.n; i++)

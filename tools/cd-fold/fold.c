@@ -125,6 +125,12 @@ fold_line(struct fold *f, const char *line, size_t len)
 	if (f->stop)
 		return;
 	f->lineno++;
+	/* Text formats: a NUL would go into a frame name and the output. */
+	if (f->fmt != FMT_AUTO && f->fmt != FMT_RECORDS &&
+	    memchr(line, '\0', len) != NULL) {
+		fold_bad(f, "NUL byte in the line; skipped");
+		return;
+	}
 	switch (f->fmt) {
 	case FMT_PERF:
 		perf_line(f, line, len);

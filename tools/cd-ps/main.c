@@ -329,6 +329,13 @@ main(int argc, char **argv)
 		if (r->version == NULL && r->kind == CLAUDE_NODE)
 			r->version = version_from_env(p->pid);
 		r->project = claude_project(p->argv, p->argc, p->cwd);
+		if (o.redact && r->project != NULL) {
+			/* taken from a prompt, which can hold anything */
+			char *x = redact_str(r->project);
+
+			free(r->project);
+			r->project = x;
+		}
 	}
 	(void)up;
 
@@ -365,7 +372,8 @@ main(int argc, char **argv)
 			printf("No Claude Code processes found.\n");
 		else
 			table_print(top, ntop);
-		fflush(stdout);
+		if (fflush(stdout) == EOF || ferror(stdout))
+			msg_dieerr(CD_EXIT_FAIL, "cannot write the output");
 	} else {
 		emit_rows(top, ntop);
 		meta = rec_meta_new("cd-ps");

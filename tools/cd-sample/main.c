@@ -474,7 +474,7 @@ main(int argc, char **argv)
 	c.t_sym = now_s() - c.t_sym;
 	samples_sort(&s);
 	if (samples_emit(&s) != 0)
-		msg_die(CD_EXIT_FAIL, "write error");
+		msg_dieerr(CD_EXIT_FAIL, "cannot write the output");
 	if (!o.no_analysis) {
 		struct analysis_ctx a = {
 			.freq_hz = c.effective_hz, .duration_s = c.t_end - c.t_start,
@@ -484,8 +484,8 @@ main(int argc, char **argv)
 		crit = analyze_emit(&s, &a);
 	}
 	emit_meta(&c, &s, &o, requested);
-	if (rec_flush() != 0)
-		msg_die(CD_EXIT_FAIL, "write error");
+	if (rec_close() != 0)
+		return CD_EXIT_FAIL;
 	samples_free(&s);
 	cap_free(&c);
 	pidlist_free(&pids);

@@ -89,7 +89,8 @@ sample_cmp(const void *a, const void *b)
 void
 samples_sort(struct samples *s)
 {
-	qsort(s->v, s->n, sizeof(*s->v), sample_cmp);
+	if (s->n > 1)	/* qsort(NULL, 0) is undefined */
+		qsort(s->v, s->n, sizeof(*s->v), sample_cmp);
 	hmap_free(&s->idx, NULL);
 }
 

@@ -391,7 +391,7 @@ main(int argc, char **argv)
 	out_summaries(elapsed);
 	crit = out_diagnose(elapsed);
 	emit_meta(method, fallback, NULL, &ts, elapsed, cmd, mounted);
-	if (rec_flush() != 0)
+	if (rec_close() != 0)
 		code = CD_EXIT_FAIL;
 	else if (bad > 0)
 		code = CD_EXIT_DATAERR;

@@ -111,8 +111,8 @@ seize_pid(int pid, uint64_t deadline)
 			if (ptrace(PTRACE_SEIZE, tid, 0, PT_OPTS) != 0) {
 				int e = errno;
 
-				if (e == ESRCH || (e == EPERM && any &&
-				    tracer_of(tid) == getpid()))
+				if (e == ESRCH || proc_is_zombie(tid) ||
+				    (e == EPERM && tracer_of(tid) == getpid()))
 					continue;	/* gone, or auto-attached */
 				closedir(d);
 				errno = e;
@@ -126,7 +126,9 @@ seize_pid(int pid, uint64_t deadline)
 		if (!added || setup_interrupted(deadline))
 			break;
 	}
-	return 0;
+	if (!any)
+		errno = ESRCH;	/* a zombie: its threads are all gone */
+	return any ? 0 : -1;
 }
 
 static void

@@ -295,7 +295,7 @@ stage_findings(struct report *r)
 			cJSON_AddItemToArray(r->findings, d);
 		}
 		if (r->cap[c].wanted && r->cap[c].error &&
-		    cJSON_GetArraySize(r->cap[c].recs) == 0) {
+		    (cJSON_GetArraySize(r->cap[c].recs) == 0 || r->cap[c].broken)) {
 			char desc[512];
 
 			snprintf(desc, sizeof(desc), "%s failed: %s",

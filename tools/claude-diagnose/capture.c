@@ -82,6 +82,8 @@ progress(const struct dopts *o, double left, int final)
 /*
  * Exit 0 and 1 (critical findings) are success for a stage; anything else
  * is a failure unless records came out anyway (a target exited mid-way).
+ * A stage killed by a signal, or ending without its meta record (the
+ * last it writes), broke: whatever it wrote is not the whole story.
  */
 static void
 finish(struct capture *cap, struct stage *st)
@@ -91,9 +93,18 @@ finish(struct capture *cap, struct stage *st)
 
 	cap->status = status;
 	bad = stage_records(st, cap->recs, &cap->meta);
-	if (status > 1 && cJSON_GetArraySize(cap->recs) == 0)
+	cap->broken = status >= 128 || cap->meta == NULL;
+	if ((status > 1 || cap->broken) && cJSON_GetArraySize(cap->recs) == 0)
 		cap->error = stage_error(st);
-	else if (status > 1 || bad > 0) {
+	else if (cap->broken && status > 1) {
+		cap->error = stage_error(st);
+	} else if (cap->broken) {
+		char *e = stage_stderr(st);
+
+		cap->error = xasprintf("%s stopped before its last record (exit "
+		    "status %d)%s%s", st->name, status, *e ? ": " : "", e);
+		free(e);
+	} else if (status > 1 || bad > 0) {
 		char *e = stage_stderr(st);
 
 		/* Partial: keep the records, say what went wrong. */

@@ -38,6 +38,7 @@ struct capture {
 	int wanted, ran;
 	int status;
 	char *error;		/* failed: why, from the stage's stderr */
+	int broken;		/* crashed, or ended without its meta record */
 	cJSON *recs;		/* every record but meta */
 	cJSON *meta;
 };

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "diagnose.h"
@@ -43,30 +44,68 @@ records_fd(const struct report *r, int c, const char *const *types)
 }
 
 static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void
+save_failed(struct report *r, const char *path, int e)
+{
+	msg_warn("%s: %s", path, strerror(e));
+	cJSON_AddItemToArray(r->file_errors, cJSON_CreateString(path));
+}
+
+/*
+ * A stage's output to path: written to a new file beside it, then renamed
+ * over it, so a full disk leaves the old file or none, never half a graph,
+ * and a symlink at path is replaced, never written through.
+ */
+static int
 save(struct report *r, struct stage *st, const char *path)
 {
 	size_t len;
 	char *data = stage_stdout(st, &len);
-	int fd, ok;
+	char *tmp;
+	const char *slash = strrchr(path, '/');
+	mode_t mask = umask(0);
+	int fd, e = 0;
 
-	unlink(path);	/* replace, never write through an existing link */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0644);
+	umask(mask);
+	tmp = slash ? xasprintf("%.*s/.%s.XXXXXX", (int)(slash - path), path,
+	    slash + 1) : xasprintf(".%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		cJSON_AddItemToArray(r->file_errors, cJSON_CreateString(
-		    path));
-		msg_warnerr("%s", path);
+		save_failed(r, path, errno);
+		free(tmp);
 		free(data);
 		return -1;
 	}
-	ok = write(fd, data, len) == (ssize_t)len;
+	if (write_all(fd, data, len) != 0 || fchmod(fd, 0644 & ~mask) != 0)
+		e = errno ? errno : EIO;
 	owner_fix_fd(fd);
-	if (close(fd) < 0 || !ok) {
-		msg_warnerr("%s: write", path);
-		free(data);
+	if (close(fd) != 0 && e == 0)
+		e = errno;
+	if (e == 0 && rename(tmp, path) != 0)
+		e = errno;
+	free(data);
+	if (e != 0) {
+		unlink(tmp);
+		free(tmp);
+		save_failed(r, path, e);
 		return -1;
 	}
-	free(data);
+	free(tmp);
 	cJSON_AddItemToArray(r->files, cJSON_CreateString(path));
 	return 0;
 }

@@ -315,14 +315,23 @@ main(int argc, char **argv)
 		report_json(&r, &o);
 	else
 		report_text(&r, &o);
-	fflush(stdout);
-
 	if (rc < 0 && r.ps_error)
 		msg_warn("%s", r.ps_error);
 	if (rc < 0 || all_captures_failed(&r))
 		rc = CD_EXIT_FAIL;
 	else
 		rc = findings_count(&r, "critical") > 0 ? CD_EXIT_FOUND : CD_EXIT_OK;
+	/* Files asked for and not written, a stage that broke, or no report: the run failed. */
+	if (cJSON_GetArraySize(r.file_errors) > 0)
+		rc = CD_EXIT_FAIL;
+	for (int c = 0; c < CAP__N; c++)
+		if (r.cap[c].wanted && r.cap[c].error &&
+		    (r.cap[c].broken || cJSON_GetArraySize(r.cap[c].recs) == 0))
+			rc = CD_EXIT_FAIL;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		msg_warnerr("cannot write the report");
+		rc = CD_EXIT_FAIL;
+	}
 	capture_free(&r);
 	cJSON_Delete(r.procs);
 	cJSON_Delete(r.ps_meta);

@@ -89,7 +89,8 @@ failed(const struct capture *cap)
 	printf("    %s%s: %s%s\n", color(C_RED),
 	    cJSON_GetArraySize(cap->recs) ? "partly failed" : "failed",
 	    cap->error, color(C_RESET));
-	return cJSON_GetArraySize(cap->recs) == 0;
+	/* What a broken stage wrote is not the whole story: no more of it. */
+	return cJSON_GetArraySize(cap->recs) == 0 || cap->broken;
 }
 
 /*

@@ -269,6 +269,13 @@ title(FILE *out)
 }
 
 static void
+out_flush(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		msg_dieerr(CD_EXIT_FAIL, "cannot write the output");
+}
+
+static void
 show(const struct snapshot *s, const struct topts *o, int frame)
 {
 	char *buf = NULL;
@@ -284,7 +291,7 @@ show(const struct snapshot *s, const struct topts *o, int frame)
 			printf("%s\n", txt);
 		cJSON_free(txt);
 		cJSON_Delete(doc);
-		fflush(stdout);
+		out_flush();
 		return;
 	}
 	/* Compose the whole frame, then write it at once: no flicker. */
@@ -310,8 +317,8 @@ show(const struct snapshot *s, const struct topts *o, int frame)
 		fputs("\033[J", mem);
 	fclose(mem);
 	fwrite(buf, 1, len, stdout);
-	fflush(stdout);
 	free(buf);
+	out_flush();
 }
 
 int
@@ -367,7 +374,7 @@ main(int argc, char **argv)
 	} while (o.watch_s > 0 && !stop);
 	if (o.watch_s > 0 && color_on())
 		fputs("\033[?25h", stdout);	/* cursor back */
-	fflush(stdout);
+	out_flush();
 	pidlist_free(&pids);
 	pidlist_free(&was_over);
 	return rc;

@@ -1,0 +1,303 @@
+#!/usr/bin/env bats
+# The fault suite: targets and conditions picked to break the tools (many
+# busy threads, threads that come and go, zombies, signals, unwritable
+# output). Every case is bounded in time: a tool that hangs is killed and
+# the case fails, it never holds the suite. Bounds are generous (a loaded
+# CI box, ASan); they catch hangs, not slowness.
+load helpers/common
+load helpers/fake
+bats_require_minimum_version 1.5.0
+
+STORM="$CD_TARGETS/threadstorm"
+
+# Wait up to $2 s for pid $1 (a child of this shell) to exit; its exit
+# status goes in $WAIT_RC. Past the bound it is killed and this fails.
+wait_bounded() {
+	local i=0 n=$(( $2 * 20 ))
+	while kill -0 "$1" 2>/dev/null && [ $i -lt $n ]; do sleep 0.05; i=$((i + 1)); done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null || true
+		echo "pid $1 still running after $2 s" >&2
+		return 1
+	fi
+	WAIT_RC=0; wait "$1" || WAIT_RC=$?
+}
+
+# Wait until cd-trace ($1) is tracing pid $2 (TracerPid or perf_event fds).
+wait_attached() {
+	local i=0
+	while [ $i -lt 400 ]; do
+		if grep -q "^TracerPid:[[:space:]]*$1\$" "/proc/$2/status" 2>/dev/null; then return 0; fi
+		if ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'perf_event'; then return 0; fi
+		sleep 0.05; i=$((i + 1))
+	done
+	return 1
+}
+
+# No thread of pid $1 is traced any more.
+untraced() {
+	local n
+	n=$(grep -ls '^TracerPid:[[:space:]]*[1-9]' /proc/"$1"/task/*/status | wc -l)
+	[ "$n" -eq 0 ] || { echo "$n threads of $1 still traced" >&2; return 1; }
+}
+
+last_meta() {
+	python3 -c '
+import json, sys
+m = [json.loads(l) for l in open(sys.argv[1])][-1]
+assert m["type"] == "meta", "last record is not meta"
+print(m.get(sys.argv[2]))' "$1" "$2"
+}
+
+@test "faults: cd-trace on a zombie: exit 3 naming it, no crash, both methods" {
+	bg_start "$STORM" --ready "$BATS_TEST_TMPDIR/z" zombie
+	wait_file "$BATS_TEST_TMPDIR/z"
+	z=$(cat "$BATS_TEST_TMPDIR/z")
+	grep -q '^State:[[:space:]]*Z' "/proc/$z/status"
+	for m in auto tracepoint ptrace; do
+		run -3 timeout -s KILL 30 cd-trace -m "$m" --pid "$z" -d 1
+		assert_output --partial "pid $z has exited: a zombie"
+		refute_output --partial "not our process"
+	done
+}
+
+@test "faults: cd-trace on threads that come and go ends on time, every time" {
+	bg_start "$STORM" --ready "$BATS_TEST_TMPDIR/r" churn 50
+	tpid=$BG_PID
+	wait_file "$BATS_TEST_TMPDIR/r"
+	for m in tracepoint ptrace tracepoint ptrace tracepoint; do
+		cd-trace -m "$m" -s --pid "$tpid" -d 1 >"$BATS_TEST_TMPDIR/o" 2>"$BATS_TEST_TMPDIR/e" &
+		wait_bounded $! 30
+		[ "$WAIT_RC" -eq 0 ]
+		[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
+		[ "$(last_meta "$BATS_TEST_TMPDIR/o" method)" = "$m" ]
+		kill -0 "$tpid"
+		untraced "$tpid"
+	done
+}
+
+@test "faults: cd-trace on a process whose leader has exited traces the rest" {
+	bg_start "$STORM" --ready "$BATS_TEST_TMPDIR/r" leaderexit 4
+	tpid=$BG_PID
+	wait_file "$BATS_TEST_TMPDIR/r"
+	for m in tracepoint ptrace; do
+		timeout -s KILL 30 cd-trace -m "$m" -s --pid "$tpid" -d 1 >"$BATS_TEST_TMPDIR/o"
+		[ "$(last_meta "$BATS_TEST_TMPDIR/o" method)" = "$m" ]
+		[ "$(last_meta "$BATS_TEST_TMPDIR/o" threads)" -ge 4 ]
+		untraced "$tpid"
+	done
+}
+
+# With 1,000 busy threads the shell running the test is starved too, so
+# the signals come from timeout(1) (asleep, so woken at once) rather than a
+# polling loop, and the target is killed before the checks.
+busy_start() {
+	bg_start "$STORM" --ready "$BATS_TEST_TMPDIR/r" busy 1000
+	tpid=$BG_PID
+	wait_file "$BATS_TEST_TMPDIR/r" 60
+}
+
+busy_stop() {
+	untraced "$tpid"
+	kill -KILL "$tpid"
+}
+
+@test "faults: ptrace on 1,000 busy threads ends near -d and detaches every thread" {
+	busy_start
+	run timeout -k 60 60 cd-trace -m ptrace -s --pid "$tpid" -d 2
+	busy_stop
+	[ "$status" -eq 0 ]
+	echo "$output" | grep '"type":"meta"' >"$BATS_TEST_TMPDIR/o"
+	[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
+	python3 -c '
+import json, sys
+m = [json.loads(l) for l in open(sys.argv[1])][-1]
+assert m["duration_s"] < 2 + 0.5 + 1, m["duration_s"]	# detach is bounded to 0.5 s
+assert 0 <= m["detach_s"] < 1.5, m["detach_s"]' "$BATS_TEST_TMPDIR/o"
+}
+
+# Wait, with shell builtins only (a fork can take seconds here), until
+# pid $1 blocks SIGINT: then a signal is the tool's to handle.
+sig_ready() {
+	local end=$((SECONDS + $2)) l
+	while [ $SECONDS -lt $end ] && [ -e "/proc/$1" ]; do
+		while read -r l; do
+			case $l in
+			SigBlk:*) if [ $(( 0x${l##*[[:space:]]} & 2 )) -ne 0 ]; then return 0; fi ;;
+			esac
+		done <"/proc/$1/status"
+	done
+	return 1
+}
+
+# Trace the busy target with method $1 until signal $2 comes, $3 s after
+# the tool is ready; the tool must exit 0 by itself within 30 s.
+signalled_run() {
+	local cdpid wd rc=0
+	cd-trace -m "$1" -s --pid "$tpid" -d 600 >"$BATS_TEST_TMPDIR/o.$2.$1" &
+	cdpid=$!
+	( sleep 30; kill -KILL "$cdpid" ) 2>/dev/null &
+	wd=$!
+	sig_ready "$cdpid" 30
+	[ "$3" = 0 ] || sleep "$3"
+	kill -"$2" "$cdpid"
+	wait "$cdpid" || rc=$?
+	kill "$wd" 2>/dev/null || true
+	[ "$rc" -eq 0 ] || { echo "$1 $2: exit $rc" >&2; return 1; }
+	untraced "$tpid"
+}
+
+@test "faults: SIGINT, SIGTERM and SIGHUP end tracing 1,000 busy threads" {
+	busy_start
+	for sig in INT TERM HUP; do
+		for m in ptrace tracepoint; do
+			signalled_run "$m" "$sig" 1
+		done
+	done
+	busy_stop
+	for sig in INT TERM HUP; do
+		for m in ptrace tracepoint; do
+			[ "$(last_meta "$BATS_TEST_TMPDIR/o.$sig.$m" stopped_by)" = "SIG$sig" ]
+		done
+	done
+}
+
+@test "faults: a signal during a slow setup ends it" {
+	# sent as soon as the tool blocks signals, in setup or before it
+	busy_start
+	for m in tracepoint ptrace; do
+		signalled_run "$m" INT 0
+	done
+	busy_stop
+	[ "$(last_meta "$BATS_TEST_TMPDIR/o.INT.tracepoint" stopped_by)" = SIGINT ]
+	[ "$(last_meta "$BATS_TEST_TMPDIR/o.INT.ptrace" stopped_by)" = SIGINT ]
+}
+
+# Every tool, its output unwritable: /dev/full and a closed stdout.
+@test "faults: every tool exits 3 naming the errno when its output cannot be written" {
+	cd-trace -s -- "$CD_TARGETS/sysloop" getppid 10 >"$BATS_TEST_TMPDIR/trace.json"
+	cd-sample -d 0.3 -- "$CD_TARGETS/hot2to1" >"$BATS_TEST_TMPDIR/sample.json"
+	cd-fold --from perf <"$BATS_TEST_DIRNAME/fixtures/perf-script-small.txt" >"$BATS_TEST_TMPDIR/f.folded"
+	cd "$BATS_TEST_TMPDIR"
+	for cmd in "cd-ps" "cd-ps --table" "cd-fds -p $$" "cd-sample -d 0.2 -- $CD_TARGETS/hot2to1" \
+	    "cd-sample --analyze <sample.json" "cd-categorize <trace.json" \
+	    "cd-fold --from records <sample.json" "cd-svg <f.folded" \
+	    "cd-trace -- $CD_TARGETS/sysloop getppid 10" "claude-trace" "claude-trace -j" \
+	    "claude-diagnose" "claude-diagnose -j"; do
+		for out in full closed; do
+			rc=0
+			if [ $out = full ]; then
+				eval "timeout -k 10 60 $cmd" >/dev/full 2>err || rc=$?
+			else
+				eval "timeout -k 10 60 $cmd" >&- 2>err || rc=$?
+			fi
+			[ "$rc" -eq 3 ] || { echo "$cmd >$out: exit $rc" >&2; cat err >&2; return 1; }
+			if [ $out = full ]; then msg="No space left on device"; else msg="Bad file descriptor"; fi
+			grep -q "$msg" err || { echo "$cmd >$out: no errno named" >&2; cat err >&2; return 1; }
+		done
+	done
+}
+
+@test "faults: flame graphs on a full file system: the errno, no half file, exit 3" {
+	fake_misbehave idle
+	run unshare --mount --propagation private bash -c '
+		mount -t tmpfs -o size=16k tmpfs "$1" || exit 9
+		cat /dev/zero >"$1/fill" 2>/dev/null
+		claude-diagnose --pid "$2" -D --duration 0.5 --flamegraph -o "$1/fg"
+		echo "rc=$?"
+		ls -A "$1"' _ "$BATS_TEST_TMPDIR" "$FAKE_PID"
+	assert_output --partial "rc=3"
+	assert_output --partial "No space left on device"
+	assert_output --partial "not written"
+	refute_output --partial "No such file or directory"
+	refute_output --partial "fg.svg."	# no temp file left
+	refute_line "fg.svg"
+}
+
+@test "faults: -o onto a directory, into a missing or a read-only one: exit 3, in -j" {
+	fake_misbehave idle
+	cd "$BATS_TEST_TMPDIR"
+	mkdir fg.svg ro
+	run unshare --mount --propagation private bash -c '
+		mount --bind ro ro && mount -o remount,bind,ro ro || exit 9
+		for base in fg nodir/fg ro/fg; do
+			claude-diagnose --pid "$1" -D --duration 0.3 --flamegraph -o "$base" -j >out.json 2>err
+			echo "rc=$?"
+			cat err
+			python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(\"files_not_written:\", d[\"files_not_written\"])" out.json 2>&1
+		done' _ "$FAKE_PID"
+	assert_output --partial "fg.svg: Is a directory"
+	assert_output --partial "nodir/fg.folded: No such file or directory"
+	assert_output --partial "ro/fg.folded: Read-only file system"
+	refute_output --partial "rc=0"
+	refute_output --partial "rc=1"
+	[ "$(echo "$output" | grep -c "rc=3")" -eq 3 ]
+	[ "$(echo "$output" | grep -c "files_not_written: \['[a-z/]*fg")" -eq 3 ]
+}
+
+@test "faults: secrets in the project, odd option spellings, headers, URLs and JSON are masked everywhere" {
+	fake_native idle --append-system-prompt "Working in: proj-sk-ant-api03-SECRETAAAAAAAA" \
+	    --apiKey SECRETB --anthropic-api-key SECRETC --api_key SECRETD x_token=SECRETE \
+	    PASSWORD=SECRETF -H "x-api-key: SECRETG" -H "Authorization: Basic SECRETH" \
+	    https://user:SECRETI@example.com/ '{"apiKey": "SECRETJ"}'
+	run cd-ps --interval 0.1 --pid "$FAKE_PID"
+	assert_success
+	assert_output --partial '"project":"proj-sk-ant-***"'
+	refute_output --partial SECRET
+	run claude-trace -j
+	assert_output --partial "$FAKE_PID"
+	refute_output --partial SECRET
+	run claude-trace
+	refute_output --partial SECRET
+	run claude-diagnose --pid "$FAKE_PID"
+	assert_output --partial "proj-sk-ant-***"
+	refute_output --partial SECRET
+	run claude-diagnose --pid "$FAKE_PID" -j
+	refute_output --partial SECRET
+}
+
+# claude-diagnose with a stage replaced by a script ($1: its body).
+broken_stage() {
+	local d="$BATS_TEST_TMPDIR/bin"
+	mkdir -p "$d"
+	cp "$CD_BIN"/* "$d/"
+	printf '#!/bin/sh\n%s\n' "$1" >"$d/cd-sample"
+	chmod 755 "$d/cd-sample"
+	BROKEN="$d"
+}
+
+@test "faults: a stage that crashes or stops mid-record fails the driver visibly" {
+	fake_misbehave idle
+	for body in 'kill -SEGV $$' \
+	    'printf "{\"type\":\"sample\",\"pid\":1,\"count\":3,\"stack\":[\"a\"]}\n{\"type\":\"sam"; exit 1' \
+	    'printf "{\"type\":\"sample\",\"pid\":1,\"count\":3,\"stack\":[\"a\"]}\n"; kill -SEGV $$'; do
+		broken_stage "$body"
+		run -3 "$BROKEN/claude-diagnose" --pid "$FAKE_PID" -s --sample-duration 0.3
+		assert_output --partial "Capture failed"
+		refute_output --partial "did not run"
+		run -3 "$BROKEN/claude-diagnose" --pid "$FAKE_PID" -s --sample-duration 0.3 -j
+		assert_output --partial '"capture_failed"'
+	done
+}
+
+@test "faults: cd-fold --from perf|dtrace never copies a NUL byte into folded output" {
+	for fmt in perf dtrace; do
+		fx="$BATS_TEST_DIRNAME/fixtures/$fmt-small.txt"
+		[ "$fmt" = perf ] && fx="$BATS_TEST_DIRNAME/fixtures/perf-script-small.txt"
+		python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+i = d.find(b"\n", len(d) // 3) + 3
+sys.stdout.buffer.write(d[:i] + b"\0X" + d[i:])' "$fx" >"$BATS_TEST_TMPDIR/in"
+		run --separate-stderr -4 cd-fold --from "$fmt" <"$BATS_TEST_TMPDIR/in"
+		[[ "$stderr" == *"NUL byte in the line"* ]]
+		cd-fold --from "$fmt" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/f" 2>/dev/null || true
+		[ -s "$BATS_TEST_TMPDIR/f" ]
+		! grep -qaP '\x00' "$BATS_TEST_TMPDIR/f"
+		cd-fold --from "$fmt" <"$BATS_TEST_TMPDIR/in" 2>/dev/null | cd-svg >/dev/null
+	done
+}
