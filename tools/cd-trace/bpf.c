@@ -783,8 +783,10 @@ add_targets(struct target_set *ts, char *why, size_t whylen)
 	for (size_t i = 0; i < ts->pids.n; i++) {
 		int pid = ts->pids.v[i];
 
-		if ((e = target_add(pid, 1)) == ENOENT || e == ESRCH) {
-			msg_warn("pid %d: no such process", pid);
+		/* A zombie's pid is still in /proc, but nothing of it can run. */
+		if (proc_is_zombie(pid) ||
+		    (e = target_add(pid, 1)) == ENOENT || e == ESRCH) {
+			warn_gone(pid);
 			continue;
 		}
 		if (e != 0)
