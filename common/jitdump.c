@@ -204,7 +204,7 @@ add_load(struct jitdump *j, uint64_t addr, uint64_t size, uint64_t ts, uint32_t 
 {
 	struct load_ex *e;
 
-	if (size == 0 || addr + size < addr)
+	if (size == 0 || size > JD_CODE_MAX || addr + size < addr)
 		return;		/* nothing to find there */
 	if (j->n == j->cap) {
 		j->cap = j->cap ? j->cap * 2 : 1024;
@@ -308,9 +308,12 @@ on_move(struct jitdump *j, const unsigned char *rh, uint32_t size)
 			continue;
 		/* add_load may move j->v: copy the name first */
 		char *name = xstrdup(j->v[i].l.name);
+		uint64_t csize = u64(j, f + 32);
 
-		add_load(j, u64(j, f + 24), u64(j, f + 32), u64(j, rh + 8), u32(j, f + 4),
-		    index, name);
+		/* the code moved is no larger than the code loaded (which the file held) */
+		if (csize > j->v[i].l.size)
+			csize = j->v[i].l.size;
+		add_load(j, u64(j, f + 24), csize, u64(j, rh + 8), u32(j, f + 4), index, name);
 		free(name);
 		return 1;
 	}
@@ -367,27 +370,38 @@ jd_update(struct jitdump *j)
 	return added;
 }
 
-const struct jd_load *
-jd_lookup(const struct jitdump *j, uint64_t addr, uint64_t ts)
+long
+jd_find(const struct jitdump *j, uint64_t addr, uint64_t ts)
 {
 	const struct jd_load *best = NULL;
 	const struct page *p;
+	long at = -1;
 
 	if (j->npages == 0)
-		return NULL;
+		return -1;
 	p = page_slot((struct jitdump *)j, addr >> PAGE_SHIFT);
 	if (p->pg == 0)
-		return NULL;
+		return -1;
 	/* ids ascend in file order: a later record wins a tie */
 	for (uint32_t i = 0; i < p->n; i++) {
 		const struct jd_load *l = &j->v[p->ids[i]].l;
 
 		if (addr - l->addr >= l->size || l->ts > ts)
 			continue;
-		if (best == NULL || l->ts >= best->ts)
+		if (best == NULL || l->ts >= best->ts) {
 			best = l;
+			at = (long)p->ids[i];
+		}
 	}
-	return best;
+	return at;
+}
+
+const struct jd_load *
+jd_lookup(const struct jitdump *j, uint64_t addr, uint64_t ts)
+{
+	long i = jd_find(j, addr, ts);
+
+	return i < 0 ? NULL : &j->v[i].l;
 }
 
 size_t

@@ -49,9 +49,12 @@ long jd_update(struct jitdump *j);
 
 /*
  * The load covering addr at time ts (UINT64_MAX: the latest), or NULL.
- * The pointer stays valid until jd_close().
+ * The pointer stays valid until the next jd_update() or jd_close().
  */
 const struct jd_load *jd_lookup(const struct jitdump *j, uint64_t addr, uint64_t ts);
+
+/* The same as an index for jd_get() (stable for the reader's life), or -1. */
+long jd_find(const struct jitdump *j, uint64_t addr, uint64_t ts);
 
 size_t jd_count(const struct jitdump *j);
 const struct jd_load *jd_get(const struct jitdump *j, size_t i);

@@ -19,12 +19,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 #include <linux/perf_event.h>
 
+#include "jitdump.h"
 #include "msg.h"
 #include "symbols.h"
+
+/*
+ * A JIT address bound to a jitdump load by sym_stamp: bit 62 and the
+ * load's index. No user-space address has bit 62 set; kernel addresses
+ * do, but are never stamped and are looked up with SYM_F_KERNEL.
+ */
+#define JD_TAG (1ull << 62)
+#define JD_TAG_MASK (JD_TAG - 1)
 
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
@@ -52,6 +63,25 @@ struct xmap {
 	char *path;
 };
 
+/* An anonymous executable mapping: JIT code. */
+struct amap {
+	uint64_t start, end;
+};
+
+/*
+ * What a module is beyond its symbols: where its functions start (the
+ * FDE table), whether it is a JSC binary, and where its LLInt is.
+ */
+struct modinfo {
+	char *path;
+	int32_t *fdes;		/* .eh_frame_hdr's sorted FDE starts, from fde_base */
+	size_t nfdes;
+	uint64_t fde_base;
+	int jsc;
+	uint64_t llint_lo, llint_hi;	/* ELF vaddrs; lo == hi: not found */
+	const char *llint_how;
+};
+
 struct symbolizer {
 	pid_t pid;
 	Dwfl *dwfl;
@@ -61,8 +91,20 @@ struct symbolizer {
 	off_t jit_size;		/* size of the perf map when last read */
 	struct cache_ent *cache;
 	size_t cache_n, cache_cap;	/* cap is a power of two */
+	struct amap *amaps;		/* sorted by start */
+	size_t namaps, acap;
+	char *marker;			/* the jitdump the process maps, or NULL */
+	struct jitdump *jd;
+	char *jd_path;
+	struct modinfo *mods;
+	size_t nmods;
 	struct sym_stats st;
 };
+
+static char *jitdump_dir;
+
+static int is_jitdump_name(const char *path);
+static void probe_modules(struct symbolizer *s);
 
 static char *debuginfo_path;
 
@@ -233,6 +275,100 @@ jit_load(struct symbolizer *s)
 	s->st.jit_map = s->jit.n > 0;
 }
 
+/* ---- the jitdump ---- */
+
+void
+sym_jitdump_dir(const char *dir)
+{
+	free(jitdump_dir);
+	jitdump_dir = dir ? xstrdup(dir) : NULL;
+}
+
+/* dir/jit-*-PID.dump, the name JavaScriptCore gives it, or NULL. */
+static char *
+jitdump_in_dir(const char *dir, pid_t pid)
+{
+	char suffix[32];
+	struct dirent *d;
+	char *found = NULL;
+	DIR *dp;
+
+	if ((dp = opendir(dir)) == NULL)
+		return NULL;
+	snprintf(suffix, sizeof(suffix), "-%d.dump", (int)pid);
+	while (found == NULL && (d = readdir(dp)) != NULL) {
+		size_t l = strlen(d->d_name), sl = strlen(suffix);
+
+		if (l > sl && is_jitdump_name(d->d_name) && strcmp(d->d_name + l - sl, suffix) == 0)
+			found = xasprintf("%s/%s", dir, d->d_name);
+	}
+	closedir(dp);
+	return found;
+}
+
+/*
+ * The dump is the target's own file: read it only when it is a regular
+ * file owned by the target's user (or root), never through a symlink --
+ * the same trust as the perf map. Through /proc/PID/root when the target
+ * lives in another mount namespace.
+ */
+static int
+jitdump_open(struct symbolizer *s, const char *path)
+{
+	uid_t uid = proc_uid(s->pid);
+	char alt[4200];
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		snprintf(alt, sizeof(alt), "/proc/%d/root%s", (int)s->pid, path);
+		fd = open(alt, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != 0 && uid != (uid_t)-1 && st.st_uid != uid)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+jitdump_find(struct symbolizer *s)
+{
+	char *path = NULL;
+	int fd;
+
+	if (s->jd != NULL)
+		return;
+	if (s->marker != NULL)
+		path = xstrdup(s->marker);
+	else if (jitdump_dir != NULL)
+		path = jitdump_in_dir(jitdump_dir, s->pid);
+	if (path == NULL)
+		return;
+	if ((fd = jitdump_open(s, path)) < 0) {
+		free(path);
+		return;
+	}
+	s->jd = jd_open_fd(fd);
+	s->jd_path = path;
+	s->st.jitdump = path;
+}
+
+/* Read what the runtime has written since. */
+static void
+jitdump_update(struct symbolizer *s)
+{
+	if (s->jd == NULL)
+		return;
+	jd_update(s->jd);
+	s->st.jitdump_loads = jd_count(s->jd);
+	s->st.jitdump_error = jd_error(s->jd);
+}
+
 /* ---- the per-process cache of resolved addresses ---- */
 
 static struct cache_ent *
@@ -280,16 +416,40 @@ xmaps_free(struct symbolizer *s)
  * says which addresses really are file-backed, and at which file offset.
  */
 static int
+is_jitdump_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	size_t l;
+
+	b = b ? b + 1 : path;
+	l = strlen(b);
+	return strncmp(b, "jit-", 4) == 0 && l > 9 && strcmp(b + l - 5, ".dump") == 0;
+}
+
+static void
+amap_add(struct symbolizer *s, uint64_t a, uint64_t b)
+{
+	if (s->namaps == s->acap) {
+		s->acap = s->acap ? s->acap * 2 : 16;
+		s->amaps = xreallocarray(s->amaps, s->acap, sizeof(*s->amaps));
+	}
+	s->amaps[s->namaps].start = a;
+	s->amaps[s->namaps].end = b;
+	s->namaps++;
+}
+
+static int
 xmaps_load(struct symbolizer *s)
 {
 	char path[64], line[4096 + 128];
 	struct xmap *v = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, old_namaps = s->namaps;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)s->pid);
 	if ((f = fopen(path, "re")) == NULL)
 		return -1;
+	s->namaps = 0;	/* refilled in place: a zombie's empty maps add none */
 	while (fgets(line, sizeof(line), f)) {
 		uint64_t a, b, off;
 		char perms[8];
@@ -298,9 +458,23 @@ xmaps_load(struct symbolizer *s)
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s %n",
 		    &a, &b, perms, &off, &pos) != 4 || pos == 0)
 			continue;
-		if (perms[2] != 'x' || line[pos] != '/')
-			continue;
 		line[strcspn(line, "\n")] = '\0';
+		/*
+		 * JIT runtimes map their jitdump (executable, for perf to see) as
+		 * a marker: never code.
+		 */
+		if (line[pos] == '/' && is_jitdump_name(line + pos)) {
+			if (s->marker == NULL)
+				s->marker = xstrdup(line + pos);
+			continue;
+		}
+		if (perms[2] != 'x')
+			continue;
+		if (line[pos] != '/') {
+			if (line[pos] != '[')	/* not [vdso] and friends */
+				amap_add(s, a, b);
+			continue;
+		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			v = xreallocarray(v, cap, sizeof(*v));
@@ -314,6 +488,7 @@ xmaps_load(struct symbolizer *s)
 	fclose(f);
 	if (n == 0) {
 		free(v);
+		s->namaps = old_namaps;
 		return -1;	/* a zombie, or gone: keep what we knew */
 	}
 	xmaps_free(s);
@@ -432,6 +607,9 @@ sym_open(pid_t pid)
 	}
 	dwfl_getmodules(s->dwfl, count_module, &s->st.modules, 0);
 	jit_load(s);
+	jitdump_find(s);
+	jitdump_update(s);
+	probe_modules(s);
 	cache_grow(s);
 	return s;
 }
@@ -444,8 +622,11 @@ sym_refresh(struct symbolizer *s)
 	if (rc == 0) {
 		s->st.modules = 0;
 		dwfl_getmodules(s->dwfl, count_module, &s->st.modules, 0);
+		probe_modules(s);
 	}
 	jit_load(s);
+	jitdump_find(s);
+	jitdump_update(s);
 	return rc;
 }
 
@@ -492,7 +673,249 @@ resolve_jit(struct symbolizer *s, uint64_t addr, enum sym_kind *kind)
 	return xasprintf("%s_[j]", r->name);
 }
 
-/* An address inside a file mapping: the file's symbol, else file+0xVADDR. */
+/* ---- what a module is: JavaScriptCore's interpreter ---- */
+
+static Elf_Scn *
+section_named(Elf *elf, const char *want, GElf_Shdr *sh)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		const char *name;
+
+		if (gelf_getshdr(scn, sh) == NULL)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh->sh_name);
+		if (name != NULL && strcmp(name, want) == 0)
+			return scn;
+	}
+	return NULL;
+}
+
+/*
+ * The sorted FDE start addresses of .eh_frame_hdr (its binary-search
+ * table; libdw reads it but does not hand it out). Only the encoding
+ * every GNU and LLVM linker writes (udata4 count, datarel sdata4 table).
+ */
+static int32_t *
+fde_table(Elf *elf, uint64_t *base, size_t *n)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = section_named(elf, ".eh_frame_hdr", &sh);
+	Elf_Data *d;
+	const unsigned char *p;
+	uint32_t count;
+	int32_t *v;
+
+	if (scn == NULL || (d = elf_getdata(scn, NULL)) == NULL || d->d_size < 12)
+		return NULL;
+	p = d->d_buf;
+	if (p[0] != 1 || (p[1] & 0x0f) != 0x0b || p[2] != 0x03 || p[3] != 0x3b)
+		return NULL;
+	memcpy(&count, p + 8, 4);
+	if (count == 0 || count > (d->d_size - 12) / 8)
+		return NULL;
+	v = xreallocarray(NULL, count, sizeof(*v));
+	for (uint32_t i = 0; i < count; i++)
+		memcpy(&v[i], p + 12 + 8 * (size_t)i, 4);
+	*base = sh.sh_addr;
+	*n = count;
+	return v;
+}
+
+static int
+fde_covers(Dwarf_CFI *cfi, uint64_t vaddr)
+{
+	Dwarf_Frame *fr = NULL;
+
+	if (cfi == NULL || dwarf_cfi_addrframe(cfi, vaddr, &fr) != 0)
+		return 0;
+	free(fr);
+	return 1;
+}
+
+/*
+ * Where the FDE starting at a ends, the next one starting at b: what it
+ * covers is contiguous, so a bisection of [a, b) finds its end (libdw
+ * tells a row's range, not an FDE's). a itself when a has none.
+ */
+static uint64_t
+fde_end(Dwarf_CFI *cfi, uint64_t a, uint64_t b)
+{
+	uint64_t lo = a, hi = b;
+
+	if (!fde_covers(cfi, a))
+		return a;
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (fde_covers(cfi, mid))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
+/*
+ * JSC's LLInt is hand-written assembly without FDEs: in a binary with
+ * __DATA,__jsc_opcodes (JSC's opcode table), it is the FDE-less range that
+ * holds the opcode handlers the table points to once JSC has started (read
+ * from the process), or else the largest FDE-less range (384 KB in Claude
+ * Code 2.1.197, the next one 157 KB).
+ */
+static void
+find_llint(struct symbolizer *s, struct modinfo *mi, Elf *elf, Dwarf_Addr bias,
+    Dwarf_CFI *cfi)
+{
+	GElf_Shdr sh;
+	Elf_Scn *ops = section_named(elf, "__DATA,__jsc_opcodes", &sh);
+	uint64_t base = mi->fde_base, lo = UINT64_MAX, hi = 0, best = 0;
+	size_t n = mi->nfdes, at = SIZE_MAX;
+	const int32_t *t = mi->fdes;
+
+	if (ops == NULL)
+		return;
+	mi->jsc = 1;
+	s->st.jsc = 1;
+	if (t == NULL)
+		return;
+	if (sh.sh_size > 0 && sh.sh_size <= (1u << 20)) {
+		char path[64];
+		uint64_t *m = xmalloc(sh.sh_size);
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)s->pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			ssize_t r = pread(fd, m, sh.sh_size, (off_t)(sh.sh_addr + bias));
+
+			for (ssize_t i = 0; r > 0 && i < r / 8; i++)
+				if (m[i] > bias && m[i] - bias < lo)
+					lo = m[i] - bias;
+			close(fd);
+		}
+		free(m);
+	}
+	for (size_t i = 0; i + 1 < n; i++) {
+		uint64_t a = base + (uint64_t)(int64_t)t[i], b = base + (uint64_t)(int64_t)t[i + 1];
+
+		if (lo != UINT64_MAX) {
+			if (a <= lo && lo < b) {
+				at = i;
+				break;
+			}
+			continue;
+		}
+		if (b - a > best && b - a >= 65536) {
+			uint64_t e = fde_end(cfi, a, b);
+
+			if (e > a && e <= b && b - e > best) {
+				best = b - e;
+				at = i;
+			}
+		}
+	}
+	if (at != SIZE_MAX) {
+		uint64_t a = base + (uint64_t)(int64_t)t[at], e;
+
+		hi = base + (uint64_t)(int64_t)t[at + 1];
+		e = fde_end(cfi, a, hi);
+		if (e > a && e < hi && (lo == UINT64_MAX || lo >= e)) {
+			mi->llint_lo = e;
+			mi->llint_hi = hi;
+			mi->llint_how = lo != UINT64_MAX ? "opcode table" : "largest range without FDE";
+			s->st.llint_how = mi->llint_how;
+		}
+	}
+}
+
+static struct modinfo *
+modinfo_get(struct symbolizer *s, const char *path, Dwfl_Module *mod, Elf *elf,
+    Dwarf_Addr bias, Dwarf_CFI *cfi)
+{
+	struct modinfo *mi;
+
+	for (size_t i = 0; i < s->nmods; i++)
+		if (strcmp(s->mods[i].path, path) == 0)
+			return &s->mods[i];
+	s->mods = xreallocarray(s->mods, s->nmods + 1, sizeof(*s->mods));
+	mi = &s->mods[s->nmods++];
+	memset(mi, 0, sizeof(*mi));
+	mi->path = xstrdup(path);
+	(void)mod;
+	mi->fdes = fde_table(elf, &mi->fde_base, &mi->nfdes);
+	find_llint(s, mi, elf, bias, cfi);
+	return mi;
+}
+
+/*
+ * The start of the function holding vaddr, from its FDE: FDEs do not
+ * overlap, so it is the greatest FDE start at or below vaddr, once libdw
+ * says an FDE covers vaddr at all. (dwarf_frame_info's range is that of
+ * one row of unwind rules, not the function's.)
+ */
+static int
+fde_start(const struct modinfo *mi, Dwarf_CFI *cfi, uint64_t vaddr, uint64_t *start)
+{
+	size_t lo = 0, hi = mi->nfdes;
+
+	if (mi->fdes == NULL || !fde_covers(cfi, vaddr))
+		return -1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mi->fde_base + (uint64_t)(int64_t)mi->fdes[mid] <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return -1;
+	*start = mi->fde_base + (uint64_t)(int64_t)mi->fdes[lo - 1];
+	return 0;
+}
+
+/*
+ * Learn what each mapped module is while the process lives: the LLInt is
+ * found from JSC's opcode table in the process's memory, which a capture
+ * that names frames after the process exited could not read. Until JSC
+ * has filled the table, the largest FDE-less range stands in; later
+ * looks try the table again.
+ */
+static void
+probe_modules(struct symbolizer *s)
+{
+	for (size_t i = 0; i < s->nmaps; i++) {
+		Dwfl_Module *mod;
+		const char *mname;
+		Dwarf_Addr bias = 0, cfibias = 0;
+		Dwarf_CFI *cfi;
+		struct modinfo *mi;
+		Elf *elf;
+
+		if (i > 0 && strcmp(s->maps[i].path, s->maps[i - 1].path) == 0)
+			continue;
+		mod = dwfl_addrmodule(s->dwfl, s->maps[i].start);
+		if (mod == NULL)
+			continue;
+		mname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+		if (mname == NULL || strcmp(mname, s->maps[i].path) != 0 ||
+		    (elf = dwfl_module_getelf(mod, &bias)) == NULL)
+			continue;
+		cfi = dwfl_module_eh_cfi(mod, &cfibias);
+		mi = modinfo_get(s, s->maps[i].path, mod, elf, bias, cfi);
+		if (mi->jsc && (mi->llint_how == NULL || strcmp(mi->llint_how, "opcode table") != 0))
+			find_llint(s, mi, elf, bias, cfi);
+	}
+}
+
+/*
+ * An address inside a file mapping: the file's symbol; else the start of
+ * its FDE (one frame per function); else the LLInt; else file+0xVADDR.
+ */
 static char *
 resolve_file(struct symbolizer *s, const struct xmap *m, uint64_t addr,
     enum sym_kind *kind)
@@ -500,7 +923,7 @@ resolve_file(struct symbolizer *s, const struct xmap *m, uint64_t addr,
 	Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
 	uint64_t off = addr - m->start + m->pgoff, vaddr = off;
 	const char *mname = NULL;
-	Dwarf_Addr bias = 0;
+	Dwarf_Addr bias = 0, cfibias = 0;
 	Elf *elf = NULL;
 
 	if (mod != NULL) {
@@ -514,26 +937,86 @@ resolve_file(struct symbolizer *s, const struct xmap *m, uint64_t addr,
 		GElf_Off symoff;
 		GElf_Sym sym;
 		const char *name;
+		Dwarf_CFI *cfi;
+		struct modinfo *mi;
+		uint64_t start;
 
+		int has_fde, in_llint;
+
+		cfi = dwfl_module_eh_cfi(mod, &cfibias);
+		mi = modinfo_get(s, m->path, mod, elf, bias, cfi);
 		/* Where the file's own mapping has this byte: one lookup for every copy. */
 		name = dwfl_module_addrinfo(mod, vaddr + bias, &symoff, &sym, NULL, NULL, NULL);
+		/* cfibias is the module's bias for the main file's .eh_frame */
+		has_fde = cfibias == bias && fde_start(mi, cfi, vaddr, &start) == 0;
+		in_llint = mi->llint_lo < mi->llint_hi && vaddr >= mi->llint_lo &&
+		    vaddr < mi->llint_hi;
+		/*
+		 * libdwfl stretches a symbol without a size to the next symbol: in
+		 * a binary with few symbols (Bun's) that names thousands of
+		 * functions after one. Trust it only when no FDE starts after it.
+		 */
+		if (name != NULL && name[0] != '\0' && sym.st_size == 0 &&
+		    ((has_fde && start > vaddr - symoff) || in_llint))
+			name = NULL;
 		if (name != NULL && name[0] != '\0') {
 			*kind = SYM_NAME;
 			return demangle(name);
+		}
+		if (has_fde) {
+			*kind = SYM_FDE;
+			return xasprintf("%s+0x%" PRIx64, basename_of(m->path), start);
+		}
+		if (in_llint) {
+			*kind = SYM_REGION;
+			return xstrdup("[JS interpreter]");
 		}
 	}
 	*kind = SYM_MODOFF;
 	return xasprintf("%s+0x%" PRIx64, basename_of(m->path), vaddr);
 }
 
+static int
+in_amap(const struct symbolizer *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->namaps;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->amaps[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->namaps && s->amaps[lo].start <= addr;
+}
+
+static char *
+resolve_stamped(struct symbolizer *s, uint64_t ip, enum sym_kind *kind)
+{
+	const struct jd_load *l = s->jd ? jd_get(s->jd, (size_t)(ip & JD_TAG_MASK)) : NULL;
+	char buf[512];
+
+	if (l == NULL) {
+		*kind = SYM_UNKNOWN;
+		return xstrdup("[unknown]");
+	}
+	jd_frame_name(l->name, buf, sizeof(buf));
+	*kind = SYM_JITDUMP;
+	return xasprintf("%s_[j]", buf);
+}
+
 static char *
 resolve_user(struct symbolizer *s, uint64_t addr, enum sym_kind *kind)
 {
-	const struct xmap *m = xmap_find(s, addr);
+	const struct xmap *m;
 	Dwfl_Module *mod;
 	char *name;
 
-	if (m != NULL)
+	if (addr & JD_TAG)
+		return resolve_stamped(s, addr, kind);
+	if ((m = xmap_find(s, addr)) != NULL)
 		return resolve_file(s, m, addr, kind);
 	if ((name = resolve_jit(s, addr, kind)) != NULL)
 		return name;
@@ -558,6 +1041,10 @@ resolve_user(struct symbolizer *s, uint64_t addr, enum sym_kind *kind)
 			return xasprintf("%s+0x%" PRIx64, mname, (uint64_t)(addr - bias));
 		}
 	}
+	if (in_amap(s, addr)) {
+		*kind = SYM_REGION;
+		return xstrdup("[JIT]");
+	}
 	*kind = SYM_UNKNOWN;
 	return xstrdup("[unknown]");
 }
@@ -581,7 +1068,8 @@ resolve_kernel(uint64_t addr, enum sym_kind *kind)
 const char *
 sym_frame(struct symbolizer *s, uint64_t ip, unsigned flags, enum sym_kind *kind)
 {
-	uint64_t addr = (flags & SYM_F_RETADDR) && ip > 0 ? ip - 1 : ip;
+	int stamped = !(flags & SYM_F_KERNEL) && (ip & JD_TAG);
+	uint64_t addr = (flags & SYM_F_RETADDR) && ip > 0 && !stamped ? ip - 1 : ip;
 	uint64_t key = (addr << 1) | ((flags & SYM_F_KERNEL) ? 1 : 0);
 	struct cache_ent *e;
 	enum sym_kind k;
@@ -615,8 +1103,8 @@ sym_frame(struct symbolizer *s, uint64_t ip, unsigned flags, enum sym_kind *kind
 }
 
 size_t
-sym_callchain(struct symbolizer *s, const uint64_t *ips, size_t n,
-    const char **out, size_t max)
+sym_callchain_kinds(struct symbolizer *s, const uint64_t *ips, size_t n,
+    const char **out, enum sym_kind *kinds, size_t max)
 {
 	unsigned ctx = 0;	/* user until told otherwise */
 	int first = 1;		/* the first frame of a context is a pc */
@@ -625,6 +1113,7 @@ sym_callchain(struct symbolizer *s, const uint64_t *ips, size_t n,
 	/* Leaf first in, root first out: fill from the end, then shift. */
 	for (size_t i = 0; i < n && w < max; i++) {
 		uint64_t ip = ips[i];
+		enum sym_kind k;
 
 		if (ip >= (uint64_t)PERF_CONTEXT_MAX) {
 			if (ip == (uint64_t)PERF_CONTEXT_KERNEL)
@@ -638,13 +1127,85 @@ sym_callchain(struct symbolizer *s, const uint64_t *ips, size_t n,
 		}
 		if (ctx == 0x100 || ip == 0)
 			continue;
-		out[max - 1 - w] = sym_frame(s, ip, ctx | (first ? 0 : SYM_F_RETADDR), NULL);
+		out[max - 1 - w] = sym_frame(s, ip, ctx | (first ? 0 : SYM_F_RETADDR), &k);
+		if (kinds)
+			kinds[max - 1 - w] = k;
 		first = 0;
 		w++;
 	}
-	if (w < max)
+	if (w < max) {
 		memmove(out, out + (max - w), w * sizeof(*out));
+		if (kinds)
+			memmove(kinds, kinds + (max - w), w * sizeof(*kinds));
+	}
 	return w;
+}
+
+size_t
+sym_callchain(struct symbolizer *s, const uint64_t *ips, size_t n,
+    const char **out, size_t max)
+{
+	return sym_callchain_kinds(s, ips, n, out, NULL, max);
+}
+
+/* The load holding addr at ns, reading what the runtime wrote since when none does. */
+static long
+stamp_lookup(struct symbolizer *s, uint64_t addr, uint64_t ns, int *updated)
+{
+	long l = jd_find(s->jd, addr, ns);
+
+	if (l < 0 && !*updated) {
+		*updated = 1;
+		jitdump_update(s);
+		l = jd_find(s->jd, addr, ns);
+	}
+	return l;
+}
+
+size_t
+sym_stamp(struct symbolizer *s, uint64_t *ips, size_t n, int perfchain, uint64_t ns)
+{
+	int user = 1, first = 1, updated = 0;
+	size_t bound = 0;
+
+	if (s->jd == NULL)
+		return 0;
+	if (jd_arch_clock(s->jd))
+		ns = UINT64_MAX;	/* TSC stamps: the latest load is the best guess */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t ip = ips[i], addr;
+		long l;
+
+		if (perfchain && ip >= (uint64_t)PERF_CONTEXT_MAX) {
+			user = ip == (uint64_t)PERF_CONTEXT_USER;
+			first = 1;
+			continue;
+		}
+		addr = perfchain && !first && ip > 0 ? ip - 1 : ip;
+		first = 0;
+		if (!user || ip == 0 || (ip & JD_TAG) || xmap_find(s, addr) != NULL)
+			continue;
+		if ((l = stamp_lookup(s, addr, ns, &updated)) < 0) {
+			s->st.stamp_missed++;
+			continue;
+		}
+		ips[i] = JD_TAG | (uint64_t)l;
+		s->st.stamped++;
+		bound++;
+	}
+	return bound;
+}
+
+const char *
+sym_kind_name(enum sym_kind k)
+{
+	static const char *const names[SYM_NKINDS] = {
+		[SYM_NAME] = "symtab", [SYM_JIT] = "perf_map", [SYM_JITDUMP] = "jitdump",
+		[SYM_FDE] = "fde", [SYM_REGION] = "region", [SYM_KNAME] = "kallsyms",
+		[SYM_MODOFF] = "module_offset", [SYM_UNKNOWN] = "unknown",
+	};
+
+	return (unsigned)k < SYM_NKINDS ? names[k] : "unknown";
 }
 
 void
@@ -665,6 +1226,15 @@ sym_close(struct symbolizer *s)
 	free(s->cache);
 	range_free(&s->jit);
 	xmaps_free(s);
+	free(s->amaps);
+	free(s->marker);
+	jd_close(s->jd);
+	free(s->jd_path);
+	for (size_t i = 0; i < s->nmods; i++) {
+		free(s->mods[i].path);
+		free(s->mods[i].fdes);
+	}
+	free(s->mods);
 	dwfl_end(s->dwfl);
 	free(s);
 }

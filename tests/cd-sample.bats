@@ -229,3 +229,58 @@ print(int(syms[i][0], 16), int(syms[i + 1][0], 16))')
 	python3 -c 'print("{\"type\":\"sample\",\"pid\":1,\"count\":1,\"stack\":[" + ",".join(["\"f\""] * 5000) + "]}")' |
 		cd-sample --analyze | json_valid_lines
 }
+
+# jitdump-target DIR under cd-sample; $1... are cd-sample's extra options.
+jd_run() {
+	mkdir -p "$BATS_TEST_TMPDIR/jd"
+	run --separate-stderr cd-sample --no-progress --no-analysis "$@" -- \
+		"$CD_TARGETS/jitdump-target" "$BATS_TEST_TMPDIR/jd"
+	[ "$(echo "$output" | meta "['command_exit_status']")" != 77 ] || skip "x86_64 only"
+	assert_success
+}
+
+# Samples whose leaf is frame $1.
+leaf_count() {
+	json_eval "sum(r['count'] for r in recs if r['type']=='sample' and r['stack'] and r['stack'][-1]=='$1')"
+}
+
+@test "cd-sample: JIT frames named from the jitdump by load time, the interpreter labelled" {
+	jd_run
+	out=$output
+	# one address, two functions: each sample named by the load before it
+	[ "$(leaf_count 'hotLoop#AAAAAA_[j]' <<<"$out")" -ge 10 ]
+	[ "$(leaf_count 'otherLoop#BBBBBB_[j]' <<<"$out")" -ge 10 ]
+	[ "$(leaf_count '[JS interpreter]' <<<"$out")" -ge 10 ]
+	refute_output --partial 'JSC-DFG: '
+	refute_output --partial '"[JIT]"'
+	[ "$(echo "$out" | meta "['jitdumps'][0]['loads']")" -eq 2 ]
+	[ "$(echo "$out" | meta "['jitdumps'][0]['path']")" = "$(ls "$BATS_TEST_TMPDIR"/jd/jit-*.dump)" ]
+	[ "$(echo "$out" | meta "['naming_pct']['jitdump'] > 0")" = True ]
+	[ "$(echo "$out" | meta "['naming_pct']['region'] > 0")" = True ]
+	[ "$(echo "$out" | meta "['frames_unknown_pct'] < 5")" = True ]
+	[ "$(echo "$out" | meta "['jsc_without_jitdump']")" = "[]" ]
+	echo "$out" | cd-fold --jit | grep -q '^.*;hotLoop#AAAAAA_\[j\] [0-9]*$'
+}
+
+@test "cd-sample: a JSC process without a jitdump: [JIT], [JS interpreter] and how to get names" {
+	JITDUMP=0 jd_run
+	out=$output
+	[ "$(leaf_count '[JIT]' <<<"$out")" -ge 10 ]
+	[ "$(leaf_count '[JS interpreter]' <<<"$out")" -ge 10 ]
+	[ "$(echo "$out" | json_eval "len([r for r in recs if r['type']=='meta'][-1]['jsc_without_jitdump'])")" -eq 1 ]
+	echo "$out" | meta "['jit_names_hint']" | grep -q 'cd-launch claude'
+}
+
+@test "cd-sample: --jitdump-dir finds a dump the process does not map" {
+	MARKER=0 jd_run
+	[ "$(leaf_count '[JIT]' <<<"$output")" -ge 10 ]
+	MARKER=0 jd_run --jitdump-dir "$BATS_TEST_TMPDIR/jd"
+	[ "$(leaf_count 'hotLoop#AAAAAA_[j]' <<<"$output")" -ge 10 ]
+}
+
+@test "cd-sample: a malformed jitdump is reported in meta, frames fall back to [JIT]" {
+	JITDUMP=corrupt jd_run
+	out=$output
+	[ "$(leaf_count '[JIT]' <<<"$out")" -ge 10 ]
+	echo "$out" | meta "['jitdumps'][0]['error']" | grep -q 'size 8 is invalid'
+}

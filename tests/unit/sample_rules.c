@@ -169,6 +169,50 @@ test_others(void)
 	samples_free(&s);
 }
 
+/* The native Claude Code (Bun): JSC threads and jitdump names, no Node flag in remedies. */
+static void
+test_jsc(void)
+{
+	struct samples s = { 0 };
+	struct diag d[16];
+	const struct diag *g;
+	size_t n;
+
+	add(&s, 5, 5, "claude", "main;claude.exe+0x273dec0;qH#BHGNLi_[j];inlineTokens#Cmo68L_[j]", 40);
+	add(&s, 5, 5, "claude", "main;qH#BHGNLi_[j];JSC-YarrJIT: /^(?:`{3,}|~{3,})/_[j]", 20);
+	add(&s, 5, 5, "claude", "main;qH#BHGNLi_[j];[JS interpreter];claude.exe+0x46504a0", 10);
+	add(&s, 5, 9, "HeapHelper", "start_thread;claude.exe+0x3d28800;claude.exe+0x46519d0", 20);
+	add(&s, 5, 10, "JITWorker", "start_thread;claude.exe+0x463ac40", 10);
+	CHECK(samples_are_jsc(s.v, s.n, 5));
+	n = rules_eval(s.v, s.n, 5, 100, 0, d, 16);
+	g = find_diag(d, n, "gc_pressure");
+	CHECK(g != NULL && g->matched == 20);
+	CHECK(g != NULL && strstr(g->remedy, "max-old-space") == NULL && strstr(g->remedy, "JSC"));
+	g = find_diag(d, n, "regex_backtracking");
+	CHECK(g != NULL && g->matched == 20 && g->ev[0].name[0] == 'J');
+	CHECK(find_diag(d, n, "js_interpreted") == NULL);	/* 10%: under 25% */
+	CHECK(find_diag(d, n, "jit_compilation") == NULL);	/* 10%: under 20% */
+	for (size_t i = 0; i < n; i++)
+		CHECK(strstr(d[i].remedy, "--max-old-space-size") == NULL);
+	add(&s, 5, 5, "claude", "main;[JS interpreter]", 60);
+	add(&s, 5, 10, "JITWorker", "start_thread;claude.exe+0x463ac40", 40);
+	n = rules_eval(s.v, s.n, 5, 100, 0, d, 16);
+	CHECK(find_diag(d, n, "js_interpreted") != NULL);
+	CHECK(find_diag(d, n, "jit_compilation") != NULL);
+	samples_free(&s);
+
+	/* Node keeps its flag */
+	add(&s, 7, 8, "node", "start_thread;v8::internal::Scavenger::Process(v8::JobDelegate*)", 30);
+	add(&s, 7, 7, "node", "main;JS:*parse /a.js:1_[j];v8::internal::JsonParser<unsigned char>::ParseJson()", 30);
+	add(&s, 7, 7, "node", "main;uv_run", 40);
+	CHECK(!samples_are_jsc(s.v, s.n, 7));
+	n = rules_eval(s.v, s.n, 7, 100, 0, d, 16);
+	g = find_diag(d, n, "gc_pressure");
+	CHECK(g != NULL && strstr(g->remedy, "--max-old-space-size") != NULL);
+	CHECK(find_diag(d, n, "json_work") != NULL);
+	samples_free(&s);
+}
+
 int
 main(void)
 {
@@ -178,6 +222,7 @@ main(void)
 	test_spin();
 	test_wall_idle();
 	test_others();
+	test_jsc();
 	strings_free();
 	if (failures)
 		fprintf(stderr, "sample_rules: %d failures\n", failures);

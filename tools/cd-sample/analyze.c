@@ -209,7 +209,7 @@ emit_diagnoses(const struct sample *v, size_t n, double cpu, const struct analys
 		    d[i].matched, d[i].total, d[i].rule->what);
 		rec_add_str(r, "description", desc);
 		free(desc);
-		rec_add_str(r, "remedy", d[i].rule->remedy);
+		rec_add_str(r, "remedy", d[i].remedy);
 		rec_add_num(r, "pid", d[i].pid);
 		rec_add_str(r, "comm", v[0].comm);
 		rec_add_str(r, "source", "cd-sample");

@@ -16,6 +16,15 @@
 
 volatile sig_atomic_t stop_requested;
 
+uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 double
 now_s(void)
 {
@@ -112,12 +121,19 @@ cap_thread_lookup(struct capture *c, pid_t pid, pid_t tid)
 	return cap_thread_lookup(c, pid, tid);
 }
 
+/*
+ * Stacks are kept by address until the end, but a JIT address is bound
+ * now to the jitdump load that held it (sym_stamp): by the end the JIT
+ * may have put another function there.
+ */
 void
 cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
-    const uint64_t *ips, size_t n)
+    const uint64_t *ips, size_t n, uint64_t ns)
 {
 	struct rawkey k;
 	char key[sizeof(k) + MAX_FRAMES * 2 * sizeof(uint64_t)];
+	uint64_t *kips = (uint64_t *)(void *)(key + sizeof(k));
+	struct proc *p = cap_proc(c, pid, 0);
 	void **slot;
 
 	if (n > MAX_FRAMES * 2)
@@ -129,7 +145,9 @@ cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
 	k.perfchain = perfchain;
 	k.n = (int32_t)n;
 	memcpy(key, &k, sizeof(k));
-	memcpy(key + sizeof(k), ips, n * sizeof(uint64_t));
+	memcpy(kips, ips, n * sizeof(uint64_t));
+	if (p != NULL && p->sym != NULL)
+		sym_stamp(p->sym, kips, n, perfchain, ns);
 	slot = hmap_slot(&c->raw, key, sizeof(k) + n * sizeof(uint64_t), 1);
 	*slot = (void *)((uintptr_t)*slot + 1);
 	hmap_slot(&c->threads_seen, &tid, sizeof(tid), 1);
@@ -257,6 +275,7 @@ void
 samples_from_capture(struct samples *s, struct capture *c)
 {
 	const char *frames[MAX_FRAMES];
+	enum sym_kind kinds[MAX_FRAMES];
 
 	for (size_t i = 0; i < c->raw.cap; i++) {
 		const struct hmap_ent *e = &c->raw.v[i];
@@ -271,16 +290,19 @@ samples_from_capture(struct samples *s, struct capture *c)
 		ips = (const uint64_t *)((const char *)e->key + sizeof(k));
 		p = cap_proc(c, k.pid, 0);
 		if (p != NULL && p->sym != NULL && k.perfchain) {
-			n = sym_callchain(p->sym, ips, (size_t)k.n, frames, MAX_FRAMES);
+			n = sym_callchain_kinds(p->sym, ips, (size_t)k.n, frames, kinds, MAX_FRAMES);
 		} else if (p != NULL && p->sym != NULL) {
 			/* ptrace: leaf first, return addresses already adjusted */
 			n = (size_t)k.n < MAX_FRAMES ? (size_t)k.n : MAX_FRAMES;
 			for (size_t j = 0; j < n; j++)
-				frames[n - 1 - j] = sym_frame(p->sym, ips[j], 0, NULL);
+				frames[n - 1 - j] = sym_frame(p->sym, ips[j], 0, &kinds[n - 1 - j]);
 		} else {
 			frames[0] = "[unknown]";
+			kinds[0] = SYM_UNKNOWN;
 			n = 1;
 		}
+		for (size_t j = 0; j < n; j++)
+			c->frames_by_kind[kinds[j]] += (unsigned long)(uintptr_t)e->val;
 		for (size_t j = 0; j < n; j++)
 			frames[j] = intern(frames[j]);
 		samples_add(s, k.pid, k.tid, p ? p->comm : intern("?"), k.thread,

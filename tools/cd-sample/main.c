@@ -47,6 +47,7 @@ static const char usage[] =
 "      --progress       progress line on stderr (default: when a terminal)\n"
 "      --no-progress    none\n"
 "      --debuginfod     let libdw fetch debuginfo from DEBUGINFOD_URLS\n"
+"      --jitdump-dir DIR  also look for jitdumps (jit-*-PID.dump) in DIR\n"
 "      --strict         stop at the first malformed input line\n"
 "      --no-color       (accepted; output is records)\n"
 "      --help, --version\n";
@@ -54,7 +55,7 @@ static const char usage[] =
 enum {
 	OPT_METHOD = CLI_OPT_FIRST_TOOL, OPT_WALL, OPT_KERNEL, OPT_NO_KERNEL,
 	OPT_TOP, OPT_NO_ANALYSIS, OPT_ANALYZE, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_DEBUGINFOD,
+	OPT_DEBUGINFOD, OPT_JITDUMP_DIR,
 };
 
 static const struct option longopts[] = {
@@ -71,6 +72,7 @@ static const struct option longopts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
+	{ "jitdump-dir", required_argument, NULL, OPT_JITDUMP_DIR },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -213,6 +215,7 @@ parse(int argc, char **argv, struct opts *o, struct pidlist *pids, int *analyze)
 		case OPT_PROGRESS: o->progress = 1; break;
 		case OPT_NO_PROGRESS: o->progress = 0; break;
 		case OPT_DEBUGINFOD: setenv("CD_SAMPLE_DEBUGINFOD", "1", 1); break;
+		case OPT_JITDUMP_DIR: o->jitdump_dir = optarg; break;
 		case CLI_OPT_NO_COLOR: break;
 		case CLI_OPT_STRICT: o->strict = 1; break;
 		default: cli_other(ch, usage);
@@ -229,6 +232,66 @@ parse(int argc, char **argv, struct opts *o, struct pidlist *pids, int *analyze)
 		cli_usage("--kernel needs perf; --wall uses ptrace snapshots");
 	if (*analyze && (o->cmd || pids->n))
 		cli_usage("--analyze reads records on stdin; it takes no target");
+}
+
+static double
+pct1(unsigned long part, unsigned long whole)
+{
+	return whole ? (double)(long long)(1000.0 * (double)part / (double)whole + 0.5) / 10 : 0;
+}
+
+/* Which naming sources named what share of the frames (weighted by samples). */
+static void
+meta_naming(cJSON *m, const struct capture *c, const struct samples *s)
+{
+	cJSON *n = cJSON_AddObjectToObject(m, "naming_pct");
+
+	for (int k = 0; k < SYM_NKINDS; k++)
+		rec_add_num(n, sym_kind_name((enum sym_kind)k),
+		    pct1(c->frames_by_kind[k], s->frames_total));
+	rec_add_num(m, "frames_unknown", (double)c->frames_by_kind[SYM_UNKNOWN]);
+	rec_add_num(m, "frames_unknown_pct", pct1(c->frames_by_kind[SYM_UNKNOWN], s->frames_total));
+}
+
+/*
+ * Per process with a jitdump: what was read. A JavaScriptCore process
+ * (Bun: the native Claude Code) without one gets named in
+ * jsc_without_jitdump, and the hint says how to start it next time.
+ */
+static void
+meta_jitdumps(cJSON *m, const struct capture *c)
+{
+	cJSON *dumps = cJSON_AddArrayToObject(m, "jitdumps");
+	cJSON *none = cJSON_AddArrayToObject(m, "jsc_without_jitdump");
+
+	for (size_t i = 0; i < c->procs.cap; i++) {
+		struct proc *p = c->procs.v[i].val;
+		struct sym_stats st;
+		cJSON *d;
+
+		if (c->procs.v[i].key == NULL || p->sym == NULL)
+			continue;
+		sym_get_stats(p->sym, &st);
+		if (st.jitdump == NULL) {
+			if (st.jsc)
+				cJSON_AddItemToArray(none, cJSON_CreateNumber(p->pid));
+			continue;
+		}
+		d = cJSON_CreateObject();
+		rec_add_num(d, "pid", p->pid);
+		rec_add_str(d, "path", st.jitdump);
+		rec_add_num(d, "loads", (double)st.jitdump_loads);
+		rec_add_num(d, "addresses_bound", (double)st.stamped);
+		rec_add_num(d, "addresses_unbound", (double)st.stamp_missed);
+		if (st.jitdump_error)
+			rec_add_str(d, "error", st.jitdump_error);
+		cJSON_AddItemToArray(dumps, d);
+	}
+	if (cJSON_GetArraySize(none) > 0)
+		rec_add_str(m, "jit_names_hint", "a JavaScriptCore (Bun) process without a "
+		    "jitdump: its JavaScript shows as [JS interpreter] and [JIT]; start it "
+		    "with `cd-launch claude` (or with BUN_JSC_useJITDump=1 "
+		    "BUN_JSC_jitDumpDirectory=DIR, DIR existing) to name its functions");
 }
 
 static void
@@ -287,6 +350,8 @@ emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
 	}
 	rec_add_num(m, "processes", (double)nproc);
 	rec_add_num(m, "jit_maps", (double)jit);
+	meta_naming(m, c, s);
+	meta_jitdumps(m, c);
 	rec_add_bool(m, "ended_early", c->ended_by_signal);
 	if (c->cmd_pid > 0 && c->cmd_status >= 0) {
 		if (WIFEXITED(c->cmd_status))
@@ -353,6 +418,8 @@ main(int argc, char **argv)
 		cli_usage("no target: give --pid, a COMMAND after --, or pipe process records");
 	setup_signals();
 	raise_nofile();
+	if (o.jitdump_dir)
+		sym_jitdump_dir(o.jitdump_dir);
 	cap_init(&c, &o);
 	if (o.cmd) {
 		c.cmd_pid = start_command(o.cmd, &c.cmd_go_fd, &err_fd);

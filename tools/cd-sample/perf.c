@@ -152,7 +152,8 @@ on_sample(struct perf_state *ps, const struct perf_event_header *h)
 		return;
 	}
 	cap_proc(ps->c, (pid_t)pid, 1);
-	cap_add_raw(ps->c, (pid_t)pid, (pid_t)tid, 1, p + 5, (size_t)nr);
+	/* p[3]: the time, on CLOCK_MONOTONIC like the jitdump's (setup_attr) */
+	cap_add_raw(ps->c, (pid_t)pid, (pid_t)tid, 1, p + 5, (size_t)nr, p[3]);
 }
 
 static int
@@ -230,6 +231,9 @@ setup_attr(struct perf_state *ps, int exclude_kernel)
 	a->comm_exec = 1;
 	a->task = 1;
 	a->sample_id_all = 1;
+	/* JIT memory is reused: a sample is named by the load before its time */
+	a->use_clockid = 1;
+	a->clockid = CLOCK_MONOTONIC;
 	a->exclude_hv = 1;
 	a->exclude_kernel = exclude_kernel;
 	a->exclude_callchain_kernel = exclude_kernel;

@@ -8,6 +8,14 @@
  * kernel frames (name_[k]) and JIT frames (name_[j]) alike. Thread
  * patterns are prefixes of the thread name (the real Claude Code names
  * its threads HeapHelper, JITWorker, fs.watch, HTTP Client, Bun Pool N).
+ *
+ * The native Claude Code is Bun, so JavaScriptCore: its binary keeps no
+ * JSC symbols, so its GC shows by thread (HeapHelper: the parallel
+ * marking helpers), its regular expressions by the jitdump's
+ * "JSC-YarrJIT: /pattern/" code, its interpreter as [JS interpreter].
+ * Frame patterns for JSC's C++ names match builds that keep symbols.
+ * A remedy naming a runtime's flag has a JSC variant (remedy_jsc) used
+ * when the samples show a JSC process: no Node flag for Bun.
  */
 const struct rule rules[] = {
 	{
@@ -19,7 +27,8 @@ const struct rule rules[] = {
 		    "v8::internal::Heap::CollectGarbage", "v8::internal::Heap::Scavenge",
 		    "v8::internal::MinorMarkCompact", "v8::internal::MarkingVisitor",
 		    "v8::internal::ScavengerCollector", "JSC::Heap::", "JSC::MarkedSpace",
-		    "JSC::SlotVisitor", "JSC::MarkedBlock", "JSC::IsoCellSet", "Bun__gc" },
+		    "JSC::SlotVisitor", "JSC::MarkedBlock", "JSC::IsoCellSet", "Bun__gc",
+		    "JSC::GCActivityCallback", "JSC::MarkingConstraint", "JSC::Subspace" },
 		.threads = { "HeapHelper", "Heap Helper", "JSC Heap" },
 		.warn_pct = 10, .crit_pct = 30,
 		.remedy = "The heap is churning: look for allocation in hot loops "
@@ -27,6 +36,13 @@ const struct rule rules[] = {
 		    "and check memory growth over time; a long-running session may "
 		    "need a restart, or a larger --max-old-space-size if the heap "
 		    "is simply too small.",
+		.remedy_jsc = "The heap is churning (JavaScriptCore's HeapHelper "
+		    "threads mark in parallel while the main thread waits): look for "
+		    "allocation in hot loops (large strings, arrays rebuilt per "
+		    "event, transcripts or caches kept whole), and check memory "
+		    "growth over time with cd-ps; JSC sizes its heap itself (no heap "
+		    "flag to raise), so a session that keeps growing needs a restart "
+		    "or /compact.",
 	},
 	{
 		.issue = "event_loop_spin",
@@ -81,12 +97,57 @@ const struct rule rules[] = {
 		.title = "Regular-expression backtracking",
 		.what = "regular-expression matching",
 		.frames_any = { "v8::internal::RegExp", "v8::internal::IrregexpInterpreter",
-		    "RegExpImpl", "RegExp:", "JSC::Yarr", "Yarr::", "pcre2_match",
-		    "pcre_exec", "re_search_internal", "onig_search", "regexec" },
+		    "RegExpImpl", "RegExp:", "JSC::Yarr", "Yarr::", "JSC-YarrJIT",
+		    "pcre2_match", "pcre_exec", "re_search_internal", "onig_search",
+		    "regexec" },
 		.warn_pct = 10, .crit_pct = 30,
 		.remedy = "A regular expression is backtracking heavily on some "
 		    "input: look for nested quantifiers such as (a+)+ or .*.* run "
 		    "over long lines, and bound the input length.",
+		.remedy_jsc = "Regular expressions take the time (JSC's Yarr; the "
+		    "evidence shows the pattern): look for nested quantifiers such "
+		    "as (a+)+ or .*.* run over long input -- in Claude Code, "
+		    "typically markdown or ANSI parsing of a long tool output -- and "
+		    "bound the input length.",
+	},
+	{
+		.issue = "json_work",
+		.title = "JSON parsing and serialising",
+		.what = "JSON.parse / JSON.stringify",
+		.frames_any = { "JSC::LiteralParser", "JSC::JSONParse", "JSC::Stringifier",
+		    "JSC::JSONStringify", "jsonProtoFuncParse", "jsonProtoFuncStringify",
+		    "JSONProtoFunc", "v8::internal::JsonParser", "v8::internal::JsonStringifier",
+		    "Builtins_JsonParse", "Builtins_JsonStringify", "JsonParse",
+		    "JsonStringify", "simdjson" },
+		.warn_pct = 10, .crit_pct = 30,
+		.remedy = "Much time goes to JSON: look for large documents parsed or "
+		    "serialised repeatedly (a whole transcript or settings file "
+		    "re-read per event, state cloned through JSON), and parse once "
+		    "or stream.",
+	},
+	{
+		.issue = "js_interpreted",
+		.title = "JavaScript running in the interpreter",
+		.what = "JavaScriptCore's interpreter (LLInt)",
+		.frames_leaf = { "[JS interpreter]" },
+		.warn_pct = 25, .crit_pct = 60, .min_cpu_pct = 20, .cpu_only = 1,
+		.remedy = "Much JavaScript runs interpreted, not JIT-compiled: code "
+		    "that runs few times each (startup, one-off work over many "
+		    "functions) or code that keeps being thrown out of the JIT "
+		    "(JSC-DFGOSRExit frames). Interpreted functions are not in the "
+		    "jitdump, so their names stay hidden; the JIT-compiled callers "
+		    "around them in the flame graph say which work it is.",
+	},
+	{
+		.issue = "jit_compilation",
+		.title = "JIT compilation",
+		.what = "JIT compiler threads",
+		.threads = { "JITWorker", "JIT Worklist", "DFG Worklist", "FTL Worklist" },
+		.warn_pct = 20, .crit_pct = 50, .cpu_only = 1,
+		.remedy = "The JIT keeps compiling: normal for the first seconds of a "
+		    "session or a new kind of work; sustained, it means code that "
+		    "keeps deoptimising (JSC-DFGOSRExit frames in the main thread) "
+		    "or very large generated functions.",
 	},
 };
 
@@ -198,6 +259,7 @@ rules_eval(const struct sample *v, size_t n, int pid, double cpu_pct,
 {
 	unsigned long total = 0;
 	size_t nout = 0;
+	int jsc;
 
 	for (size_t i = 0; i < n; i++)
 		if (v[i].pid == pid)
@@ -245,5 +307,35 @@ rules_eval(const struct sample *v, size_t n, int pid, double cpu_pct,
 		memcpy(d->ev, ev, d->nev * sizeof(ev[0]));
 	}
 	qsort(out, nout, sizeof(*out), diag_cmp);
+	jsc = samples_are_jsc(v, n, pid);
+	for (size_t i = 0; i < nout; i++)
+		out[i].remedy = jsc && out[i].rule->remedy_jsc ? out[i].rule->remedy_jsc :
+		    out[i].rule->remedy;
 	return nout;
+}
+
+/*
+ * A JavaScriptCore process (Bun): its threads (HeapHelper, JITWorker,
+ * Bun Pool N) or frames ([JS interpreter], jitdump "JSC-" names, JSC::)
+ * say so. Records read back by --analyze carry no more than this.
+ */
+int
+samples_are_jsc(const struct sample *v, size_t n, int pid)
+{
+	static const char *const threads[] = { "HeapHelper", "JITWorker", "Bun Pool",
+		"JSC ", NULL };
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].pid != pid)
+			continue;
+		for (size_t t = 0; threads[t]; t++)
+			if (v[i].thread && strncmp(v[i].thread, threads[t], strlen(threads[t])) == 0)
+				return 1;
+		for (size_t j = 0; j < v[i].n; j++)
+			if (strcmp(v[i].frames[j], "[JS interpreter]") == 0 ||
+			    strncmp(v[i].frames[j], "JSC-", 4) == 0 ||
+			    strncmp(v[i].frames[j], "JSC::", 5) == 0)
+				return 1;
+	}
+	return 0;
 }

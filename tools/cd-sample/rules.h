@@ -9,7 +9,7 @@
 
 #include "sample.h"
 
-#define RULE_PATS 16
+#define RULE_PATS 24
 #define RULE_EVIDENCE 5
 
 struct rule {
@@ -24,6 +24,7 @@ struct rule {
 	int cpu_only;			/* meaningless for --wall captures */
 	int count_idle;			/* in --wall, count threads that are waiting */
 	const char *remedy;
+	const char *remedy_jsc;		/* for a JavaScriptCore (Bun) process, if different */
 };
 
 struct evidence {
@@ -41,6 +42,7 @@ struct diag {
 	double cpu_pct;		/* the process's, or -1 when unknown */
 	struct evidence ev[RULE_EVIDENCE];
 	size_t nev;
+	const char *remedy;	/* the rule's, for this process's runtime */
 };
 
 extern const struct rule rules[];
@@ -53,6 +55,9 @@ extern const size_t nrules;
  */
 size_t rules_eval(const struct sample *v, size_t n, int pid, double cpu_pct,
     int wall, struct diag *out, size_t max);
+
+/* Do pid's samples show a JavaScriptCore (Bun) process? */
+int samples_are_jsc(const struct sample *v, size_t n, int pid);
 
 /* Does the stack end in a wait (futex, poll, sleep)? Used for --wall. */
 int stack_is_idle(const struct sample *s);

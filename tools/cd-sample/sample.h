@@ -22,6 +22,7 @@ struct opts {
 	enum method method;
 	int wall;
 	int kernel;		/* -1 auto, 0 no, 1 required */
+	const char *jitdump_dir;	/* also look for jitdumps here */
 	int progress;
 	long top;
 	int no_analysis;
@@ -52,6 +53,7 @@ struct capture {
 	unsigned long samples, lost, dup_dropped, snapshots;
 	double t_start, t_end;		/* CLOCK_MONOTONIC seconds */
 	double t_sym;			/* seconds spent naming frames */
+	unsigned long frames_by_kind[SYM_NKINDS];	/* weighted by count */
 	double effective_hz;
 	int kernel_frames;
 	const char *kernel_reason;	/* why not, or NULL */
@@ -89,14 +91,16 @@ struct samples {
 extern volatile sig_atomic_t stop_requested;
 
 double now_s(void);
+uint64_t now_ns(void);
 
 /* capture bookkeeping (capture.c) */
 void cap_init(struct capture *c, const struct opts *o);
 struct proc *cap_proc(struct capture *c, pid_t pid, int create);
 void cap_thread_name(struct capture *c, pid_t pid, pid_t tid, const char *name);
 const char *cap_thread_lookup(struct capture *c, pid_t pid, pid_t tid);
+/* ns: when it was taken, CLOCK_MONOTONIC (JIT addresses are named by it) */
 void cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
-    const uint64_t *ips, size_t n);
+    const uint64_t *ips, size_t n, uint64_t ns);
 void cap_refresh_procs(struct capture *c);
 int cap_targets_alive(struct capture *c);
 void cap_free(struct capture *c);
