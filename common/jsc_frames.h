@@ -74,8 +74,12 @@ int jsc_layout_save(const char *path, const struct jsc_layout *l);
 /* ~/.cache/claude-diagnose/jsc-layouts (XDG_CACHE_HOME honoured), malloc'd. */
 char *jsc_layout_cache_path(void);
 
-/* The hex build-id of the ELF file at path into buf (>= 65 bytes): 0 or -1. */
-int jsc_build_id(const char *path, char *buf, size_t len);
+/*
+ * Is the ELF file at path a JavaScriptCore binary (Bun's, with its
+ * __DATA,__jsc_opcodes section)? 1 yes, 0 no, -1 unreadable. Its hex
+ * GNU build-id goes into buf (>= 65 bytes; "" when it has none).
+ */
+int jsc_binary(const char *path, char *buf, size_t len);
 
 struct jsc_walker;
 

@@ -195,44 +195,61 @@ jsc_layout_save(const char *path, const struct jsc_layout *l)
 	return rc;
 }
 
-int
-jsc_build_id(const char *path, char *buf, size_t len)
+/* The GNU build-id note of section data d, as hex into buf. */
+static int
+note_build_id(Elf_Data *d, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+	size_t off = 0, noff, doff;
+	GElf_Nhdr nh;
+
+	while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+		const unsigned char *p = (const unsigned char *)d->d_buf + doff;
+
+		if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+		    memcmp((const char *)d->d_buf + noff, "GNU", 4) != 0 ||
+		    nh.n_descsz < 4 || nh.n_descsz > 32 || 2 * (size_t)nh.n_descsz + 1 > len)
+			continue;
+		for (size_t i = 0; i < nh.n_descsz; i++)
+			snprintf(buf + 2 * i, 3, "%02x", p[i]);
+		return 0;
+	}
+	return -1;
+}
+
+int
+jsc_binary(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), jsc = 0;
+	size_t shstrndx;
 	Elf_Scn *scn = NULL;
 	Elf *elf;
 
+	if (len > 0)
+		buf[0] = '\0';
 	if (fd < 0)
 		return -1;
 	elf_version(EV_CURRENT);
-	if ((elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)) == NULL) {
+	if ((elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)) == NULL ||
+	    elf_getshdrstrndx(elf, &shstrndx) != 0) {
+		if (elf != NULL)
+			elf_end(elf);
 		close(fd);
 		return -1;
 	}
-	while (rc != 0 && (scn = elf_nextscn(elf, scn)) != NULL) {
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
 		GElf_Shdr sh;
-		GElf_Nhdr nh;
+		const char *name;
 		Elf_Data *d;
-		size_t off = 0, noff, doff;
 
-		if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type != SHT_NOTE ||
-		    (d = elf_getdata(scn, NULL)) == NULL)
+		if (gelf_getshdr(scn, &sh) == NULL)
 			continue;
-		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
-			const unsigned char *p = (const unsigned char *)d->d_buf + doff;
-
-			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
-			    memcmp((const char *)d->d_buf + noff, "GNU", 4) != 0 ||
-			    nh.n_descsz < 4 || 2 * (size_t)nh.n_descsz + 1 > len ||
-			    2 * nh.n_descsz > 64)
-				continue;
-			for (size_t i = 0; i < nh.n_descsz; i++)
-				snprintf(buf + 2 * i, 3, "%02x", p[i]);
-			rc = 0;
-			break;
-		}
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name != NULL && strcmp(name, "__DATA,__jsc_opcodes") == 0)
+			jsc = 1;
+		if (sh.sh_type == SHT_NOTE && (d = elf_getdata(scn, NULL)) != NULL)
+			note_build_id(d, buf, len);
 	}
 	elf_end(elf);
 	close(fd);
-	return rc;
+	return jsc;
 }
