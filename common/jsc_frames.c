@@ -613,6 +613,13 @@ jsc_learner_add(struct jsc_learner *le, const struct jsc_pair *p)
 	check_pair(le, p);
 }
 
+void
+jsc_learner_freeze(struct jsc_learner *le)
+{
+	if (!le->frozen)
+		freeze(le);
+}
+
 int
 jsc_learner_result(struct jsc_learner *le, unsigned long min_agree, struct jsc_learned *out)
 {

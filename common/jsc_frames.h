@@ -167,6 +167,8 @@ struct jsc_learner;
 
 struct jsc_learner *jsc_learner_new(jsc_read_fn rd, void *arg);
 void jsc_learner_add(struct jsc_learner *le, const struct jsc_pair *p);
+/* Stop searching before 64 pairs: later pairs check the candidates. */
+void jsc_learner_freeze(struct jsc_learner *le);
 
 /*
  * The best candidate into *out. Returns 0 when at least min_agree checked
