@@ -173,13 +173,25 @@ jsc_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
 	for (size_t i = 0; i < n; i++) {
 		uint64_t *k = &kips[u + i];
 
+		enum sym_kind kind;
+
 		if (names[i] == NULL)
 			continue;
-		j->named++;
 		if (!sym_is_token(*k)) {
+			/*
+			 * Only JSC's own code runs JS: a native function's frame
+			 * may hold a stale CodeBlock where a header would be.
+			 */
+			sym_frame(p->sym, pcs[i], i ? SYM_F_RETADDR : 0, &kind);
+			if (kind != SYM_REGION) {
+				j->native_skipped++;
+				continue;
+			}
+			j->named++;
 			*k = sym_js_token(p->sym, names[i]);
 			continue;
 		}
+		j->named++;
 		j->both++;
 		if (!c->o->jsc_check || !fresh_jitdump_name(j, p->sym, i ? pcs[i] - 1 : pcs[i], ns,
 		    want, sizeof(want)))
@@ -261,6 +273,7 @@ jsc_meta(cJSON *m, struct capture *c)
 		rec_add_num(o, "samples_with_stack", (double)j->with_stack);
 		rec_add_num(o, "frames_named", (double)j->named);
 		rec_add_num(o, "frames_also_in_jitdump", (double)j->both);
+		rec_add_num(o, "native_frames_skipped", (double)j->native_skipped);
 		if (j->w != NULL) {
 			const struct jsc_stats *st = jsc_walker_stats(j->w);
 
@@ -287,6 +300,12 @@ jsc_meta(cJSON *m, struct capture *c)
 		    "(see jsc_frames[].build_id): its JavaScript shows as [JS interpreter] and "
 		    "[JIT]; learn the layout once: start it with `cd-launch claude`, then "
 		    "`cd-sample --learn-jsc-layout --pid PID` during a busy turn");
+}
+
+int
+jsc_named_any(const struct proc *p)
+{
+	return p->jsc != NULL && p->jsc->named > 0;
 }
 
 void

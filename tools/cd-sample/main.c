@@ -290,7 +290,8 @@ meta_jitdumps(cJSON *m, const struct capture *c)
 			continue;
 		sym_get_stats(p->sym, &st);
 		if (st.jitdump == NULL) {
-			if (st.jsc)
+			/* named from its stack instead: jsc_frames says so */
+			if (st.jsc && !jsc_named_any(p))
 				cJSON_AddItemToArray(none, cJSON_CreateNumber(p->pid));
 			continue;
 		}

@@ -43,7 +43,7 @@ struct jscproc {
 	const char *layout_from;	/* where its layout came from, or NULL */
 	struct jsc_walker *w;		/* NULL: layout unknown */
 	struct jsc_learner *learner;	/* --learn-jsc-layout */
-	unsigned long samples, with_stack, named, both, pairs;
+	unsigned long samples, with_stack, named, both, pairs, native_skipped;
 	unsigned long compared, agree, differ;	/* --jsc-check */
 	struct jitdump *jd;		/* --jsc-check: its own reader */
 	uint64_t jd_ns;			/* read up to a sample this late */
@@ -143,6 +143,8 @@ int ptrace_capture(struct capture *c, double deadline);
 /* jsc.c */
 #define JSC_STACK_BYTES 32768	/* stack copied per sample when naming JSC frames */
 int jsc_attach(struct capture *c, struct proc *p);
+/* Did the stack name JS frames of p? */
+int jsc_named_any(const struct proc *p);
 void jsc_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
     const uint64_t *chain, uint64_t *kips, size_t nr, uint64_t ns);
 struct cJSON;
