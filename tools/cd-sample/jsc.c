@@ -42,6 +42,18 @@ jsc_attach(struct capture *c, struct proc *p)
 	uint64_t *code = NULL;
 	long ncode;
 
+#if !defined(__x86_64__)
+	/* the registers asked for and the frame layout are x86-64's */
+	(void)c;
+	(void)p;
+	(void)exe;
+	(void)cache;
+	(void)j;
+	(void)l;
+	(void)code;
+	(void)ncode;
+	return 0;
+#endif
 	if (!c->o->jsc_frames || p->jsc != NULL)
 		return p->jsc != NULL && (p->jsc->w != NULL || p->jsc->learner != NULL);
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)p->pid);
