@@ -80,6 +80,11 @@ setup() {
 	[ "$(echo "$out" | meta "['jsc_frames'][0]['bad_name']")" -eq 0 ]
 	[ "$(echo "$out" | meta "['jsc_without_jitdump']")" = "[]" ]
 	[ "$(echo "$out" | meta ".get('jsc_frames_hint')")" = None ]
+	# read, never written: the target finds its cells and code as it left them
+	st=0
+	wait "$BG_PID" || st=$?
+	[ "$st" -eq 0 ]
+	jsc_start "" 3
 
 	# --no-jsc-frames: the regions again
 	run --separate-stderr cd-sample --no-progress --no-analysis -F 499 -d 1 \

@@ -15,6 +15,8 @@
  *    interpreter stub for "interpFn", each calling a C spin loop;
  *  - with DIR, writes DIR/jit-TID-PID.dump naming the generated code
  *    "JSC-DFG: outerFn#AAAAAA" and maps it as JSC does.
+ * At exit it checks that its cells, names and generated code are as it
+ * wrote them (a sampler must only read): exit status 3 if not.
  * It runs for TOTAL_S seconds (default 4): 0.1 s of CPU in outerFn three
  * times, then in interpFn once, over again. x86_64 only (it emits machine
  * code); elsewhere it exits 77.
@@ -105,6 +107,30 @@ spin(void)
 			k++;
 }
 
+/* Everything a sampler reads, and a copy to compare with at exit. */
+static struct {
+	unsigned char *p, copy[256];
+	size_t n;
+} kept[16];
+static int nkept;
+
+static void
+keep(unsigned char *p, size_t n)
+{
+	kept[nkept].p = p;
+	kept[nkept].n = n;
+	nkept++;
+}
+
+static int
+all_intact(void)
+{
+	for (int i = 0; i < nkept; i++)
+		if (memcmp(kept[i].p, kept[i].copy, kept[i].n) != 0)
+			return 0;
+	return 1;
+}
+
 static void *
 cell(uint8_t type)
 {
@@ -114,6 +140,7 @@ cell(uint8_t type)
 		exit(1);
 	memset(c, 0, 256);
 	c[5] = type;
+	keep(c, 256);
 	return c;
 }
 
@@ -138,6 +165,7 @@ make_function(const char *name, uint64_t *callee)
 	v = 0x14 | 0xabcd00;		/* 8-bit, an atom; some hash */
 	memcpy(str + 16, &v, 4);
 	memcpy(str + 20, name, strlen(name));
+	keep(str, 64);
 	p = (uint64_t)(uintptr_t)exec;
 	memcpy(cb + OFF_OWNER, &p, 8);
 	memcpy(fn + OFF_CALLEE_EXEC, &p, 8);
@@ -256,6 +284,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	dump_load("JSC-DFG: outerFn#AAAAAA", mem, sizeof(stub_code));
+	keep(mem, 256);
+	for (int i = 0; i < nkept; i++)
+		memcpy(kept[i].copy, kept[i].p, kept[i].n);
 	if (argc > 2) {
 		FILE *f = fopen(argv[2], "w");
 
@@ -276,6 +307,10 @@ main(int argc, char **argv)
 			call_js(mem, cb_outer, fn_outer);
 	}
 	(void)t0;
+	if (!all_intact()) {
+		fprintf(stderr, "jsc-frames-target: memory changed under it\n");
+		return 3;
+	}
 	return 0;
 }
 #else
