@@ -19,6 +19,7 @@ with_frame() {
 # Start the stand-in (DIR for its jitdump, or "" for none) for $2 s.
 jsc_start() {
 	mkdir -p "$BATS_TEST_TMPDIR/jd"
+	rm -f "$BATS_TEST_TMPDIR/ready"
 	TOTAL_S=${2:-8} bg_start "$CD_TARGETS/jsc-frames-target" "$1" "$BATS_TEST_TMPDIR/ready"
 	wait_file "$BATS_TEST_TMPDIR/ready" 10 || {
 		wait "$BG_PID" 2>/dev/null
