@@ -71,6 +71,7 @@ struct sym_stats {
 	const char *jitdump;		/* the jitdump read, or NULL */
 	const char *jitdump_error;	/* why reading it stopped, or NULL */
 	unsigned long jitdump_loads;	/* code loads read from it */
+	unsigned long long jitdump_bytes;	/* its size, as far as read */
 	unsigned long stamped;		/* JIT addresses named by load time */
 	unsigned long stamp_missed;	/* JIT addresses no load covered */
 };

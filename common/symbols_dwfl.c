@@ -370,6 +370,7 @@ jitdump_update(struct symbolizer *s)
 		return;
 	jd_update(s->jd);
 	s->st.jitdump_loads = jd_count(s->jd);
+	s->st.jitdump_bytes = jd_offset(s->jd);
 	s->st.jitdump_error = jd_error(s->jd);
 }
 

@@ -39,6 +39,11 @@ node;_start;main;foo;bar 20"
 	assert_output "a;b 1"
 	run cd-fold --root bogus <<<"$rec"
 	assert_failure 2
+	# the main thread is set apart from others of the same name
+	run cd-fold --root thread <<<'{"type":"sample","pid":7,"tid":7,"comm":"claude","thread":"claude","stack":["a"],"count":2}
+{"type":"sample","pid":7,"tid":9,"comm":"claude","thread":"claude","stack":["a"],"count":1}'
+	assert_output "claude;claude (main);a 2
+claude;claude;a 1"
 }
 
 @test "kernel and JIT frames: plain by default, annotated, or dropped" {

@@ -80,13 +80,13 @@ sum(r["count"] for r in recs if r["type"]=="sample" and any("hot_one_third" in f
 	assert_output "['hot_two_thirds', 'hot_one_third']"
 }
 
-@test "cd-sample: stripped binary gives module+offset inside the right function" {
+@test "cd-sample: stripped binary gives module+0xSTART of the right function (its FDE)" {
 	cp "$CD_TARGETS/hot2to1" "$BATS_TEST_TMPDIR/hot-stripped"
 	strip "$BATS_TEST_TMPDIR/hot-stripped"
 	hot_start "$BATS_TEST_TMPDIR/hot-stripped"
 	run --separate-stderr cd-sample -p "$BG_PID" -d 2 --no-kernel
 	assert_success
-	# the hottest leaf is hot-stripped+0xOFF, and OFF lies in hot_two_thirds
+	# the hottest leaf is hot-stripped+0xOFF, and OFF is where hot_two_thirds starts
 	leaf=$(echo "$output" | stacks | sort -k4 -n -r | head -1 | awk '{print $5}' | tr ';' '\n' | tail -1)
 	echo "leaf $leaf"
 	[[ "$leaf" == hot-stripped+0x* ]]
@@ -97,8 +97,14 @@ syms = [l.split() for l in sys.stdin if len(l.split()) == 3]
 i = [s[2] for s in syms].index("hot_two_thirds")
 print(int(syms[i][0], 16), int(syms[i + 1][0], 16))')
 	echo "off $off in [$lo, $hi)"
-	[ "$off" -ge "$lo" ] && [ "$off" -lt "$hi" ]
+	[ "$off" -eq "$lo" ]
+	# one frame per function: no other leaf inside hot_two_thirds
+	n=$(echo "$output" | stacks | awk '{print $5}' | awk -F';' '{print $NF}' | sort -u |
+	    python3 -c 'import sys; lo, hi = int(sys.argv[1]), int(sys.argv[2])
+print(sum(1 for l in sys.stdin if l.startswith("hot-stripped+0x") and lo <= int(l.strip().split("+")[1], 16) < hi))' "$lo" "$hi")
+	[ "$n" -eq 1 ]
 	[ "$(echo "$output" | meta "['frames_resolved_pct']" | cut -d. -f1)" -lt 100 ]
+	[ "$(echo "$output" | meta "['naming_pct']['fde'] > 0")" = True ]
 }
 
 @test "cd-sample: threads started mid-capture are followed, with their names" {

@@ -75,6 +75,49 @@ HOT2TO1_ROUNDS=$ROUNDS hyperfine --warmup 1 --runs 5 --export-markdown "$tmp/hf.
 	"perf record -q -F 99 -g -o $tmp/p2.data -- $T >/dev/null" >/dev/null
 cat "$tmp/hf.md" >>"$OUT"
 
+# (c) The same with a jitdump to read: jitdump-target loads its generated
+# code in a jitdump (a JavaScriptCore stand-in); cd-sample finds it, reads
+# it as it grows and binds every JIT address to a load.
+J=$B/targets/jitdump-target
+JR=${JROUNDS:-1000}
+{
+echo
+echo "## (c) Overhead with jitdump reading on (99 Hz)"
+echo
+echo "jitdump-target does fixed work (ROUNDS=$JR: an FDE-less 'interpreter' loop, then generated code"
+echo "loaded twice in its jitdump) and times itself; alone / under cd-sample, $N runs each, alternating,"
+echo "medians of the target's own CPU time (as in (a)). cd-sample's own CPU time is its user+sys."
+echo
+} >>"$OUT"
+mkdir -p "$tmp/jd"
+: >"$tmp/jalone"; : >"$tmp/jcds"; : >"$tmp/jself"
+i=0
+while [ $i -lt "$N" ]; do
+	ROUNDS=$JR "$J" "$tmp/jd" >>"$tmp/jalone"
+	rm -f "$tmp"/jd/*
+	ROUNDS=$JR /usr/bin/time -f "%U %S" -a -o "$tmp/jself" "$S" --no-progress -- \
+		sh -c "exec \"$J\" \"$tmp/jd\" >>\"$tmp/jcds\"" >"$tmp/jcds.jsonl"
+	rm -f "$tmp"/jd/*
+	i=$((i + 1))
+done
+python3 - "$tmp" >>"$OUT" <<'PY'
+import statistics, sys, json
+d = sys.argv[1]
+med = lambda f, k: statistics.median(float(x.split()[k]) for x in open(f"{d}/{f}") if x.strip())
+a, c = med("jalone", 1), med("jcds", 1)
+s = statistics.median(float(x.split()[0]) + float(x.split()[1]) for x in open(f"{d}/jself") if x.strip())
+meta = [json.loads(l) for l in open(f"{d}/jcds.jsonl") if '"meta"' in l][-1]
+jd = meta["jitdumps"][0] if meta["jitdumps"] else {}
+print("| run | target CPU time | vs alone |")
+print("|---|---|---|")
+print(f"| alone | {a:.3f} s | 1.000 |")
+print(f"| cd-sample -F 99, jitdump read | {c:.3f} s | {c/a:.3f} ({(c/a-1)*100:+.1f}%) |")
+print()
+print(f"cd-sample's own CPU time (capture and naming), median: {s:.3f} s; last run: "
+      f"{meta['samples']} samples, {jd.get('addresses_bound', 0)} JIT addresses bound to "
+      f"{jd.get('loads', 0)} loads, naming {meta['naming_pct']}.")
+PY
+
 CC=${CD_CLAUDE_BIN:-/work/cc/node_modules/@anthropic-ai/claude-code/bin/claude.exe}
 {
 echo

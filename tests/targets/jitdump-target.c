@@ -11,6 +11,8 @@
  *    dump as "JSC-DFG: hotLoop#AAAAAA"; then the same address reloaded as
  *    "JSC-Baseline: otherLoop#BBBBBB" (JIT memory reused: only the load
  *    time tells the two apart).
+ * ROUNDS=N: each phase makes N calls instead (fixed work, for
+ * scripts/bench/bench-sample.sh), and the wall and CPU time are printed.
  * JITDUMP=0: no dump; JITDUMP=corrupt: a record with an impossible size
  * right after the header; MARKER=0: the dump is not mapped (found only
  * through cd-sample --jitdump-dir).
@@ -51,6 +53,7 @@ static const unsigned char loop_code[] = {
 };
 
 static int dump_fd = -1;
+static long rounds;
 
 static uint64_t
 mono_ns(void)
@@ -158,6 +161,11 @@ jit_phase(unsigned char *mem, const char *name, uint64_t index, double secs)
 	}
 	dump_load(name, mem, sizeof(loop_code), index);
 	fn = (void (*)(long))(uintptr_t)mem;
+	if (rounds > 0) {
+		for (long i = 0; i < rounds; i++)
+			fn(2000000);
+		return;
+	}
 	for (t0 = cpu_s(); cpu_s() - t0 < secs;)
 		fn(2000000);
 }
@@ -166,7 +174,7 @@ int
 main(int argc, char **argv)
 {
 	const char *e = getenv("CPU_S");
-	double secs = e ? atof(e) : 0.8, t0;
+	double secs = e ? atof(e) : 0.8, t0, w0 = (double)mono_ns() / 1e9;
 	unsigned char *mem;
 
 	if (argc < 2) {
@@ -187,10 +195,18 @@ main(int argc, char **argv)
 		if (f)
 			fclose(f);
 	}
-	for (t0 = cpu_s(); cpu_s() - t0 < secs;)
-		cd_fake_opcodes[0](2000000);
+	if ((e = getenv("ROUNDS")) != NULL)
+		rounds = atol(e);
+	if (rounds > 0)
+		for (long i = 0; i < rounds; i++)
+			cd_fake_opcodes[0](2000000);
+	else
+		for (t0 = cpu_s(); cpu_s() - t0 < secs;)
+			cd_fake_opcodes[0](2000000);
 	jit_phase(mem, "JSC-DFG: hotLoop#AAAAAA", 1, secs);
 	jit_phase(mem, "JSC-Baseline: otherLoop#BBBBBB", 2, secs);
+	if (rounds > 0)
+		printf("%.6f %.6f\n", (double)mono_ns() / 1e9 - w0, cpu_s());
 	return 0;
 }
 #else

@@ -71,6 +71,9 @@ test_resolved(void)
 	CHECK(!frame_resolved("libc.so.6+0x1234"));
 	CHECK(!frame_resolved("[kernel.kallsyms]+0xffffffff81000000_[k]"));
 	CHECK(!frame_resolved("[unknown]"));
+	CHECK(!frame_resolved("[JIT]"));
+	CHECK(!frame_resolved("[JS interpreter]"));
+	CHECK(frame_resolved("get#CBkFLb_[j]"));
 	CHECK(frame_resolved("foo+0xzz"));
 }
 

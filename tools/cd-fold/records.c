@@ -107,7 +107,18 @@ push_root(struct fold *f, const cJSON *o)
 		break;
 	case ROOT_THREAD:
 		push_str(f, comm);
-		push_str(f, thread ? thread : comm);
+		/*
+		 * The main thread (tid == pid) is set apart: Bun's other threads
+		 * may carry the process's name too, and it runs the JavaScript.
+		 */
+		if (pid >= 0 && tid == pid) {
+			char *t = xasprintf("%s (main)", thread ? thread : comm);
+
+			push_str(f, t);
+			free(t);
+		} else {
+			push_str(f, thread ? thread : comm);
+		}
 		break;
 	case ROOT_TID:
 		push_num(f, comm, pid);

@@ -132,7 +132,7 @@ cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
     const uint64_t *ips, size_t n, uint64_t ns, const struct jsc_sample *js)
 {
 	struct rawkey k;
-	char key[sizeof(k) + MAX_FRAMES * 2 * sizeof(uint64_t)];
+	_Alignas(uint64_t) char key[sizeof(k) + MAX_FRAMES * 2 * sizeof(uint64_t)];
 	uint64_t *kips = (uint64_t *)(void *)(key + sizeof(k));
 	struct proc *p = cap_proc(c, pid, 0);
 	void **slot;

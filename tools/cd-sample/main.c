@@ -299,6 +299,7 @@ meta_jitdumps(cJSON *m, const struct capture *c)
 		rec_add_num(d, "pid", p->pid);
 		rec_add_str(d, "path", st.jitdump);
 		rec_add_num(d, "loads", (double)st.jitdump_loads);
+		rec_add_num(d, "bytes", (double)st.jitdump_bytes);
 		rec_add_num(d, "addresses_bound", (double)st.stamped);
 		rec_add_num(d, "addresses_unbound", (double)st.stamp_missed);
 		if (st.jitdump_error)

@@ -8,8 +8,9 @@
 #include "sample.h"
 
 /*
- * module+0xOFFSET (kernel ones end _[k]) and [unknown] are frames we
- * could not name; everything else, JIT names included, is resolved.
+ * module+0xOFFSET (kernel ones end _[k]; FDE starts look the same),
+ * [unknown] and the region labels [JIT] and [JS interpreter] are frames
+ * we could not name; everything else, JIT names included, is resolved.
  */
 int
 frame_resolved(const char *f)
@@ -17,7 +18,8 @@ frame_resolved(const char *f)
 	const char *p = strstr(f, "+0x");
 	size_t l;
 
-	if (strcmp(f, "[unknown]") == 0 || strcmp(f, "[unknown]_[k]") == 0)
+	if (strcmp(f, "[unknown]") == 0 || strcmp(f, "[unknown]_[k]") == 0 ||
+	    strcmp(f, "[JIT]") == 0 || strcmp(f, "[JS interpreter]") == 0)
 		return 0;
 	l = strlen(f);
 	if (l >= 4 && strcmp(f + l - 4, "_[j]") == 0)

@@ -79,12 +79,16 @@ stage_failed(struct report *r, struct stage *st, const char *what)
 	free(e);
 }
 
-/* records -> cd-fold -> base.folded -> cd-svg -> base.svg */
+/*
+ * records -> cd-fold -> base.folded -> cd-svg -> base.svg. root: cd-fold's
+ * --root (the CPU graph has a thread level: the main JS thread, HeapHelper
+ * (GC), JITWorker, Bun Pool N, HTTP Client, fs.watch say what runs).
+ */
 static void
 graph(struct report *r, int c, const char *const *types, const char *base,
-    char *title, char *subtitle, char *countname)
+    char *title, char *subtitle, char *countname, char *root)
 {
-	char *fold_argv[] = { "cd-fold", "--from", "records", NULL };
+	char *fold_argv[] = { "cd-fold", "--from", "records", "--root", root, NULL };
 	char *svg_argv[] = { "cd-svg", "--title", title, "--subtitle", subtitle,
 		"--countname", countname, NULL };
 	struct stage fold, svg;
@@ -148,7 +152,7 @@ flame_write(struct report *r, const struct dopts *o)
 		title = xasprintf("CPU: PID %s", pids);
 		sub = xasprintf("cd-sample, %g s%s, %s", o->sample_s,
 		    r->interrupted ? " (stopped early)" : "", r->timestamp);
-		graph(r, CAP_SAMPLE, cpu_types, o->output, title, sub, "samples");
+		graph(r, CAP_SAMPLE, cpu_types, o->output, title, sub, "samples", "thread");
 		free(title);
 		free(sub);
 	}
@@ -159,7 +163,7 @@ flame_write(struct report *r, const struct dopts *o)
 		sub = xasprintf("cd-trace%s%s%s, %s", o->io ? " --io" : "",
 		    o->network ? " --network" : "",
 		    r->interrupted ? " (stopped early)" : "", r->timestamp);
-		graph(r, CAP_TRACE, sys_types, base, title, sub, "calls");
+		graph(r, CAP_TRACE, sys_types, base, title, sub, "calls", "process");
 		free(base);
 		free(title);
 		free(sub);

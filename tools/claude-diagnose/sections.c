@@ -56,6 +56,29 @@ failed(const struct capture *cap)
 	return cJSON_GetArraySize(cap->recs) == 0;
 }
 
+/*
+ * Where the frame names came from (cd-sample's naming_pct), and, for a
+ * Bun process started without a jitdump, how to get its JavaScript named.
+ */
+static void
+naming_lines(const cJSON *meta)
+{
+	const cJSON *np = meta ? cJSON_GetObjectItemCaseSensitive(meta, "naming_pct") : NULL;
+	const char *hint = meta ? rec_get_str(meta, "jit_names_hint") : NULL;
+	const cJSON *x;
+	int n = 0;
+
+	if (cJSON_IsObject(np)) {
+		printf("    %sframes by source:", color(C_DIM));
+		cJSON_ArrayForEach(x, np)
+			if (cJSON_IsNumber(x) && x->valuedouble > 0)
+				printf("%s %s %.1f%%", n++ ? "," : "", x->string, x->valuedouble);
+		printf("%s\n", color(C_RESET));
+	}
+	if (hint != NULL)
+		printf("    %snote:%s %s\n", color(C_YELLOW), color(C_RESET), hint);
+}
+
 void
 section_sample(const struct report *r, int pid)
 {
@@ -82,8 +105,17 @@ section_sample(const struct report *r, int pid)
 	cJSON_ArrayForEach(x, hot) {
 		if (n++ >= 15)
 			break;
-		printf("    %6.1f %6.1f  %s\n", rec_get_num(x, "self_pct", 0),
-		    rec_get_num(x, "total_pct", 0), rec_get_str(x, "function"));
+		const char *fn = rec_get_str(x, "function");
+		size_t len;
+
+		/* a regex JIT frame names its whole pattern: keep the line short */
+		fn = fn ? fn : "?";
+		len = strlen(fn);
+		if (len > 100)	/* cut on a UTF-8 character boundary */
+			for (len = 100; len > 0 && ((unsigned char)fn[len] & 0xc0) == 0x80; len--)
+				;
+		printf("    %6.1f %6.1f  %.*s%s\n", rec_get_num(x, "self_pct", 0),
+		    rec_get_num(x, "total_pct", 0), (int)len, fn, fn[len] ? "..." : "");
 	}
 	if (cJSON_GetArraySize(thr) > 0) {
 		n = 0;
@@ -91,8 +123,9 @@ section_sample(const struct report *r, int pid)
 		cJSON_ArrayForEach(x, thr) {
 			if (n++ >= 8)
 				break;
-			printf("%s %s %.0f%%", n > 1 ? "," : "",
+			printf("%s %s%s %.0f%%", n > 1 ? "," : "",
 			    rec_get_str(x, "thread") ? rec_get_str(x, "thread") : "?",
+			    rec_get_num(x, "tid", -1) == rec_get_num(x, "pid", -2) ? " (main)" : "",
 			    rec_get_num(x, "share_pct", 0));
 		}
 		printf("\n");
@@ -101,6 +134,7 @@ section_sample(const struct report *r, int pid)
 	if (cap->meta && rec_get_num(cap->meta, "frames_resolved_pct", -1) >= 0)
 		printf("    %s%.0f%% of frames named%s\n", color(C_DIM),
 		    rec_get_num(cap->meta, "frames_resolved_pct", 0), color(C_RESET));
+	naming_lines(cap->meta);
 	cJSON_Delete(sum);
 	cJSON_Delete(hot);
 	cJSON_Delete(thr);
