@@ -18,7 +18,10 @@
  * At exit it checks that its cells, names and generated code are as it
  * wrote them (a sampler must only read): exit status 3 if not.
  * It runs for TOTAL_S seconds (default 4): 0.1 s of CPU in outerFn three
- * times, then in interpFn once, over again. x86_64 only (it emits machine
+ * times, then in interpFn once, over again. With ROUNDS=N it does fixed
+ * work instead (N calls, a fixed loop each, from DEPTH nested C frames
+ * down: a deep stack as Claude Code's), after a 0.5 s pause for a sampler
+ * to attach, and prints its wall and CPU seconds (a benchmark's figure). x86_64 only (it emits machine
  * code); elsewhere it exits 77.
  */
 #include <fcntl.h>
@@ -78,6 +81,7 @@ static const unsigned char stub_code[] = {
 #define T_UNLINKED 22
 
 static double spin_until;
+static long spin_loops;		/* fixed work per call when > 0 */
 
 static double
 cpu_s(void)
@@ -102,6 +106,11 @@ spin(void)
 {
 	volatile unsigned long k = 0;
 
+	if (spin_loops > 0) {
+		for (long i = 0; i < spin_loops; i++)
+			k++;
+		return;
+	}
 	while (cpu_s() < spin_until)
 		for (int i = 0; i < 10000; i++)
 			k++;
@@ -201,6 +210,26 @@ call_js(void *code, uint64_t cb, uint64_t callee)
 	    : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
 }
 
+/* ROUNDS calls of the two functions, from depth nested frames down. */
+__attribute__((noinline)) static void
+fixed_work(int depth, long rounds, void *jit, uint64_t cb[2], uint64_t fn[2])
+{
+	volatile char pad[192];
+
+	pad[0] = (char)depth;
+	if (depth > 0) {
+		fixed_work(depth - 1, rounds, jit, cb, fn);
+		return;
+	}
+	for (long i = 0; i < rounds; i++) {
+		if (i % 4 == 3)
+			call_js(cd_jsc_opcodes[0], cb[1], fn[1]);
+		else
+			call_js(jit, cb[0], fn[0]);
+	}
+	(void)pad;
+}
+
 static int dump_fd = -1;
 
 static void
@@ -296,6 +325,21 @@ main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &w0);
+	if ((e = getenv("ROUNDS")) != NULL) {
+		struct timespec pause = { 0, 500000000L };
+		uint64_t cbs[2] = { cb_outer, cb_interp }, fns[2] = { fn_outer, fn_interp };
+		double c0;
+
+		nanosleep(&pause, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &w0);
+		c0 = cpu_s();
+		spin_loops = 1000000;
+		fixed_work(getenv("DEPTH") ? atoi(getenv("DEPTH")) : 0, atol(e), mem, cbs, fns);
+		clock_gettime(CLOCK_MONOTONIC, &w);
+		printf("%.6f %.6f\n", w.tv_sec - w0.tv_sec + (w.tv_nsec - w0.tv_nsec) / 1e9,
+		    cpu_s() - c0);
+		return all_intact() ? 0 : 3;
+	}
 	for (int i = 0;; i++) {
 		clock_gettime(CLOCK_MONOTONIC, &w);
 		if (w.tv_sec - w0.tv_sec + (w.tv_nsec - w0.tv_nsec) / 1e9 >= total)
