@@ -209,10 +209,12 @@ jsc_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
 		    want, sizeof(want)))
 			continue;
 		j->compared++;
+		j->leaf_compared += i == 0;
 		if (strcmp(want, names[i]) == 0) {
 			j->agree++;
 		} else {
 			j->differ++;
+			j->leaf_differ += i == 0;
 			add_example(j, want, names[i], i);
 		}
 	}
@@ -299,6 +301,8 @@ jsc_meta(cJSON *m, struct capture *c)
 			rec_add_num(o, "check_compared", (double)j->compared);
 			rec_add_num(o, "check_agree", (double)j->agree);
 			rec_add_num(o, "check_differ", (double)j->differ);
+			rec_add_num(o, "check_innermost_compared", (double)j->leaf_compared);
+			rec_add_num(o, "check_innermost_differ", (double)j->leaf_differ);
 			ex = cJSON_AddArrayToObject(o, "check_differ_examples");
 			for (size_t k = 0; k < j->nexamples; k++)
 				cJSON_AddItemToArray(ex, cJSON_CreateString(j->examples[k]));

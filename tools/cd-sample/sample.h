@@ -45,6 +45,7 @@ struct jscproc {
 	struct jsc_learner *learner;	/* --learn-jsc-layout */
 	unsigned long samples, with_stack, named, both, pairs, native_skipped;
 	unsigned long compared, agree, differ;	/* --jsc-check */
+	unsigned long leaf_compared, leaf_differ;	/* of which the innermost frame */
 	struct jitdump *jd;		/* --jsc-check: its own reader */
 	uint64_t jd_ns;			/* read up to a sample this late */
 	char *examples[10];
