@@ -103,6 +103,13 @@ setup() {
 	refute_output --partial '_[js]'
 	[ "$(echo "$out" | meta "['jsc_frames'][0]['layout']")" = None ]
 	echo "$out" | meta "['jsc_frames_hint']" | grep -q -- '--learn-jsc-layout'
+
+	# learning it needs the jitdump this run has not: exit 3, and why
+	run --separate-stderr cd-sample --no-progress --no-analysis -F 499 -d 1 \
+		--learn-jsc-layout --pid "$JSC_PID"
+	assert_failure 3
+	echo "$output" | meta "['jsc_frames'][0]['learn_error']" | grep -q cd-launch
+	[ ! -e "$XDG_CACHE_HOME/claude-diagnose/jsc-layouts" ]
 }
 
 @test "cd-sample: a garbage layout cache names nothing wrongly; a target that exits mid-capture" {

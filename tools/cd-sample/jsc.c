@@ -220,8 +220,8 @@ jsc_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
 	}
 }
 
-/* --learn-jsc-layout at the end: the layout found, saved to the cache. */
-static void
+/* --learn-jsc-layout at the end: the layout found, saved to the cache. 0 or -1. */
+static int
 learn_finish(struct jscproc *j, cJSON *o)
 {
 	struct jsc_learned r;
@@ -244,12 +244,14 @@ learn_finish(struct jscproc *j, cJSON *o)
 		    "no layout reproduced the jitdump's names (sample longer, during a busy turn)");
 		msg_warn("pid %d: no JavaScriptCore layout learned (%lu jitdump-named frames)",
 		    (int)j->pid, j->pairs);
-		return;
+		return -1;
 	}
 	if ((cache = jsc_layout_cache_path()) == NULL || jsc_layout_save(cache, &r.l) != 0) {
 		msg_warn("pid %d: layout learned but not saved%s%s", (int)j->pid,
 		    cache ? " to " : " (no HOME)", cache ? cache : "");
 		rec_add_str(o, "learn_error", "not saved to the per-user cache");
+		free(cache);
+		return -1;
 	} else {
 		rec_add_str(o, "learn_saved", cache);
 		msg_warn("pid %d: JavaScriptCore layout learned (%lu of %lu frames agree), "
@@ -257,17 +259,19 @@ learn_finish(struct jscproc *j, cJSON *o)
 		    cache, line);
 	}
 	free(cache);
+	return 0;
 }
 
 /*
  * meta.jsc_frames: per JSC target, how its stack was read; the hint when a
- * build's layout is unknown.
+ * build's layout is unknown. Returns -1 when --learn-jsc-layout learned
+ * nothing (for no target or for one of them).
  */
-void
+int
 jsc_meta(cJSON *m, struct capture *c)
 {
 	cJSON *arr = cJSON_AddArrayToObject(m, "jsc_frames");
-	int unknown = 0;
+	int unknown = 0, learned = 0, failed = 0;
 
 	for (size_t i = 0; i < c->procs.cap; i++) {
 		struct proc *p = c->procs.v[i].val;
@@ -307,8 +311,10 @@ jsc_meta(cJSON *m, struct capture *c)
 			for (size_t k = 0; k < j->nexamples; k++)
 				cJSON_AddItemToArray(ex, cJSON_CreateString(j->examples[k]));
 		}
-		if (j->learner != NULL)
-			learn_finish(j, o);
+		if (j->learner != NULL && learn_finish(j, o) == 0)
+			learned++;
+		else if (j->learner != NULL)
+			failed++;
 		cJSON_AddItemToArray(arr, o);
 	}
 	if (unknown && !c->o->jsc_learn)
@@ -316,6 +322,9 @@ jsc_meta(cJSON *m, struct capture *c)
 		    "(see jsc_frames[].build_id): its JavaScript shows as [JS interpreter] and "
 		    "[JIT]; learn the layout once: start it with `cd-launch claude`, then "
 		    "`cd-sample --learn-jsc-layout --pid PID` during a busy turn");
+	if (c->o->jsc_learn && learned == 0 && failed == 0)
+		msg_warn("--learn-jsc-layout: no target is a JavaScriptCore binary");
+	return c->o->jsc_learn && (failed > 0 || learned == 0) ? -1 : 0;
 }
 
 int

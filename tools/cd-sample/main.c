@@ -313,10 +313,12 @@ meta_jitdumps(cJSON *m, const struct capture *c)
 		    "BUN_JSC_jitDumpDirectory=DIR, DIR existing) to name its functions");
 }
 
-static void
+/* Returns -1 when --learn-jsc-layout learned nothing. */
+static int
 emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
     double requested)
 {
+	int learn_rc;
 	cJSON *m = rec_meta_new("cd-sample"), *ex, *errs;
 	unsigned long jit = 0, nproc = 0;
 
@@ -371,7 +373,7 @@ emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
 	rec_add_num(m, "jit_maps", (double)jit);
 	meta_naming(m, c, s);
 	meta_jitdumps(m, c);
-	jsc_meta(m, c);
+	learn_rc = jsc_meta(m, c);
 	rec_add_bool(m, "ended_early", c->ended_by_signal);
 	if (c->cmd_pid > 0 && c->cmd_status >= 0) {
 		if (WIFEXITED(c->cmd_status))
@@ -380,6 +382,7 @@ emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
 			rec_add_num(m, "command_signal", WTERMSIG(c->cmd_status));
 	}
 	rec_emit_free(m);
+	return learn_rc;
 }
 
 /* Every target must exist and be ours to read: say which is not. */
@@ -419,7 +422,7 @@ main(int argc, char **argv)
 	struct capture c;
 	struct samples s = { 0 };
 	double deadline, requested;
-	int analyze = 0, err_fd = -1, crit = 0, rc;
+	int analyze = 0, err_fd = -1, crit = 0, learn_failed = 0, rc;
 
 	msg_init(argv[0]);
 	memset(&o, 0, sizeof(o));
@@ -502,12 +505,14 @@ main(int argc, char **argv)
 
 		crit = analyze_emit(&s, &a);
 	}
-	emit_meta(&c, &s, &o, requested);
+	learn_failed = emit_meta(&c, &s, &o, requested) != 0;
 	if (rec_flush() != 0)
 		msg_die(CD_EXIT_FAIL, "write error");
 	samples_free(&s);
 	cap_free(&c);
 	pidlist_free(&pids);
 	strings_free();
+	if (learn_failed)
+		return CD_EXIT_FAIL;
 	return crit ? CD_EXIT_FOUND : CD_EXIT_OK;
 }

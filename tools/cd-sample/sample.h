@@ -149,7 +149,7 @@ int jsc_named_any(const struct proc *p);
 void jsc_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
     const uint64_t *chain, uint64_t *kips, size_t nr, uint64_t ns);
 struct cJSON;
-void jsc_meta(struct cJSON *m, struct capture *c);
+int jsc_meta(struct cJSON *m, struct capture *c);
 void jsc_free(struct jscproc *j);
 
 /* stacks.c */
