@@ -271,7 +271,8 @@ int
 jsc_meta(cJSON *m, struct capture *c)
 {
 	cJSON *arr = cJSON_AddArrayToObject(m, "jsc_frames");
-	int unknown = 0, learned = 0, failed = 0;
+	const char *unknown_id = NULL;
+	int learned = 0, failed = 0;
 
 	for (size_t i = 0; i < c->procs.cap; i++) {
 		struct proc *p = c->procs.v[i].val;
@@ -287,7 +288,8 @@ jsc_meta(cJSON *m, struct capture *c)
 			rec_add_str(o, "layout", j->layout_from);
 		else
 			cJSON_AddNullToObject(o, "layout");
-		unknown += j->layout_from == NULL;
+		if (j->layout_from == NULL && unknown_id == NULL)
+			unknown_id = j->build_id;
 		rec_add_num(o, "samples_with_stack", (double)j->with_stack);
 		rec_add_num(o, "frames_named", (double)j->named);
 		rec_add_num(o, "frames_also_in_jitdump", (double)j->both);
@@ -317,11 +319,15 @@ jsc_meta(cJSON *m, struct capture *c)
 			failed++;
 		cJSON_AddItemToArray(arr, o);
 	}
-	if (unknown && !c->o->jsc_learn)
-		rec_add_str(m, "jsc_frames_hint", "no JavaScriptCore layout for this build "
-		    "(see jsc_frames[].build_id): its JavaScript shows as [JS interpreter] and "
-		    "[JIT]; learn the layout once: start it with `cd-launch claude`, then "
-		    "`cd-sample --learn-jsc-layout --pid PID` during a busy turn");
+	if (unknown_id != NULL && !c->o->jsc_learn) {
+		char *h = xasprintf("its JavaScript could be named from its stack, but this "
+		    "JavaScriptCore build (%s) has no known layout: learn it once, starting it "
+		    "with `cd-launch claude`, then `cd-sample --learn-jsc-layout --pid PID` "
+		    "during a busy turn", unknown_id);
+
+		rec_add_str(m, "jsc_frames_hint", h);
+		free(h);
+	}
 	if (c->o->jsc_learn && learned == 0 && failed == 0)
 		msg_warn("--learn-jsc-layout: no target is a JavaScriptCore binary");
 	return c->o->jsc_learn && (failed > 0 || learned == 0) ? -1 : 0;
