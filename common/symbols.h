@@ -55,6 +55,7 @@ enum sym_kind {
 	SYM_REGION,		/* [JS interpreter], [JIT] */
 	SYM_KNAME,		/* a kernel symbol */
 	SYM_MODOFF,		/* module+0xOFFSET */
+	SYM_JSFRAME,		/* a JS frame read from the target's stack (jsc_frames.h) */
 	SYM_UNKNOWN,		/* [unknown] */
 	SYM_NKINDS
 };
@@ -125,6 +126,16 @@ size_t sym_callchain_kinds(struct symbolizer *s, const uint64_t *ips, size_t n,
  */
 size_t sym_stamp(struct symbolizer *s, uint64_t *ips, size_t n, int perfchain,
     uint64_t ns);
+
+/*
+ * A token standing for a frame named outside the symbolizer (a JS frame
+ * read from the target's stack): put in a callchain in place of the
+ * address, it is named "name_[js]", of kind SYM_JSFRAME.
+ */
+uint64_t sym_js_token(struct symbolizer *s, const char *name);
+
+/* Is ip a jitdump-bound address (sym_stamp) or a sym_js_token? */
+int sym_is_token(uint64_t ip);
 
 void sym_get_stats(const struct symbolizer *s, struct sym_stats *st);
 

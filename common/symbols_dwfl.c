@@ -25,6 +25,7 @@
 #include <gelf.h>
 #include <linux/perf_event.h>
 
+#include "intern.h"
 #include "jitdump.h"
 #include "msg.h"
 #include "symbols.h"
@@ -36,6 +37,8 @@
  */
 #define JD_TAG (1ull << 62)
 #define JD_TAG_MASK (JD_TAG - 1)
+/* A frame named from the target's stack (sym_js_token): bit 61 and its name's id. */
+#define JS_TAG (1ull << 61)
 
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
@@ -98,6 +101,7 @@ struct symbolizer {
 	char *jd_path;
 	struct modinfo *mods;
 	size_t nmods;
+	struct intern *js;		/* names of sym_js_token */
 	struct sym_stats st;
 };
 
@@ -1009,6 +1013,35 @@ resolve_stamped(struct symbolizer *s, uint64_t ip, enum sym_kind *kind)
 }
 
 static char *
+resolve_js(struct symbolizer *s, uint64_t ip, enum sym_kind *kind)
+{
+	uint64_t id = ip & (JS_TAG - 1);
+	const char *name;
+
+	if (s->js == NULL || id >= intern_count(s->js) ||
+	    (name = intern_str(s->js, (uint32_t)id, NULL)) == NULL) {
+		*kind = SYM_UNKNOWN;
+		return xstrdup("[unknown]");
+	}
+	*kind = SYM_JSFRAME;
+	return xasprintf("%s_[js]", name);
+}
+
+uint64_t
+sym_js_token(struct symbolizer *s, const char *name)
+{
+	if (s->js == NULL)
+		s->js = intern_new();
+	return JS_TAG | intern_id(s->js, name, strlen(name));
+}
+
+int
+sym_is_token(uint64_t ip)
+{
+	return ip < (uint64_t)PERF_CONTEXT_MAX && (ip & (JD_TAG | JS_TAG)) != 0;
+}
+
+static char *
 resolve_user(struct symbolizer *s, uint64_t addr, enum sym_kind *kind)
 {
 	const struct xmap *m;
@@ -1017,6 +1050,8 @@ resolve_user(struct symbolizer *s, uint64_t addr, enum sym_kind *kind)
 
 	if (addr & JD_TAG)
 		return resolve_stamped(s, addr, kind);
+	if (addr & JS_TAG)
+		return resolve_js(s, addr, kind);
 	if ((m = xmap_find(s, addr)) != NULL)
 		return resolve_file(s, m, addr, kind);
 	if ((name = resolve_jit(s, addr, kind)) != NULL)
@@ -1069,7 +1104,7 @@ resolve_kernel(uint64_t addr, enum sym_kind *kind)
 const char *
 sym_frame(struct symbolizer *s, uint64_t ip, unsigned flags, enum sym_kind *kind)
 {
-	int stamped = !(flags & SYM_F_KERNEL) && (ip & JD_TAG);
+	int stamped = !(flags & SYM_F_KERNEL) && (ip & (JD_TAG | JS_TAG));
 	uint64_t addr = (flags & SYM_F_RETADDR) && ip > 0 && !stamped ? ip - 1 : ip;
 	uint64_t key = (addr << 1) | ((flags & SYM_F_KERNEL) ? 1 : 0);
 	struct cache_ent *e;
@@ -1184,7 +1219,7 @@ sym_stamp(struct symbolizer *s, uint64_t *ips, size_t n, int perfchain, uint64_t
 		}
 		addr = perfchain && !first && ip > 0 ? ip - 1 : ip;
 		first = 0;
-		if (!user || ip == 0 || (ip & JD_TAG) || xmap_find(s, addr) != NULL)
+		if (!user || ip == 0 || (ip & (JD_TAG | JS_TAG)) || xmap_find(s, addr) != NULL)
 			continue;
 		if ((l = stamp_lookup(s, addr, ns, &updated)) < 0) {
 			s->st.stamp_missed++;
@@ -1203,7 +1238,8 @@ sym_kind_name(enum sym_kind k)
 	static const char *const names[SYM_NKINDS] = {
 		[SYM_NAME] = "symtab", [SYM_JIT] = "perf_map", [SYM_JITDUMP] = "jitdump",
 		[SYM_FDE] = "fde", [SYM_REGION] = "region", [SYM_KNAME] = "kallsyms",
-		[SYM_MODOFF] = "module_offset", [SYM_UNKNOWN] = "unknown",
+		[SYM_MODOFF] = "module_offset", [SYM_JSFRAME] = "jsc_frame",
+		[SYM_UNKNOWN] = "unknown",
 	};
 
 	return (unsigned)k < SYM_NKINDS ? names[k] : "unknown";
@@ -1236,6 +1272,8 @@ sym_close(struct symbolizer *s)
 		free(s->mods[i].fdes);
 	}
 	free(s->mods);
+	if (s->js != NULL)
+		intern_free(s->js);
 	dwfl_end(s->dwfl);
 	free(s);
 }

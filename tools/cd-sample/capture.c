@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsc_frames.h"
 #include "msg.h"
 #include "sample.h"
 
@@ -128,7 +129,7 @@ cap_thread_lookup(struct capture *c, pid_t pid, pid_t tid)
  */
 void
 cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
-    const uint64_t *ips, size_t n, uint64_t ns)
+    const uint64_t *ips, size_t n, uint64_t ns, const struct jsc_sample *js)
 {
 	struct rawkey k;
 	_Alignas(uint64_t) char key[sizeof(k) + MAX_FRAMES * 2 * sizeof(uint64_t)];
@@ -148,6 +149,8 @@ cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
 	memcpy(kips, ips, n * sizeof(uint64_t));
 	if (p != NULL && p->sym != NULL)
 		sym_stamp(p->sym, kips, n, perfchain, ns);
+	if (js != NULL && p != NULL && p->jsc != NULL && perfchain)
+		jsc_sample(c, p, js, ips, kips, n, ns);
 	slot = hmap_slot(&c->raw, key, sizeof(k) + n * sizeof(uint64_t), 1);
 	*slot = (void *)((uintptr_t)*slot + 1);
 	hmap_slot(&c->threads_seen, &tid, sizeof(tid), 1);
@@ -222,6 +225,7 @@ proc_free(void *v)
 	struct proc *p = v;
 
 	sym_close(p->sym);
+	jsc_free(p->jsc);
 	free(p);
 }
 

@@ -48,6 +48,10 @@ static const char usage[] =
 "      --no-progress    none\n"
 "      --debuginfod     let libdw fetch debuginfo from DEBUGINFOD_URLS\n"
 "      --jitdump-dir DIR  also look for jitdumps (jit-*-PID.dump) in DIR\n"
+"      --no-jsc-frames  do not name JavaScriptCore frames from the stack\n"
+"      --jsc-check      compare each stack-read JS name with the jitdump's\n"
+"      --learn-jsc-layout  learn a JSC build's layout from its jitdump\n"
+"                       (target started with cd-launch) into the cache\n"
 "      --strict         stop at the first malformed input line\n"
 "      --no-color       (accepted; output is records)\n"
 "      --help, --version\n";
@@ -55,7 +59,7 @@ static const char usage[] =
 enum {
 	OPT_METHOD = CLI_OPT_FIRST_TOOL, OPT_WALL, OPT_KERNEL, OPT_NO_KERNEL,
 	OPT_TOP, OPT_NO_ANALYSIS, OPT_ANALYZE, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_DEBUGINFOD, OPT_JITDUMP_DIR,
+	OPT_DEBUGINFOD, OPT_JITDUMP_DIR, OPT_NO_JSC, OPT_JSC_CHECK, OPT_JSC_LEARN,
 };
 
 static const struct option longopts[] = {
@@ -73,6 +77,9 @@ static const struct option longopts[] = {
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{ "jitdump-dir", required_argument, NULL, OPT_JITDUMP_DIR },
+	{ "no-jsc-frames", no_argument, NULL, OPT_NO_JSC },
+	{ "jsc-check", no_argument, NULL, OPT_JSC_CHECK },
+	{ "learn-jsc-layout", no_argument, NULL, OPT_JSC_LEARN },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -186,6 +193,7 @@ parse(int argc, char **argv, struct opts *o, struct pidlist *pids, int *analyze)
 	o->kernel = -1;
 	o->progress = isatty(2);
 	o->top = 20;
+	o->jsc_frames = 1;
 	while ((ch = getopt_long(argc, argv, "+p:d:F:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
@@ -216,6 +224,9 @@ parse(int argc, char **argv, struct opts *o, struct pidlist *pids, int *analyze)
 		case OPT_NO_PROGRESS: o->progress = 0; break;
 		case OPT_DEBUGINFOD: setenv("CD_SAMPLE_DEBUGINFOD", "1", 1); break;
 		case OPT_JITDUMP_DIR: o->jitdump_dir = optarg; break;
+		case OPT_NO_JSC: o->jsc_frames = 0; break;
+		case OPT_JSC_CHECK: o->jsc_check = 1; break;
+		case OPT_JSC_LEARN: o->jsc_learn = 1; break;
 		case CLI_OPT_NO_COLOR: break;
 		case CLI_OPT_STRICT: o->strict = 1; break;
 		default: cli_other(ch, usage);
@@ -230,6 +241,12 @@ parse(int argc, char **argv, struct opts *o, struct pidlist *pids, int *analyze)
 		    "snapshots see: it cannot be combined with --method perf");
 	if (o->wall && o->kernel == 1)
 		cli_usage("--kernel needs perf; --wall uses ptrace snapshots");
+	if ((o->jsc_check || o->jsc_learn) && !o->jsc_frames)
+		cli_usage("--jsc-check and --learn-jsc-layout read JSC frames: "
+		    "not with --no-jsc-frames");
+	if ((o->jsc_check || o->jsc_learn) && (o->cmd || o->wall || o->method == METHOD_PTRACE))
+		cli_usage("--jsc-check and --learn-jsc-layout sample a running --pid "
+		    "with perf");
 	if (*analyze && (o->cmd || pids->n))
 		cli_usage("--analyze reads records on stdin; it takes no target");
 }
@@ -273,7 +290,8 @@ meta_jitdumps(cJSON *m, const struct capture *c)
 			continue;
 		sym_get_stats(p->sym, &st);
 		if (st.jitdump == NULL) {
-			if (st.jsc)
+			/* named from its stack instead: jsc_frames says so */
+			if (st.jsc && !jsc_named_any(p))
 				cJSON_AddItemToArray(none, cJSON_CreateNumber(p->pid));
 			continue;
 		}
@@ -295,10 +313,12 @@ meta_jitdumps(cJSON *m, const struct capture *c)
 		    "BUN_JSC_jitDumpDirectory=DIR, DIR existing) to name its functions");
 }
 
-static void
+/* Returns -1 when --learn-jsc-layout learned nothing. */
+static int
 emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
     double requested)
 {
+	int learn_rc;
 	cJSON *m = rec_meta_new("cd-sample"), *ex, *errs;
 	unsigned long jit = 0, nproc = 0;
 
@@ -353,6 +373,7 @@ emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
 	rec_add_num(m, "jit_maps", (double)jit);
 	meta_naming(m, c, s);
 	meta_jitdumps(m, c);
+	learn_rc = jsc_meta(m, c);
 	rec_add_bool(m, "ended_early", c->ended_by_signal);
 	if (c->cmd_pid > 0 && c->cmd_status >= 0) {
 		if (WIFEXITED(c->cmd_status))
@@ -361,6 +382,7 @@ emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
 			rec_add_num(m, "command_signal", WTERMSIG(c->cmd_status));
 	}
 	rec_emit_free(m);
+	return learn_rc;
 }
 
 /* Every target must exist and be ours to read: say which is not. */
@@ -400,7 +422,7 @@ main(int argc, char **argv)
 	struct capture c;
 	struct samples s = { 0 };
 	double deadline, requested;
-	int analyze = 0, err_fd = -1, crit = 0, rc;
+	int analyze = 0, err_fd = -1, crit = 0, learn_failed = 0, rc;
 
 	msg_init(argv[0]);
 	memset(&o, 0, sizeof(o));
@@ -483,12 +505,14 @@ main(int argc, char **argv)
 
 		crit = analyze_emit(&s, &a);
 	}
-	emit_meta(&c, &s, &o, requested);
+	learn_failed = emit_meta(&c, &s, &o, requested) != 0;
 	if (rec_close() != 0)
 		return CD_EXIT_FAIL;
 	samples_free(&s);
 	cap_free(&c);
 	pidlist_free(&pids);
 	strings_free();
+	if (learn_failed)
+		return CD_EXIT_FAIL;
 	return crit ? CD_EXIT_FOUND : CD_EXIT_OK;
 }

@@ -13,11 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsc_frames.h"
 #include "msg.h"
 #include "perf_ring.h"
 #include "sample.h"
 
 #define RING_PAGES 64
+#define RING_PAGES_STACKS 512	/* 2 MiB a CPU: samples carry 32 KiB of stack */
+/* x86-64 perf_regs: the frame pointer, stack pointer and pc */
+#define REG_BP 6
+#define REG_SP 7
+#define REG_IP 8
 #define DRAIN_NS 50000000L
 #define RESCAN_S 0.25
 
@@ -51,7 +57,8 @@ attach_ring(struct perf_state *ps, int fd, int cpu)
 	if (r->base != NULL)
 		return ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd);
 	/* Unprivileged users get perf_event_mlock_kb per CPU: shrink to fit. */
-	for (size_t pages = RING_PAGES; pages >= 8; pages /= 2)
+	for (size_t pages = ps->c->jsc_stacks ? RING_PAGES_STACKS : RING_PAGES; pages >= 8;
+	    pages /= 2)
 		if (perf_ring_map(r, fd, pages) == 0)
 			return 0;
 	return -1;
@@ -125,12 +132,38 @@ scan_threads(struct perf_state *ps, pid_t pid)
 	return err;
 }
 
+/*
+ * PERF_SAMPLE_REGS_USER and STACK_USER after the callchain at q: abi,
+ * bp, sp, ip, then the copy's size, bytes and the part filled. Returns
+ * s, or NULL when the sample has none (a kernel thread, no user regs).
+ */
+static const struct jsc_sample *
+user_stack(const uint64_t *q, const uint64_t *end, struct jsc_sample *s)
+{
+	uint64_t size, dyn;
+
+	if (q + 5 > end || q[0] != PERF_SAMPLE_REGS_ABI_64)
+		return NULL;
+	s->bp = q[1];
+	s->sp = q[2];
+	s->ip = q[3];
+	size = q[4];
+	if (size == 0 || size % 8 != 0 || size / 8 > (uint64_t)(end - (q + 5)) || q + 5 + size / 8 >= end)
+		return NULL;
+	dyn = q[5 + size / 8];
+	s->stack = (const unsigned char *)(q + 5);
+	s->stack_len = dyn < size ? dyn : size;
+	return s;
+}
+
 /* Records are u64-aligned; the sample_id trailer is not needed here. */
 static void
 on_sample(struct perf_state *ps, const struct perf_event_header *h)
 {
 	const uint64_t *p = (const uint64_t *)(h + 1);
 	const uint64_t *end = (const uint64_t *)((const char *)h + h->size);
+	const struct jsc_sample *js = NULL;
+	struct jsc_sample jss;
 	uint64_t id, nr;
 	uint32_t pid, tid;
 	void **own;
@@ -152,8 +185,10 @@ on_sample(struct perf_state *ps, const struct perf_event_header *h)
 		return;
 	}
 	cap_proc(ps->c, (pid_t)pid, 1);
+	if (ps->c->jsc_stacks)
+		js = user_stack(p + 5 + nr, end, &jss);
 	/* p[3]: the time, on CLOCK_MONOTONIC like the jitdump's (setup_attr) */
-	cap_add_raw(ps->c, (pid_t)pid, (pid_t)tid, 1, p + 5, (size_t)nr, p[3]);
+	cap_add_raw(ps->c, (pid_t)pid, (pid_t)tid, 1, p + 5, (size_t)nr, p[3], js);
 }
 
 static int
@@ -226,6 +261,12 @@ setup_attr(struct perf_state *ps, int exclude_kernel)
 	a->sample_period = (uint64_t)(1e9 / (double)o->freq);	/* ns of CPU */
 	a->sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
 	    PERF_SAMPLE_TIME | PERF_SAMPLE_CALLCHAIN;
+	if (ps->c->jsc_stacks) {
+		/* JSC's call frame headers: read from the stack as sampled */
+		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		a->sample_regs_user = 1u << REG_BP | 1u << REG_SP | 1u << REG_IP;
+		a->sample_stack_user = JSC_STACK_BYTES;
+	}
 	a->inherit = 1;
 	a->comm = 1;
 	a->comm_exec = 1;
@@ -323,6 +364,9 @@ perf_capture(struct capture *c, double deadline, const char **why, int *errp)
 	ps.rings = xcalloc((size_t)ps.ncpu, sizeof(*ps.rings));
 	c->method = "perf";
 	n = targets(c, pids, 1024);
+	for (size_t i = 0; i < n; i++)
+		if (jsc_attach(c, cap_proc(c, pids[i], 0)))
+			c->jsc_stacks = 1;
 	if ((err = first_open(&ps, pids, n)) != 0) {
 		*errp = err;
 		*why = perf_refusal_reason(err);

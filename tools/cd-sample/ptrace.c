@@ -131,7 +131,7 @@ snapshot(struct capture *c, struct pt_target *t)
 			continue;
 		}
 		t->ok++;
-		cap_add_raw(c, t->pid, tid, 0, u.ips, u.n, now_ns());
+		cap_add_raw(c, t->pid, tid, 0, u.ips, u.n, now_ns(), NULL);
 	}
 	closedir(dir);
 }

@@ -23,11 +23,33 @@ struct opts {
 	int wall;
 	int kernel;		/* -1 auto, 0 no, 1 required */
 	const char *jitdump_dir;	/* also look for jitdumps here */
+	int jsc_frames;		/* name JSC frames from the stack (default 1) */
+	int jsc_check;		/* --jsc-check: compare with the jitdump */
+	int jsc_learn;		/* --learn-jsc-layout */
 	int progress;
 	long top;
 	int no_analysis;
 	int strict;
 	char **cmd;		/* the command to start, or NULL */
+};
+
+struct jsc_walker;
+struct jsc_learner;
+
+/* A JavaScriptCore target: frames named from its stack (jsc.c). */
+struct jscproc {
+	pid_t pid;			/* the memory reader's argument */
+	char build_id[65];
+	const char *layout_from;	/* where its layout came from, or NULL */
+	struct jsc_walker *w;		/* NULL: layout unknown */
+	struct jsc_learner *learner;	/* --learn-jsc-layout */
+	unsigned long samples, with_stack, named, both, pairs, native_skipped;
+	unsigned long compared, agree, differ;	/* --jsc-check */
+	unsigned long leaf_compared, leaf_differ;	/* of which the innermost frame */
+	struct jitdump *jd;		/* --jsc-check: its own reader */
+	uint64_t jd_ns;			/* read up to a sample this late */
+	char *examples[10];
+	size_t nexamples;
 };
 
 /* A process being sampled: its symbols and name. */
@@ -38,6 +60,7 @@ struct proc {
 	int target;			/* named by the user (or the command) */
 	int exited;
 	int sym_errno;
+	struct jscproc *jsc;		/* NULL: not a JSC target */
 };
 
 /*
@@ -62,6 +85,7 @@ struct capture {
 	int ended_by_signal;
 	int cmd_pid, cmd_status;	/* -1 when none / still running */
 	int cmd_go_fd;			/* writing here lets the command exec */
+	int jsc_stacks;			/* samples carry registers and stack */
 };
 
 /* The part of a raw stack's key before its addresses. */
@@ -98,9 +122,13 @@ void cap_init(struct capture *c, const struct opts *o);
 struct proc *cap_proc(struct capture *c, pid_t pid, int create);
 void cap_thread_name(struct capture *c, pid_t pid, pid_t tid, const char *name);
 const char *cap_thread_lookup(struct capture *c, pid_t pid, pid_t tid);
-/* ns: when it was taken, CLOCK_MONOTONIC (JIT addresses are named by it) */
+struct jsc_sample;
+/*
+ * ns: when it was taken, CLOCK_MONOTONIC (JIT addresses are named by it);
+ * js: its registers and stack copy, or NULL.
+ */
 void cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
-    const uint64_t *ips, size_t n, uint64_t ns);
+    const uint64_t *ips, size_t n, uint64_t ns, const struct jsc_sample *js);
 void cap_refresh_procs(struct capture *c);
 int cap_targets_alive(struct capture *c);
 void cap_free(struct capture *c);
@@ -112,6 +140,17 @@ void cap_progress(struct capture *c, double deadline, int final);
 /* backends: 0 on success, else an errno-ish code and *why set */
 int perf_capture(struct capture *c, double deadline, const char **why, int *err);
 int ptrace_capture(struct capture *c, double deadline);
+
+/* jsc.c */
+#define JSC_STACK_BYTES 32768	/* stack copied per sample when naming JSC frames */
+int jsc_attach(struct capture *c, struct proc *p);
+/* Did the stack name JS frames of p? */
+int jsc_named_any(const struct proc *p);
+void jsc_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
+    const uint64_t *chain, uint64_t *kips, size_t nr, uint64_t ns);
+struct cJSON;
+int jsc_meta(struct cJSON *m, struct capture *c);
+void jsc_free(struct jscproc *j);
 
 /* stacks.c */
 void samples_add(struct samples *s, int pid, int tid, const char *comm,

@@ -71,7 +71,9 @@ hsl(char out[8], double h, double s, double l)
 static int
 ends(const char *s, size_t n, const char *sfx)
 {
-	return n >= 4 && memcmp(s + n - 4, sfx, 4) == 0;
+	size_t l = strlen(sfx);
+
+	return n >= l && memcmp(s + n - l, sfx, l) == 0;
 }
 
 void
@@ -104,7 +106,7 @@ palette_color(enum palette p, const char *name, size_t len, int depth,
 	/* hot, with the stackcollapse annotations in their own hues */
 	if (ends(name, len, "_[k]"))
 		hex(out, 215 + 40 * v1, 115 + 60 * v2, 0 + 40 * v3);
-	else if (ends(name, len, "_[j]"))
+	else if (ends(name, len, "_[j]") || ends(name, len, "_[js]"))
 		hex(out, 40 + 60 * v1, 175 + 60 * v2, 40 + 60 * v3);
 	else if (ends(name, len, "_[i]"))
 		hex(out, 60 + 60 * v1, 190 + 50 * v2, 190 + 50 * v3);

@@ -95,13 +95,15 @@ failed(const struct capture *cap)
 
 /*
  * Where the frame names came from (cd-sample's naming_pct), and, for a
- * Bun process started without a jitdump, how to get its JavaScript named.
+ * Bun process started without a jitdump or of a build whose layout is not
+ * known, how to get its JavaScript named.
  */
 static void
 naming_lines(const cJSON *meta)
 {
 	const cJSON *np = meta ? cJSON_GetObjectItemCaseSensitive(meta, "naming_pct") : NULL;
 	const char *hint = meta ? rec_get_str(meta, "jit_names_hint") : NULL;
+	const char *jhint = meta ? rec_get_str(meta, "jsc_frames_hint") : NULL;
 	const cJSON *x;
 	int n = 0;
 
@@ -114,6 +116,9 @@ naming_lines(const cJSON *meta)
 	}
 	if (hint != NULL)
 		printf("    %snote:%s %s\n", color(C_YELLOW), color(C_RESET), hint);
+	/* a JSC build whose layout cd-sample does not know */
+	if (jhint != NULL)
+		printf("    %snote:%s %s\n", color(C_YELLOW), color(C_RESET), jhint);
 }
 
 /* The hottest paths of the call tree, as macOS sample's call graph reads. */

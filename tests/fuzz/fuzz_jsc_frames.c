@@ -1,0 +1,100 @@
+/*
+ * libFuzzer harness for the JavaScriptCore frame walker and learner on
+ * random memory images: the input is the target's memory at BASE (the
+ * stack at its start, the heap after), the first words its registers.
+ * Never a crash, never a read outside the image, every name handed out a
+ * NUL-terminated string of plausible characters; the layout-line parser
+ * gets the input as text too.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsc_frames.h"
+
+#define BASE 0x7f0000000000ull
+
+struct image {
+	const uint8_t *p;
+	size_t n;
+};
+
+static int
+img_read(void *arg, uint64_t a, void *buf, size_t n)
+{
+	const struct image *im = arg;
+
+	if (a < BASE || a - BASE > im->n || im->n - (a - BASE) < n)
+		return -1;
+	memcpy(buf, im->p + (a - BASE), n);
+	return 0;
+}
+
+static void
+check_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 4 * JSC_NAME_MAX + 16)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20)
+			abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct jsc_layout l = { "00", 64, 88, 80, 24, 18, 12, 13, NULL };
+	struct image im = { data, size };
+	struct jsc_sample s;
+	struct jsc_walker *w;
+	struct jsc_learner *le;
+	struct jsc_learned r;
+	uint64_t pcs[64], code[2] = { BASE, BASE + 4096 };
+	const char *names[64];
+	char line[256];
+	size_t n;
+
+	if (size > 0 && size < sizeof(line)) {
+		memcpy(line, data, size);
+		line[size] = '\0';
+		if (jsc_layout_parse(line, &l) != 0)
+			l = (struct jsc_layout){ "00", 64, 88, 80, 24, 18, 12, 13, NULL };
+	}
+	if (size < 32)
+		return 0;
+	/* the registers point into the image, wherever the bytes say */
+	memcpy(&s.ip, data, 8);
+	memcpy(&s.bp, data + 8, 8);
+	s.bp = BASE + s.bp % size;
+	s.sp = BASE + 16;
+	s.stack = data + 16;
+	s.stack_len = (size - 16) / 2;	/* the rest is heap, read remotely */
+	n = jsc_chain(&s, img_read, &im, pcs, 64);
+	w = jsc_walker_new(&l, img_read, &im);
+	jsc_walker_set_code(w, code, 1);
+	jsc_walk(w, &s, pcs, n, names);
+	for (size_t i = 0; i < n; i++)
+		if (names[i] != NULL)
+			check_name(names[i]);
+	jsc_walk(w, &s, pcs, n, names);	/* again: through the cache */
+	jsc_walker_free(w);
+
+	le = jsc_learner_new(img_read, &im);
+	for (size_t i = 0; i + 16 <= size && i < 256; i += 16) {
+		struct jsc_pair p;
+
+		memcpy(&p.cb, data + i, 8);
+		p.cb = BASE + (p.cb % size & ~15ull);
+		memcpy(&p.callee, data + i + 8, 8);
+		p.name = i % 32 ? "ab" : "";
+		jsc_learner_add(le, &p);
+		if (i == 64)
+			jsc_learner_freeze(le);
+	}
+	if (jsc_learner_result(le, 1, &r) == 0 && (r.l.cb_owner % 8 || r.l.cb_owner >= JSC_OFF_MAX))
+		abort();
+	jsc_learner_free(le);
+	return 0;
+}
