@@ -51,6 +51,7 @@ struct jitdump {
 	uint64_t off;		/* next unread byte */
 	int swap, header_done, closed, arch_clock;
 	uint32_t pid;
+	uint64_t last_ts;	/* the newest load's time read so far */
 	char *err;
 	struct load_ex *v;
 	size_t n, cap;
@@ -214,6 +215,8 @@ add_load(struct jitdump *j, uint64_t addr, uint64_t size, uint64_t ts, uint32_t 
 	e->l.addr = addr;
 	e->l.size = size;
 	e->l.ts = ts;
+	if (ts > j->last_ts)
+		j->last_ts = ts;
 	e->l.tid = tid;
 	e->l.name = xstrdup(name);
 	e->index = index;
@@ -432,6 +435,12 @@ const char *
 jd_error(const struct jitdump *j)
 {
 	return j->err;
+}
+
+uint64_t
+jd_last_ts(const struct jitdump *j)
+{
+	return j->last_ts;
 }
 
 uint64_t

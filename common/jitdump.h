@@ -72,6 +72,9 @@ int jd_arch_clock(const struct jitdump *j);
 /* Why reading stopped, or NULL. */
 const char *jd_error(const struct jitdump *j);
 
+/* The time of the newest load read so far (0: none). */
+uint64_t jd_last_ts(const struct jitdump *j);
+
 /* Bytes of the file read so far. */
 uint64_t jd_offset(const struct jitdump *j);
 

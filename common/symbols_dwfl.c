@@ -1184,13 +1184,19 @@ sym_callchain(struct symbolizer *s, const uint64_t *ips, size_t n,
 	return sym_callchain_kinds(s, ips, n, out, NULL, max);
 }
 
-/* The load holding addr at ns, reading what the runtime wrote since when none does. */
+/*
+ * The load holding addr at ns. What the runtime wrote since the last read
+ * is read first when no load holds addr, or when the sample is newer than
+ * every load read: JSC reuses JIT memory, so an older load may cover addr
+ * while the one that replaced it is still unread (--jsc-check saw 1 to 17
+ * such stale names in 20 s).
+ */
 static long
 stamp_lookup(struct symbolizer *s, uint64_t addr, uint64_t ns, int *updated)
 {
 	long l = jd_find(s->jd, addr, ns);
 
-	if (l < 0 && !*updated) {
+	if ((l < 0 || ns > jd_last_ts(s->jd)) && !*updated) {
 		*updated = 1;
 		jitdump_update(s);
 		l = jd_find(s->jd, addr, ns);
