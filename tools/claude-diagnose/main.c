@@ -321,12 +321,15 @@ main(int argc, char **argv)
 		rc = CD_EXIT_FAIL;
 	else
 		rc = findings_count(&r, "critical") > 0 ? CD_EXIT_FOUND : CD_EXIT_OK;
-	/* Files asked for and not written, a stage that broke, or no report: the run failed. */
+	/*
+	 * Files asked for and not written, a stage that broke, or no report:
+	 * the run failed. A stage that failed cleanly beside others that
+	 * worked (not found, not permitted) leaves a partial report.
+	 */
 	if (cJSON_GetArraySize(r.file_errors) > 0)
 		rc = CD_EXIT_FAIL;
 	for (int c = 0; c < CAP__N; c++)
-		if (r.cap[c].wanted && r.cap[c].error &&
-		    (r.cap[c].broken || cJSON_GetArraySize(r.cap[c].recs) == 0))
+		if (r.cap[c].wanted && r.cap[c].broken)
 			rc = CD_EXIT_FAIL;
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		msg_warnerr("cannot write the report");
