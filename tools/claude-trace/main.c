@@ -41,6 +41,13 @@ static const char usage[] =
 "                            published on the npm registry (npm's own config)\n"
 "      --upgrade             run Claude Code's own updater (claude update)\n"
 "  -R, --release-notes       the latest Claude Code release notes (GitHub)\n"
+"      --capture DIR         with -w and -k/-m: when a process crosses, capture\n"
+"                            it (claude-diagnose -d -s -D --flamegraph) into a\n"
+"                            new folder under DIR, in the background\n"
+"      --capture-duration S  seconds each capture samples and traces (default 5)\n"
+"      --capture-every S     at most one capture of a process per S seconds\n"
+"                            (default 300)\n"
+"      --capture-keep K      keep the newest K capture folders (default 20)\n"
 "      --no-color            no colour\n"
 "  -h, --help, and --version\n"
 "\n"
@@ -50,7 +57,8 @@ static const char usage[] =
 "available), 2 usage, 3 cd-ps failed, a network or updater failure, or -K\n"
 "refused or failed.\n";
 
-enum { OPT_CHECK = CLI_OPT_FIRST_TOOL, OPT_UPGRADE, OPT_INSTALL, OPT_UNINSTALL_APP };
+enum { OPT_CHECK = CLI_OPT_FIRST_TOOL, OPT_UPGRADE, OPT_INSTALL, OPT_UNINSTALL_APP,
+	OPT_CAPTURE, OPT_CAPTURE_DUR, OPT_CAPTURE_EVERY, OPT_CAPTURE_KEEP };
 
 static const struct option longopts[] = {
 	{ "watch", optional_argument, NULL, 'w' },
@@ -69,6 +77,10 @@ static const struct option longopts[] = {
 	{ "release-notes", no_argument, NULL, 'R' },
 	{ "install", no_argument, NULL, OPT_INSTALL },
 	{ "uninstall-app", no_argument, NULL, OPT_UNINSTALL_APP },
+	{ "capture", required_argument, NULL, OPT_CAPTURE },
+	{ "capture-duration", required_argument, NULL, OPT_CAPTURE_DUR },
+	{ "capture-every", required_argument, NULL, OPT_CAPTURE_EVERY },
+	{ "capture-keep", required_argument, NULL, OPT_CAPTURE_KEEP },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -104,9 +116,12 @@ set_action(struct topts *o, enum action a)
 static void
 parse(int argc, char **argv, struct topts *o)
 {
-	int c;
+	int c, capture_opt = 0;
 
 	o->cpu_warn = o->rss_warn_mb = 0;
+	o->capture_s = 5;
+	o->capture_every_s = 300;
+	o->capture_keep = 20;
 	while ((c = getopt_long(argc, argv, "w::k:m:vtjp:K:9Rh", longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -160,6 +175,26 @@ parse(int argc, char **argv, struct topts *o)
 			cli_usage("--uninstall-app removes the original's macOS menu "
 			    "bar app, which has no Linux counterpart");
 			break;
+		case OPT_CAPTURE:
+			if (*optarg == '\0')
+				cli_usage("--capture: empty directory name");
+			o->capture_dir = optarg;
+			break;
+		case OPT_CAPTURE_DUR:
+			o->capture_s = cli_double(optarg, 0.5, 3600,
+			    "--capture-duration");
+			capture_opt = 1;
+			break;
+		case OPT_CAPTURE_EVERY:
+			o->capture_every_s = cli_double(optarg, 0, 1e7,
+			    "--capture-every");
+			capture_opt = 1;
+			break;
+		case OPT_CAPTURE_KEEP:
+			o->capture_keep = (int)cli_long(optarg, 1, 100000,
+			    "--capture-keep");
+			capture_opt = 1;
+			break;
 		case 'h':	/* the original's short form */
 			cli_help(usage);
 			break;
@@ -176,6 +211,13 @@ parse(int argc, char **argv, struct topts *o)
 		cli_usage("unexpected argument '%s'", argv[optind]);
 	if (o->force && o->action != ACT_KILL)
 		cli_usage("-9 applies to -K PID");
+	if (capture_opt && o->capture_dir == NULL)
+		cli_usage("--capture-duration, --capture-every and --capture-keep "
+		    "go with --capture DIR");
+	if (o->capture_dir && (o->watch_s == 0 ||
+	    (o->cpu_warn <= 0 && o->rss_warn_mb <= 0)))
+		cli_usage("--capture captures on a crossing: it needs -w and a "
+		    "threshold (-k or -m)");
 	if (o->action != ACT_TABLE && o->watch_s > 0)
 		cli_usage("-w shows the table; it does not go with -K, "
 		    "--check-version, --upgrade or -R");
@@ -219,14 +261,26 @@ take(struct snapshot *s, const struct topts *o, double interval)
 	return s->error ? -1 : 0;
 }
 
+static void
+why(const cJSON *p, int oc, const struct topts *o, char *buf, size_t len)
+{
+	if (oc)
+		snprintf(buf, len, "CPU %.1f%% >= %g%%", rec_get_num(p, "cpu_pct",
+		    0), o->cpu_warn);
+	else
+		snprintf(buf, len, "RSS %.0f MB >= %g MB", rec_get_num(p,
+		    "rss_kb", 0) / 1024, o->rss_warn_mb);
+}
+
 /* Warn once per crossing: remember who was over last time. */
 static int
 warn_crossings(const struct snapshot *s, const struct topts *o,
-    struct pidlist *was_over)
+    struct pidlist *was_over, struct recorder *rec)
 {
 	struct pidlist now = { 0 };
 	const cJSON *p;
 	int crossed = 0;
+	char whybuf[96];
 
 	cJSON_ArrayForEach(p, s->procs) {
 		int pid = (int)rec_get_num(p, "pid", 0);
@@ -244,6 +298,8 @@ warn_crossings(const struct snapshot *s, const struct topts *o,
 		if (om)
 			msg_warn("warning: pid %d RSS is %.0f MB (threshold %g MB)",
 			    pid, rec_get_num(p, "rss_kb", 0) / 1024, o->rss_warn_mb);
+		why(p, oc, o, whybuf, sizeof(whybuf));
+		recorder_crossed(rec, pid, whybuf);
 	}
 	pidlist_free(was_over);
 	*was_over = now;
@@ -269,7 +325,8 @@ title(FILE *out)
 }
 
 static void
-show(const struct snapshot *s, const struct topts *o, int frame)
+show(const struct snapshot *s, const struct topts *o, int frame,
+    const struct recorder *rec)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -302,6 +359,7 @@ show(const struct snapshot *s, const struct topts *o, int frame)
 		fprintf(mem, "%sclaude-trace: every %gs, %s (Ctrl-C to stop)%s%s",
 		    color(C_DIM), o->watch_s, ts, color(C_RESET),
 		    color_on() ? "\033[K\n" : "\n");
+		recorder_lines(mem, rec, color_on() ? "\033[K\n" : "\n");
 	} else {
 		title(mem);
 	}
@@ -320,6 +378,7 @@ main(int argc, char **argv)
 	struct pidlist pids = { 0 }, was_over = { 0 };
 	struct topts o = { .pids = &pids };
 	struct snapshot s;
+	struct recorder rec;
 	int rc = CD_EXIT_OK, frame = 0;
 
 	msg_init(argv[0]);
@@ -336,6 +395,7 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_DFL);
+	recorder_open(&rec, &o);
 
 	if (o.watch_s > 0 && color_on())
 		fputs("\033[?25l\033[2J", stdout);	/* hide cursor, clear */
@@ -344,7 +404,7 @@ main(int argc, char **argv)
 		double interval = o.watch_s > 0 && o.watch_s < 0.5 ? o.watch_s : 0.5;
 
 		if (take(&s, &o, interval) < 0 && o.watch_s == 0) {
-			show(&s, &o, frame);
+			show(&s, &o, frame, &rec);
 			snapshot_free(&s);
 			rc = CD_EXIT_FAIL;
 			break;
@@ -353,9 +413,10 @@ main(int argc, char **argv)
 			snapshot_free(&s);
 			break;
 		}
-		show(&s, &o, frame++);
-		if (warn_crossings(&s, &o, &was_over))
+		recorder_poll(&rec);
+		if (warn_crossings(&s, &o, &was_over, &rec))
 			rc = CD_EXIT_FOUND;
+		show(&s, &o, frame++, &rec);
 		snapshot_free(&s);
 		if (o.watch_s > 0) {
 			uint64_t spent = now_mono_ns() - t0;
@@ -365,6 +426,7 @@ main(int argc, char **argv)
 				sleep_ns(period - spent, &stop);
 		}
 	} while (o.watch_s > 0 && !stop);
+	recorder_close(&rec);
 	if (o.watch_s > 0 && color_on())
 		fputs("\033[?25h", stdout);	/* cursor back */
 	fflush(stdout);

@@ -2,7 +2,9 @@
 #ifndef CLAUDE_TRACE_H
 #define CLAUDE_TRACE_H
 
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <cjson/cJSON.h>
 
 /* What a one-off action (not the table) should do. */
@@ -18,6 +20,31 @@ struct topts {
 	enum action action;
 	int kill_pid;		/* -K */
 	int force;		/* -9: SIGKILL */
+	const char *capture_dir;	/* --capture: the flight recorder */
+	double capture_s;		/* --capture-duration */
+	double capture_every_s;		/* --capture-every, per process */
+	int capture_keep;		/* --capture-keep folders */
+};
+
+/* The flight recorder's state (capture.c). */
+#define RECORDER_EVENTS 3
+struct capjob {
+	int target;		/* the Claude Code pid captured */
+	pid_t child;		/* the driver; its process group; 0 ended */
+	uint64_t t0;
+	char name[64];		/* folder under the capture directory */
+};
+struct recorder {
+	const struct topts *o;
+	int dirfd;		/* -1: off */
+	char *path;		/* the capture directory, absolute */
+	char *driver;		/* claude-diagnose's path */
+	struct capjob *jobs;
+	size_t njobs;
+	struct { int pid; uint64_t t; } *last;	/* last start, per process */
+	size_t nlast;
+	int started, skipped, removed;
+	char *events[RECORDER_EVENTS];	/* newest first */
 };
 
 struct snapshot {
@@ -51,6 +78,16 @@ int versions_mark_outdated(cJSON *procs, const char *latest);
 int do_check_version(const struct topts *o);
 int do_upgrade(const struct topts *o);
 int do_release_notes(const struct topts *o);
+
+/* capture.c */
+void recorder_open(struct recorder *r, const struct topts *o);
+/* A process went over a threshold: capture it, unless the limits say not. */
+void recorder_crossed(struct recorder *r, int pid, const char *why);
+/* Reap ended captures (once a frame). */
+void recorder_poll(struct recorder *r);
+void recorder_lines(FILE *out, const struct recorder *r, const char *eol);
+/* Stop and reap every capture still running; free. */
+void recorder_close(struct recorder *r);
 
 /* kill.c */
 int do_kill(const struct topts *o);
