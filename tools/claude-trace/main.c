@@ -4,6 +4,7 @@
  * data comes from cd-ps.
  */
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,8 +234,73 @@ snapshot_free(struct snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * In watch mode CPU% comes from the cpu_time_s counters of two frames, as
+ * top does: cd-ps then runs with --interval 0 and reads each process once,
+ * not twice with a sleep between. The first frame has no earlier one.
+ */
+struct cpuseen {
+	int pid;
+	char *start;		/* start_time: a reused pid is another process */
+	double cpu_s;
+};
+struct cpuprev {
+	struct cpuseen *v;
+	size_t n;
+	uint64_t t;		/* when they were read; 0: never */
+};
+
+static void
+cpuprev_free(struct cpuprev *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].start);
+	free(c->v);
+	c->v = NULL;
+	c->n = 0;
+}
+
+static const struct cpuseen *
+cpuprev_find(const struct cpuprev *c, int pid, const char *start)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].pid == pid && strcmp(c->v[i].start, start) == 0)
+			return &c->v[i];
+	return NULL;
+}
+
+static void
+cpu_from_deltas(cJSON *procs, const struct cpuprev *old, struct cpuprev *now,
+    double dt)
+{
+	cJSON *p;
+
+	cJSON_ArrayForEach(p, procs) {
+		const char *start = rec_get_str(p, "start_time");
+		double cpu = rec_get_num(p, "cpu_time_s", -1);
+		int pid = (int)rec_get_num(p, "pid", 0);
+		const struct cpuseen *was;
+
+		cpu_from_deltas(cJSON_GetObjectItemCaseSensitive(p, "children"),
+		    old, now, dt);
+		if (start == NULL || cpu < 0)
+			continue;
+		now->v = xreallocarray(now->v, now->n + 1, sizeof(*now->v));
+		now->v[now->n].pid = pid;
+		now->v[now->n].start = xstrdup(start);
+		now->v[now->n++].cpu_s = cpu;
+		/* New since the last frame: its life so far is the interval. */
+		if (dt <= 0 || (was = cpuprev_find(old, pid, start)) == NULL)
+			continue;
+		cJSON_ReplaceItemInObjectCaseSensitive(p, "cpu_pct",
+		    cJSON_CreateNumber(round((cpu - was->cpu_s) / dt * 10000) /
+		    100));
+	}
+}
+
 static int
-take(struct snapshot *s, const struct topts *o, double interval)
+take(struct snapshot *s, const struct topts *o, double interval,
+    struct cpuprev *prev)
 {
 	struct ps_query q = { .interval_s = interval, .tree = o->tree,
 		.redact = 1, .pids = o->pids };
@@ -243,6 +309,14 @@ take(struct snapshot *s, const struct topts *o, double interval)
 	memset(s, 0, sizeof(*s));
 	s->procs = cJSON_CreateArray();
 	ps_run(&q, s->procs, &s->meta, &s->error);
+	if (prev) {
+		struct cpuprev now = { .t = now_mono_ns() };
+
+		cpu_from_deltas(s->procs, prev, &now, prev->t ?
+		    (double)(now.t - prev->t) / 1e9 : 0);
+		cpuprev_free(prev);
+		*prev = now;
+	}
 	/* A --pid that is gone while others remain is not a failure here. */
 	if (s->error && cJSON_GetArraySize(s->procs) > 0) {
 		free(s->error);
@@ -379,6 +453,7 @@ main(int argc, char **argv)
 	struct topts o = { .pids = &pids };
 	struct snapshot s;
 	struct recorder rec;
+	struct cpuprev prev = { 0 };
 	int rc = CD_EXIT_OK, frame = 0;
 
 	msg_init(argv[0]);
@@ -403,7 +478,10 @@ main(int argc, char **argv)
 		uint64_t t0 = now_mono_ns();
 		double interval = o.watch_s > 0 && o.watch_s < 0.5 ? o.watch_s : 0.5;
 
-		if (take(&s, &o, interval) < 0 && o.watch_s == 0) {
+		if (o.watch_s > 0 && prev.t != 0)
+			interval = 0;
+		if (take(&s, &o, interval, o.watch_s > 0 ? &prev : NULL) < 0 &&
+		    o.watch_s == 0) {
 			show(&s, &o, frame, &rec);
 			snapshot_free(&s);
 			rc = CD_EXIT_FAIL;
@@ -427,6 +505,7 @@ main(int argc, char **argv)
 		}
 	} while (o.watch_s > 0 && !stop);
 	recorder_close(&rec);
+	cpuprev_free(&prev);
 	if (o.watch_s > 0 && color_on())
 		fputs("\033[?25h", stdout);	/* cursor back */
 	fflush(stdout);
