@@ -4,7 +4,7 @@
 set -eu
 
 build="gcc make pkg-config libproc2-dev libcjson-dev libdw-dev libelf-dev linux-libc-dev libstdc++-12-dev binutils libbpf-dev bpftool clang"
-test="bats bats-assert bats-support nodejs libclang-rt-14-dev python3 python3-jsonschema chromium parallel util-linux"
+test="bats bats-assert bats-support nodejs libclang-rt-14-dev python3 python3-jsonschema chromium parallel util-linux prometheus"
 bench="${CD_BENCH_DEPS:-}"
 [ "${1:-}" = "--bench" ] && bench="hyperfine lsof iproute2 strace linux-perf perl"
 

@@ -42,6 +42,9 @@ static const char usage[] =
 "                            published on the npm registry (npm's own config)\n"
 "      --upgrade             run Claude Code's own updater (claude update)\n"
 "  -R, --release-notes       the latest Claude Code release notes (GitHub)\n"
+"      --prometheus          the processes as Prometheus metrics (text format)\n"
+"      --prometheus-file F   write them to F, replaced atomically (for\n"
+"                            node_exporter's textfile collector)\n"
 "      --capture DIR         with -w and -k/-m: when a process crosses, capture\n"
 "                            it (claude-diagnose -d -s -D --flamegraph) into a\n"
 "                            new folder under DIR, in the background\n"
@@ -59,7 +62,8 @@ static const char usage[] =
 "refused or failed.\n";
 
 enum { OPT_CHECK = CLI_OPT_FIRST_TOOL, OPT_UPGRADE, OPT_INSTALL, OPT_UNINSTALL_APP,
-	OPT_CAPTURE, OPT_CAPTURE_DUR, OPT_CAPTURE_EVERY, OPT_CAPTURE_KEEP };
+	OPT_CAPTURE, OPT_CAPTURE_DUR, OPT_CAPTURE_EVERY, OPT_CAPTURE_KEEP,
+	OPT_PROM, OPT_PROM_FILE };
 
 static const struct option longopts[] = {
 	{ "watch", optional_argument, NULL, 'w' },
@@ -78,6 +82,8 @@ static const struct option longopts[] = {
 	{ "release-notes", no_argument, NULL, 'R' },
 	{ "install", no_argument, NULL, OPT_INSTALL },
 	{ "uninstall-app", no_argument, NULL, OPT_UNINSTALL_APP },
+	{ "prometheus", no_argument, NULL, OPT_PROM },
+	{ "prometheus-file", required_argument, NULL, OPT_PROM_FILE },
 	{ "capture", required_argument, NULL, OPT_CAPTURE },
 	{ "capture-duration", required_argument, NULL, OPT_CAPTURE_DUR },
 	{ "capture-every", required_argument, NULL, OPT_CAPTURE_EVERY },
@@ -110,7 +116,8 @@ static void
 set_action(struct topts *o, enum action a)
 {
 	if (o->action != ACT_TABLE && o->action != a)
-		cli_usage("-K, --check-version, --upgrade and -R go one at a time");
+		cli_usage("-K, --check-version, --upgrade, -R and --prometheus go "
+		    "one at a time");
 	o->action = a;
 }
 
@@ -176,6 +183,15 @@ parse(int argc, char **argv, struct topts *o)
 			cli_usage("--uninstall-app removes the original's macOS menu "
 			    "bar app, which has no Linux counterpart");
 			break;
+		case OPT_PROM:
+			set_action(o, ACT_PROMETHEUS);
+			break;
+		case OPT_PROM_FILE:
+			if (*optarg == '\0')
+				cli_usage("--prometheus-file: empty file name");
+			set_action(o, ACT_PROMETHEUS);
+			o->prom_file = optarg;
+			break;
 		case OPT_CAPTURE:
 			if (*optarg == '\0')
 				cli_usage("--capture: empty directory name");
@@ -221,7 +237,7 @@ parse(int argc, char **argv, struct topts *o)
 		    "threshold (-k or -m)");
 	if (o->action != ACT_TABLE && o->watch_s > 0)
 		cli_usage("-w shows the table; it does not go with -K, "
-		    "--check-version, --upgrade or -R");
+		    "--check-version, --upgrade, -R or --prometheus");
 }
 
 static void
@@ -463,6 +479,7 @@ main(int argc, char **argv)
 		rc = o.action == ACT_KILL ? do_kill(&o) :
 		    o.action == ACT_CHECK_VERSION ? do_check_version(&o) :
 		    o.action == ACT_UPGRADE ? do_upgrade(&o) :
+		    o.action == ACT_PROMETHEUS ? do_prometheus(&o) :
 		    do_release_notes(&o);
 		pidlist_free(&pids);
 		return rc;

@@ -9,7 +9,7 @@
 
 /* What a one-off action (not the table) should do. */
 enum action { ACT_TABLE, ACT_KILL, ACT_CHECK_VERSION, ACT_UPGRADE,
-	ACT_RELEASE_NOTES };
+	ACT_RELEASE_NOTES, ACT_PROMETHEUS };
 
 struct topts {
 	double watch_s;		/* 0: one shot */
@@ -24,6 +24,7 @@ struct topts {
 	double capture_s;		/* --capture-duration */
 	double capture_every_s;		/* --capture-every, per process */
 	int capture_keep;		/* --capture-keep folders */
+	const char *prom_file;		/* --prometheus-file */
 };
 
 /* The flight recorder's state (capture.c). */
@@ -88,6 +89,11 @@ void recorder_poll(struct recorder *r);
 void recorder_lines(FILE *out, const struct recorder *r, const char *eol);
 /* Stop and reap every capture still running; free. */
 void recorder_close(struct recorder *r);
+
+/* prom.c */
+/* The metrics of these processes (cd-ps records, cd-fds summaries). */
+void prom_write(FILE *out, const cJSON *procs, const cJSON *sums);
+int do_prometheus(const struct topts *o);
 
 /* kill.c */
 int do_kill(const struct topts *o);
