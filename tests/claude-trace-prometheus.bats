@@ -117,3 +117,60 @@ assert 0 <= a < b <= now, (a, b, now)' "$a" "$b" "$ticks" "$hz"
 	run claude-trace --prometheus-file ''
 	assert_failure 2
 }
+
+@test "--listen: GET /metrics while watching, promtool-clean; other paths 404; a silent client does not stop the watch" {
+	need_promtool
+	fake_native idle
+	claude-trace -w 0.5 --listen 127.0.0.1:0 -p "$FAKE_PID" \
+	    >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	ct=$!
+	echo "$ct" >>"$BATS_TEST_TMPDIR/bg.pids"
+	for _ in $(seq 200); do
+		grep -q 'metrics on http' "$BATS_TEST_TMPDIR/err" && break
+		sleep 0.05
+	done
+	url=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' "$BATS_TEST_TMPDIR/err")
+	[ -n "$url" ]
+	run python3 - "$url" <<'PY'
+import socket, sys, time, urllib.error, urllib.request
+url = sys.argv[1]
+r = urllib.request.urlopen(url, timeout=20)
+assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers
+body = r.read().decode()
+try:
+    urllib.request.urlopen(url.replace("/metrics", "/other"), timeout=20)
+    raise SystemExit("no 404")
+except urllib.error.HTTPError as e:
+    assert e.code == 404, e.code
+# a client that connects and says nothing: the watch goes on
+host, port = url.split("/")[2].split(":")
+s = socket.create_connection((host, int(port)))
+time.sleep(3)
+s.close()
+sys.stdout.write(body)
+PY
+	assert_success
+	body=$output
+	grep -q "^claude_code_threads{pid=\"$FAKE_PID\"," <<<"$body"
+	run promtool check metrics <<<"$body"
+	assert_success
+	assert_output ""
+	before=$(grep -c '^claude-trace: every' "$BATS_TEST_TMPDIR/out")
+	for _ in $(seq 200); do
+		[ "$(grep -c '^claude-trace: every' "$BATS_TEST_TMPDIR/out")" -gt "$before" ] && break
+		sleep 0.05
+	done
+	[ "$(grep -c '^claude-trace: every' "$BATS_TEST_TMPDIR/out")" -gt "$before" ]
+	kill -INT "$ct"
+	wait "$ct" || true
+	! kill -0 "$ct" 2>/dev/null
+}
+
+@test "--listen needs -w; a bad address is a usage error" {
+	run claude-trace --listen 9100
+	assert_failure 2
+	run claude-trace -w 1 --listen 127.0.0.1:99999
+	assert_failure 2
+	run claude-trace -w 1 --listen no.such.host.invalid:9100
+	assert_failure 2
+}

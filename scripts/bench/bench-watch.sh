@@ -32,20 +32,26 @@ hz=$(getconf CLK_TCK)
 
 # Fields 14-17 of /proc/PID/stat: utime stime cutime cstime, in ticks.
 ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
+self_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 "$build/bin/claude-trace" -w 1 -k 90 --capture "$tmp/caps" --no-color \
 	>"$tmp/out" 2>"$tmp/err" &
 ct=$!
 sleep 3	# the first frames: start-up is not the steady cost
 t0=$(ticks "$ct")
+s0=$(self_ticks "$ct")
 w0=$(date +%s.%N)
 sleep "$t"
 t1=$(ticks "$ct")
+s1=$(self_ticks "$ct")
 w1=$(date +%s.%N)
+load=$(cut -d' ' -f1 /proc/loadavg)
 frames=$(grep -c '^claude-trace: every' "$tmp/out")
 kill -INT "$ct"
 wait "$ct" || true
 ct=""
+self_pct=$(python3 -c 'import sys; a,b,hz,w0,w1 = map(float, sys.argv[1:]); print("%.2f" % ((b - a) / hz / (w1 - w0) * 100))' \
+	"$s0" "$s1" "$hz" "$w0" "$w1")
 pct=$(python3 -c 'import sys; a,b,hz,w0,w1 = map(float, sys.argv[1:]); print("%.2f" % ((b - a) / hz / (w1 - w0) * 100))' \
 	"$t0" "$t1" "$hz" "$w0" "$w1")
 {
@@ -56,8 +62,10 @@ pct=$(python3 -c 'import sys; a,b,hz,w0,w1 = map(float, sys.argv[1:]); print("%.
 	echo "claude-trace -w 1 -k 90 --capture DIR for $t s after a 3 s start ($frames frames in all);"
 	echo "CPU = user + system of claude-trace and the cd-ps runs it waited for."
 	echo
-	echo "| processes | CPU, % of one core |"
-	echo "|---|---|"
-	echo "| $n | $pct |"
+	echo "Load average (1 min) at the end: $load."
+	echo
+	echo "| processes | CPU, % of one core | of which claude-trace itself |"
+	echo "|---|---|---|"
+	echo "| $n | $pct | $self_pct |"
 } >"$out"
 cat "$out"

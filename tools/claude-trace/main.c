@@ -45,6 +45,8 @@ static const char usage[] =
 "      --prometheus          the processes as Prometheus metrics (text format)\n"
 "      --prometheus-file F   write them to F, replaced atomically (for\n"
 "                            node_exporter's textfile collector)\n"
+"      --listen [ADDR:]PORT  with -w: serve those metrics at /metrics\n"
+"                            (ADDR defaults to 127.0.0.1)\n"
 "      --capture DIR         with -w and -k/-m: when a process crosses, capture\n"
 "                            it (claude-diagnose -d -s -D --flamegraph) into a\n"
 "                            new folder under DIR, in the background\n"
@@ -63,7 +65,7 @@ static const char usage[] =
 
 enum { OPT_CHECK = CLI_OPT_FIRST_TOOL, OPT_UPGRADE, OPT_INSTALL, OPT_UNINSTALL_APP,
 	OPT_CAPTURE, OPT_CAPTURE_DUR, OPT_CAPTURE_EVERY, OPT_CAPTURE_KEEP,
-	OPT_PROM, OPT_PROM_FILE };
+	OPT_PROM, OPT_PROM_FILE, OPT_LISTEN };
 
 static const struct option longopts[] = {
 	{ "watch", optional_argument, NULL, 'w' },
@@ -84,6 +86,7 @@ static const struct option longopts[] = {
 	{ "uninstall-app", no_argument, NULL, OPT_UNINSTALL_APP },
 	{ "prometheus", no_argument, NULL, OPT_PROM },
 	{ "prometheus-file", required_argument, NULL, OPT_PROM_FILE },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "capture", required_argument, NULL, OPT_CAPTURE },
 	{ "capture-duration", required_argument, NULL, OPT_CAPTURE_DUR },
 	{ "capture-every", required_argument, NULL, OPT_CAPTURE_EVERY },
@@ -192,6 +195,9 @@ parse(int argc, char **argv, struct topts *o)
 			set_action(o, ACT_PROMETHEUS);
 			o->prom_file = optarg;
 			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			break;
 		case OPT_CAPTURE:
 			if (*optarg == '\0')
 				cli_usage("--capture: empty directory name");
@@ -228,6 +234,8 @@ parse(int argc, char **argv, struct topts *o)
 		cli_usage("unexpected argument '%s'", argv[optind]);
 	if (o->force && o->action != ACT_KILL)
 		cli_usage("-9 applies to -K PID");
+	if (o->listen && o->watch_s == 0)
+		cli_usage("--listen serves metrics while watching: add -w");
 	if (capture_opt && o->capture_dir == NULL)
 		cli_usage("--capture-duration, --capture-every and --capture-keep "
 		    "go with --capture DIR");
@@ -470,7 +478,7 @@ main(int argc, char **argv)
 	struct snapshot s;
 	struct recorder rec;
 	struct cpuprev prev = { 0 };
-	int rc = CD_EXIT_OK, frame = 0;
+	int rc = CD_EXIT_OK, frame = 0, lfd;
 
 	msg_init(argv[0]);
 	parse(argc, argv, &o);
@@ -488,6 +496,7 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_DFL);
 	recorder_open(&rec, &o);
+	lfd = o.listen ? listen_open(o.listen) : -1;
 
 	if (o.watch_s > 0 && color_on())
 		fputs("\033[?25l\033[2J", stdout);	/* hide cursor, clear */
@@ -512,16 +521,20 @@ main(int argc, char **argv)
 		if (warn_crossings(&s, &o, &was_over, &rec))
 			rc = CD_EXIT_FOUND;
 		show(&s, &o, frame++, &rec);
-		snapshot_free(&s);
 		if (o.watch_s > 0) {
 			uint64_t spent = now_mono_ns() - t0;
 			uint64_t period = (uint64_t)(o.watch_s * 1e9);
 
-			if (!stop && spent < period)
+			if (!stop && spent < period && lfd >= 0)
+				listen_wait(lfd, period - spent, &stop, s.procs);
+			else if (!stop && spent < period)
 				sleep_ns(period - spent, &stop);
 		}
+		snapshot_free(&s);
 	} while (o.watch_s > 0 && !stop);
 	recorder_close(&rec);
+	if (lfd >= 0)
+		close(lfd);
 	cpuprev_free(&prev);
 	if (o.watch_s > 0 && color_on())
 		fputs("\033[?25h", stdout);	/* cursor back */

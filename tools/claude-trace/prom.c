@@ -67,8 +67,8 @@ summary_of(const cJSON *sums, int pid)
 }
 
 /* cd-fds --summary on every process; failures leave the array short. */
-static cJSON *
-fd_summaries(const cJSON *procs)
+cJSON *
+prom_fd_summaries(const cJSON *procs)
 {
 	struct stage_argv a = { 0 };
 	struct stage st;
@@ -222,7 +222,7 @@ do_prometheus(const struct topts *o)
 		return CD_EXIT_FAIL;
 	}
 	free(error);
-	sums = fd_summaries(procs);
+	sums = prom_fd_summaries(procs);
 	if ((mem = open_memstream(&buf, &len)) == NULL)
 		msg_die(CD_EXIT_FAIL, "out of memory");
 	prom_write(mem, procs, sums);

@@ -25,6 +25,7 @@ struct topts {
 	double capture_every_s;		/* --capture-every, per process */
 	int capture_keep;		/* --capture-keep folders */
 	const char *prom_file;		/* --prometheus-file */
+	const char *listen;		/* --listen [ADDR:]PORT */
 };
 
 /* The flight recorder's state (capture.c). */
@@ -94,6 +95,14 @@ void recorder_close(struct recorder *r);
 /* The metrics of these processes (cd-ps records, cd-fds summaries). */
 void prom_write(FILE *out, const cJSON *procs, const cJSON *sums);
 int do_prometheus(const struct topts *o);
+/* cd-fds --summary on these processes: their fd_summary records. */
+cJSON *prom_fd_summaries(const cJSON *procs);
+
+/* listen.c */
+/* Bind --listen's [ADDR:]PORT (loopback by default); dies on failure. */
+int listen_open(const char *spec);
+/* Sleep ns, answering GET /metrics for procs meanwhile, until *stop. */
+void listen_wait(int lfd, uint64_t ns, volatile int *stop, const cJSON *procs);
 
 /* kill.c */
 int do_kill(const struct topts *o);
