@@ -58,7 +58,7 @@ teardown() {
 @test "--capture: a crossing makes one folder with report, JSON, folded and SVG; a second crossing inside --capture-every makes none" {
 	fake_native spin
 	D="$BATS_TEST_TMPDIR/caps"
-	ct_start -w 0.5 -k 5 --capture "$D" --capture-duration 1 --capture-every 600 -p "$FAKE_PID"
+	ct_start -w 0.5 -k 2 --capture "$D" --capture-duration 1 --capture-every 600 -p "$FAKE_PID"
 	wait_err "capture of pid $FAKE_PID .*started: $D/" 30
 	wait_err "capture of pid $FAKE_PID done in" 90
 	[ "$(ls "$D" | wc -l)" -eq 1 ]
@@ -81,7 +81,7 @@ assert any(x.endswith("flamegraph.svg") for x in d["files_written"])' "$f/report
 	kill -STOP "$FAKE_PID"
 	wait_frames 4 30
 	kill -CONT "$FAKE_PID"
-	wait_err "pid $FAKE_PID crossed again .*not captured: its last capture began" 30
+	wait_err "pid $FAKE_PID crossed again .*not captured: its last capture began" 30 || { cat "$BATS_TEST_TMPDIR/err"; grep -A3 "^PID" "$BATS_TEST_TMPDIR/out" | tail -20; false; }
 	wait_frames 2 30
 	[ "$(ls "$D" | wc -l)" -eq 1 ]
 	[ "$(grep -c 'started:' "$BATS_TEST_TMPDIR/err")" -eq 1 ]
@@ -94,7 +94,7 @@ assert any(x.endswith("flamegraph.svg") for x in d["files_written"])' "$f/report
 @test "--capture: Ctrl-C stops a running capture, which still writes its report; nothing is left running" {
 	fake_native spin
 	D="$BATS_TEST_TMPDIR/caps"
-	ct_start -w 0.5 -k 5 --capture "$D" --capture-duration 120 -p "$FAKE_PID"
+	ct_start -w 0.5 -k 2 --capture "$D" --capture-duration 120 -p "$FAKE_PID"
 	wait_err "capture of pid $FAKE_PID .*started" 30
 	drv=""
 	for _ in $(seq 100); do
@@ -124,7 +124,7 @@ assert d["interrupted"] is True' "$f/report.json"
 @test "--capture: when claude-trace is killed outright, its capture ends too" {
 	fake_native spin
 	D="$BATS_TEST_TMPDIR/caps"
-	ct_start -w 0.5 -k 5 --capture "$D" --capture-duration 120 -p "$FAKE_PID"
+	ct_start -w 0.5 -k 2 --capture "$D" --capture-duration 120 -p "$FAKE_PID"
 	wait_err "capture of pid $FAKE_PID .*started" 30
 	drv=""
 	for _ in $(seq 100); do
@@ -146,7 +146,7 @@ assert d["interrupted"] is True' "$f/report.json"
 	mkdir -p "$D/20200101T000000Z-pid1" "$D/20200102T000000Z-pid2" \
 	    "$D/20200103T000000Z-pid3" "$D/notes"
 	touch "$D/20200101T000000Z-pid1/report.txt" "$D/notes/keep-me" "$D/20200101T000000Z-pid1.txt"
-	ct_start -w 0.5 -k 5 --capture "$D" --capture-keep 2 --capture-duration 60 -p "$FAKE_PID"
+	ct_start -w 0.5 -k 2 --capture "$D" --capture-keep 2 --capture-duration 60 -p "$FAKE_PID"
 	wait_err "capture of pid $FAKE_PID .*started" 30
 	kill -INT "$CT_PID"
 	for _ in $(seq 600); do kill -0 "$CT_PID" 2>/dev/null || break; sleep 0.05; done
