@@ -27,7 +27,8 @@ for _ in $(seq "$n"); do
 	pids+=($!)
 done
 sleep 1
-nproc_now=$(ls -d /proc/[0-9]* | wc -l)
+all=(/proc/[0-9]*)
+nproc_now=${#all[@]}
 hz=$(getconf CLK_TCK)
 
 # Fields 14-17 of /proc/PID/stat: utime stime cutime cstime, in ticks.
