@@ -265,7 +265,7 @@ snapshot_free(struct snapshot *s)
  */
 struct cpuseen {
 	int pid;
-	char *start;		/* start_time: a reused pid is another process */
+	double start;		/* boot-clock seconds: a reused pid is another */
 	double cpu_s;
 };
 struct cpuprev {
@@ -277,20 +277,32 @@ struct cpuprev {
 static void
 cpuprev_free(struct cpuprev *c)
 {
-	for (size_t i = 0; i < c->n; i++)
-		free(c->v[i].start);
 	free(c->v);
 	c->v = NULL;
 	c->n = 0;
 }
 
+/*
+ * The same process: its pid, and a start time within 2 s (now - elapsed
+ * moves a little between frames; start_time, whole seconds of wall time
+ * made the same way, can tick over between two frames).
+ */
 static const struct cpuseen *
-cpuprev_find(const struct cpuprev *c, int pid, const char *start)
+cpuprev_find(const struct cpuprev *c, int pid, double start)
 {
 	for (size_t i = 0; i < c->n; i++)
-		if (c->v[i].pid == pid && strcmp(c->v[i].start, start) == 0)
+		if (c->v[i].pid == pid && fabs(c->v[i].start - start) < 2)
 			return &c->v[i];
 	return NULL;
+}
+
+static double
+boot_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void
@@ -299,19 +311,21 @@ cpu_from_deltas(cJSON *procs, const struct cpuprev *old, struct cpuprev *now,
 {
 	cJSON *p;
 
+	double boot = boot_s();
+
 	cJSON_ArrayForEach(p, procs) {
-		const char *start = rec_get_str(p, "start_time");
+		double start = boot - rec_get_num(p, "elapsed_s", 0);
 		double cpu = rec_get_num(p, "cpu_time_s", -1);
 		int pid = (int)rec_get_num(p, "pid", 0);
 		const struct cpuseen *was;
 
 		cpu_from_deltas(cJSON_GetObjectItemCaseSensitive(p, "children"),
 		    old, now, dt);
-		if (start == NULL || cpu < 0)
+		if (cpu < 0)
 			continue;
 		now->v = xreallocarray(now->v, now->n + 1, sizeof(*now->v));
 		now->v[now->n].pid = pid;
-		now->v[now->n].start = xstrdup(start);
+		now->v[now->n].start = start;
 		now->v[now->n++].cpu_s = cpu;
 		/* New since the last frame: its life so far is the interval. */
 		if (dt <= 0 || (was = cpuprev_find(old, pid, start)) == NULL)
