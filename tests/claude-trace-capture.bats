@@ -111,6 +111,7 @@ assert any(x.endswith("flamegraph.svg") for x in d["files_written"])' "$f/report
 	for _ in $(seq 600); do kill -0 "$CT_PID" 2>/dev/null || break; sleep 0.05; done
 	! kill -0 "$CT_PID" 2>/dev/null
 	! group_alive "$drv"
+	grep -q "capture of pid $FAKE_PID stopped early, written in" "$BATS_TEST_TMPDIR/err"
 	f=$(ls -d "$D"/*)
 	python3 -c '
 import json, sys

@@ -323,9 +323,10 @@ finished(struct recorder *r, struct capjob *j, int ws)
 	j->child = 0;
 	/* 1 is "critical findings": the capture worked. */
 	if (code <= 1)
-		event(r, "capture of pid %d done in %.1f s: %s/%s (report.txt, "
+		event(r, "capture of pid %d %s in %.1f s: %s/%s (report.txt, "
 		    "report.json, flamegraph.folded, flamegraph.svg)", j->target,
-		    took, r->path, j->name);
+		    j->stopping ? "stopped early, written" : "done", took,
+		    r->path, j->name);
 	else
 		event(r, "capture of pid %d failed (exit %d) after %.1f s: see "
 		    "%s/%s/capture.log", j->target, code, took,
@@ -455,8 +456,10 @@ recorder_close(struct recorder *r)
 	size_t left;
 
 	for (size_t i = 0; i < r->njobs; i++)
-		if (r->jobs[i].child > 0)
+		if (r->jobs[i].child > 0) {
 			kill(r->jobs[i].child, SIGINT);
+			r->jobs[i].stopping = 1;
+		}
 	end = now_mono_ns() + CAP_GRACE_NS;
 	do {
 		left = 0;

@@ -34,6 +34,7 @@ struct capjob {
 	int target;		/* the Claude Code pid captured */
 	pid_t child;		/* the driver; its process group; 0 ended */
 	uint64_t t0;
+	int stopping;		/* sent SIGINT because claude-trace is ending */
 	char name[64];		/* folder under the capture directory */
 };
 struct recorder {
