@@ -18,10 +18,15 @@ static enum pids_item cheap_items[] = {
 };
 enum { C_PID, C_PPID, C_CMD, C_ARGV };
 
-/* Phase 2: everything cd-ps reports, for the processes kept. */
+/*
+ * Phase 2: everything cd-ps reports, for the processes kept. Memory from
+ * status (VmRSS, VmSize: the same counters as statm's), which EUID makes
+ * libproc2 read anyway: one file fewer a process, a frame of claude-trace
+ * -w with 200 sessions.
+ */
 static enum pids_item full_items[] = {
 	PIDS_ID_PID, PIDS_STATE, PIDS_NLWP, PIDS_TICS_ALL, PIDS_TIME_START,
-	PIDS_TIME_ELAPSED, PIDS_MEM_RES, PIDS_MEM_VIRT, PIDS_TTY_NAME,
+	PIDS_TIME_ELAPSED, PIDS_VM_RSS, PIDS_VM_SIZE, PIDS_TTY_NAME,
 	PIDS_ID_EUID, PIDS_EXE, PIDS_ID_PGRP, PIDS_ID_SESSION, PIDS_ID_TPGID,
 	PIDS_NICE,
 };

@@ -5,8 +5,9 @@ set -eu
 
 # protobuf-c-compiler, libprotobuf-c-dev, zlib1g-dev: cd-fold --output pprof.
 # golang-go: the tests read that output with `go tool pprof` (~35 s to install).
+# prometheus: promtool checks claude-trace --prometheus (16 s to install).
 build="gcc make pkg-config libproc2-dev libcjson-dev libdw-dev libelf-dev linux-libc-dev libstdc++-12-dev binutils libbpf-dev bpftool clang protobuf-c-compiler libprotobuf-c-dev zlib1g-dev"
-test="bats bats-assert bats-support nodejs libclang-rt-14-dev python3 python3-jsonschema chromium parallel util-linux golang-go"
+test="bats bats-assert bats-support nodejs libclang-rt-14-dev python3 python3-jsonschema chromium parallel util-linux golang-go prometheus"
 bench="${CD_BENCH_DEPS:-}"
 [ "${1:-}" = "--bench" ] && bench="hyperfine lsof iproute2 strace linux-perf perl"
 

@@ -132,3 +132,23 @@ print(d["processes"][0]["pid"])' <<<"$output"
 	run claude-diagnose extra
 	assert_failure 2
 }
+
+@test "--json-file: the -j document beside the text report, created anew, never through a link" {
+	fake_native idle
+	f="$BATS_TEST_TMPDIR/r.json"
+	echo secret >"$BATS_TEST_TMPDIR/target"
+	ln -s "$BATS_TEST_TMPDIR/target" "$f"
+	run claude-diagnose --pid "$FAKE_PID" --json-file "$f"
+	assert_success
+	assert_line --regexp "$FAKE_PID"
+	refute_line --regexp '^\{'
+	[ ! -L "$f" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/target")" = secret ]
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [p["pid"] for p in d["processes"]] == [int(sys.argv[2])]
+assert sys.argv[1] in d["files_written"]' "$f" "$FAKE_PID"
+	run claude-diagnose --pid "$FAKE_PID" --json-file /proc/nonexistent/r.json
+	assert_output --partial "/proc/nonexistent/r.json"
+}

@@ -312,3 +312,27 @@ print(d["latest_local_version"])' "$BATS_TEST_TMPDIR/t.json"
 	run claude-trace -K 1 --check-version
 	assert_failure 2
 }
+
+@test "-w: CPU% is measured between frames: a stopped spinner drops to 0, and back" {
+	fake_native spin
+	out="$BATS_TEST_TMPDIR/out"
+	claude-trace -w 0.5 --pid "$FAKE_PID" >"$out" 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >>"$BATS_TEST_TMPDIR/bg.pids"
+	frames() { grep -c '^claude-trace: every' "$out" || true; }
+	cpu_last() { grep "^$FAKE_PID " "$out" | tail -1 | awk '{print $3}'; }
+	for _ in $(seq 200); do [ "$(frames)" -ge 3 ] && break; sleep 0.05; done
+	kill -STOP "$FAKE_PID"
+	n=$(( $(frames) + 3 ))
+	for _ in $(seq 400); do [ "$(frames)" -ge "$n" ] && break; sleep 0.05; done
+	stopped=$(cpu_last)
+	kill -CONT "$FAKE_PID"
+	n=$(( $(frames) + 3 ))
+	for _ in $(seq 400); do [ "$(frames)" -ge "$n" ] && break; sleep 0.05; done
+	running=$(cpu_last)
+	kill -INT "$pid"
+	wait "$pid" || true
+	echo "stopped=$stopped running=$running"
+	[ "$stopped" = 0.0 ]
+	python3 -c "import sys; sys.exit(0 if float('$running') > 0 else 1)"
+}

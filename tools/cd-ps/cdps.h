@@ -28,6 +28,7 @@ struct row {
 	struct procinfo *p;
 	int kind;		/* enum claude_kind */
 	double cpu_pct, cpu_life_pct, mem_pct;
+	double cpu_time_s;	/* user + system CPU over its life */
 	int gone;		/* exited during the interval */
 	int orphaned;
 	char *command, *version, *project;

@@ -66,6 +66,7 @@ row_json(const struct row *r)
 	rec_add_num(o, "threads", p->threads);
 	rec_add_num(o, "cpu_pct", round2(r->cpu_pct));
 	rec_add_num(o, "cpu_life_pct", round2(r->cpu_life_pct));
+	rec_add_num(o, "cpu_time_s", r->cpu_time_s);
 	rec_add_num(o, "mem_pct", round2(r->mem_pct));
 	rec_add_num(o, "rss_kb", (double)p->rss_kb);
 	rec_add_num(o, "vsz_kb", (double)p->vsz_kb);

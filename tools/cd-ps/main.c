@@ -318,6 +318,8 @@ main(int argc, char **argv)
 			    p->elapsed_s * 100;
 		if (o.interval_s == 0)
 			r->cpu_pct = r->cpu_life_pct;
+		/* A counter: a watcher's deltas give CPU% with no second read. */
+		r->cpu_time_s = (double)p->ticks / (double)hz;
 		if (mem_total > 0)
 			r->mem_pct = (double)p->rss_kb / mem_total * 100;
 		r->kind = select_kind(p);

@@ -2,6 +2,7 @@
 #ifndef CLAUDE_DIAGNOSE_H
 #define CLAUDE_DIAGNOSE_H
 
+#include <stdio.h>
 #include <cjson/cJSON.h>
 
 #include "cli.h"
@@ -30,6 +31,7 @@ struct dopts {
 	char *output_base;	/* -o x.svg: "x", which output points to */
 	const char *baseline;	/* --baseline: an earlier CPU .folded to diff against */
 	int progress;		/* -1 auto (tty), 0 off, 1 on */
+	const char *json_file;	/* --json-file: the JSON document, too */
 };
 
 /* One capture stage run by the driver, and what it produced. */
@@ -108,6 +110,6 @@ const char *compat_pressure_level(const struct report *r);
 cJSON *compat_issue_strings(const struct report *r, const char *severity);
 
 /* report_json.c */
-void report_json(const struct report *r, const struct dopts *o);
+void report_json(const struct report *r, const struct dopts *o, FILE *out);
 
 #endif

@@ -4,6 +4,7 @@
  * find into one report, for people or (-j) for programs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "diagnose.h"
 #include "exitcode.h"
 #include "msg.h"
+#include "owner.h"
 #include "record.h"
 #include "stage.h"
 #include "units.h"
@@ -42,6 +44,7 @@ static const char usage[] =
 "      --baseline OLD.folded  compare the CPU graph with an earlier capture's\n"
 "                           (needs -s; implies --flamegraph): FILE-diff.svg\n"
 "  -j, --json               one JSON document instead of the report\n"
+"      --json-file FILE     also write that JSON document to FILE\n"
 "      --interval SECS      CPU measuring interval of the overview (default 0.5)\n"
 "      --cpu-warning PCT, --cpu-critical PCT\n"
 "                           per-process CPU thresholds (default 90, off);\n"
@@ -64,13 +67,14 @@ enum {
 	OPT_INTERVAL = CLI_OPT_FIRST_TOOL, OPT_NO_REDACT, OPT_CPU_WARN,
 	OPT_CPU_CRIT, OPT_RSS_WARN, OPT_RSS_CRIT, OPT_SAMPLE_DUR, OPT_DURATION,
 	OPT_IO, OPT_NETWORK, OPT_FLAME, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_CHILD_CPU,
+	OPT_CHILD_CPU, OPT_JSON_FILE,
 	OPT_BASELINE,
 };
 
 static const struct option longopts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "json-file", required_argument, NULL, OPT_JSON_FILE },
 	{ "deep", no_argument, NULL, 'd' },
 	{ "sample", no_argument, NULL, 's' },
 	{ "sample-duration", required_argument, NULL, OPT_SAMPLE_DUR },
@@ -182,6 +186,11 @@ parse(int argc, char **argv, struct dopts *o)
 		case 'j':
 			o->json = 1;
 			break;
+		case OPT_JSON_FILE:
+			if (*optarg == '\0')
+				cli_usage("--json-file: empty file name");
+			o->json_file = optarg;
+			break;
 		case 'd':
 			o->deep = 1;
 			break;
@@ -282,6 +291,38 @@ all_captures_failed(const struct report *r)
 	return wanted > 0 && cJSON_GetArraySize(r->procs) > 0;
 }
 
+/*
+ * --json-file: the document -j prints, in a file beside the text report
+ * (claude-trace --capture keeps both). Created fresh, never through a
+ * link, and the invoking user's under sudo, as the flame graph files.
+ */
+static void
+json_file(struct report *r, const struct dopts *o)
+{
+	FILE *f;
+	int fd, ok;
+
+	if (o->json_file == NULL)
+		return;
+	unlink(o->json_file);
+	fd = open(o->json_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0644);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		msg_warnerr("%s", o->json_file);
+		if (fd >= 0)
+			close(fd);
+		cJSON_AddItemToArray(r->file_errors,
+		    cJSON_CreateString(o->json_file));
+		return;
+	}
+	owner_fix_fd(fd);
+	cJSON_AddItemToArray(r->files, cJSON_CreateString(o->json_file));
+	report_json(r, o, f);
+	ok = !ferror(f);
+	if (fclose(f) != 0 || !ok)
+		msg_warnerr("%s: write", o->json_file);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -311,8 +352,9 @@ main(int argc, char **argv)
 	capture_run(&r, &o);
 	flame_write(&r, &o);
 	analyze(&r, &o);
+	json_file(&r, &o);
 	if (o.json)
-		report_json(&r, &o);
+		report_json(&r, &o, stdout);
 	else
 		report_text(&r, &o);
 	if (rc < 0 && r.ps_error)

@@ -130,7 +130,7 @@ process_json(const struct report *r, const struct dopts *opt, const cJSON *p)
 }
 
 void
-report_json(const struct report *r, const struct dopts *o)
+report_json(const struct report *r, const struct dopts *o, FILE *out)
 {
 	cJSON *doc = cJSON_CreateObject(), *procs, *sum;
 	const cJSON *p;
@@ -170,7 +170,7 @@ report_json(const struct report *r, const struct dopts *o)
 	txt = cJSON_Print(doc);
 	if (txt == NULL)
 		msg_die(3, "out of memory");
-	printf("%s\n", txt);
+	fprintf(out, "%s\n", txt);
 	cJSON_free(txt);
 	cJSON_Delete(doc);
 }

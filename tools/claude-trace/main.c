@@ -4,6 +4,7 @@
  * data comes from cd-ps.
  */
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,18 @@ static const char usage[] =
 "                            published on the npm registry (npm's own config)\n"
 "      --upgrade             run Claude Code's own updater (claude update)\n"
 "  -R, --release-notes       the latest Claude Code release notes (GitHub)\n"
+"      --prometheus          the processes as Prometheus metrics (text format)\n"
+"      --prometheus-file F   write them to F, replaced atomically (for\n"
+"                            node_exporter's textfile collector)\n"
+"      --listen [ADDR:]PORT  with -w: serve those metrics at /metrics\n"
+"                            (ADDR defaults to 127.0.0.1)\n"
+"      --capture DIR         with -w and -k/-m: when a process crosses, capture\n"
+"                            it (claude-diagnose -d -s -D --flamegraph) into a\n"
+"                            new folder under DIR, in the background\n"
+"      --capture-duration S  seconds each capture samples and traces (default 5)\n"
+"      --capture-every S     at most one capture of a process per S seconds\n"
+"                            (default 300)\n"
+"      --capture-keep K      keep the newest K capture folders (default 20)\n"
 "      --no-color            no colour\n"
 "  -h, --help, and --version\n"
 "\n"
@@ -50,7 +63,9 @@ static const char usage[] =
 "available), 2 usage, 3 cd-ps failed, a network or updater failure, or -K\n"
 "refused or failed.\n";
 
-enum { OPT_CHECK = CLI_OPT_FIRST_TOOL, OPT_UPGRADE, OPT_INSTALL, OPT_UNINSTALL_APP };
+enum { OPT_CHECK = CLI_OPT_FIRST_TOOL, OPT_UPGRADE, OPT_INSTALL, OPT_UNINSTALL_APP,
+	OPT_CAPTURE, OPT_CAPTURE_DUR, OPT_CAPTURE_EVERY, OPT_CAPTURE_KEEP,
+	OPT_PROM, OPT_PROM_FILE, OPT_LISTEN };
 
 static const struct option longopts[] = {
 	{ "watch", optional_argument, NULL, 'w' },
@@ -69,6 +84,13 @@ static const struct option longopts[] = {
 	{ "release-notes", no_argument, NULL, 'R' },
 	{ "install", no_argument, NULL, OPT_INSTALL },
 	{ "uninstall-app", no_argument, NULL, OPT_UNINSTALL_APP },
+	{ "prometheus", no_argument, NULL, OPT_PROM },
+	{ "prometheus-file", required_argument, NULL, OPT_PROM_FILE },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "capture", required_argument, NULL, OPT_CAPTURE },
+	{ "capture-duration", required_argument, NULL, OPT_CAPTURE_DUR },
+	{ "capture-every", required_argument, NULL, OPT_CAPTURE_EVERY },
+	{ "capture-keep", required_argument, NULL, OPT_CAPTURE_KEEP },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -97,16 +119,20 @@ static void
 set_action(struct topts *o, enum action a)
 {
 	if (o->action != ACT_TABLE && o->action != a)
-		cli_usage("-K, --check-version, --upgrade and -R go one at a time");
+		cli_usage("-K, --check-version, --upgrade, -R and --prometheus go "
+		    "one at a time");
 	o->action = a;
 }
 
 static void
 parse(int argc, char **argv, struct topts *o)
 {
-	int c;
+	int c, capture_opt = 0;
 
 	o->cpu_warn = o->rss_warn_mb = 0;
+	o->capture_s = 5;
+	o->capture_every_s = 300;
+	o->capture_keep = 20;
 	while ((c = getopt_long(argc, argv, "w::k:m:vtjp:K:9Rh", longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -160,6 +186,38 @@ parse(int argc, char **argv, struct topts *o)
 			cli_usage("--uninstall-app removes the original's macOS menu "
 			    "bar app, which has no Linux counterpart");
 			break;
+		case OPT_PROM:
+			set_action(o, ACT_PROMETHEUS);
+			break;
+		case OPT_PROM_FILE:
+			if (*optarg == '\0')
+				cli_usage("--prometheus-file: empty file name");
+			set_action(o, ACT_PROMETHEUS);
+			o->prom_file = optarg;
+			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			break;
+		case OPT_CAPTURE:
+			if (*optarg == '\0')
+				cli_usage("--capture: empty directory name");
+			o->capture_dir = optarg;
+			break;
+		case OPT_CAPTURE_DUR:
+			o->capture_s = cli_double(optarg, 0.5, 3600,
+			    "--capture-duration");
+			capture_opt = 1;
+			break;
+		case OPT_CAPTURE_EVERY:
+			o->capture_every_s = cli_double(optarg, 0, 1e7,
+			    "--capture-every");
+			capture_opt = 1;
+			break;
+		case OPT_CAPTURE_KEEP:
+			o->capture_keep = (int)cli_long(optarg, 1, 100000,
+			    "--capture-keep");
+			capture_opt = 1;
+			break;
 		case 'h':	/* the original's short form */
 			cli_help(usage);
 			break;
@@ -176,9 +234,18 @@ parse(int argc, char **argv, struct topts *o)
 		cli_usage("unexpected argument '%s'", argv[optind]);
 	if (o->force && o->action != ACT_KILL)
 		cli_usage("-9 applies to -K PID");
+	if (o->listen && o->watch_s == 0)
+		cli_usage("--listen serves metrics while watching: add -w");
+	if (capture_opt && o->capture_dir == NULL)
+		cli_usage("--capture-duration, --capture-every and --capture-keep "
+		    "go with --capture DIR");
+	if (o->capture_dir && (o->watch_s == 0 ||
+	    (o->cpu_warn <= 0 && o->rss_warn_mb <= 0)))
+		cli_usage("--capture captures on a crossing: it needs -w and a "
+		    "threshold (-k or -m)");
 	if (o->action != ACT_TABLE && o->watch_s > 0)
 		cli_usage("-w shows the table; it does not go with -K, "
-		    "--check-version, --upgrade or -R");
+		    "--check-version, --upgrade, -R or --prometheus");
 }
 
 static void
@@ -191,8 +258,87 @@ snapshot_free(struct snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * In watch mode CPU% comes from the cpu_time_s counters of two frames, as
+ * top does: cd-ps then runs with --interval 0 and reads each process once,
+ * not twice with a sleep between. The first frame has no earlier one.
+ */
+struct cpuseen {
+	int pid;
+	double start;		/* boot-clock seconds: a reused pid is another */
+	double cpu_s;
+};
+struct cpuprev {
+	struct cpuseen *v;
+	size_t n;
+	uint64_t t;		/* when they were read; 0: never */
+};
+
+static void
+cpuprev_free(struct cpuprev *c)
+{
+	free(c->v);
+	c->v = NULL;
+	c->n = 0;
+}
+
+/*
+ * The same process: its pid, and a start time within 2 s (now - elapsed
+ * moves a little between frames; start_time, whole seconds of wall time
+ * made the same way, can tick over between two frames).
+ */
+static const struct cpuseen *
+cpuprev_find(const struct cpuprev *c, int pid, double start)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].pid == pid && fabs(c->v[i].start - start) < 2)
+			return &c->v[i];
+	return NULL;
+}
+
+static double
+boot_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+cpu_from_deltas(cJSON *procs, const struct cpuprev *old, struct cpuprev *now,
+    double dt)
+{
+	cJSON *p;
+
+	double boot = boot_s();
+
+	cJSON_ArrayForEach(p, procs) {
+		double start = boot - rec_get_num(p, "elapsed_s", 0);
+		double cpu = rec_get_num(p, "cpu_time_s", -1);
+		int pid = (int)rec_get_num(p, "pid", 0);
+		const struct cpuseen *was;
+
+		cpu_from_deltas(cJSON_GetObjectItemCaseSensitive(p, "children"),
+		    old, now, dt);
+		if (cpu < 0)
+			continue;
+		now->v = xreallocarray(now->v, now->n + 1, sizeof(*now->v));
+		now->v[now->n].pid = pid;
+		now->v[now->n].start = start;
+		now->v[now->n++].cpu_s = cpu;
+		/* New since the last frame: its life so far is the interval. */
+		if (dt <= 0 || (was = cpuprev_find(old, pid, start)) == NULL)
+			continue;
+		cJSON_ReplaceItemInObjectCaseSensitive(p, "cpu_pct",
+		    cJSON_CreateNumber(round((cpu - was->cpu_s) / dt * 10000) /
+		    100));
+	}
+}
+
 static int
-take(struct snapshot *s, const struct topts *o, double interval)
+take(struct snapshot *s, const struct topts *o, double interval,
+    struct cpuprev *prev)
 {
 	struct ps_query q = { .interval_s = interval, .tree = o->tree,
 		.redact = 1, .pids = o->pids };
@@ -201,6 +347,14 @@ take(struct snapshot *s, const struct topts *o, double interval)
 	memset(s, 0, sizeof(*s));
 	s->procs = cJSON_CreateArray();
 	ps_run(&q, s->procs, &s->meta, &s->error);
+	if (prev) {
+		struct cpuprev now = { .t = now_mono_ns() };
+
+		cpu_from_deltas(s->procs, prev, &now, prev->t ?
+		    (double)(now.t - prev->t) / 1e9 : 0);
+		cpuprev_free(prev);
+		*prev = now;
+	}
 	/* A --pid that is gone while others remain is not a failure here. */
 	if (s->error && cJSON_GetArraySize(s->procs) > 0) {
 		free(s->error);
@@ -219,14 +373,26 @@ take(struct snapshot *s, const struct topts *o, double interval)
 	return s->error ? -1 : 0;
 }
 
+static void
+why(const cJSON *p, int oc, const struct topts *o, char *buf, size_t len)
+{
+	if (oc)
+		snprintf(buf, len, "CPU %.1f%% >= %g%%", rec_get_num(p, "cpu_pct",
+		    0), o->cpu_warn);
+	else
+		snprintf(buf, len, "RSS %.0f MB >= %g MB", rec_get_num(p,
+		    "rss_kb", 0) / 1024, o->rss_warn_mb);
+}
+
 /* Warn once per crossing: remember who was over last time. */
 static int
 warn_crossings(const struct snapshot *s, const struct topts *o,
-    struct pidlist *was_over)
+    struct pidlist *was_over, struct recorder *rec)
 {
 	struct pidlist now = { 0 };
 	const cJSON *p;
 	int crossed = 0;
+	char whybuf[96];
 
 	cJSON_ArrayForEach(p, s->procs) {
 		int pid = (int)rec_get_num(p, "pid", 0);
@@ -244,6 +410,8 @@ warn_crossings(const struct snapshot *s, const struct topts *o,
 		if (om)
 			msg_warn("warning: pid %d RSS is %.0f MB (threshold %g MB)",
 			    pid, rec_get_num(p, "rss_kb", 0) / 1024, o->rss_warn_mb);
+		why(p, oc, o, whybuf, sizeof(whybuf));
+		recorder_crossed(rec, pid, whybuf);
 	}
 	pidlist_free(was_over);
 	*was_over = now;
@@ -276,7 +444,8 @@ out_flush(void)
 }
 
 static void
-show(const struct snapshot *s, const struct topts *o, int frame)
+show(const struct snapshot *s, const struct topts *o, int frame,
+    const struct recorder *rec)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -309,6 +478,7 @@ show(const struct snapshot *s, const struct topts *o, int frame)
 		fprintf(mem, "%sclaude-trace: every %gs, %s (Ctrl-C to stop)%s%s",
 		    color(C_DIM), o->watch_s, ts, color(C_RESET),
 		    color_on() ? "\033[K\n" : "\n");
+		recorder_lines(mem, rec, color_on() ? "\033[K\n" : "\n");
 	} else {
 		title(mem);
 	}
@@ -327,7 +497,9 @@ main(int argc, char **argv)
 	struct pidlist pids = { 0 }, was_over = { 0 };
 	struct topts o = { .pids = &pids };
 	struct snapshot s;
-	int rc = CD_EXIT_OK, frame = 0;
+	struct recorder rec;
+	struct cpuprev prev = { 0 };
+	int rc = CD_EXIT_OK, frame = 0, lfd;
 
 	msg_init(argv[0]);
 	parse(argc, argv, &o);
@@ -336,6 +508,7 @@ main(int argc, char **argv)
 		rc = o.action == ACT_KILL ? do_kill(&o) :
 		    o.action == ACT_CHECK_VERSION ? do_check_version(&o) :
 		    o.action == ACT_UPGRADE ? do_upgrade(&o) :
+		    o.action == ACT_PROMETHEUS ? do_prometheus(&o) :
 		    do_release_notes(&o);
 		pidlist_free(&pids);
 		return rc;
@@ -343,6 +516,8 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_DFL);
+	recorder_open(&rec, &o);
+	lfd = o.listen ? listen_open(o.listen) : -1;
 
 	if (o.watch_s > 0 && color_on())
 		fputs("\033[?25l\033[2J", stdout);	/* hide cursor, clear */
@@ -350,8 +525,11 @@ main(int argc, char **argv)
 		uint64_t t0 = now_mono_ns();
 		double interval = o.watch_s > 0 && o.watch_s < 0.5 ? o.watch_s : 0.5;
 
-		if (take(&s, &o, interval) < 0 && o.watch_s == 0) {
-			show(&s, &o, frame);
+		if (o.watch_s > 0 && prev.t != 0)
+			interval = 0;
+		if (take(&s, &o, interval, o.watch_s > 0 ? &prev : NULL) < 0 &&
+		    o.watch_s == 0) {
+			show(&s, &o, frame, &rec);
 			snapshot_free(&s);
 			rc = CD_EXIT_FAIL;
 			break;
@@ -360,18 +538,25 @@ main(int argc, char **argv)
 			snapshot_free(&s);
 			break;
 		}
-		show(&s, &o, frame++);
-		if (warn_crossings(&s, &o, &was_over))
+		recorder_poll(&rec);
+		if (warn_crossings(&s, &o, &was_over, &rec))
 			rc = CD_EXIT_FOUND;
-		snapshot_free(&s);
+		show(&s, &o, frame++, &rec);
 		if (o.watch_s > 0) {
 			uint64_t spent = now_mono_ns() - t0;
 			uint64_t period = (uint64_t)(o.watch_s * 1e9);
 
-			if (!stop && spent < period)
+			if (!stop && spent < period && lfd >= 0)
+				listen_wait(lfd, period - spent, &stop, s.procs);
+			else if (!stop && spent < period)
 				sleep_ns(period - spent, &stop);
 		}
+		snapshot_free(&s);
 	} while (o.watch_s > 0 && !stop);
+	recorder_close(&rec);
+	if (lfd >= 0)
+		close(lfd);
+	cpuprev_free(&prev);
 	if (o.watch_s > 0 && color_on())
 		fputs("\033[?25h", stdout);	/* cursor back */
 	out_flush();

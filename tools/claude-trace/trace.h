@@ -2,12 +2,14 @@
 #ifndef CLAUDE_TRACE_H
 #define CLAUDE_TRACE_H
 
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <cjson/cJSON.h>
 
 /* What a one-off action (not the table) should do. */
 enum action { ACT_TABLE, ACT_KILL, ACT_CHECK_VERSION, ACT_UPGRADE,
-	ACT_RELEASE_NOTES };
+	ACT_RELEASE_NOTES, ACT_PROMETHEUS };
 
 struct topts {
 	double watch_s;		/* 0: one shot */
@@ -18,6 +20,34 @@ struct topts {
 	enum action action;
 	int kill_pid;		/* -K */
 	int force;		/* -9: SIGKILL */
+	const char *capture_dir;	/* --capture: the flight recorder */
+	double capture_s;		/* --capture-duration */
+	double capture_every_s;		/* --capture-every, per process */
+	int capture_keep;		/* --capture-keep folders */
+	const char *prom_file;		/* --prometheus-file */
+	const char *listen;		/* --listen [ADDR:]PORT */
+};
+
+/* The flight recorder's state (capture.c). */
+#define RECORDER_EVENTS 3
+struct capjob {
+	int target;		/* the Claude Code pid captured */
+	pid_t child;		/* the driver; its process group; 0 ended */
+	uint64_t t0;
+	int stopping;		/* sent SIGINT because claude-trace is ending */
+	char name[64];		/* folder under the capture directory */
+};
+struct recorder {
+	const struct topts *o;
+	int dirfd;		/* -1: off */
+	char *path;		/* the capture directory, absolute */
+	char *driver;		/* claude-diagnose's path */
+	struct capjob *jobs;
+	size_t njobs;
+	struct { int pid; uint64_t t; } *last;	/* last start, per process */
+	size_t nlast;
+	int started, skipped, removed;
+	char *events[RECORDER_EVENTS];	/* newest first */
 };
 
 struct snapshot {
@@ -51,6 +81,29 @@ int versions_mark_outdated(cJSON *procs, const char *latest);
 int do_check_version(const struct topts *o);
 int do_upgrade(const struct topts *o);
 int do_release_notes(const struct topts *o);
+
+/* capture.c */
+void recorder_open(struct recorder *r, const struct topts *o);
+/* A process went over a threshold: capture it, unless the limits say not. */
+void recorder_crossed(struct recorder *r, int pid, const char *why);
+/* Reap ended captures (once a frame). */
+void recorder_poll(struct recorder *r);
+void recorder_lines(FILE *out, const struct recorder *r, const char *eol);
+/* Stop and reap every capture still running; free. */
+void recorder_close(struct recorder *r);
+
+/* prom.c */
+/* The metrics of these processes (cd-ps records, cd-fds summaries). */
+void prom_write(FILE *out, const cJSON *procs, const cJSON *sums);
+int do_prometheus(const struct topts *o);
+/* cd-fds --summary on these processes: their fd_summary records. */
+cJSON *prom_fd_summaries(const cJSON *procs);
+
+/* listen.c */
+/* Bind --listen's [ADDR:]PORT (loopback by default); dies on failure. */
+int listen_open(const char *spec);
+/* Sleep ns, answering GET /metrics for procs meanwhile, until *stop. */
+void listen_wait(int lfd, uint64_t ns, volatile int *stop, const cJSON *procs);
 
 /* kill.c */
 int do_kill(const struct topts *o);

@@ -98,15 +98,23 @@ versions_newest_local(const cJSON *procs)
 {
 	char *best = NULL;
 	const cJSON *p;
+	struct pidlist uids = { 0 };
 
 	scan_home(&best, getenv("HOME"));
 	cJSON_ArrayForEach(p, procs) {
-		struct passwd *pw = getpwuid((uid_t)rec_get_num(p, "uid", 0));
+		int uid = (int)rec_get_num(p, "uid", 0);
+		struct passwd *pw;
 
-		if (pw)
-			scan_home(&best, pw->pw_dir);
 		consider(&best, rec_get_str(p, "version"));
+		/* Each owner once: -w with many sessions of one user would
+		 * read the password database and the directory each time. */
+		if (pidlist_has(&uids, uid))
+			continue;
+		pidlist_add(&uids, uid);
+		if ((pw = getpwuid((uid_t)uid)) != NULL)
+			scan_home(&best, pw->pw_dir);
 	}
+	pidlist_free(&uids);
 	return best;
 }
 
