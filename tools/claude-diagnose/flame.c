@@ -122,6 +122,30 @@ stage_failed(struct report *r, struct stage *st, const char *what)
 }
 
 /*
+ * The second half of every graph: fold's output, already run, is saved as
+ * base+suffix.folded and drawn by svg_argv into base+suffix.svg.
+ */
+static void
+save_and_draw(struct report *r, struct stage *fold, char **svg_argv,
+    const char *base, const char *suffix)
+{
+	struct stage svg;
+	char *path = xasprintf("%s%s.folded", base, suffix);
+
+	save(r, fold, path);
+	free(path);
+	if (stage_start(&svg, svg_argv, stage_stdout_fd(fold)) < 0 ||
+	    stage_wait(&svg) > 1) {
+		stage_failed(r, &svg, "cd-svg");
+	} else {
+		path = xasprintf("%s%s.svg", base, suffix);
+		save(r, &svg, path);
+		free(path);
+	}
+	stage_free(&svg);
+}
+
+/*
  * records -> cd-fold -> base.folded -> cd-svg -> base.svg. root: cd-fold's
  * --root (the CPU graph has a thread level: the main JS thread, HeapHelper
  * (GC), JITWorker, Bun Pool N, HTTP Client, fs.watch say what runs); leaf:
@@ -135,9 +159,8 @@ graph(struct report *r, int c, const char *const *types, const char *base,
 		leaf ? "--leaf" : NULL, NULL };
 	char *svg_argv[] = { "cd-svg", "--title", title, "--subtitle", subtitle,
 		"--countname", countname, NULL };
-	struct stage fold, svg;
+	struct stage fold;
 	int in = records_fd(r, c, types);
-	char *path;
 
 	if (in < 0) {
 		msg_warnerr("memfd_create");
@@ -150,18 +173,7 @@ graph(struct report *r, int c, const char *const *types, const char *base,
 		return;
 	}
 	close(in);
-	path = xasprintf("%s.folded", base);
-	save(r, &fold, path);
-	free(path);
-	if (stage_start(&svg, svg_argv, stage_stdout_fd(&fold)) < 0 ||
-	    stage_wait(&svg) > 1) {
-		stage_failed(r, &svg, "cd-svg");
-	} else {
-		path = xasprintf("%s.svg", base);
-		save(r, &svg, path);
-		free(path);
-	}
-	stage_free(&svg);
+	save_and_draw(r, &fold, svg_argv, base, "");
 	stage_free(&fold);
 }
 
@@ -174,11 +186,11 @@ static void
 diff_graph(struct report *r, int baseline_fd, const char *baseline,
     const char *base, char *title)
 {
-	char *now = xasprintf("%s.folded", base), *path;
+	char *now = xasprintf("%s.folded", base);
 	char *fold_argv[] = { "cd-fold", "--diff", "-", now, NULL };
 	char *svg_argv[] = { "cd-svg", "--title", title, "--subtitle",
 		(char *)baseline, NULL };
-	struct stage fold, svg;
+	struct stage fold;
 
 	if (stage_start(&fold, fold_argv, baseline_fd) < 0 || stage_wait(&fold) > 1) {
 		stage_failed(r, &fold, "cd-fold --diff");
@@ -186,18 +198,7 @@ diff_graph(struct report *r, int baseline_fd, const char *baseline,
 		free(now);
 		return;
 	}
-	path = xasprintf("%s-diff.folded", base);
-	save(r, &fold, path);
-	free(path);
-	if (stage_start(&svg, svg_argv, stage_stdout_fd(&fold)) < 0 ||
-	    stage_wait(&svg) > 1) {
-		stage_failed(r, &svg, "cd-svg");
-	} else {
-		path = xasprintf("%s-diff.svg", base);
-		save(r, &svg, path);
-		free(path);
-	}
-	stage_free(&svg);
+	save_and_draw(r, &fold, svg_argv, base, "-diff");
 	stage_free(&fold);
 	free(now);
 }
