@@ -301,3 +301,26 @@ sys.stdout.buffer.write(d[:i] + b"\0X" + d[i:])' "$fx" >"$BATS_TEST_TMPDIR/in"
 		cd-fold --from "$fmt" <"$BATS_TEST_TMPDIR/in" 2>/dev/null | cd-svg >/dev/null
 	done
 }
+
+@test "faults: records with no usable pid: line-numbered, passed through whole, exit 3 not 2" {
+	printf '%s\n' '{"type":"process","pid":-1}' '{"type":"process","pid":"123"}' \
+	    '{"type":"process","pid":1e20}' '{"type":"process","pid":null}' \
+	    '{"type":"process","pid":1.5}' >"$BATS_TEST_TMPDIR/bad"
+	python3 -c '
+for i in range(200000):
+    print("{\"type\":\"note\",\"n\":%d,\"pad\":\"%s\"}" % (i, "x" * 40))
+print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
+	want=$(wc -l <"$BATS_TEST_TMPDIR/bad")
+	for tool in cd-trace cd-sample; do
+		run --separate-stderr -3 "$tool" -d 0.2 <"$BATS_TEST_TMPDIR/bad"
+		for n in 1 2 3 4 5; do
+			[[ "$stderr" == *"stdin:$n: process record without a valid pid"* ]]
+		done
+		[[ "$stderr" == *"nothing to"* ]]
+		[ "$(printf '%s\n' "$output" | wc -l)" -eq "$want" ]
+		[ "${lines[-1]}" = '{"type":"meta","tool":"cd-ps"}' ]
+	done
+	# cd-ps finding no Claude
+	run --separate-stderr -3 bash -c 'cd-ps --pid 999999 | cd-sample -d 1'
+	assert_output --partial '"tool":"cd-ps"'
+}

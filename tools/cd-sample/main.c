@@ -348,6 +348,10 @@ main(int argc, char **argv)
 	if (!o.cmd && pids.n == 0 && !isatty(0)) {
 		if (targets_from_stdin(&pids, o.strict) < 0)
 			msg_die(CD_EXIT_DATAERR, "malformed input (--strict)");
+		/* cd-ps found no Claude: not a usage error, and its records went on */
+		if (pids.n == 0 && targets_records_seen() > 0)
+			msg_die(CD_EXIT_FAIL, "no process records with a pid on stdin: "
+			    "nothing to sample");
 	}
 	if (!o.cmd && pids.n == 0)
 		cli_usage("no target: give --pid, a COMMAND after --, or pipe process records");
