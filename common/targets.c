@@ -1,12 +1,63 @@
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exitcode.h"
 #include "msg.h"
+#include "procinfo.h"
 #include "record.h"
 #include "targets.h"
 
 static unsigned long seen;
+
+/* When pid started, in seconds since the epoch; -1 if it is gone. */
+static double
+start_epoch(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* field 22, starttime, is the 20th after the command name */
+	for (int i = 0; i < 20 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p, " %llu", &ticks) != 1)
+		return -1;
+	return (double)time(NULL) - procinfo_uptime() +
+	    (double)ticks / (double)procinfo_hertz();
+}
+
+/*
+ * A saved record whose pid now names another process: its start_time
+ * (RFC 3339, to the second) is not when the live one started.
+ */
+static int
+pid_reused(const cJSON *obj, int pid)
+{
+	const char *st = rec_get_str(obj, "start_time");
+	struct tm tm;
+	const char *end;
+	double live;
+
+	if (st == NULL)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(st, "%Y-%m-%dT%H:%M:%S%z", &tm);
+	if (end == NULL || *end != '\0' || (live = start_epoch(pid)) < 0)
+		return 0;	/* unknown, or gone: the tool says so later */
+	return fabs(live - ((double)timegm(&tm) - (double)tm.tm_gmtoff)) > 2;
+}
 
 unsigned long
 targets_records_seen(void)
@@ -46,7 +97,12 @@ targets_from_stdin(struct pidlist *pl, int strict)
 		if (rec_is(obj, "process")) {
 			int pid = record_pid(obj);
 
-			if (pid > 0) {
+			if (pid > 0 && pid_reused(obj, pid)) {
+				msg_warn("stdin:%lu: pid %d now names another "
+				    "process (started at another time than the "
+				    "record's); not a target",
+				    (unsigned long)rec_lineno(r), pid);
+			} else if (pid > 0) {
 				pidlist_add(pl, pid);
 			} else {
 				msg_warn("stdin:%lu: process record without a valid "

@@ -324,3 +324,23 @@ print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
 	run --separate-stderr -3 bash -c 'cd-ps --pid 999999 | cd-sample -d 1'
 	assert_output --partial '"tool":"cd-ps"'
 }
+
+@test "faults: a saved record whose pid was reused is not acted on" {
+	bg_start "$CD_TARGETS/sysloop" forever
+	tpid=$BG_PID
+	cd-ps --all --pid "$tpid" | grep "\"pid\":$tpid," >"$BATS_TEST_TMPDIR/rec"
+	grep -q '"start_time":"' "$BATS_TEST_TMPDIR/rec"
+	# the same record, its process started long before: another process
+	sed 's/"start_time":"[0-9]*-/"start_time":"2001-/' "$BATS_TEST_TMPDIR/rec" >"$BATS_TEST_TMPDIR/old"
+	for tool in "cd-trace -d 0.3" "cd-sample -d 0.3" cd-fds; do
+		run --separate-stderr $tool <"$BATS_TEST_TMPDIR/old"
+		[[ "$stderr" == *"stdin:1: pid $tpid now names another process"* ]]
+		refute_output --partial '"type":"fd"'
+		refute_output --partial '"type":"syscall'
+		refute_output --partial '"type":"sample"'
+	done
+	run --separate-stderr cd-trace -s -d 0.3 <"$BATS_TEST_TMPDIR/rec"
+	assert_success
+	assert_output --partial '"name":"getppid"'
+	grep -q '^TracerPid:[[:space:]]*0$' "/proc/$tpid/status"
+}
