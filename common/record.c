@@ -376,7 +376,8 @@ static void
 bad(struct rec_reader *r, const char *why)
 {
 	r->bad++;
-	msg_warn("%s:%lu: %s; line skipped", r->name, lr_lineno(r->lr), why);
+	msg_warn("%s:%lu: %s; %s", r->name, lr_lineno(r->lr), why,
+	    r->strict ? "stopping (--strict)" : "line skipped");
 }
 
 /* Parse one line; NULL with *why set when it is not a record. */

@@ -344,3 +344,40 @@ print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
 	assert_output --partial '"name":"getppid"'
 	grep -q '^TracerPid:[[:space:]]*0$' "/proc/$tpid/status"
 }
+
+@test "faults: a zombie named claude is not listed as a running Claude process" {
+	d="$BATS_TEST_TMPDIR/zc"
+	mkdir -p "$d"
+	cp "$STORM" "$d/claude"
+	bg_start "$d/claude" --ready "$d/r" zombie
+	wait_file "$d/r"
+	z=$(cat "$d/r")
+	grep -q '^State:[[:space:]]*Z' "/proc/$z/status"
+	run --separate-stderr cd-ps
+	refute_output --partial "\"pid\":$z,"
+	run --separate-stderr claude-trace -j
+	refute_output --partial "\"pid\": $z,"
+	refute_output --partial "\"pid\":$z,"
+}
+
+@test "faults: messages: errors on stderr, stdin read errors exit 3, SIGTERM named, --strict stops" {
+	run --separate-stderr -3 claude-trace -p 999999
+	[ -z "$output" ]
+	[[ "$stderr" == *"no process with pid 999999"* ]]
+	run --separate-stderr -3 cd-trace -d 0.1 <"$BATS_TEST_TMPDIR"
+	[[ "$stderr" == *"read error"* ]]
+	run --separate-stderr -3 cd-fds <"$BATS_TEST_TMPDIR"
+	[[ "$stderr" == *"read error"* ]]
+	run --separate-stderr -4 cd-trace --strict <<<'x'
+	[[ "$stderr" == *"stopping (--strict)"* ]]
+	[[ "$stderr" != *"line skipped"* ]]
+	run --separate-stderr -4 cd-sample --analyze <<<'{"type":"sample","pid":5,"tid":5,"stack":["a"],"count":1.5}'
+	[[ "$stderr" == *"stdin:1:"* ]]
+	fake_misbehave idle
+	claude-diagnose --pid "$FAKE_PID" -D --duration 30 >"$BATS_TEST_TMPDIR/rep" 2>&1 &
+	drv=$!
+	sleep 2
+	kill -TERM "$drv"
+	wait "$drv" || true
+	grep -q "stopped early (SIGTERM)" "$BATS_TEST_TMPDIR/rep"
+}

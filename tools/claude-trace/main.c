@@ -257,7 +257,10 @@ main(int argc, char **argv)
 		double interval = o.watch_s > 0 && o.watch_s < 0.5 ? o.watch_s : 0.5;
 
 		if (take(&s, &o, interval) < 0 && o.watch_s == 0) {
-			show(&s, &o, frame);
+			/* An error is for stderr; -j keeps its document. */
+			if (o.json)
+				show(&s, &o, frame);
+			msg_warn("cd-ps failed: %s", s.error ? s.error : "?");
 			snapshot_free(&s);
 			rc = CD_EXIT_FAIL;
 			break;
