@@ -118,13 +118,13 @@ assert 0 <= m["detach_s"] < 1.5, m["detach_s"]' "$BATS_TEST_TMPDIR/o"
 }
 
 # Wait, with shell builtins only (a fork can take seconds here), until
-# pid $1 blocks SIGINT: then a signal is the tool's to handle.
+# pid $1 blocks or catches SIGINT: then a signal is the tool's to handle.
 sig_ready() {
 	local end=$((SECONDS + $2)) l
 	while [ $SECONDS -lt $end ] && [ -e "/proc/$1" ]; do
 		while read -r l; do
 			case $l in
-			SigBlk:*) if [ $(( 0x${l##*[[:space:]]} & 2 )) -ne 0 ]; then return 0; fi ;;
+			SigBlk:*|SigCgt:*) if [ $(( 0x${l##*[[:space:]]} & 2 )) -ne 0 ]; then return 0; fi ;;
 			esac
 		done <"/proc/$1/status"
 	done
@@ -169,9 +169,25 @@ signalled_run() {
 	for m in tracepoint ptrace; do
 		signalled_run "$m" INT 0
 	done
+	# cd-sample too, perf and ptrace snapshots
+	for m in perf ptrace; do
+		cd-sample -m "$m" --pid "$tpid" -d 600 >"$BATS_TEST_TMPDIR/s.$m" &
+		cdpid=$!
+		( sleep 30; kill -KILL "$cdpid" ) 2>/dev/null &
+		wd=$!
+		sig_ready "$cdpid" 30
+		kill -INT "$cdpid"
+		rc=0; wait "$cdpid" || rc=$?
+		kill "$wd" 2>/dev/null || true
+		[ "$rc" -le 1 ] || { echo "cd-sample -m $m: exit $rc" >&2; return 1; }
+		untraced "$tpid"
+	done
 	busy_stop
 	[ "$(last_meta "$BATS_TEST_TMPDIR/o.INT.tracepoint" stopped_by)" = SIGINT ]
 	[ "$(last_meta "$BATS_TEST_TMPDIR/o.INT.ptrace" stopped_by)" = SIGINT ]
+	for m in perf ptrace; do
+		[ "$(last_meta "$BATS_TEST_TMPDIR/s.$m" tool)" = cd-sample ]
+	done
 }
 
 # Every tool, its output unwritable: /dev/full and a closed stdout.
