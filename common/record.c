@@ -43,6 +43,7 @@ rec_out_init(int fd)
 {
 	ob.fd = fd;
 	ob.len = 0;
+	ob.err = 0;	/* a new output starts clean */
 }
 
 void
