@@ -113,8 +113,9 @@ busy_stop() {
 	python3 -c '
 import json, sys
 m = [json.loads(l) for l in open(sys.argv[1])][-1]
-assert m["duration_s"] < 2 + 0.5 + 1, m["duration_s"]	# detach is bounded to 0.5 s
-assert 0 <= m["detach_s"] < 1.5, m["detach_s"]' "$BATS_TEST_TMPDIR/o"
+# a bound that catches a run ignoring -d (it took minutes), not a speed test
+assert m["duration_s"] < 2 + 3, m["duration_s"]
+assert 0 <= m["detach_s"] < 3, m["detach_s"]	# bounded to 0.5 s, slack for ASan' "$BATS_TEST_TMPDIR/o"
 }
 
 # Wait, with shell builtins only (a fork can take seconds here), until
