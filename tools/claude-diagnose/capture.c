@@ -82,8 +82,9 @@ progress(const struct dopts *o, double left, int final)
 /*
  * Exit 0 and 1 (critical findings) are success for a stage; anything else
  * is a failure unless records came out anyway (a target exited mid-way).
- * A stage killed by a signal, or ending without its meta record (the
- * last it writes), broke: whatever it wrote is not the whole story.
+ * A stage killed by a signal, or saying it succeeded without writing its
+ * meta record (the last it writes), broke: whatever it wrote is not the
+ * whole story, and the run fails. A failure it reported is a finding.
  */
 static void
 finish(struct capture *cap, struct stage *st)
@@ -93,7 +94,7 @@ finish(struct capture *cap, struct stage *st)
 
 	cap->status = status;
 	bad = stage_records(st, cap->recs, &cap->meta);
-	cap->broken = status >= 128 || cap->meta == NULL;
+	cap->broken = status >= 128 || (status <= 1 && cap->meta == NULL);
 	if ((status > 1 || cap->broken) && cJSON_GetArraySize(cap->recs) == 0)
 		cap->error = stage_error(st);
 	else if (cap->broken && status > 1) {
