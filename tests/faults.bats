@@ -172,7 +172,7 @@ signalled_run() {
 	done
 	# cd-sample too, perf and ptrace snapshots
 	for m in perf ptrace; do
-		cd-sample -m "$m" --pid "$tpid" -d 600 >"$BATS_TEST_TMPDIR/s.$m" &
+		cd-sample --method "$m" --pid "$tpid" -d 600 >"$BATS_TEST_TMPDIR/s.$m" &
 		cdpid=$!
 		( sleep 30; kill -KILL "$cdpid" ) 2>/dev/null &
 		wd=$!
@@ -180,7 +180,7 @@ signalled_run() {
 		kill -INT "$cdpid"
 		rc=0; wait "$cdpid" || rc=$?
 		kill "$wd" 2>/dev/null || true
-		[ "$rc" -le 1 ] || { echo "cd-sample -m $m: exit $rc" >&2; return 1; }
+		[ "$rc" -le 1 ] || { echo "cd-sample --method $m: exit $rc" >&2; return 1; }
 		untraced "$tpid"
 	done
 	busy_stop

@@ -88,8 +88,10 @@ analyze_stdin(const struct opts *o)
 	rec_add_num(m, "bad_lines", (double)(rec_bad_lines(r) + invalid));
 	rec_emit_free(m);
 	samples_free(&s);
-	if (rec_close() != 0)
+	if (rec_close() != 0) {
+		rec_reader_close(r);
 		return CD_EXIT_FAIL;
+	}
 	if (st == REC_ERROR)
 		msg_die(CD_EXIT_FAIL, "read error on stdin");
 	if (st == REC_BAD || rec_bad_lines(r) + invalid > 0) {

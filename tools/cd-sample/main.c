@@ -415,8 +415,7 @@ main(int argc, char **argv)
 	samples_from_capture(&s, &c);
 	c.t_sym = now_s() - c.t_sym;
 	samples_sort(&s);
-	if (samples_emit(&s) != 0)
-		msg_dieerr(CD_EXIT_FAIL, "cannot write the output");
+	samples_emit(&s);	/* a write error sticks: rec_close reports it */
 	if (!o.no_analysis) {
 		struct analysis_ctx a = {
 			.freq_hz = c.effective_hz, .duration_s = c.t_end - c.t_start,
@@ -426,11 +425,10 @@ main(int argc, char **argv)
 		crit = analyze_emit(&s, &a);
 	}
 	emit_meta(&c, &s, &o, requested);
-	if (rec_close() != 0)
-		return CD_EXIT_FAIL;
+	rc = rec_close() != 0 ? CD_EXIT_FAIL : crit ? CD_EXIT_FOUND : CD_EXIT_OK;
 	samples_free(&s);
 	cap_free(&c);
 	pidlist_free(&pids);
 	strings_free();
-	return crit ? CD_EXIT_FOUND : CD_EXIT_OK;
+	return rc;
 }
