@@ -398,3 +398,12 @@ print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
 	wait "$drv" || true
 	grep -q "stopped early (SIGTERM)" "$BATS_TEST_TMPDIR/rep"
 }
+
+@test "faults: a capture with no samples at all ends with its meta record (qsort of nothing)" {
+	bg_start sleep 60
+	run --separate-stderr cd-sample -d 0.3 --pid "$BG_PID"
+	assert_success
+	assert_output --partial '"type":"meta","tool":"cd-sample"'
+	refute_output --partial '"type":"sample"'
+	[[ "$stderr" != *"runtime error"* ]]
+}
