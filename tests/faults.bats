@@ -407,3 +407,40 @@ print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
 	refute_output --partial '"type":"sample"'
 	[[ "$stderr" != *"runtime error"* ]]
 }
+
+@test "faults: SIGKILL of the tool mid-capture leaves the target running and untraced" {
+	bg_start "$CD_TARGETS/sysloop" forever
+	tpid=$BG_PID
+	for m in ptrace tracepoint; do
+		cd-trace -m "$m" --pid "$tpid" -d 60 >/dev/null 2>&1 &
+		cdpid=$!
+		sig_ready "$cdpid" 30
+		sleep 0.5
+		kill -KILL "$cdpid"
+		wait "$cdpid" || true
+		sleep 0.2
+		kill -0 "$tpid"
+		state=$(awk '/^State:/ { print $2 }' "/proc/$tpid/status")
+		[ "$state" = R ] || [ "$state" = S ]
+		untraced "$tpid"
+	done
+}
+
+@test "faults: a target stopped with SIGSTOP mid-capture: the capture ends on time, the stop is kept" {
+	bg_start "$CD_TARGETS/sysloop" forever
+	tpid=$BG_PID
+	for m in ptrace tracepoint; do
+		cd-trace -m "$m" -s --pid "$tpid" -d 2 >"$BATS_TEST_TMPDIR/o" &
+		cdpid=$!
+		sig_ready "$cdpid" 30
+		sleep 0.5
+		kill -STOP "$tpid"
+		wait_bounded "$cdpid" 30
+		[ "$WAIT_RC" -eq 0 ]
+		[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
+		state=$(awk '/^State:/ { print $2 }' "/proc/$tpid/status")
+		[ "$state" = T ]
+		untraced "$tpid"
+		kill -CONT "$tpid"
+	done
+}
