@@ -444,3 +444,34 @@ print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
 		kill -CONT "$tpid"
 	done
 }
+
+@test "faults: two drivers at once on the same process both report, the target is left untraced" {
+	fake_misbehave spin
+	claude-diagnose --pid "$FAKE_PID" -s -D --sample-duration 1 --duration 1 >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	a=$!
+	claude-diagnose --pid "$FAKE_PID" -s -D --sample-duration 1 --duration 1 >"$BATS_TEST_TMPDIR/b" 2>&1 &
+	b=$!
+	wait_bounded "$a" 60
+	ra=$WAIT_RC
+	wait_bounded "$b" 60
+	rb=$WAIT_RC
+	[ "$ra" -le 1 ] && [ "$rb" -le 1 ]
+	grep -q "PID $FAKE_PID" "$BATS_TEST_TMPDIR/a"
+	grep -q "PID $FAKE_PID" "$BATS_TEST_TMPDIR/b"
+	untraced "$FAKE_PID"
+}
+
+@test "faults: a fork storm under both methods ends on time, the target untraced" {
+	bg_start "$STORM" --ready "$BATS_TEST_TMPDIR/r" forkstorm
+	tpid=$BG_PID
+	wait_file "$BATS_TEST_TMPDIR/r"
+	for m in tracepoint ptrace; do
+		cd-trace -m "$m" -s --pid "$tpid" -d 2 >"$BATS_TEST_TMPDIR/o" 2>/dev/null &
+		wait_bounded $! 30
+		[ "$WAIT_RC" -eq 0 ]
+		[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
+		[ "$(last_meta "$BATS_TEST_TMPDIR/o" processes_exited)" -gt 10 ]
+		kill -0 "$tpid"
+		untraced "$tpid"
+	done
+}
