@@ -69,7 +69,7 @@ print(m.get(sys.argv[2]))' "$1" "$2"
 	for m in tracepoint ptrace tracepoint ptrace tracepoint; do
 		cd-trace -m "$m" -s --pid "$tpid" -d 1 >"$BATS_TEST_TMPDIR/o" 2>"$BATS_TEST_TMPDIR/e" &
 		wait_bounded $! 30
-		[ "$WAIT_RC" -eq 0 ]
+		[ "$WAIT_RC" -le 1 ]	# 1: a critical finding
 		[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
 		[ "$(last_meta "$BATS_TEST_TMPDIR/o" method)" = "$m" ]
 		kill -0 "$tpid"
@@ -107,7 +107,7 @@ busy_stop() {
 	busy_start
 	run timeout -k 60 60 cd-trace -m ptrace -s --pid "$tpid" -d 2
 	busy_stop
-	[ "$status" -eq 0 ]
+	[ "$status" -le 1 ]
 	echo "$output" | grep '"type":"meta"' >"$BATS_TEST_TMPDIR/o"
 	[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
 	python3 -c '
@@ -145,7 +145,7 @@ signalled_run() {
 	kill -"$2" "$cdpid"
 	wait "$cdpid" || rc=$?
 	kill "$wd" 2>/dev/null || true
-	[ "$rc" -eq 0 ] || { echo "$1 $2: exit $rc" >&2; return 1; }
+	[ "$rc" -le 1 ] || { echo "$1 $2: exit $rc" >&2; return 1; }
 	untraced "$tpid"
 }
 
@@ -436,7 +436,7 @@ print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
 		sleep 0.5
 		kill -STOP "$tpid"
 		wait_bounded "$cdpid" 30
-		[ "$WAIT_RC" -eq 0 ]
+		[ "$WAIT_RC" -le 1 ]	# 1: a critical finding
 		[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
 		state=$(awk '/^State:/ { print $2 }' "/proc/$tpid/status")
 		[ "$state" = T ]
@@ -468,7 +468,7 @@ print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
 	for m in tracepoint ptrace; do
 		cd-trace -m "$m" -s --pid "$tpid" -d 2 >"$BATS_TEST_TMPDIR/o" 2>/dev/null &
 		wait_bounded $! 30
-		[ "$WAIT_RC" -eq 0 ]
+		[ "$WAIT_RC" -le 1 ]	# 1: a critical finding
 		[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
 		[ "$(last_meta "$BATS_TEST_TMPDIR/o" processes_exited)" -gt 10 ]
 		kill -0 "$tpid"

@@ -2,14 +2,38 @@
  * The body every cd-fold importer harness shares: one input format, given
  * by FOLD_FUZZ_FMT before this header is included, fed arbitrary bytes with
  * the options varied by the first byte, then the sorted output written,
- * which walks every stored stack.
+ * which walks every stored stack, and checked against the stream
+ * contract: no NUL byte, every line "FRAMES COUNT" (what cd-svg reads).
  */
 #ifndef FOLD_FUZZ_FMT
 #error define FOLD_FUZZ_FMT before including fold_harness.h
 #endif
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fold.h"
+
+static void
+check_folded(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	if (memchr(buf, '\0', len) != NULL)
+		abort();
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *d;
+
+		if (nl == NULL)
+			abort();	/* every line ends */
+		for (d = nl; d > p && d[-1] >= '0' && d[-1] <= '9'; d--)
+			;
+		if (d == nl || d - 1 <= p || d[-1] != ' ')
+			abort();	/* "FRAMES COUNT" */
+		p = nl + 1;
+	}
+}
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -18,7 +42,9 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	struct fold_opts o = { .fmt = FOLD_FUZZ_FMT, .quiet = 1 };
 	struct fold f;
-	FILE *null = fopen("/dev/null", "w");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
 
 	/* vary the options with the first byte so each path gets input */
 	if (size > 0) {
@@ -32,9 +58,11 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	}
 	fold_init(&f, &o, "fuzz");
 	fold_buffer(&f, (const char *)data, size);
-	if (null) {
-		fold_write(&f, null);
-		fclose(null);
+	if (out) {
+		fold_write(&f, out);
+		fclose(out);
+		check_folded(buf, len);
+		free(buf);
 	}
 	fold_free(&f);
 	return 0;
