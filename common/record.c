@@ -43,6 +43,7 @@ rec_out_init(int fd)
 {
 	ob.fd = fd;
 	ob.len = 0;
+	ob.err = 0;	/* a new output starts clean */
 }
 
 void
@@ -376,7 +377,8 @@ static void
 bad(struct rec_reader *r, const char *why)
 {
 	r->bad++;
-	msg_warn("%s:%lu: %s; line skipped", r->name, lr_lineno(r->lr), why);
+	msg_warn("%s:%lu: %s; %s", r->name, lr_lineno(r->lr), why,
+	    r->strict ? "stopping (--strict)" : "line skipped");
 }
 
 /* Parse one line; NULL with *why set when it is not a record. */

@@ -233,11 +233,11 @@ redact_word(struct sbuf *b, const char *w, size_t n, int *next_secret)
 	if (w[0] == '-' && eq == NULL && is_secret_opt(w, n)) {
 		/* "-p" alone is too common (ports, profiles) to mask its value. */
 		*next_secret = !(n == 2 && w[1] == 'p');
-		sb_add(b, w, n);
+		mask_keys(b, w, n);	/* a key can end in "token" too */
 		return;
 	}
 	if (eq && w[0] == '-' && is_secret_opt(w, (size_t)(eq - w))) {
-		sb_add(b, w, (size_t)(eq - w) + 1);
+		mask_keys(b, w, (size_t)(eq - w) + 1);
 		sb_str(b, REDACTED);
 		return;
 	}

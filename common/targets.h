@@ -14,5 +14,7 @@
  * the first one. Records are passed through to the record writer.
  */
 long targets_from_stdin(struct pidlist *pl, int strict);
+/* Records read there: none is no input, some without pids is no target. */
+unsigned long targets_records_seen(void);
 
 #endif

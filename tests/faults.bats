@@ -69,7 +69,7 @@ print(m.get(sys.argv[2]))' "$1" "$2"
 	for m in tracepoint ptrace tracepoint ptrace tracepoint; do
 		cd-trace -m "$m" -s --pid "$tpid" -d 1 >"$BATS_TEST_TMPDIR/o" 2>"$BATS_TEST_TMPDIR/e" &
 		wait_bounded $! 30
-		[ "$WAIT_RC" -eq 0 ]
+		[ "$WAIT_RC" -le 1 ]	# 1: a critical finding
 		[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
 		[ "$(last_meta "$BATS_TEST_TMPDIR/o" method)" = "$m" ]
 		kill -0 "$tpid"
@@ -107,24 +107,25 @@ busy_stop() {
 	busy_start
 	run timeout -k 60 60 cd-trace -m ptrace -s --pid "$tpid" -d 2
 	busy_stop
-	[ "$status" -eq 0 ]
+	[ "$status" -le 1 ]
 	echo "$output" | grep '"type":"meta"' >"$BATS_TEST_TMPDIR/o"
 	[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
 	python3 -c '
 import json, sys
 m = [json.loads(l) for l in open(sys.argv[1])][-1]
-assert m["duration_s"] < 2 + 0.5 + 1, m["duration_s"]	# detach is bounded to 0.5 s
-assert 0 <= m["detach_s"] < 1.5, m["detach_s"]' "$BATS_TEST_TMPDIR/o"
+# a bound that catches a run ignoring -d (it took minutes), not a speed test
+assert m["duration_s"] < 2 + 3, m["duration_s"]
+assert 0 <= m["detach_s"] < 3, m["detach_s"]	# bounded to 0.5 s, slack for ASan' "$BATS_TEST_TMPDIR/o"
 }
 
 # Wait, with shell builtins only (a fork can take seconds here), until
-# pid $1 blocks SIGINT: then a signal is the tool's to handle.
+# pid $1 blocks or catches SIGINT: then a signal is the tool's to handle.
 sig_ready() {
 	local end=$((SECONDS + $2)) l
 	while [ $SECONDS -lt $end ] && [ -e "/proc/$1" ]; do
 		while read -r l; do
 			case $l in
-			SigBlk:*) if [ $(( 0x${l##*[[:space:]]} & 2 )) -ne 0 ]; then return 0; fi ;;
+			SigBlk:*|SigCgt:*) if [ $(( 0x${l##*[[:space:]]} & 2 )) -ne 0 ]; then return 0; fi ;;
 			esac
 		done <"/proc/$1/status"
 	done
@@ -144,7 +145,7 @@ signalled_run() {
 	kill -"$2" "$cdpid"
 	wait "$cdpid" || rc=$?
 	kill "$wd" 2>/dev/null || true
-	[ "$rc" -eq 0 ] || { echo "$1 $2: exit $rc" >&2; return 1; }
+	[ "$rc" -le 1 ] || { echo "$1 $2: exit $rc" >&2; return 1; }
 	untraced "$tpid"
 }
 
@@ -169,9 +170,25 @@ signalled_run() {
 	for m in tracepoint ptrace; do
 		signalled_run "$m" INT 0
 	done
+	# cd-sample too, perf and ptrace snapshots
+	for m in perf ptrace; do
+		cd-sample --method "$m" --pid "$tpid" -d 600 >"$BATS_TEST_TMPDIR/s.$m" &
+		cdpid=$!
+		( sleep 30; kill -KILL "$cdpid" ) 2>/dev/null &
+		wd=$!
+		sig_ready "$cdpid" 30
+		kill -INT "$cdpid"
+		rc=0; wait "$cdpid" || rc=$?
+		kill "$wd" 2>/dev/null || true
+		[ "$rc" -le 1 ] || { echo "cd-sample --method $m: exit $rc" >&2; return 1; }
+		untraced "$tpid"
+	done
 	busy_stop
 	[ "$(last_meta "$BATS_TEST_TMPDIR/o.INT.tracepoint" stopped_by)" = SIGINT ]
 	[ "$(last_meta "$BATS_TEST_TMPDIR/o.INT.ptrace" stopped_by)" = SIGINT ]
+	for m in perf ptrace; do
+		[ "$(last_meta "$BATS_TEST_TMPDIR/s.$m" tool)" = cd-sample ]
+	done
 }
 
 # Every tool, its output unwritable: /dev/full and a closed stdout.
@@ -299,5 +316,162 @@ sys.stdout.buffer.write(d[:i] + b"\0X" + d[i:])' "$fx" >"$BATS_TEST_TMPDIR/in"
 		[ -s "$BATS_TEST_TMPDIR/f" ]
 		! grep -qaP '\x00' "$BATS_TEST_TMPDIR/f"
 		cd-fold --from "$fmt" <"$BATS_TEST_TMPDIR/in" 2>/dev/null | cd-svg >/dev/null
+	done
+}
+
+@test "faults: records with no usable pid: line-numbered, passed through whole, exit 3 not 2" {
+	printf '%s\n' '{"type":"process","pid":-1}' '{"type":"process","pid":"123"}' \
+	    '{"type":"process","pid":1e20}' '{"type":"process","pid":null}' \
+	    '{"type":"process","pid":1.5}' >"$BATS_TEST_TMPDIR/bad"
+	python3 -c '
+for i in range(200000):
+    print("{\"type\":\"note\",\"n\":%d,\"pad\":\"%s\"}" % (i, "x" * 40))
+print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
+	want=$(wc -l <"$BATS_TEST_TMPDIR/bad")
+	for tool in cd-trace cd-sample; do
+		run --separate-stderr -3 "$tool" -d 0.2 <"$BATS_TEST_TMPDIR/bad"
+		for n in 1 2 3 4 5; do
+			[[ "$stderr" == *"stdin:$n: process record without a valid pid"* ]]
+		done
+		[[ "$stderr" == *"nothing to"* ]]
+		[ "$(printf '%s\n' "$output" | wc -l)" -eq "$want" ]
+		[ "${lines[-1]}" = '{"type":"meta","tool":"cd-ps"}' ]
+	done
+	# cd-ps finding no Claude
+	run --separate-stderr -3 bash -c 'cd-ps --pid 999999 | cd-sample -d 1'
+	assert_output --partial '"tool":"cd-ps"'
+}
+
+@test "faults: a saved record whose pid was reused is not acted on" {
+	bg_start "$CD_TARGETS/sysloop" forever
+	tpid=$BG_PID
+	cd-ps --all --pid "$tpid" | grep "\"pid\":$tpid," >"$BATS_TEST_TMPDIR/rec"
+	grep -q '"start_time":"' "$BATS_TEST_TMPDIR/rec"
+	# the same record, its process started long before: another process
+	sed 's/"start_time":"[0-9]*-/"start_time":"2001-/' "$BATS_TEST_TMPDIR/rec" >"$BATS_TEST_TMPDIR/old"
+	for tool in "cd-trace -d 0.3" "cd-sample -d 0.3" cd-fds; do
+		run --separate-stderr $tool <"$BATS_TEST_TMPDIR/old"
+		[[ "$stderr" == *"stdin:1: pid $tpid now names another process"* ]]
+		refute_output --partial '"type":"fd"'
+		refute_output --partial '"type":"syscall'
+		refute_output --partial '"type":"sample"'
+	done
+	run --separate-stderr cd-trace -s -d 0.3 <"$BATS_TEST_TMPDIR/rec"
+	assert_success
+	assert_output --partial '"name":"getppid"'
+	grep -q '^TracerPid:[[:space:]]*0$' "/proc/$tpid/status"
+}
+
+@test "faults: a zombie named claude is not listed as a running Claude process" {
+	d="$BATS_TEST_TMPDIR/zc"
+	mkdir -p "$d"
+	cp "$STORM" "$d/claude"
+	bg_start "$d/claude" --ready "$d/r" zombie
+	wait_file "$d/r"
+	z=$(cat "$d/r")
+	grep -q '^State:[[:space:]]*Z' "/proc/$z/status"
+	run --separate-stderr cd-ps
+	refute_output --partial "\"pid\":$z,"
+	run --separate-stderr claude-trace -j
+	refute_output --partial "\"pid\": $z,"
+	refute_output --partial "\"pid\":$z,"
+}
+
+@test "faults: messages: errors on stderr, stdin read errors exit 3, SIGTERM named, --strict stops" {
+	run --separate-stderr -3 claude-trace -p 999999
+	[ -z "$output" ]
+	[[ "$stderr" == *"no process with pid 999999"* ]]
+	run --separate-stderr -3 cd-trace -d 0.1 <"$BATS_TEST_TMPDIR"
+	[[ "$stderr" == *"read error"* ]]
+	run --separate-stderr -3 cd-fds <"$BATS_TEST_TMPDIR"
+	[[ "$stderr" == *"read error"* ]]
+	run --separate-stderr -4 cd-trace --strict <<<'x'
+	[[ "$stderr" == *"stopping (--strict)"* ]]
+	[[ "$stderr" != *"line skipped"* ]]
+	run --separate-stderr -4 cd-sample --analyze <<<'{"type":"sample","pid":5,"tid":5,"stack":["a"],"count":1.5}'
+	[[ "$stderr" == *"stdin:1:"* ]]
+	fake_misbehave idle
+	claude-diagnose --pid "$FAKE_PID" -D --duration 30 >"$BATS_TEST_TMPDIR/rep" 2>&1 &
+	drv=$!
+	sleep 2
+	kill -TERM "$drv"
+	wait "$drv" || true
+	grep -q "stopped early (SIGTERM)" "$BATS_TEST_TMPDIR/rep"
+}
+
+@test "faults: a capture with no samples at all ends with its meta record (qsort of nothing)" {
+	bg_start sleep 60
+	run --separate-stderr cd-sample -d 0.3 --pid "$BG_PID"
+	assert_success
+	assert_output --partial '"type":"meta","tool":"cd-sample"'
+	refute_output --partial '"type":"sample"'
+	[[ "$stderr" != *"runtime error"* ]]
+}
+
+@test "faults: SIGKILL of the tool mid-capture leaves the target running and untraced" {
+	bg_start "$CD_TARGETS/sysloop" forever
+	tpid=$BG_PID
+	for m in ptrace tracepoint; do
+		cd-trace -m "$m" --pid "$tpid" -d 60 >/dev/null 2>&1 &
+		cdpid=$!
+		sig_ready "$cdpid" 30
+		sleep 0.5
+		kill -KILL "$cdpid"
+		wait "$cdpid" || true
+		sleep 0.2
+		kill -0 "$tpid"
+		state=$(awk '/^State:/ { print $2 }' "/proc/$tpid/status")
+		[ "$state" = R ] || [ "$state" = S ]
+		untraced "$tpid"
+	done
+}
+
+@test "faults: a target stopped with SIGSTOP mid-capture: the capture ends on time, the stop is kept" {
+	bg_start "$CD_TARGETS/sysloop" forever
+	tpid=$BG_PID
+	for m in ptrace tracepoint; do
+		cd-trace -m "$m" -s --pid "$tpid" -d 2 >"$BATS_TEST_TMPDIR/o" &
+		cdpid=$!
+		sig_ready "$cdpid" 30
+		sleep 0.5
+		kill -STOP "$tpid"
+		wait_bounded "$cdpid" 30
+		[ "$WAIT_RC" -le 1 ]	# 1: a critical finding
+		[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
+		state=$(awk '/^State:/ { print $2 }' "/proc/$tpid/status")
+		[ "$state" = T ]
+		untraced "$tpid"
+		kill -CONT "$tpid"
+	done
+}
+
+@test "faults: two drivers at once on the same process both report, the target is left untraced" {
+	fake_misbehave spin
+	claude-diagnose --pid "$FAKE_PID" -s -D --sample-duration 1 --duration 1 >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	a=$!
+	claude-diagnose --pid "$FAKE_PID" -s -D --sample-duration 1 --duration 1 >"$BATS_TEST_TMPDIR/b" 2>&1 &
+	b=$!
+	wait_bounded "$a" 60
+	ra=$WAIT_RC
+	wait_bounded "$b" 60
+	rb=$WAIT_RC
+	[ "$ra" -le 1 ] && [ "$rb" -le 1 ]
+	grep -q "PID $FAKE_PID" "$BATS_TEST_TMPDIR/a"
+	grep -q "PID $FAKE_PID" "$BATS_TEST_TMPDIR/b"
+	untraced "$FAKE_PID"
+}
+
+@test "faults: a fork storm under both methods ends on time, the target untraced" {
+	bg_start "$STORM" --ready "$BATS_TEST_TMPDIR/r" forkstorm
+	tpid=$BG_PID
+	wait_file "$BATS_TEST_TMPDIR/r"
+	for m in tracepoint ptrace; do
+		cd-trace -m "$m" -s --pid "$tpid" -d 2 >"$BATS_TEST_TMPDIR/o" 2>/dev/null &
+		wait_bounded $! 30
+		[ "$WAIT_RC" -le 1 ]	# 1: a critical finding
+		[ "$(last_meta "$BATS_TEST_TMPDIR/o" stopped_by)" = duration ]
+		[ "$(last_meta "$BATS_TEST_TMPDIR/o" processes_exited)" -gt 10 ]
+		kill -0 "$tpid"
+		untraced "$tpid"
 	done
 }

@@ -11,12 +11,14 @@
  *                 goes in FILE
  *   leaderexit T  T threads sleeping in a loop after the main thread has
  *                 called pthread_exit (the leader shows as a zombie)
+ *   forkstorm     forever: a child that exits at once, reaped
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,6 +123,17 @@ main(int argc, char **argv)
 	n = i + 1 < argc ? atol(argv[i + 1]) : 0;
 	if (strcmp(mode, "churn") == 0 && n > 0)
 		return churn(n, ready);
+	if (strcmp(mode, "forkstorm") == 0) {
+		ready_write(ready, (int)getpid());
+		for (;;) {
+			pid_t c = fork();
+
+			if (c == 0)
+				_exit(0);
+			if (c > 0)
+				waitpid(c, NULL, 0);
+		}
+	}
 	if (strcmp(mode, "zombie") == 0) {
 		pid_t c = fork();
 

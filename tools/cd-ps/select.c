@@ -60,6 +60,9 @@ select_keep(const struct procinfo *p, void *arg)
 		return 0;	/* --pid alone: exactly those */
 	if (claude_is_own_tool(&in))
 		return 0;
+	/* No command line and no executable: a zombie, nothing running. */
+	if (p->argc == 0 && p->exe == NULL)
+		return 0;
 	return claude_match(&in) != CLAUDE_NONE || regex_hit(o, p);
 }
 

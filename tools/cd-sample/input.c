@@ -2,6 +2,7 @@
  * --analyze: read a capture's records (sample and meta) and add the
  * analysis. Every record read is passed on unchanged, in order.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,8 +25,9 @@ take_sample(struct samples *s, const cJSON *o)
 
 	/* Ids an int cannot hold are malformed, not a cast to make. */
 	if (!cJSON_IsArray(st) || !(pid >= 0 && pid <= 0x7fffffff) ||
-	    !(tid <= 0x7fffffff) || count < 1 || count > 1e15)
-		return -1;
+	    !(tid <= 0x7fffffff) || count < 1 || count > 1e15 ||
+	    count != floor(count) || pid != floor(pid) || tid != floor(tid))
+		return -1;	/* 1.5 samples is not a count to truncate */
 	len = (size_t)cJSON_GetArraySize(st);
 	cJSON_ArrayForEach(f, st) {
 		if (!cJSON_IsString(f))
@@ -86,8 +88,10 @@ analyze_stdin(const struct opts *o)
 	rec_add_num(m, "bad_lines", (double)(rec_bad_lines(r) + invalid));
 	rec_emit_free(m);
 	samples_free(&s);
-	if (rec_close() != 0)
+	if (rec_close() != 0) {
+		rec_reader_close(r);
 		return CD_EXIT_FAIL;
+	}
 	if (st == REC_ERROR)
 		msg_die(CD_EXIT_FAIL, "read error on stdin");
 	if (st == REC_BAD || rec_bad_lines(r) + invalid > 0) {

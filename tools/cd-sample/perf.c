@@ -118,7 +118,7 @@ scan_threads(struct perf_state *ps, pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	if ((dir = opendir(path)) == NULL)
 		return errno == ENOENT ? 0 : errno;
-	while ((d = readdir(dir)) != NULL) {
+	while ((d = readdir(dir)) != NULL && !stop_requested) {
 		pid_t tid = (pid_t)atoi(d->d_name);
 		int e;
 

@@ -320,9 +320,13 @@ main(int argc, char **argv)
 		bad = targets_from_stdin(&ts.pids, strict);
 		if (bad < 0)
 			msg_die(CD_EXIT_DATAERR, "stopped at a malformed line (--strict)");
-		if (ts.pids.n == 0)
+		if (ts.pids.n == 0 && targets_records_seen() == 0)
 			cli_usage("no target: give --pid PID, a COMMAND after --, "
 			    "or process records on stdin");
+		/* cd-ps found no Claude: not a usage error, and its records went on */
+		if (ts.pids.n == 0)
+			msg_die(CD_EXIT_FAIL, "no process records with a pid on "
+			    "stdin: nothing to trace");
 	}
 	if (cmd != NULL) {
 		ts.child = spawn_gated(cmd, &ts.child_gate);

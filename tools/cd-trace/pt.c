@@ -83,6 +83,16 @@ tracer_of(int tid)
 	return tracer;
 }
 
+/* A thread that exited is refused with EPERM; by the look, it may be reaped. */
+static int
+thread_gone(int tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	return access(path, F_OK) != 0 || proc_is_zombie(tid);
+}
+
 /*
  * Seize every thread of pid, listing again while threads are new: a few
  * times only, as a target making threads all the time always has new
@@ -111,7 +121,7 @@ seize_pid(int pid, uint64_t deadline)
 			if (ptrace(PTRACE_SEIZE, tid, 0, PT_OPTS) != 0) {
 				int e = errno;
 
-				if (e == ESRCH || proc_is_zombie(tid) ||
+				if (e == ESRCH || thread_gone(tid) ||
 				    (e == EPERM && tracer_of(tid) == getpid()))
 					continue;	/* gone, or auto-attached */
 				closedir(d);

@@ -102,8 +102,7 @@ static const struct option longopts[] = {
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	diag_interrupted = 1;
+	diag_interrupted = sig;	/* which, for the report */
 }
 
 static void

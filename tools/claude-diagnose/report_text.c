@@ -1,4 +1,5 @@
 /* The human report. Colour only on terminals. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -6,6 +7,8 @@
 #include "diagnose.h"
 #include "record.h"
 #include "units.h"
+
+extern volatile sig_atomic_t diag_interrupted;
 
 static void
 heading(const char *title)
@@ -152,8 +155,10 @@ report_text(const struct report *r, const struct dopts *o)
 	if (findings_count(r, "critical") + findings_count(r, "warning") == 0)
 		printf("\n%sNo issues found.%s\n", color(C_GREEN), color(C_RESET));
 	if (r->interrupted)
-		printf("\n%sThe captures were stopped early (Ctrl-C); the report "
-		    "covers what was captured.%s\n", color(C_YELLOW), color(C_RESET));
+		printf("\n%sThe captures were stopped early (%s); the report "
+		    "covers what was captured.%s\n", color(C_YELLOW),
+		    diag_interrupted == SIGTERM ? "SIGTERM" : "Ctrl-C",
+		    color(C_RESET));
 	heading("Processes");
 	cJSON_ArrayForEach(p, r->procs) {
 		int pid = (int)rec_get_num(p, "pid", 0);

@@ -529,7 +529,10 @@ main(int argc, char **argv)
 			interval = 0;
 		if (take(&s, &o, interval, o.watch_s > 0 ? &prev : NULL) < 0 &&
 		    o.watch_s == 0) {
-			show(&s, &o, frame, &rec);
+			/* An error is for stderr; -j keeps its document. */
+			if (o.json)
+				show(&s, &o, frame, &rec);
+			msg_warn("cd-ps failed: %s", s.error ? s.error : "?");
 			snapshot_free(&s);
 			rc = CD_EXIT_FAIL;
 			break;
