@@ -133,16 +133,17 @@ sig_ready() {
 }
 
 # Trace the busy target with method $1 until signal $2 comes, $3 s after
-# the tool is ready; the tool must exit 0 by itself within 30 s.
+# the tool is ready; the tool must exit by itself within 60 s of it.
 signalled_run() {
 	local cdpid wd rc=0
 	cd-trace -m "$1" -s --pid "$tpid" -d 600 >"$BATS_TEST_TMPDIR/o.$2.$1" &
 	cdpid=$!
-	( sleep 30; kill -KILL "$cdpid" ) 2>/dev/null &
-	wd=$!
-	sig_ready "$cdpid" 30
+	sig_ready "$cdpid" 60
 	[ "$3" = 0 ] || sleep "$3"
 	kill -"$2" "$cdpid"
+	# a hang check from the signal on, with room for a loaded box
+	( sleep 60; kill -KILL "$cdpid" ) 2>/dev/null &
+	wd=$!
 	wait "$cdpid" || rc=$?
 	kill "$wd" 2>/dev/null || true
 	[ "$rc" -le 1 ] || { echo "$1 $2: exit $rc" >&2; return 1; }
@@ -174,10 +175,10 @@ signalled_run() {
 	for m in perf ptrace; do
 		cd-sample --method "$m" --pid "$tpid" -d 600 >"$BATS_TEST_TMPDIR/s.$m" &
 		cdpid=$!
-		( sleep 30; kill -KILL "$cdpid" ) 2>/dev/null &
-		wd=$!
-		sig_ready "$cdpid" 30
+		sig_ready "$cdpid" 60
 		kill -INT "$cdpid"
+		( sleep 60; kill -KILL "$cdpid" ) 2>/dev/null &
+		wd=$!
 		rc=0; wait "$cdpid" || rc=$?
 		kill "$wd" 2>/dev/null || true
 		[ "$rc" -le 1 ] || { echo "cd-sample --method $m: exit $rc" >&2; return 1; }
