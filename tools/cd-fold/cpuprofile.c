@@ -53,15 +53,10 @@ refuse(struct fold *f, const char *fmt, ...)
 	char buf[512];
 	va_list ap;
 
-	f->bad++;
-	if (f->o.strict)
-		f->stop = 1;
-	if (f->o.quiet)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	msg_warn("%s: cpuprofile: %s; nothing folded from it", f->name, buf);
+	fold_bad_input(f, "cpuprofile: %s; nothing folded from it", buf);
 }
 
 void

@@ -64,21 +64,42 @@ fold_unit(const struct fold *f)
 	return f->o.weight == WEIGHT_DURATION ? "ns" : "calls";
 }
 
-void
-fold_bad(struct fold *f, const char *fmt, ...)
+/* Count malformed input, stop under --strict, say where (line or whole input). */
+static void
+vbad(struct fold *f, int at_line, const char *fmt, va_list ap)
 {
 	char buf[512];
-	va_list ap;
 
 	f->bad++;
 	if (f->o.strict)
 		f->stop = 1;
 	if (f->o.quiet)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (at_line)
+		msg_warn("%s:%lu: %s", f->name, f->lineno, buf);
+	else
+		msg_warn("%s: %s", f->name, buf);
+}
+
+void
+fold_bad(struct fold *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vbad(f, 1, fmt, ap);
 	va_end(ap);
-	msg_warn("%s:%lu: %s", f->name, f->lineno, buf);
+}
+
+void
+fold_bad_input(struct fold *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vbad(f, 0, fmt, ap);
+	va_end(ap);
 }
 
 char *

@@ -164,6 +164,8 @@ int fold_write(struct fold *f, FILE *out);
 
 /* Helpers the importers share. */
 void fold_bad(struct fold *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same for an input malformed as a whole (no line to name). */
+void fold_bad_input(struct fold *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fold_push(struct fold *f, const char *s, size_t len);
 void fold_push_id(struct fold *f, uint32_t id);
 void fold_commit(struct fold *f, uint64_t count);
