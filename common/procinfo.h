@@ -52,6 +52,12 @@ int procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
 int procinfo_fill(struct procinfo *v, size_t n);
 /* Re-read CPU ticks of the listed processes; gone ones get ticks=0, state 'X'. */
 int procinfo_ticks(struct procinfo *v, size_t n);
+/*
+ * Non-zero when pid is gone, a zombie, or tearing itself down (the
+ * kernel's PF_EXITING): what was read of it just before may be half
+ * closed, so a sampler keeps its previous reading instead.
+ */
+int procinfo_exiting(int pid);
 void proclist_free(struct proclist *pl);
 void procinfo_clear(struct procinfo *p);
 

@@ -256,6 +256,32 @@ procinfo_ticks(struct procinfo *v, size_t n)
 	return 0;
 }
 
+/* include/linux/sched.h: set by do_exit() before the fd table is closed. */
+#define KERNEL_PF_EXITING 0x00000004UL
+
+int
+procinfo_exiting(int pid)
+{
+	static enum pids_item items[] = { PIDS_ID_PID, PIDS_STATE, PIDS_FLAGS };
+	struct pids_info *info = NULL;
+	struct pids_fetch *f;
+	unsigned one = (unsigned)pid;
+	int exiting = 1;
+
+	if (procps_pids_new(&info, items, 3) < 0)
+		return 0;	/* cannot tell: keep the reading */
+	f = procps_pids_select(info, &one, 1, PIDS_SELECT_PID);
+	if (f != NULL && f->counts->total == 1) {
+		struct pids_stack *s = f->stacks[0];
+		char st = PIDS_VAL(1, s_ch, s, info);
+
+		exiting = st == 'Z' || st == 'X' ||
+		    (PIDS_VAL(2, ul_int, s, info) & KERNEL_PF_EXITING) != 0;
+	}
+	procps_pids_unref(&info);
+	return exiting;
+}
+
 long
 procinfo_hertz(void)
 {

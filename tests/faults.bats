@@ -124,10 +124,14 @@ assert 0 <= m["detach_s"] < 3, m["detach_s"]	# bounded to 0.5 s, slack for ASan'
 }
 
 # Wait, with shell builtins only (a fork can take seconds here), until
-# pid $1 blocks or catches SIGINT: then a signal is the tool's to handle.
+# pid $1 runs $3 and blocks or catches SIGINT: then a signal is the tool's
+# to handle. Before its exec the forked shell catches SIGINT too, and a
+# signal then ends the shell (exit 130) or comes before the tool exists.
 sig_ready() {
-	local end=$((SECONDS + $2)) l
+	local end=$((SECONDS + $2)) l c
 	while [ $SECONDS -lt $end ] && [ -e "/proc/$1" ]; do
+		read -r c <"/proc/$1/comm" || return 1
+		[ "$c" = "$3" ] || continue
 		while read -r l; do
 			case $l in
 			SigBlk:*|SigCgt:*) if [ $(( 0x${l##*[[:space:]]} & 2 )) -ne 0 ]; then return 0; fi ;;
@@ -143,7 +147,7 @@ signalled_run() {
 	local cdpid wd rc=0
 	cd-trace -m "$1" -s --pid "$tpid" -d 600 >"$BATS_TEST_TMPDIR/o.$2.$1" &
 	cdpid=$!
-	sig_ready "$cdpid" 60
+	sig_ready "$cdpid" 60 cd-trace
 	[ "$3" = 0 ] || sleep "$3"
 	kill -"$2" "$cdpid"
 	# a hang check from the signal on, with room for a loaded box
@@ -182,7 +186,7 @@ signalled_run() {
 	for m in perf ptrace; do
 		cd-sample --method "$m" --pid "$tpid" -d 600 >"$BATS_TEST_TMPDIR/s.$m" &
 		cdpid=$!
-		sig_ready "$cdpid" 60
+		sig_ready "$cdpid" 60 cd-sample
 		kill -INT "$cdpid"
 		( sleep 60; kill -KILL "$cdpid" ) 2>/dev/null &
 		wd=$!
@@ -422,7 +426,7 @@ print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
 	for m in ptrace tracepoint; do
 		cd-trace -m "$m" --pid "$tpid" -d 60 >/dev/null 2>&1 &
 		cdpid=$!
-		sig_ready "$cdpid" 30
+		sig_ready "$cdpid" 30 cd-trace
 		sleep 0.5
 		kill -KILL "$cdpid"
 		wait "$cdpid" || true
@@ -440,7 +444,7 @@ print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
 	for m in ptrace tracepoint; do
 		cd-trace -m "$m" -s --pid "$tpid" -d 2 >"$BATS_TEST_TMPDIR/o" &
 		cdpid=$!
-		sig_ready "$cdpid" 30
+		sig_ready "$cdpid" 30 cd-trace
 		sleep 0.5
 		kill -STOP "$tpid"
 		wait_bounded "$cdpid" 30

@@ -16,6 +16,7 @@
 #include "color.h"
 #include "exitcode.h"
 #include "msg.h"
+#include "procinfo.h"
 #include "record.h"
 #include "targets.h"
 #include "units.h"
@@ -321,6 +322,10 @@ main(int argc, char **argv)
 		int pid = o.pids.v[i], err;
 
 		err = collect(&c, pid, 1, &p);
+		if (err == 0 && ser != NULL && ser[i].have_last && procinfo_exiting(pid)) {
+			proc_fds_free(&p);	/* read mid-exit: maybe half closed */
+			err = ESRCH;
+		}
 		if (err != 0 && ser != NULL && ser[i].have_last) {
 			/* Exited during --watch: report the last sample and the trend. */
 			p = ser[i].last;

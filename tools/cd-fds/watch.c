@@ -11,6 +11,7 @@
 
 #include "cdfds.h"
 #include "msg.h"
+#include "procinfo.h"
 #include "units.h"
 
 double
@@ -70,6 +71,17 @@ watch_run(struct ctx *c, struct series *s, size_t n, volatile int *stop)
 				continue;
 			if ((err = collect(c, s[i].pid, 0, &p)) != 0) {
 				s[i].err = err;
+				alive--;
+				continue;
+			}
+			/*
+			 * Read during do_exit() the table may be half closed
+			 * (a CI run reported 0 of 4 watches): keep the
+			 * previous sample as the last.
+			 */
+			if (procinfo_exiting(s[i].pid)) {
+				proc_fds_free(&p);
+				s[i].err = ESRCH;
 				alive--;
 				continue;
 			}
