@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "jsc_frames.h"
-#include "intern.h"
+#include "js_text.h"
 #include "msg.h"
 
 #define HDR_WORDS 6		/* caller fp, return pc, CodeBlock, callee, argc, this */
@@ -33,9 +33,7 @@ struct jsc_walker {
 	jsc_read_fn rd;
 	void *arg;
 	struct centry *cache;
-	struct intern *names;	/* name -> id; strs[id] stays put */
-	char **strs;
-	size_t nstrs;
+	struct js_names *names;
 	uint64_t *code;		/* executable [lo, hi) pairs */
 	size_t ncode;
 	struct jsc_stats st;
@@ -65,7 +63,7 @@ jsc_walker_new(const struct jsc_layout *l, jsc_read_fn rd, void *arg)
 	w->rd = rd;
 	w->arg = arg;
 	w->cache = xcalloc(CACHE_SLOTS, sizeof(*w->cache));
-	w->names = intern_new();
+	w->names = js_names_new();
 	return w;
 }
 
@@ -74,10 +72,7 @@ jsc_walker_free(struct jsc_walker *w)
 {
 	if (w == NULL)
 		return;
-	for (size_t i = 0; i < w->nstrs; i++)
-		free(w->strs[i]);
-	free(w->strs);
-	intern_free(w->names);
+	js_names_free(w->names);
 	free(w->cache);
 	free(w->code);
 	free(w);
@@ -124,107 +119,34 @@ in_code(const struct jsc_walker *w, uint64_t a)
 	return lo < w->ncode && w->code[2 * lo] <= a;
 }
 
-static const char *
-keep_name(struct jsc_walker *w, const char *s, size_t len)
-{
-	uint32_t id = intern_id(w->names, s, len);
-
-	if (id < w->nstrs)
-		return w->strs[id];
-	w->strs = xreallocarray(w->strs, w->nstrs + 1, sizeof(*w->strs));
-	w->strs[w->nstrs] = xmalloc(len + 1);
-	memcpy(w->strs[w->nstrs], s, len);
-	w->strs[w->nstrs][len] = '\0';
-	return w->strs[w->nstrs++];
-}
-
-/* One UTF-8 sequence for c into out; identifiers have no controls. */
-static size_t
-put_utf8(unsigned c, char *out)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xc0 | (c >> 6));
-		out[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xe0 | (c >> 12));
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (c >> 18));
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
-static int
-plausible_char(unsigned c)
-{
-	return c >= 0x20 && c != 0x7f && !(c >= 0x80 && c < 0xa0);
-}
-
 /*
- * The characters of a StringImpl, as UTF-8 into out (4 * JSC_NAME_MAX + 1).
+ * The characters of a StringImpl, as UTF-8 into out (JS_NAME_BUF).
  * Returns the length, or -1 when unreadable or not an identifier's.
  */
 static long
 read_string(jsc_read_fn rd, void *arg, uint64_t s, char *out)
 {
 	unsigned char h[STR_HDR];
-	unsigned char raw[2 * JSC_NAME_MAX];
+	unsigned char raw[2 * JS_NAME_MAX];
 	uint32_t len, flags;
 	uint64_t data;
-	size_t o = 0;
 
 	if (s % 8 != 0 || s >= USER_TOP || rd(arg, s, h, sizeof(h)) != 0)
 		return -1;
 	memcpy(&len, h + 4, 4);
 	data = word(h, 8);
 	memcpy(&flags, h + 16, 4);
-	if (!(flags & (STR_ATOM | STR_SYMBOL)) || len > JSC_NAME_MAX)
+	if (!(flags & (STR_ATOM | STR_SYMBOL)) || len > JS_NAME_MAX)
 		return -1;
 	if (len == 0)
 		return 0;
 	if (data == 0 || data >= USER_TOP)
 		return -1;
-	if (flags & STR_8BIT) {
-		if (rd(arg, data, raw, len) != 0)
-			return -1;
-		for (uint32_t i = 0; i < len; i++) {
-			if (!plausible_char(raw[i]))
-				return -1;
-			o += put_utf8(raw[i], out + o);
-		}
-	} else {
-		if (data % 2 != 0 || rd(arg, data, raw, 2 * (size_t)len) != 0)
-			return -1;
-		for (uint32_t i = 0; i < len; i++) {
-			unsigned c = (unsigned)raw[2 * i] | (unsigned)raw[2 * i + 1] << 8;
-
-			if (c >= 0xd800 && c < 0xdc00 && i + 1 < len) {
-				unsigned d = (unsigned)raw[2 * i + 2] | (unsigned)raw[2 * i + 3] << 8;
-
-				if (d < 0xdc00 || d >= 0xe000)
-					return -1;
-				c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-				i++;
-			} else if (c >= 0xd800 && c < 0xe000) {
-				return -1;
-			}
-			if (!plausible_char(c))
-				return -1;
-			o += put_utf8(c, out + o);
-		}
-	}
-	out[o] = '\0';
-	return (long)o;
+	if (data % 2 != 0 && !(flags & STR_8BIT))
+		return -1;
+	if (rd(arg, data, raw, (flags & STR_8BIT) ? len : 2 * (size_t)len) != 0)
+		return -1;
+	return js_text_utf8(raw, len, !(flags & STR_8BIT), out);
 }
 
 /*
@@ -248,7 +170,7 @@ name_of(struct jsc_walker *w, uint64_t cb, uint64_t *execp)
 	const struct jsc_layout *l = &w->l;
 	struct centry *e = &w->cache[(cb / CELL_ALIGN) % CACHE_SLOTS];
 	uint64_t exec, unlinked, str;
-	char name[4 * JSC_NAME_MAX + 1];
+	char name[JS_NAME_BUF];
 	long len;
 
 	if (read_cell(w, cb, l->type_cb, b, (size_t)l->cb_owner + 8) != 0) {
@@ -284,7 +206,7 @@ name_of(struct jsc_walker *w, uint64_t cb, uint64_t *execp)
 	e->cb = cb;
 	e->exec = exec;
 	e->unlinked = unlinked;
-	e->name = len == 0 ? keep_name(w, ANON, strlen(ANON)) : keep_name(w, name, (size_t)len);
+	e->name = len == 0 ? js_names_keep(w->names, ANON, strlen(ANON)) : js_names_keep(w->names, name, (size_t)len);
 	return e->name;
 }
 
@@ -469,7 +391,7 @@ struct jsc_learner {
 static int
 string_is(jsc_read_fn rd, void *arg, uint64_t s, const char *want)
 {
-	char got[4 * JSC_NAME_MAX + 1];
+	char got[JS_NAME_BUF];
 
 	return read_string(rd, arg, s, got) >= 0 && strcmp(got, want) == 0;
 }

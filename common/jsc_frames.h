@@ -45,7 +45,6 @@ struct jsc_layout {
 };
 
 #define JSC_OFF_MAX 256		/* offsets searched and accepted: [0, this) */
-#define JSC_NAME_MAX 512	/* longest name read, in characters */
 
 /* Reads len bytes at addr of the target into buf: 0 when all were read. */
 typedef int (*jsc_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "jsc_frames.h"
+#include "js_text.h"
 
 #define BASE 0x7f0000000000ull
 
@@ -35,7 +36,7 @@ check_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 4 * JSC_NAME_MAX + 16)
+	if (n == 0 || n > JS_NAME_BUF + 16)
 		abort();
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20)

@@ -1,0 +1,29 @@
+/*
+ * What the JavaScript frame readers (jsc_frames.h, v8_frames.h) share:
+ * turning a runtime's string characters into a UTF-8 name that an
+ * identifier could have, and keeping names at stable addresses.
+ */
+#ifndef CD_JS_TEXT_H
+#define CD_JS_TEXT_H
+
+#include <stddef.h>
+
+#define JS_NAME_MAX 512		/* longest name read, in characters */
+#define JS_NAME_BUF (4 * JS_NAME_MAX + 1)	/* its UTF-8, NUL included */
+
+/*
+ * len Latin-1 (wide == 0) or UTF-16LE (wide == 1) characters at raw as
+ * UTF-8 into out (JS_NAME_BUF bytes). Returns the length, or -1 when a
+ * character is one no identifier has (a control, a lone surrogate): a
+ * torn or misread string, not a name.
+ */
+long js_text_utf8(const unsigned char *raw, size_t len, int wide, char *out);
+
+/* Names interned at stable addresses: valid until js_names_free. */
+struct js_names;
+
+struct js_names *js_names_new(void);
+const char *js_names_keep(struct js_names *t, const char *s, size_t len);
+void js_names_free(struct js_names *t);
+
+#endif
