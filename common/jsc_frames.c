@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "jsc_frames.h"
-#include "js_text.h"
+#include "js_util.h"
 #include "msg.h"
 
 #define HDR_WORDS 6		/* caller fp, return pc, CodeBlock, callee, argc, this */
@@ -106,17 +106,7 @@ jsc_walker_stats(const struct jsc_walker *w)
 static int
 in_code(const struct jsc_walker *w, uint64_t a)
 {
-	size_t lo = 0, hi = w->ncode;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (w->code[2 * mid + 1] <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < w->ncode && w->code[2 * lo] <= a;
+	return js_in_ranges(w->code, w->ncode, a);
 }
 
 /*

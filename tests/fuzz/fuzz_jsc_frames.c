@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "jsc_frames.h"
-#include "js_text.h"
+#include "js_util.h"
 
 #define BASE 0x7f0000000000ull
 

@@ -149,7 +149,9 @@ cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
 	memcpy(kips, ips, n * sizeof(uint64_t));
 	if (p != NULL && p->sym != NULL)
 		sym_stamp(p->sym, kips, n, perfchain, ns);
-	if (js != NULL && p != NULL && p->jsc != NULL && perfchain)
+	if (js != NULL && p != NULL && p->jsc != NULL && perfchain && p->jsc->v8 != NULL)
+		v8_sample(c, p, js, ips, kips, n);
+	else if (js != NULL && p != NULL && p->jsc != NULL && perfchain)
 		jsc_sample(c, p, js, ips, kips, n, ns);
 	slot = hmap_slot(&c->raw, key, sizeof(k) + n * sizeof(uint64_t), 1);
 	*slot = (void *)((uintptr_t)*slot + 1);

@@ -18,11 +18,12 @@
 #include "procmem.h"
 #include "record.h"
 #include "sample.h"
+#include "v8_frames.h"
 
 #define CHECK_EXAMPLES 10
 
-static void
-add_example(struct jscproc *j, const char *want, const char *got, size_t depth)
+void
+jsc_add_example(struct jscproc *j, const char *want, const char *got, size_t depth)
 {
 	if (j->nexamples < CHECK_EXAMPLES)
 		j->examples[j->nexamples++] = xasprintf("frame %zu from the leaf: jitdump %s, "
@@ -55,13 +56,14 @@ jsc_attach(struct capture *c, struct proc *p)
 	return 0;
 #endif
 	if (!c->o->jsc_frames || p->jsc != NULL)
-		return p->jsc != NULL && (p->jsc->w != NULL || p->jsc->learner != NULL);
+		return p->jsc != NULL && (p->jsc->w != NULL || p->jsc->learner != NULL ||
+		    p->jsc->v8 != NULL);
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)p->pid);
 	j = xcalloc(1, sizeof(*j));
 	j->pid = p->pid;
 	if (jsc_binary(exe, j->build_id, sizeof(j->build_id)) != 1) {
 		free(j);
-		return 0;
+		return v8_attach(c, p);
 	}
 	p->jsc = j;
 	cache = jsc_layout_cache_path();
@@ -215,7 +217,7 @@ jsc_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
 		} else {
 			j->differ++;
 			j->leaf_differ += i == 0;
-			add_example(j, want, names[i], i);
+			jsc_add_example(j, want, names[i], i);
 		}
 	}
 }
@@ -283,6 +285,7 @@ jsc_meta(cJSON *m, struct capture *c)
 			continue;
 		o = cJSON_CreateObject();
 		rec_add_num(o, "pid", p->pid);
+		rec_add_str(o, "engine", j->v8 ? "v8" : "jsc");
 		rec_add_str(o, "build_id", j->build_id);
 		if (j->layout_from)
 			rec_add_str(o, "layout", j->layout_from);
@@ -292,7 +295,10 @@ jsc_meta(cJSON *m, struct capture *c)
 			unknown_id = j->build_id;
 		rec_add_num(o, "samples_with_stack", (double)j->with_stack);
 		rec_add_num(o, "frames_named", (double)j->named);
-		rec_add_num(o, "frames_also_in_jitdump", (double)j->both);
+		if (j->v8 == NULL)
+			rec_add_num(o, "frames_also_in_jitdump", (double)j->both);
+		else
+			v8_meta(o, j, c->o->jsc_check);
 		rec_add_num(o, "native_frames_skipped", (double)j->native_skipped);
 		if (j->w != NULL) {
 			const struct jsc_stats *st = jsc_walker_stats(j->w);
@@ -345,6 +351,7 @@ jsc_free(struct jscproc *j)
 	if (j == NULL)
 		return;
 	jsc_walker_free(j->w);
+	v8_walker_free(j->v8);
 	jsc_learner_free(j->learner);
 	jd_close(j->jd);
 	for (size_t k = 0; k < j->nexamples; k++)

@@ -23,8 +23,8 @@ struct opts {
 	int wall;
 	int kernel;		/* -1 auto, 0 no, 1 required */
 	const char *jitdump_dir;	/* also look for jitdumps here */
-	int jsc_frames;		/* name JSC frames from the stack (default 1) */
-	int jsc_check;		/* --jsc-check: compare with the jitdump */
+	int jsc_frames;		/* name JS frames from the stack (default 1) */
+	int jsc_check;		/* --js-check: compare with the jitdump or perf map */
 	int jsc_learn;		/* --learn-jsc-layout */
 	int progress;
 	long top;
@@ -35,13 +35,19 @@ struct opts {
 
 struct jsc_walker;
 struct jsc_learner;
+struct v8_walker;
 
-/* A JavaScriptCore target: frames named from its stack (jsc.c). */
+/*
+ * A JavaScript engine's target, frames named from its stack: a
+ * JavaScriptCore one (jsc.c) or a V8 one (v8.c, v8 set).
+ */
 struct jscproc {
 	pid_t pid;			/* the memory reader's argument */
 	char build_id[65];
 	const char *layout_from;	/* where its layout came from, or NULL */
 	struct jsc_walker *w;		/* NULL: layout unknown */
+	struct v8_walker *v8;		/* a V8 target's walker */
+	unsigned long map_js;		/* --js-check, V8: frames the perf map names as JS */
 	struct jsc_learner *learner;	/* --learn-jsc-layout */
 	unsigned long samples, with_stack, named, both, pairs, native_skipped;
 	unsigned long compared, agree, differ;	/* --jsc-check */
@@ -151,6 +157,13 @@ void jsc_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
 struct cJSON;
 int jsc_meta(struct cJSON *m, struct capture *c);
 void jsc_free(struct jscproc *j);
+void jsc_add_example(struct jscproc *j, const char *want, const char *got, size_t depth);
+
+/* v8.c */
+int v8_attach(struct capture *c, struct proc *p);
+void v8_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
+    const uint64_t *chain, uint64_t *kips, size_t nr);
+void v8_meta(struct cJSON *o, const struct jscproc *j, int check);
 
 /* stacks.c */
 void samples_add(struct samples *s, int pid, int tid, const char *comm,

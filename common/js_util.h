@@ -1,12 +1,14 @@
 /*
  * What the JavaScript frame readers (jsc_frames.h, v8_frames.h) share:
  * turning a runtime's string characters into a UTF-8 name that an
- * identifier could have, and keeping names at stable addresses.
+ * identifier could have, keeping names at stable addresses, and knowing
+ * whether an address is in the target's code.
  */
-#ifndef CD_JS_TEXT_H
-#define CD_JS_TEXT_H
+#ifndef CD_JS_UTIL_H
+#define CD_JS_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define JS_NAME_MAX 512		/* longest name read, in characters */
 #define JS_NAME_BUF (4 * JS_NAME_MAX + 1)	/* its UTF-8, NUL included */
@@ -25,5 +27,8 @@ struct js_names;
 struct js_names *js_names_new(void);
 const char *js_names_keep(struct js_names *t, const char *s, size_t len);
 void js_names_free(struct js_names *t);
+
+/* Is a in one of the n sorted [lo, hi) pairs of ranges? */
+int js_in_ranges(const uint64_t *ranges, size_t n, uint64_t a);
 
 #endif

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "intern.h"
-#include "js_text.h"
+#include "js_util.h"
 #include "msg.h"
 
 struct js_names {
@@ -105,4 +105,20 @@ js_names_free(struct js_names *t)
 	free(t->strs);
 	intern_free(t->ids);
 	free(t);
+}
+
+int
+js_in_ranges(const uint64_t *ranges, size_t n, uint64_t a)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ranges[2 * mid + 1] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ranges[2 * lo] <= a;
 }

@@ -1,0 +1,166 @@
+/*
+ * V8 (Node.js) frames named from the target's own stack and heap
+ * (common/v8_frames.h): which targets get it, naming a sample's frames,
+ * and --js-check, each name against a --perf-basic-prof map's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/perf_event.h>
+
+#include "js_util.h"
+#include "msg.h"
+#include "procmem.h"
+#include "record.h"
+#include "sample.h"
+#include "v8_frames.h"
+
+/*
+ * Look at target p before sampling: a node binary exporting its layout
+ * gets a walker. Returns 1 when its samples need stack copies.
+ */
+int
+v8_attach(struct capture *c, struct proc *p)
+{
+	char exe[64];
+	struct v8_layout l;
+	struct jscproc *j;
+	uint64_t *code = NULL;
+	long ncode;
+
+	(void)c;
+#if !defined(__x86_64__)
+	/* the registers asked for and the frame layout are x86-64's */
+	(void)p;
+	(void)exe;
+	(void)l;
+	(void)j;
+	(void)code;
+	(void)ncode;
+	return 0;
+#else
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)p->pid);
+	if (v8_binary(exe, &l) != 1)
+		return 0;
+	j = xcalloc(1, sizeof(*j));
+	j->pid = p->pid;
+	snprintf(j->build_id, sizeof(j->build_id), "%s", l.build_id);
+	j->layout_from = "v8dbg_* symbols of the binary";
+	j->v8 = v8_walker_new(&l, procmem_read_cb, &j->pid);
+	if ((ncode = procmem_code_ranges(p->pid, &code)) > 0)
+		v8_walker_set_code(j->v8, code, (size_t)ncode);
+	free(code);
+	p->jsc = j;
+	return 1;
+#endif
+}
+
+/*
+ * Code that runs JavaScript: the JIT's (a region, or unknown to the
+ * symbolizer) and the interpreter's and other builtins, which node
+ * embeds as Builtins_* symbols. A C++ function called from JavaScript
+ * may run on its caller's fp: its frame is never named.
+ */
+static int
+runs_js(enum sym_kind k, const char *name)
+{
+	return k == SYM_REGION || k == SYM_UNKNOWN || k == SYM_MODOFF ||
+	    (k == SYM_NAME && strncmp(name, "Builtins_", 9) == 0);
+}
+
+/* --js-check: the perf map's name of a JS frame against the stack's. */
+static void
+check_frame(struct jscproc *j, const char *map_name, const char *got, size_t depth)
+{
+	char want[JS_NAME_BUF + 8], plain[JS_NAME_BUF + 8];
+	size_t n = strlen(map_name);
+
+	if (n < 4 || strcmp(map_name + n - 4, "_[j]") != 0)
+		return;
+	snprintf(plain, sizeof(plain), "%.*s", (int)(n - 4), map_name);
+	if (!v8_plain_name(plain, want, sizeof(want)))
+		return;
+	j->map_js++;
+	if (got == NULL)
+		return;
+	j->compared++;
+	j->leaf_compared += depth == 0;
+	if (strcmp(want, got) == 0) {
+		j->agree++;
+	} else {
+		j->differ++;
+		j->leaf_differ += depth == 0;
+		jsc_add_example(j, want, got, depth);
+	}
+}
+
+/*
+ * Name the user frames of one perf sample in place (kips, as the
+ * kernel's chain gave them). A frame the perf map names keeps that name
+ * (it has the script and line).
+ */
+void
+v8_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
+    const uint64_t *chain, uint64_t *kips, size_t nr)
+{
+	struct jscproc *j = p->jsc;
+	const char *names[MAX_FRAMES];
+	uint64_t pcs[MAX_FRAMES];
+	size_t u = 0, n;
+
+	j->samples++;
+	while (u < nr && chain[u] != (uint64_t)PERF_CONTEXT_USER)
+		u++;
+	if (u == nr || p->sym == NULL)
+		return;
+	u++;
+	for (n = 0; u + n < nr && n < MAX_FRAMES && chain[u + n] < (uint64_t)PERF_CONTEXT_MAX; n++)
+		pcs[n] = chain[u + n];
+	if (n == 0)
+		return;
+	j->with_stack++;
+	if (v8_walk(j->v8, s, pcs, n, names) == 0 && !c->o->jsc_check)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		enum sym_kind k;
+		const char *sym;
+
+		if (names[i] == NULL && !c->o->jsc_check)
+			continue;
+		sym = sym_frame(p->sym, pcs[i], i ? SYM_F_RETADDR : 0, &k);
+		if (k == SYM_JIT) {
+			j->both += names[i] != NULL;
+			if (c->o->jsc_check)
+				check_frame(j, sym, names[i], i);
+			continue;
+		}
+		if (names[i] == NULL)
+			continue;
+		if (!runs_js(k, sym)) {
+			j->native_skipped++;
+			continue;
+		}
+		j->named++;
+		kips[u + i] = sym_js_token(p->sym, names[i]);
+	}
+}
+
+/* meta.jsc_frames[]: a V8 target's part. */
+void
+v8_meta(cJSON *o, const struct jscproc *j, int check)
+{
+	const struct v8_stats *st = v8_walker_stats(j->v8);
+
+	rec_add_num(o, "frames_looked_at", (double)st->frames);
+	rec_add_num(o, "not_js", (double)st->not_js);
+	rec_add_num(o, "off_chain", (double)st->no_header);
+	rec_add_num(o, "bad_name", (double)st->bad_name);
+	rec_add_num(o, "leaf_skipped", (double)st->leaf_skipped);
+	rec_add_num(o, "frames_also_in_perf_map", (double)j->both);
+	if (check) {
+		rec_add_num(o, "check_perf_map_js_frames", (double)j->map_js);
+		rec_add_num(o, "check_named_identically_pct", j->map_js ?
+		    (double)(long)(1000.0 * (double)j->agree / (double)j->map_js) / 10 : 0);
+	}
+}
