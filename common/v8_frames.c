@@ -21,7 +21,7 @@
 #define CACHE_SLOTS 4096	/* direct-mapped, by SharedFunctionInfo */
 #define MAPS_PER_WALK 16	/* map -> type, for one sample only */
 #define INLINE_LOCALS 75	/* kScopeInfoMaxInlinedLocalNamesSize */
-#define NAME_SLOTS 4		/* after the locals: where the name may be */
+#define NAME_SLOTS 6		/* after the locals: where the name may be */
 #define ANON "(anonymous)"
 
 struct centry {
