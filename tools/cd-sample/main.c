@@ -48,8 +48,9 @@ static const char usage[] =
 "      --no-progress    none\n"
 "      --debuginfod     let libdw fetch debuginfo from DEBUGINFOD_URLS\n"
 "      --jitdump-dir DIR  also look for jitdumps (jit-*-PID.dump) in DIR\n"
-"      --no-jsc-frames  do not name JavaScriptCore frames from the stack\n"
-"      --jsc-check      compare each stack-read JS name with the jitdump's\n"
+"      --no-js-frames   do not name JavaScript frames (JSC, V8) from the stack\n"
+"      --js-check       compare each stack-read JS name with the jitdump's\n"
+"                       (JSC) or the --perf-basic-prof map's (V8)\n"
 "      --learn-jsc-layout  learn a JSC build's layout from its jitdump\n"
 "                       (target started with cd-launch) into the cache\n"
 "      --strict         stop at the first malformed input line\n"
@@ -77,8 +78,10 @@ static const struct option longopts[] = {
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{ "jitdump-dir", required_argument, NULL, OPT_JITDUMP_DIR },
-	{ "no-jsc-frames", no_argument, NULL, OPT_NO_JSC },
-	{ "jsc-check", no_argument, NULL, OPT_JSC_CHECK },
+	{ "no-js-frames", no_argument, NULL, OPT_NO_JSC },
+	{ "no-jsc-frames", no_argument, NULL, OPT_NO_JSC },	/* the older name */
+	{ "js-check", no_argument, NULL, OPT_JSC_CHECK },
+	{ "jsc-check", no_argument, NULL, OPT_JSC_CHECK },	/* the older name */
 	{ "learn-jsc-layout", no_argument, NULL, OPT_JSC_LEARN },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
@@ -242,10 +245,10 @@ parse(int argc, char **argv, struct opts *o, struct pidlist *pids, int *analyze)
 	if (o->wall && o->kernel == 1)
 		cli_usage("--kernel needs perf; --wall uses ptrace snapshots");
 	if ((o->jsc_check || o->jsc_learn) && !o->jsc_frames)
-		cli_usage("--jsc-check and --learn-jsc-layout read JSC frames: "
-		    "not with --no-jsc-frames");
+		cli_usage("--js-check and --learn-jsc-layout read JS frames: "
+		    "not with --no-js-frames");
 	if ((o->jsc_check || o->jsc_learn) && (o->cmd || o->wall || o->method == METHOD_PTRACE))
-		cli_usage("--jsc-check and --learn-jsc-layout sample a running --pid "
+		cli_usage("--js-check and --learn-jsc-layout sample a running --pid "
 		    "with perf");
 	if (*analyze && (o->cmd || pids->n))
 		cli_usage("--analyze reads records on stdin; it takes no target");
