@@ -110,4 +110,8 @@ print(odd, len(js & mine) >= 5)" <<<"$out"
 	[ "$(with_frame 'fibRecurse_[js]' <<<"$out")" -ge 1 ]
 	run meta "['duration_s'] < 5" <<<"$out"
 	assert_output True
+	# read, never written: the target ran its course and exited cleanly
+	st=0
+	wait "$BG_PID" || st=$?
+	[ "$st" -eq 0 ]
 }
