@@ -122,3 +122,27 @@ js_in_ranges(const uint64_t *ranges, size_t n, uint64_t a)
 	}
 	return lo < n && ranges[2 * lo] <= a;
 }
+
+int
+js_stack_read(const struct jsc_sample *s, jsc_read_fn rd, void *arg, uint64_t addr,
+    void *buf, size_t need)
+{
+	if (s->stack != NULL && addr >= s->sp && addr - s->sp <= s->stack_len &&
+	    s->stack_len - (addr - s->sp) >= need) {
+		memcpy(buf, s->stack + (addr - s->sp), need);
+		return 0;
+	}
+	return rd(arg, addr, buf, need);
+}
+
+uint64_t *
+js_ranges_copy(const uint64_t *ranges, size_t n)
+{
+	uint64_t *v;
+
+	if (n == 0)
+		return NULL;
+	v = xreallocarray(NULL, n, 2 * sizeof(*v));
+	memcpy(v, ranges, n * 2 * sizeof(*v));
+	return v;
+}

@@ -10,6 +10,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Reads len bytes at addr of the target into buf: 0 when all were read. */
+typedef int (*jsc_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
+
+/* The registers and stack copy of one sample (PERF_SAMPLE_REGS_USER/STACK_USER). */
+struct jsc_sample {
+	uint64_t ip, sp, bp;
+	const unsigned char *stack;	/* copy of [sp, sp + stack_len) */
+	size_t stack_len;
+};
+
+/*
+ * need bytes at addr of the sampled stack into buf: from the sample's
+ * copy when it holds them all, else through rd. 0, or -1.
+ */
+int js_stack_read(const struct jsc_sample *s, jsc_read_fn rd, void *arg, uint64_t addr,
+    void *buf, size_t need);
+
+/* A malloc'd copy of n [lo, hi) pairs; NULL when n is 0. */
+uint64_t *js_ranges_copy(const uint64_t *ranges, size_t n);
+
 #define JS_NAME_MAX 512		/* longest name read, in characters */
 #define JS_NAME_BUF (4 * JS_NAME_MAX + 1)	/* its UTF-8, NUL included */
 

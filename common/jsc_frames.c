@@ -82,12 +82,7 @@ void
 jsc_walker_set_code(struct jsc_walker *w, const uint64_t *ranges, size_t n)
 {
 	free(w->code);
-	w->code = NULL;
-	w->ncode = 0;
-	if (n == 0)
-		return;
-	w->code = xreallocarray(NULL, n, 2 * sizeof(uint64_t));
-	memcpy(w->code, ranges, n * 2 * sizeof(uint64_t));
+	w->code = js_ranges_copy(ranges, n);
 	w->ncode = n;
 }
 
@@ -209,12 +204,7 @@ read_header(const struct jsc_walker *w, const struct jsc_sample *s, uint64_t fp,
 
 	if (fp % 8 != 0 || fp >= USER_TOP)
 		return -1;
-	if (s->stack != NULL && fp >= s->sp && fp - s->sp <= s->stack_len &&
-	    s->stack_len - (fp - s->sp) >= need) {
-		memcpy(hdr, s->stack + (fp - s->sp), need);
-		return 0;
-	}
-	return w->rd(w->arg, fp, hdr, need);
+	return js_stack_read(s, w->rd, w->arg, fp, hdr, need);
 }
 
 /* Does the frame's callee run exec? */

@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "js_util.h"
+
 /* Where a function's name is in one JSC build. */
 struct jsc_layout {
 	char build_id[65];		/* hex GNU build-id of the binary */
@@ -45,9 +47,6 @@ struct jsc_layout {
 };
 
 #define JSC_OFF_MAX 256		/* offsets searched and accepted: [0, this) */
-
-/* Reads len bytes at addr of the target into buf: 0 when all were read. */
-typedef int (*jsc_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
 
 /*
  * The layout of build_id: first the per-user cache file (when path is not
@@ -103,13 +102,6 @@ void jsc_walker_set_code(struct jsc_walker *w, const uint64_t *ranges, size_t n)
 
 /* Forget cached names (the target may have freed its code). */
 void jsc_walker_flush(struct jsc_walker *w);
-
-/* The registers and stack copy of one sample (PERF_SAMPLE_REGS_USER/STACK_USER). */
-struct jsc_sample {
-	uint64_t ip, sp, bp;
-	const unsigned char *stack;	/* copy of [sp, sp + stack_len) */
-	size_t stack_len;
-};
 
 /*
  * Name the frames of one sample. pcs[0..n) is the user call chain as a

@@ -477,9 +477,7 @@ void
 v8_walker_set_code(struct v8_walker *w, const uint64_t *ranges, size_t n)
 {
 	free(w->code);
-	w->code = n ? xreallocarray(NULL, 2 * n, sizeof(*w->code)) : NULL;
-	if (n)
-		memcpy(w->code, ranges, 2 * n * sizeof(*w->code));
+	w->code = js_ranges_copy(ranges, n);
 	w->ncode = n;
 }
 
@@ -502,12 +500,7 @@ read_slots(const struct v8_walker *w, const struct jsc_sample *s, uint64_t fp, u
 
 	if (fp % 8 != 0 || fp >= USER_TOP || lo > fp)
 		return -1;
-	if (s->stack != NULL && lo >= s->sp && lo - s->sp <= s->stack_len &&
-	    s->stack_len - (lo - s->sp) >= need) {
-		memcpy(v, s->stack + (lo - s->sp), need);
-		return 0;
-	}
-	return w->rd(w->arg, lo, v, need);
+	return js_stack_read(s, w->rd, w->arg, lo, v, need);
 }
 
 /*

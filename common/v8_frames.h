@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jsc_frames.h"		/* jsc_read_fn, struct jsc_sample */
+#include "js_util.h"		/* jsc_read_fn, struct jsc_sample */
 
 /* Where a function's name is in one V8 build: from its v8dbg_* symbols. */
 struct v8_layout {

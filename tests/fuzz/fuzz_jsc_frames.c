@@ -11,37 +11,8 @@
 #include <string.h>
 
 #include "jsc_frames.h"
-#include "js_util.h"
 
-#define BASE 0x7f0000000000ull
-
-struct image {
-	const uint8_t *p;
-	size_t n;
-};
-
-static int
-img_read(void *arg, uint64_t a, void *buf, size_t n)
-{
-	const struct image *im = arg;
-
-	if (a < BASE || a - BASE > im->n || im->n - (a - BASE) < n)
-		return -1;
-	memcpy(buf, im->p + (a - BASE), n);
-	return 0;
-}
-
-static void
-check_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > JS_NAME_BUF + 16)
-		abort();
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20)
-			abort();
-}
+#include "js_image.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

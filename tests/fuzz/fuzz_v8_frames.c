@@ -10,38 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "js_util.h"
 #include "v8_frames.h"
 
-#define BASE 0x7f0000000000ull
-
-struct image {
-	const uint8_t *p;
-	size_t n;
-};
-
-static int
-img_read(void *arg, uint64_t a, void *buf, size_t n)
-{
-	const struct image *im = arg;
-
-	if (a < BASE || a - BASE > im->n || im->n - (a - BASE) < n)
-		return -1;
-	memcpy(buf, im->p + (a - BASE), n);
-	return 0;
-}
-
-static void
-check_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > JS_NAME_BUF + 16)
-		abort();
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20)
-			abort();
-}
+#include "js_image.h"
 
 static const struct v8_layout node20 = {
 	.fp_function = -16, .fp_context = -8, .map = 0, .map_type = 12,

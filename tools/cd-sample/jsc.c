@@ -130,6 +130,22 @@ jitdump_js_name(struct symbolizer *sym, uint64_t ip, char *buf, size_t len)
 	return 1;
 }
 
+size_t
+js_user_chain(const uint64_t *chain, size_t nr, size_t *first, uint64_t *pcs)
+{
+	size_t u = 0, n;
+
+	while (u < nr && chain[u] != (uint64_t)PERF_CONTEXT_USER)
+		u++;
+	if (u == nr)
+		return 0;
+	u++;
+	for (n = 0; u + n < nr && n < MAX_FRAMES && chain[u + n] < (uint64_t)PERF_CONTEXT_MAX; n++)
+		pcs[n] = chain[u + n];
+	*first = u;
+	return n;
+}
+
 /* Learning: frames the jitdump names give (CodeBlock, name) pairs. */
 static void
 learn_sample(struct jscproc *j, struct symbolizer *sym, const struct jsc_sample *s,
@@ -166,18 +182,11 @@ jsc_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
 	struct jscproc *j = p->jsc;
 	const char *names[MAX_FRAMES];
 	uint64_t pcs[MAX_FRAMES];
-	size_t u = 0, n;
+	size_t u, n;
 	char want[600];
 
 	j->samples++;
-	while (u < nr && chain[u] != (uint64_t)PERF_CONTEXT_USER)
-		u++;
-	if (u == nr || p->sym == NULL)
-		return;
-	u++;
-	for (n = 0; u + n < nr && n < MAX_FRAMES && chain[u + n] < (uint64_t)PERF_CONTEXT_MAX; n++)
-		pcs[n] = chain[u + n];
-	if (n == 0)
+	if (p->sym == NULL || (n = js_user_chain(chain, nr, &u, pcs)) == 0)
 		return;
 	j->with_stack++;
 	if (j->learner != NULL)

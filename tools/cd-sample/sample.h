@@ -158,6 +158,11 @@ struct cJSON;
 int jsc_meta(struct cJSON *m, struct capture *c);
 void jsc_free(struct jscproc *j);
 void jsc_add_example(struct jscproc *j, const char *want, const char *got, size_t depth);
+/*
+ * The user part of a perf callchain (after PERF_CONTEXT_USER) into pcs
+ * (MAX_FRAMES), its index in chain into *first: how many frames.
+ */
+size_t js_user_chain(const uint64_t *chain, size_t nr, size_t *first, uint64_t *pcs);
 
 /* v8.c */
 int v8_attach(struct capture *c, struct proc *p);

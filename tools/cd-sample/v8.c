@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/perf_event.h>
-
 #include "js_util.h"
 #include "msg.h"
 #include "procmem.h"
@@ -107,17 +105,10 @@ v8_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
 	struct jscproc *j = p->jsc;
 	const char *names[MAX_FRAMES];
 	uint64_t pcs[MAX_FRAMES];
-	size_t u = 0, n;
+	size_t u, n;
 
 	j->samples++;
-	while (u < nr && chain[u] != (uint64_t)PERF_CONTEXT_USER)
-		u++;
-	if (u == nr || p->sym == NULL)
-		return;
-	u++;
-	for (n = 0; u + n < nr && n < MAX_FRAMES && chain[u + n] < (uint64_t)PERF_CONTEXT_MAX; n++)
-		pcs[n] = chain[u + n];
-	if (n == 0)
+	if (p->sym == NULL || (n = js_user_chain(chain, nr, &u, pcs)) == 0)
 		return;
 	j->with_stack++;
 	if (v8_walk(j->v8, s, pcs, n, names) == 0 && !c->o->jsc_check)
