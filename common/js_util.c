@@ -135,14 +135,31 @@ js_stack_read(const struct jsc_sample *s, jsc_read_fn rd, void *arg, uint64_t ad
 	return rd(arg, addr, buf, need);
 }
 
-uint64_t *
-js_ranges_copy(const uint64_t *ranges, size_t n)
+void
+js_reader_init(struct js_reader *r, jsc_read_fn rd, void *arg)
 {
-	uint64_t *v;
+	memset(r, 0, sizeof(*r));
+	r->rd = rd;
+	r->arg = arg;
+	r->names = js_names_new();
+}
 
+void
+js_reader_release(struct js_reader *r)
+{
+	js_names_free(r->names);
+	free(r->code);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+js_reader_set_code(struct js_reader *r, const uint64_t *ranges, size_t n)
+{
+	free(r->code);
+	r->code = NULL;
+	r->ncode = n;
 	if (n == 0)
-		return NULL;
-	v = xreallocarray(NULL, n, 2 * sizeof(*v));
-	memcpy(v, ranges, n * 2 * sizeof(*v));
-	return v;
+		return;
+	r->code = xreallocarray(NULL, n, 2 * sizeof(*r->code));
+	memcpy(r->code, ranges, n * 2 * sizeof(*r->code));
 }

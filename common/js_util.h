@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct js_names;
+
 /* Reads len bytes at addr of the target into buf: 0 when all were read. */
 typedef int (*jsc_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
 
@@ -27,8 +29,20 @@ struct jsc_sample {
 int js_stack_read(const struct jsc_sample *s, jsc_read_fn rd, void *arg, uint64_t addr,
     void *buf, size_t need);
 
-/* A malloc'd copy of n [lo, hi) pairs; NULL when n is 0. */
-uint64_t *js_ranges_copy(const uint64_t *ranges, size_t n);
+/* What both walkers hold: the reader, the names, the target's code. */
+struct js_reader {
+	jsc_read_fn rd;
+	void *arg;
+	struct js_names *names;
+	uint64_t *code;		/* executable [lo, hi) pairs, sorted */
+	size_t ncode;
+};
+
+void js_reader_init(struct js_reader *r, jsc_read_fn rd, void *arg);
+/* Frees what r holds, not r. */
+void js_reader_release(struct js_reader *r);
+/* Keep a copy of n [lo, hi) pairs as r's code. */
+void js_reader_set_code(struct js_reader *r, const uint64_t *ranges, size_t n);
 
 #define JS_NAME_MAX 512		/* longest name read, in characters */
 #define JS_NAME_BUF (4 * JS_NAME_MAX + 1)	/* its UTF-8, NUL included */
@@ -42,7 +56,6 @@ uint64_t *js_ranges_copy(const uint64_t *ranges, size_t n);
 long js_text_utf8(const unsigned char *raw, size_t len, int wide, char *out);
 
 /* Names interned at stable addresses: valid until js_names_free. */
-struct js_names;
 
 struct js_names *js_names_new(void);
 const char *js_names_keep(struct js_names *t, const char *s, size_t len);

@@ -30,12 +30,8 @@ struct centry {
 
 struct jsc_walker {
 	struct jsc_layout l;
-	jsc_read_fn rd;
-	void *arg;
+	struct js_reader r;
 	struct centry *cache;
-	struct js_names *names;
-	uint64_t *code;		/* executable [lo, hi) pairs */
-	size_t ncode;
 	struct jsc_stats st;
 };
 
@@ -60,10 +56,8 @@ jsc_walker_new(const struct jsc_layout *l, jsc_read_fn rd, void *arg)
 	struct jsc_walker *w = xcalloc(1, sizeof(*w));
 
 	w->l = *l;
-	w->rd = rd;
-	w->arg = arg;
+	js_reader_init(&w->r, rd, arg);
 	w->cache = xcalloc(CACHE_SLOTS, sizeof(*w->cache));
-	w->names = js_names_new();
 	return w;
 }
 
@@ -72,18 +66,15 @@ jsc_walker_free(struct jsc_walker *w)
 {
 	if (w == NULL)
 		return;
-	js_names_free(w->names);
+	js_reader_release(&w->r);
 	free(w->cache);
-	free(w->code);
 	free(w);
 }
 
 void
 jsc_walker_set_code(struct jsc_walker *w, const uint64_t *ranges, size_t n)
 {
-	free(w->code);
-	w->code = js_ranges_copy(ranges, n);
-	w->ncode = n;
+	js_reader_set_code(&w->r, ranges, n);
 }
 
 void
@@ -101,7 +92,7 @@ jsc_walker_stats(const struct jsc_walker *w)
 static int
 in_code(const struct jsc_walker *w, uint64_t a)
 {
-	return js_in_ranges(w->code, w->ncode, a);
+	return js_in_ranges(w->r.code, w->r.ncode, a);
 }
 
 /*
@@ -142,7 +133,7 @@ static int
 read_cell(const struct jsc_walker *w, uint64_t p, uint8_t type, unsigned char *buf,
     size_t need)
 {
-	if (!cell_ptr(p) || w->rd(w->arg, p, buf, need) != 0)
+	if (!cell_ptr(p) || w->r.rd(w->r.arg, p, buf, need) != 0)
 		return -1;
 	return buf[CELL_TYPE] == type ? 0 : -1;
 }
@@ -183,7 +174,7 @@ name_of(struct jsc_walker *w, uint64_t cb, uint64_t *execp)
 		return NULL;
 	}
 	str = word(b, l->unlinked_name);
-	len = str == 0 ? 0 : read_string(w->rd, w->arg, str, name);
+	len = str == 0 ? 0 : read_string(w->r.rd, w->r.arg, str, name);
 	if (len < 0) {
 		w->st.bad_name++;
 		return NULL;
@@ -191,7 +182,8 @@ name_of(struct jsc_walker *w, uint64_t cb, uint64_t *execp)
 	e->cb = cb;
 	e->exec = exec;
 	e->unlinked = unlinked;
-	e->name = len == 0 ? js_names_keep(w->names, ANON, strlen(ANON)) : js_names_keep(w->names, name, (size_t)len);
+	e->name = len == 0 ? js_names_keep(w->r.names, ANON, strlen(ANON)) :
+	    js_names_keep(w->r.names, name, (size_t)len);
 	return e->name;
 }
 
@@ -204,7 +196,7 @@ read_header(const struct jsc_walker *w, const struct jsc_sample *s, uint64_t fp,
 
 	if (fp % 8 != 0 || fp >= USER_TOP)
 		return -1;
-	return js_stack_read(s, w->rd, w->arg, fp, hdr, need);
+	return js_stack_read(s, w->r.rd, w->r.arg, fp, hdr, need);
 }
 
 /* Does the frame's callee run exec? */
@@ -214,7 +206,7 @@ callee_runs(const struct jsc_walker *w, uint64_t callee, uint64_t exec)
 	uint64_t v;
 
 	return w->l.callee_exec != 0 && cell_ptr(callee) &&
-	    w->rd(w->arg, callee + w->l.callee_exec, &v, sizeof(v)) == 0 && v == exec;
+	    w->r.rd(w->r.arg, callee + w->l.callee_exec, &v, sizeof(v)) == 0 && v == exec;
 }
 
 /*
@@ -228,7 +220,7 @@ leaf_frame_built(const struct jsc_walker *w, const struct jsc_sample *s)
 {
 	uint64_t top;
 
-	if (w->ncode == 0 || s->stack == NULL || s->stack_len < 8 || s->sp >= s->bp)
+	if (w->r.ncode == 0 || s->stack == NULL || s->stack_len < 8 || s->sp >= s->bp)
 		return 0;
 	top = word(s->stack, 0);
 	return top != s->bp && !in_code(w, top);
@@ -284,8 +276,8 @@ jsc_chain(const struct jsc_sample *s, jsc_read_fn rd, void *arg, uint64_t *pcs, 
 	size_t n = 0;
 
 	memset(&w, 0, sizeof(w));
-	w.rd = rd;
-	w.arg = arg;
+	w.r.rd = rd;
+	w.r.arg = arg;
 	if (max == 0)
 		return 0;
 	pcs[n++] = s->ip;
@@ -307,8 +299,8 @@ jsc_headers(const struct jsc_sample *s, jsc_read_fn rd, void *arg, const uint64_
 	size_t i;
 
 	memset(&w, 0, sizeof(w));
-	w.rd = rd;
-	w.arg = arg;
+	w.r.rd = rd;
+	w.r.arg = arg;
 	for (i = 0; i < n; i++) {
 		if (read_header(&w, s, fp, hdr) != 0 || (i + 1 < n && hdr[1] != pcs[i + 1]))
 			break;

@@ -36,14 +36,10 @@ struct mapent {
 
 struct v8_walker {
 	struct v8_layout l;
-	jsc_read_fn rd;
-	void *arg;
+	struct js_reader r;
 	struct centry *cache;
 	struct mapent maps[MAPS_PER_WALK];
 	size_t nmaps;
-	struct js_names *names;
-	uint64_t *code;
-	size_t ncode;
 	struct v8_stats st;
 };
 
@@ -293,12 +289,12 @@ type_of(struct v8_walker *w, uint64_t a)
 	uint64_t map, m;
 	uint16_t t;
 
-	if (w->rd(w->arg, a + w->l.map, &map, sizeof(map)) != 0 || (m = heap_addr(map)) == 0)
+	if (w->r.rd(w->r.arg, a + w->l.map, &map, sizeof(map)) != 0 || (m = heap_addr(map)) == 0)
 		return -1;
 	for (size_t i = 0; i < w->nmaps; i++)
 		if (w->maps[i].map == m)
 			return w->maps[i].type;
-	if (w->rd(w->arg, m + w->l.map_type, &t, sizeof(t)) != 0)
+	if (w->r.rd(w->r.arg, m + w->l.map_type, &t, sizeof(t)) != 0)
 		return -1;
 	if (w->nmaps < MAPS_PER_WALK) {
 		w->maps[w->nmaps].map = m;
@@ -323,21 +319,21 @@ read_string(struct v8_walker *w, uint64_t str, char *out, int depth)
 	long n1, n2;
 
 	if (a == 0 || depth > 2 || (type = type_of(w, a)) < 0 || type >= l->t_first_nonstring ||
-	    w->rd(w->arg, a + l->str_len, &len, sizeof(len)) != 0 || len < 0 ||
+	    w->r.rd(w->r.arg, a + l->str_len, &len, sizeof(len)) != 0 || len < 0 ||
 	    len > JS_NAME_MAX)
 		return -1;
 	repr = type & l->repr_mask;
 	if (repr == l->thin) {
-		if (w->rd(w->arg, a + l->thin_actual, &part, sizeof(part)) != 0)
+		if (w->r.rd(w->r.arg, a + l->thin_actual, &part, sizeof(part)) != 0)
 			return -1;
 		return read_string(w, part, out, depth + 1);
 	}
 	if (repr == l->cons) {
 		char second[JS_NAME_BUF];
 
-		if (w->rd(w->arg, a + l->cons_first, &part, sizeof(part)) != 0 ||
+		if (w->r.rd(w->r.arg, a + l->cons_first, &part, sizeof(part)) != 0 ||
 		    (n1 = read_string(w, part, out, depth + 1)) < 0 ||
-		    w->rd(w->arg, a + l->cons_second, &part, sizeof(part)) != 0 ||
+		    w->r.rd(w->r.arg, a + l->cons_second, &part, sizeof(part)) != 0 ||
 		    (n2 = read_string(w, part, second, depth + 1)) < 0 ||
 		    n1 + n2 >= JS_NAME_BUF)
 			return -1;
@@ -347,9 +343,9 @@ read_string(struct v8_walker *w, uint64_t str, char *out, int depth)
 	if (repr != l->seq)
 		return -1;
 	if ((type & l->enc_mask) == l->one_byte)
-		return w->rd(w->arg, a + l->seq1_chars, raw, (size_t)len) != 0 ? -1 :
+		return w->r.rd(w->r.arg, a + l->seq1_chars, raw, (size_t)len) != 0 ? -1 :
 		    js_text_utf8(raw, (size_t)len, 0, out);
-	return w->rd(w->arg, a + l->seq2_chars, raw, 2 * (size_t)len) != 0 ? -1 :
+	return w->r.rd(w->r.arg, a + l->seq2_chars, raw, 2 * (size_t)len) != 0 ? -1 :
 	    js_text_utf8(raw, (size_t)len, 1, out);
 }
 
@@ -365,14 +361,14 @@ scope_info_name(struct v8_walker *w, uint64_t a, char *out)
 	int64_t nlocals;
 	size_t skip;
 
-	if (w->rd(w->arg, a + w->l.si_nlocals, &v, sizeof(v)) != 0 || (v & 1) != 0)
+	if (w->r.rd(w->r.arg, a + w->l.si_nlocals, &v, sizeof(v)) != 0 || (v & 1) != 0)
 		return -1;
 	nlocals = (int64_t)v >> SMI_SHIFT;
 	if (nlocals < 0 || nlocals > 1000000)
 		return -1;
 	/* more locals than are inlined: their names are one hash table */
 	skip = nlocals < INLINE_LOCALS ? 2 * (size_t)nlocals : 1 + (size_t)nlocals;
-	if (w->rd(w->arg, a + w->l.si_vars + 8 * skip, slots, sizeof(slots)) != 0)
+	if (w->r.rd(w->r.arg, a + w->l.si_vars + 8 * skip, slots, sizeof(slots)) != 0)
 		return -1;
 	for (size_t i = 0; i < NAME_SLOTS; i++) {
 		long n;
@@ -408,8 +404,8 @@ sfi_name(struct v8_walker *w, uint64_t nosi)
 	}
 	if (n < 0)
 		return NULL;
-	return n == 0 ? js_names_keep(w->names, ANON, strlen(ANON)) :
-	    js_names_keep(w->names, name, (size_t)n);
+	return n == 0 ? js_names_keep(w->r.names, ANON, strlen(ANON)) :
+	    js_names_keep(w->r.names, name, (size_t)n);
 }
 
 /* The name of the JSFunction at tagged fn, or NULL (counted). */
@@ -422,8 +418,8 @@ function_name(struct v8_walker *w, uint64_t fn)
 	int type;
 
 	if (a == 0 || (type = type_of(w, a)) < l->t_fn_lo || type >= l->t_fn_hi ||
-	    w->rd(w->arg, a + l->fn_shared, &sfi, sizeof(sfi)) != 0 || (sa = heap_addr(sfi)) == 0 ||
-	    type_of(w, sa) != l->t_sfi || w->rd(w->arg, sa + l->sfi_name, &nosi, sizeof(nosi)) != 0) {
+	    w->r.rd(w->r.arg, a + l->fn_shared, &sfi, sizeof(sfi)) != 0 || (sa = heap_addr(sfi)) == 0 ||
+	    type_of(w, sa) != l->t_sfi || w->r.rd(w->r.arg, sa + l->sfi_name, &nosi, sizeof(nosi)) != 0) {
 		w->st.not_js++;
 		return NULL;
 	}
@@ -455,10 +451,8 @@ v8_walker_new(const struct v8_layout *l, jsc_read_fn rd, void *arg)
 	struct v8_walker *w = xcalloc(1, sizeof(*w));
 
 	w->l = *l;
-	w->rd = rd;
-	w->arg = arg;
+	js_reader_init(&w->r, rd, arg);
 	w->cache = xcalloc(CACHE_SLOTS, sizeof(*w->cache));
-	w->names = js_names_new();
 	return w;
 }
 
@@ -467,18 +461,15 @@ v8_walker_free(struct v8_walker *w)
 {
 	if (w == NULL)
 		return;
-	js_names_free(w->names);
+	js_reader_release(&w->r);
 	free(w->cache);
-	free(w->code);
 	free(w);
 }
 
 void
 v8_walker_set_code(struct v8_walker *w, const uint64_t *ranges, size_t n)
 {
-	free(w->code);
-	w->code = js_ranges_copy(ranges, n);
-	w->ncode = n;
+	js_reader_set_code(&w->r, ranges, n);
 }
 
 const struct v8_stats *
@@ -500,7 +491,7 @@ read_slots(const struct v8_walker *w, const struct jsc_sample *s, uint64_t fp, u
 
 	if (fp % 8 != 0 || fp >= USER_TOP || lo > fp)
 		return -1;
-	return js_stack_read(s, w->rd, w->arg, lo, v, need);
+	return js_stack_read(s, w->r.rd, w->r.arg, lo, v, need);
 }
 
 /*
@@ -514,11 +505,11 @@ leaf_frame_built(const struct v8_walker *w, const struct jsc_sample *s)
 {
 	uint64_t top;
 
-	if (w->ncode == 0 || s->stack == NULL || s->stack_len < 8 || s->sp >= s->bp ||
+	if (w->r.ncode == 0 || s->stack == NULL || s->stack_len < 8 || s->sp >= s->bp ||
 	    s->bp - s->sp < (uint64_t)-(int64_t)w->l.fp_function)
 		return 0;
 	memcpy(&top, s->stack, sizeof(top));
-	return top != s->bp && !js_in_ranges(w->code, w->ncode, top);
+	return top != s->bp && !js_in_ranges(w->r.code, w->r.ncode, top);
 }
 
 size_t
