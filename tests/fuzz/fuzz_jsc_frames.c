@@ -36,20 +36,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 32)
 		return 0;
-	/* the registers point into the image, wherever the bytes say */
-	memcpy(&s.ip, data, 8);
-	memcpy(&s.bp, data + 8, 8);
-	s.bp = BASE + s.bp % size;
-	s.sp = BASE + 16;
-	s.stack = data + 16;
-	s.stack_len = (size - 16) / 2;	/* the rest is heap, read remotely */
+	img_sample(data, size, &s);
 	n = jsc_chain(&s, img_read, &im, pcs, 64);
 	w = jsc_walker_new(&l, img_read, &im);
 	jsc_walker_set_code(w, code, 1);
 	jsc_walk(w, &s, pcs, n, names);
-	for (size_t i = 0; i < n; i++)
-		if (names[i] != NULL)
-			check_name(names[i]);
+	check_names(names, n);
 	jsc_walk(w, &s, pcs, n, names);	/* again: through the cache */
 	jsc_walker_free(w);
 

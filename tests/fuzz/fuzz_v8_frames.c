@@ -100,23 +100,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		im.p = data;
 		im.n = size;
 	}
-	memcpy(&s.ip, data, 8);
-	memcpy(&s.bp, data + 8, 8);
-	s.bp = BASE + s.bp % size;
-	s.sp = BASE + 16;
-	s.stack = data + 16;
-	s.stack_len = (size - 16) / 2;	/* the rest is heap, read remotely */
+	img_sample(data, size, &s);
 	n = jsc_chain(&s, img_read, &im, pcs, 64);
 	w = v8_walker_new(&node20, img_read, &im);
 	v8_walker_set_code(w, code, 1);
 	v8_walk(w, &s, pcs, n, names);
-	for (size_t i = 0; i < n; i++)
-		if (names[i] != NULL)
-			check_name(names[i]);
+	check_names(names, n);
 	v8_walk(w, &s, pcs, n, names);	/* again: through the cache */
-	for (size_t i = 0; i < n; i++)
-		if (names[i] != NULL)
-			check_name(names[i]);
+	check_names(names, n);
 	v8_walker_free(w);
 	return 0;
 }

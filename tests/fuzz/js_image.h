@@ -43,4 +43,29 @@ check_name(const char *s)
 			abort();
 }
 
+/*
+ * The sample the image holds: registers from its first words, pointing
+ * into it wherever the bytes say; the stack copy is its first half (the
+ * rest is heap, read remotely). size >= 32.
+ */
+static void
+img_sample(const uint8_t *data, size_t size, struct jsc_sample *s)
+{
+	memcpy(&s->ip, data, 8);
+	memcpy(&s->bp, data + 8, 8);
+	s->bp = BASE + s->bp % size;
+	s->sp = BASE + 16;
+	s->stack = data + 16;
+	s->stack_len = (size - 16) / 2;
+}
+
+/* Every name of a walk checked. */
+static void
+check_names(const char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] != NULL)
+			check_name(names[i]);
+}
+
 #endif
