@@ -7,6 +7,7 @@
 
 #include "fold.h"
 #include "folded.h"
+#include "hashmap.h"
 #include "intern.h"
 #include "msg.h"
 
@@ -90,7 +91,7 @@ slot_of(const struct stacktab *t, const uint32_t *ids, size_t n,
 static uint64_t
 hash_of(const uint32_t *ids, size_t n, uint32_t label)
 {
-	return intern_hash(ids, n * sizeof(*ids), 0x5eed + label);
+	return hmap_hash(ids, n * sizeof(*ids), 0x5eed + label);
 }
 
 uint64_t
