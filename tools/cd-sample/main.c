@@ -278,15 +278,15 @@ meta_naming(cJSON *m, const struct capture *c, const struct samples *s)
 static void
 meta_jitdumps(cJSON *m, const struct capture *c)
 {
+	struct proc *p;
 	cJSON *dumps = cJSON_AddArrayToObject(m, "jitdumps");
 	cJSON *none = cJSON_AddArrayToObject(m, "jsc_without_jitdump");
 
-	for (size_t i = 0; i < c->procs.cap; i++) {
-		struct proc *p = c->procs.v[i].val;
+	for (size_t i = 0; (p = cap_next_proc(c, &i)) != NULL;) {
 		struct sym_stats st;
 		cJSON *d;
 
-		if (c->procs.v[i].key == NULL || p->sym == NULL)
+		if (p->sym == NULL)
 			continue;
 		sym_get_stats(p->sym, &st);
 		if (st.jitdump == NULL) {
@@ -318,6 +318,7 @@ static int
 emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
     double requested)
 {
+	struct proc *p;
 	int learn_rc;
 	cJSON *m = rec_meta_new("cd-sample"), *ex, *errs;
 	unsigned long jit = 0, nproc = 0;
@@ -350,12 +351,9 @@ emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
 		rec_add_str(m, "kernel_frames_reason", c->kernel_reason);
 	ex = cJSON_AddArrayToObject(m, "targets_exited");
 	errs = cJSON_AddArrayToObject(m, "errors");
-	for (size_t i = 0; i < c->procs.cap; i++) {
-		struct proc *p = c->procs.v[i].val;
+	for (size_t i = 0; (p = cap_next_proc(c, &i)) != NULL;) {
 		struct sym_stats st;
 
-		if (c->procs.v[i].key == NULL)
-			continue;
 		nproc++;
 		if (p->target && p->exited)
 			cJSON_AddItemToArray(ex, cJSON_CreateNumber(p->pid));
