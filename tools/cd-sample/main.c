@@ -139,12 +139,12 @@ start_command(char **argv, int *go_fd, int *err_fd)
 		close(er[0]);
 		signal(SIGPIPE, SIG_DFL);
 		if (read(go[0], &c, 1) != 1)
-			_exit(127);
+			_exit(CD_EXIT_NOTFOUND);
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(er[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
+			_exit(CD_EXIT_NOTFOUND);
+		_exit(CD_EXIT_NOTFOUND);
 	}
 	close(go[0]);
 	close(er[1]);
