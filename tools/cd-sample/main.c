@@ -23,6 +23,7 @@
 #include "msg.h"
 #include "record.h"
 #include "sample.h"
+#include "sigstop.h"
 #include "targets.h"
 
 static const char usage[] =
@@ -85,23 +86,9 @@ static const struct option longopts[] = {
 };
 
 static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void
 setup_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: sleeps end at once */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	sigstop_catch(&stop_requested, SIGSTOP_HUP);	/* sleeps end at once */
 	signal(SIGPIPE, SIG_IGN);
 }
 
