@@ -367,8 +367,7 @@ main(int argc, char **argv)
 			printf("No Claude Code processes found.\n");
 		else
 			table_print(top, ntop);
-		if (fflush(stdout) == EOF || ferror(stdout))
-			msg_dieerr(CD_EXIT_FAIL, "cannot write the output");
+		cli_flush_stdout();
 	} else {
 		emit_rows(top, ntop);
 		meta = rec_meta_new("cd-ps");
