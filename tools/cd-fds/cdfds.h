@@ -78,8 +78,8 @@ struct ctx {
 
 /* collect.c */
 int collect(struct ctx *c, int pid, int full, struct proc_fds *p);
-void proc_fds_free(struct proc_fds *p);
-void ctx_free(struct ctx *c);
+void proc_fds_release(struct proc_fds *p);
+void ctx_release(struct ctx *c);
 
 /* emit.c */
 void emit_fds(const struct ctx *c, const struct proc_fds *p);
@@ -102,7 +102,7 @@ struct series {
 };
 void watch_run(struct ctx *c, struct series *s, size_t n, volatile int *stop);
 void watch_slopes(const struct series *s, struct proc_fds *p);
-void series_free(struct series *s);
+void series_release(struct series *s);
 /* Least-squares slope of y over x; 0 with fewer than two points. */
 double slope(const double *x, const double *y, int n);
 

@@ -315,7 +315,7 @@ main(int argc, char **argv)
 
 		err = collect(&c, pid, 1, &p);
 		if (err == 0 && ser != NULL && ser[i].have_last && procinfo_exiting(pid)) {
-			proc_fds_free(&p);	/* read mid-exit: maybe half closed */
+			proc_fds_release(&p);	/* read mid-exit: maybe half closed */
 			err = ESRCH;
 		}
 		if (err != 0 && ser != NULL && ser[i].have_last) {
@@ -334,7 +334,7 @@ main(int argc, char **argv)
 		if (ser != NULL)
 			watch_slopes(&ser[i], &p);
 		report(&c, &p);
-		proc_fds_free(&p);
+		proc_fds_release(&p);
 		scanned++;
 	}
 	if (!o.table)
@@ -343,7 +343,7 @@ main(int argc, char **argv)
 	cJSON_Delete(f.exited);
 	if (ser != NULL) {
 		for (size_t i = 0; i < o.pids.n; i++)
-			series_free(&ser[i]);
+			series_release(&ser[i]);
 		free(ser);
 	}
 	if (rec_flush() < 0)
@@ -357,7 +357,7 @@ main(int argc, char **argv)
 		rc = CD_EXIT_FOUND;
 	else
 		rc = CD_EXIT_OK;
-	ctx_free(&c);
+	ctx_release(&c);
 	pidlist_free(&o.pids);
 	return rc;
 }

@@ -455,7 +455,7 @@ release_all(struct proclist *pl, struct row *rows, struct opts *o)
 		free(rows[i].children);
 	}
 	free(rows);
-	proclist_free(pl);
+	proclist_release(pl);
 	for (size_t i = 0; i < o->nmatch; i++)
 		regfree(&o->match[i]);
 	free(o->match);

@@ -237,7 +237,7 @@ proc_free(void *v)
 }
 
 void
-cap_free(struct capture *c)
+cap_release(struct capture *c)
 {
 	hmap_release(&c->procs, proc_free);
 	hmap_release(&c->tnames, NULL);

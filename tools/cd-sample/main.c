@@ -501,8 +501,8 @@ main(int argc, char **argv)
 	}
 	learn_failed = emit_meta(&c, &s, &o, requested) != 0;
 	rc = rec_close() != 0 ? CD_EXIT_FAIL : crit ? CD_EXIT_FOUND : CD_EXIT_OK;
-	samples_free(&s);
-	cap_free(&c);
+	samples_release(&s);
+	cap_release(&c);
 	pidlist_free(&pids);
 	strings_free();
 	if (learn_failed && rc != CD_EXIT_FAIL)

@@ -133,7 +133,7 @@ void cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
     const uint64_t *ips, size_t n, uint64_t ns, const struct jsc_sample *js);
 void cap_refresh_procs(struct capture *c);
 int cap_targets_alive(struct capture *c);
-void cap_free(struct capture *c);
+void cap_release(struct capture *c);
 void cap_release_cmd(struct capture *c);
 /* Wait (up to 1 s) until the released command has exec'd. */
 void cap_wait_exec(struct capture *c);
@@ -163,7 +163,7 @@ void samples_add(struct samples *s, int pid, int tid, const char *comm,
 int frame_resolved(const char *frame);
 void samples_sort(struct samples *s);
 void samples_from_capture(struct samples *s, struct capture *c);
-void samples_free(struct samples *s);
+void samples_release(struct samples *s);
 int samples_emit(const struct samples *s);
 
 /* analyze.c */

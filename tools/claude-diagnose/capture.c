@@ -125,7 +125,7 @@ categorize(struct stage *trace)
 	struct stage cat;
 
 	if (stage_start(&cat, argv, stage_stdout_fd(trace)) < 0) {
-		stage_free(&cat);
+		stage_release(&cat);
 		return;
 	}
 	if (stage_wait(&cat) == 0) {
@@ -135,7 +135,7 @@ categorize(struct stage *trace)
 		trace->out_fd = cat.out_fd;
 		cat.out_fd = fd;
 	}
-	stage_free(&cat);
+	stage_release(&cat);
 }
 
 void
@@ -173,7 +173,7 @@ capture_run(struct report *r, const struct dopts *o)
 			r->cap[c].ran = 1;
 			running++;
 		}
-		stage_argv_free(&a);
+		stage_argv_release(&a);
 	}
 	if (o->sample)
 		longest = o->sample_s;
@@ -205,18 +205,18 @@ capture_run(struct report *r, const struct dopts *o)
 	for (int c = 0; c < CAP__N; c++) {
 		if (!r->cap[c].ran) {
 			if (want[c])
-				stage_free(&st[c]);
+				stage_release(&st[c]);
 			continue;
 		}
 		if (c == CAP_TRACE)
 			categorize(&st[c]);
 		finish(&r->cap[c], &st[c]);
-		stage_free(&st[c]);
+		stage_release(&st[c]);
 	}
 }
 
 void
-capture_free(struct report *r)
+capture_release(struct report *r)
 {
 	for (int c = 0; c < CAP__N; c++) {
 		cJSON_Delete(r->cap[c].recs);

@@ -70,7 +70,7 @@ int collect_processes(struct report *r, const struct dopts *o);
 
 /* capture.c */
 void capture_run(struct report *r, const struct dopts *o);
-void capture_free(struct report *r);
+void capture_release(struct report *r);
 /*
  * How a capture was made, from its meta: "method" (cd-sample, cd-trace),
  * or cd-fds's fd-table method and socket backend together; and the

@@ -369,7 +369,7 @@ main(int argc, char **argv)
 		msg_warnerr("cannot write the report");
 		rc = CD_EXIT_FAIL;
 	}
-	capture_free(&r);
+	capture_release(&r);
 	cJSON_Delete(r.procs);
 	cJSON_Delete(r.ps_meta);
 	cJSON_Delete(r.findings);
