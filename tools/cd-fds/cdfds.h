@@ -1,6 +1,6 @@
 /* cd-fds internals: options, one process's collected view, the passes. */
-#ifndef CDFDS_H
-#define CDFDS_H
+#ifndef CD_FDS_H
+#define CD_FDS_H
 
 #include <stdint.h>
 
@@ -9,7 +9,7 @@
 #include "record.h"
 #include "sockdiag.h"
 
-struct opts {
+struct fds_opts {
 	struct pidlist pids;
 	int table;
 	int no_fds;		/* summary and diagnoses only */
@@ -59,7 +59,7 @@ struct proc_fds {
 };
 
 struct ctx {
-	const struct opts *o;
+	const struct fds_opts *o;
 	struct inotify_limits ilim;
 	uint64_t self_netns;
 	int used_netlink, used_procfs;

@@ -81,7 +81,7 @@ static const struct option longopts[] = {
 static volatile sig_atomic_t stop;
 
 static void
-parse(int argc, char **argv, struct opts *o, int *nocolor)
+parse(int argc, char **argv, struct fds_opts *o, int *nocolor)
 {
 	int c;
 
@@ -207,7 +207,7 @@ used(int a, int b, const char *an, const char *bn, const char *both)
 }
 
 static void
-emit_meta(struct ctx *c, const struct opts *o, struct failures *f, long scanned,
+emit_meta(struct ctx *c, const struct fds_opts *o, struct failures *f, long scanned,
     long bad, double secs)
 {
 	cJSON *m = rec_meta_new("cd-fds");
@@ -257,7 +257,7 @@ emit_meta(struct ctx *c, const struct opts *o, struct failures *f, long scanned,
 int
 main(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct fds_opts o = { 0 };
 	struct ctx c = { .o = &o };
 	struct failures f = { 0 };
 	struct series *ser = NULL;

@@ -58,7 +58,7 @@ static const struct option longopts[] = {
 static volatile sig_atomic_t stop;
 
 static void
-parse(int argc, char **argv, struct opts *o, int *nocolor)
+parse(int argc, char **argv, struct ps_opts *o, int *nocolor)
 {
 	int c;
 
@@ -233,7 +233,7 @@ orphaned(const struct proclist *pl, const struct procinfo *p)
  * descendant only. Without, want[i] is full.
  */
 static int *
-select_procs(struct proclist *pl, struct opts *o)
+select_procs(struct proclist *pl, struct ps_opts *o)
 {
 	int *want, *top_want;
 
@@ -268,7 +268,7 @@ find_pid(const struct proclist *pl, int pid)
 
 /* A --pid that names no process: CD_EXIT_FAIL, else CD_EXIT_OK. */
 static int
-check_pids(const struct opts *o, const struct proclist *pl)
+check_pids(const struct ps_opts *o, const struct proclist *pl)
 {
 	int rc = CD_EXIT_OK;
 
@@ -289,7 +289,7 @@ struct basis {
 
 /* The names and versions of a row: what no interval changes. */
 static void
-describe_row(struct row *r, const struct proclist *pl, const struct opts *o)
+describe_row(struct row *r, const struct proclist *pl, const struct ps_opts *o)
 {
 	struct procinfo *p = r->p;
 
@@ -339,7 +339,7 @@ measure_row(struct row *r, const struct basis *ck)
 
 /* Sleep the interval, then measure every reported process; how many exited. */
 static size_t
-measure(struct proclist *pl, struct row *rows, const struct opts *o)
+measure(struct proclist *pl, struct row *rows, const struct ps_opts *o)
 {
 	struct basis ck = { .hz = procinfo_hertz() };
 	struct sysmem sm;
@@ -392,7 +392,7 @@ link_children(const struct proclist *pl, struct row *rows, const int *want)
 /* The rows at the top level, sorted and cut to --top; their number in *n. */
 static struct row **
 top_rows(const struct proclist *pl, struct row *rows, const int *want,
-    struct opts *o, size_t *n)
+    struct ps_opts *o, size_t *n)
 {
 	struct row **top = xcalloc(pl->n + 1, sizeof(*top));
 	size_t ntop = 0;
@@ -409,7 +409,7 @@ top_rows(const struct proclist *pl, struct row *rows, const int *want,
 }
 
 static void
-emit_meta(const struct proclist *pl, const struct row *rows, const struct opts *o,
+emit_meta(const struct proclist *pl, const struct row *rows, const struct ps_opts *o,
     size_t ntop, size_t ngone, uint64_t tstart)
 {
 	cJSON *meta = rec_meta_new("cd-ps"), *gone_arr;
@@ -432,7 +432,7 @@ emit_meta(const struct proclist *pl, const struct row *rows, const struct opts *
 
 /* A --pid that exited during the interval: CD_EXIT_FAIL, else rc. */
 static int
-check_gone(const struct opts *o, const struct proclist *pl,
+check_gone(const struct ps_opts *o, const struct proclist *pl,
     const struct row *rows, int rc)
 {
 	for (size_t i = 0; i < o->pids.n; i++)
@@ -446,7 +446,7 @@ check_gone(const struct opts *o, const struct proclist *pl,
 }
 
 static void
-release_all(struct proclist *pl, struct row *rows, struct opts *o)
+release_all(struct proclist *pl, struct row *rows, struct ps_opts *o)
 {
 	for (size_t i = 0; i < pl->n; i++) {
 		free(rows[i].command);
@@ -465,7 +465,7 @@ release_all(struct proclist *pl, struct row *rows, struct opts *o)
 int
 main(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct ps_opts o = { 0 };
 	struct proclist pl;
 	struct row *rows, **top;
 	int *want, nocolor = 0, rc;

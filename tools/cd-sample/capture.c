@@ -36,7 +36,7 @@ now_s(void)
 }
 
 void
-cap_init(struct capture *c, const struct opts *o)
+cap_init(struct capture *c, const struct sample_opts *o)
 {
 	memset(c, 0, sizeof(*c));
 	c->o = o;

@@ -45,7 +45,7 @@ take_sample(struct samples *s, const cJSON *o)
 }
 
 int
-analyze_stdin(const struct opts *o)
+analyze_stdin(const struct sample_opts *o)
 {
 	struct rec_reader *r = rec_reader_open(0, "stdin");
 	struct samples s = { 0 };

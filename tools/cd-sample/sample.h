@@ -1,6 +1,6 @@
 /* cd-sample: shared state between capture, symbolization and analysis. */
-#ifndef CDS_SAMPLE_H
-#define CDS_SAMPLE_H
+#ifndef CD_SAMPLE_H
+#define CD_SAMPLE_H
 
 #include <signal.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 
 enum method { METHOD_AUTO, METHOD_PERF, METHOD_PTRACE };
 
-struct opts {
+struct sample_opts {
 	double duration_s;
 	int duration_set;
 	long freq;
@@ -68,7 +68,7 @@ struct proc {
  * thread name and addresses; names come only at the end.
  */
 struct capture {
-	const struct opts *o;
+	const struct sample_opts *o;
 	struct hmap procs;		/* pid -> struct proc */
 	struct hmap tnames;		/* tid -> interned thread name */
 	struct hmap raw;		/* struct rawkey+ips -> count (uintptr_t) */
@@ -118,7 +118,7 @@ double now_s(void);
 uint64_t now_ns(void);
 
 /* capture bookkeeping (capture.c) */
-void cap_init(struct capture *c, const struct opts *o);
+void cap_init(struct capture *c, const struct sample_opts *o);
 struct proc *cap_proc(struct capture *c, pid_t pid, int create);
 /* The processes in no given order: start *pos at 0; NULL at the end. */
 struct proc *cap_next_proc(const struct capture *c, size_t *pos);
@@ -176,6 +176,6 @@ struct analysis_ctx {
 /* Emits hot_function, thread_cpu and diagnosis records; returns how many diagnoses were critical. */
 int analyze_emit(const struct samples *s, const struct analysis_ctx *a);
 /* --analyze over the records on stdin; returns the exit code. */
-int analyze_stdin(const struct opts *o);
+int analyze_stdin(const struct sample_opts *o);
 
 #endif

@@ -32,7 +32,7 @@ add_pids(struct stage_argv *a, const struct report *r)
 }
 
 static void
-build(struct stage_argv *a, int c, const struct report *r, const struct dopts *o)
+build(struct stage_argv *a, int c, const struct report *r, const struct diag_opts *o)
 {
 	switch (c) {
 	case CAP_FDS:
@@ -66,7 +66,7 @@ static const char *const labels[CAP__N] = {
 };
 
 static void
-progress(const struct dopts *o, double left, int final)
+progress(const struct diag_opts *o, double left, int final)
 {
 	if (o->progress == 0)
 		return;
@@ -139,7 +139,7 @@ categorize(struct stage *trace)
 }
 
 void
-capture_run(struct report *r, const struct dopts *o)
+capture_run(struct report *r, const struct diag_opts *o)
 {
 	struct stage st[CAP__N];
 	int want[CAP__N] = { o->deep, o->sample, o->trace };

@@ -259,7 +259,7 @@ pids_text(const struct report *r)
 }
 
 void
-flame_write(struct report *r, const struct dopts *o)
+flame_write(struct report *r, const struct diag_opts *o)
 {
 	static const char *const cpu_types[] = { "sample", NULL };
 	static const char *const sys_types[] = { "syscall", "syscall_summary", NULL };
