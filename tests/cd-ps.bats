@@ -171,6 +171,21 @@ Be brief."
 	refute_output --partial $'\033['
 }
 
+@test "--pid on more processes than libproc2 selects at once (255): every one measured" {
+	pids=()
+	for _ in $(seq 300); do
+		sleep 60 </dev/null >/dev/null 2>&1 3>&- &
+		pids+=("$!")
+	done
+	args=()
+	for p in "${pids[@]}"; do args+=(--pid "$p"); done
+	run --separate-stderr cd-ps --interval 0 "${args[@]}"
+	kill "${pids[@]}"
+	assert_success
+	run json_eval "len([r for r in recs if r['type']=='process' and r['state']])" <<<"$output"
+	assert_output 300
+}
+
 @test "every string is valid UTF-8 even when the process name is not" {
 	dir="$BATS_TEST_TMPDIR/u"
 	mkdir -p "$dir"
