@@ -97,7 +97,7 @@ procinfo_clear(struct procinfo *p)
 }
 
 void
-proclist_free(struct proclist *pl)
+proclist_release(struct proclist *pl)
 {
 	for (size_t i = 0; i < pl->n; i++)
 		procinfo_clear(&pl->v[i]);
@@ -156,6 +156,47 @@ procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
 	return procinfo_fill(out->v, out->n);
 }
 
+/* The process of v[] that s describes gets the full details. */
+static void
+fill_from(struct procinfo *v, size_t n, struct pids_stack *s, struct pids_info *info)
+{
+	int pid = PIDS_VAL(F_PID, s_int, s, info);
+	const char *exe;
+
+	(void)info;	/* PIDS_VAL names it, and uses it in no release so far */
+	for (size_t i = 0; i < n; i++) {
+		struct procinfo *p = &v[i];
+
+		if (p->pid != pid)
+			continue;
+		p->full = 1;
+		p->state = PIDS_VAL(F_STATE, s_ch, s, info);
+		p->threads = PIDS_VAL(F_NLWP, s_int, s, info);
+		p->ticks = PIDS_VAL(F_TICS, ull_int, s, info);
+		p->start_s = PIDS_VAL(F_START, real, s, info);
+		p->elapsed_s = PIDS_VAL(F_ELAPSED, real, s, info);
+		p->rss_kb = PIDS_VAL(F_RES, ul_int, s, info);
+		p->vsz_kb = PIDS_VAL(F_VIRT, ul_int, s, info);
+		snprintf(p->tty, sizeof(p->tty), "%s",
+		    PIDS_VAL(F_TTY, str, s, info));
+		p->uid = PIDS_VAL(F_EUID, u_int, s, info);
+		p->pgrp = PIDS_VAL(F_PGRP, s_int, s, info);
+		p->sid = PIDS_VAL(F_SID, s_int, s, info);
+		p->tpgid = PIDS_VAL(F_TPGID, s_int, s, info);
+		p->nice = PIDS_VAL(F_NICE, s_int, s, info);
+		p->nfds = count_fds(pid);
+		exe = PIDS_VAL(F_EXE, str, s, info);
+		if (p->exe == NULL && exe && exe[0] == '/')
+			p->exe = xstrdup(exe);
+		if (p->cwd == NULL)
+			p->cwd = readlink_proc(pid, "cwd");
+		break;
+	}
+}
+
+/* libproc2 refuses a selection of more pids than this (FILL_ID_MAX). */
+#define SELECT_MAX 255
+
 int
 procinfo_fill(struct procinfo *v, size_t n)
 {
@@ -178,44 +219,16 @@ procinfo_fill(struct procinfo *v, size_t n)
 		msg_warn("cannot read /proc");
 		return -1;
 	}
-	f = procps_pids_select(info, pids, (int)np, PIDS_SELECT_PID);
-	free(pids);
 	for (size_t i = 0; i < n; i++)
 		v[i].full = 0;
-	for (int k = 0; f && k < f->counts->total; k++) {
-		struct pids_stack *s = f->stacks[k];
-		int pid = PIDS_VAL(F_PID, s_int, s, info);
-		const char *exe;
+	for (size_t at = 0; at < np; at += SELECT_MAX) {
+		size_t cnt = np - at < SELECT_MAX ? np - at : SELECT_MAX;
 
-		for (size_t i = 0; i < n; i++) {
-			struct procinfo *p = &v[i];
-
-			if (p->pid != pid)
-				continue;
-			p->full = 1;
-			p->state = PIDS_VAL(F_STATE, s_ch, s, info);
-			p->threads = PIDS_VAL(F_NLWP, s_int, s, info);
-			p->ticks = PIDS_VAL(F_TICS, ull_int, s, info);
-			p->start_s = PIDS_VAL(F_START, real, s, info);
-			p->elapsed_s = PIDS_VAL(F_ELAPSED, real, s, info);
-			p->rss_kb = PIDS_VAL(F_RES, ul_int, s, info);
-			p->vsz_kb = PIDS_VAL(F_VIRT, ul_int, s, info);
-			snprintf(p->tty, sizeof(p->tty), "%s",
-			    PIDS_VAL(F_TTY, str, s, info));
-			p->uid = PIDS_VAL(F_EUID, u_int, s, info);
-			p->pgrp = PIDS_VAL(F_PGRP, s_int, s, info);
-			p->sid = PIDS_VAL(F_SID, s_int, s, info);
-			p->tpgid = PIDS_VAL(F_TPGID, s_int, s, info);
-			p->nice = PIDS_VAL(F_NICE, s_int, s, info);
-			p->nfds = count_fds(pid);
-			exe = PIDS_VAL(F_EXE, str, s, info);
-			if (p->exe == NULL && exe && exe[0] == '/')
-				p->exe = xstrdup(exe);
-			if (p->cwd == NULL)
-				p->cwd = readlink_proc(pid, "cwd");
-			break;
-		}
+		f = procps_pids_select(info, pids + at, (int)cnt, PIDS_SELECT_PID);
+		for (int k = 0; f && k < f->counts->total; k++)
+			fill_from(v, n, f->stacks[k], info);
 	}
+	free(pids);
 	procps_pids_unref(&info);
 	return 0;
 }

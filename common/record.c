@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "lineread.h"
 #include "msg.h"
 #include "record.h"
@@ -206,7 +207,7 @@ rec_emit(const cJSON *obj)
 		return ob.linebuf ? rec_flush() : 0;
 	}
 	if ((s = cJSON_PrintUnformatted(obj)) == NULL)
-		msg_die(3, "out of memory serialising a record");
+		msg_die(CD_EXIT_FAIL, "out of memory serialising a record");
 	r = rec_emit_raw(s, strlen(s));
 	cJSON_free(s);
 	return r;
@@ -225,7 +226,7 @@ static cJSON *
 must(cJSON *item)
 {
 	if (item == NULL)
-		msg_die(3, "out of memory building a record");
+		msg_die(CD_EXIT_FAIL, "out of memory building a record");
 	return item;
 }
 
@@ -239,7 +240,7 @@ add(cJSON *obj, const char *name, cJSON *item)
 {
 	if (!cJSON_AddItemToObjectCS(obj, name, item)) {
 		cJSON_Delete(item);
-		msg_die(3, "out of memory building a record");
+		msg_die(CD_EXIT_FAIL, "out of memory building a record");
 	}
 	return item;
 }

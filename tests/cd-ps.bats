@@ -18,6 +18,14 @@ field() {
 	assert_output --regexp '^cd-ps \(claude-diagnose\) [0-9]+\.[0-9]+'
 }
 
+@test "--help, --version and the table onto a full disk: the errno and exit 3" {
+	for args in --help --version --table; do
+		run --separate-stderr bash -c 'cd-ps "$1" >/dev/full' _ "$args"
+		assert_failure 3
+		[[ "$stderr" == *"cannot write the output: No space left on device"* ]]
+	done
+}
+
 @test "cd-ps rejects bad options with exit 2" {
 	run cd-ps --sort nonsense
 	assert_failure 2
@@ -161,6 +169,21 @@ Be brief."
 	assert_line --regexp '^PID +PPID +CPU%'
 	assert_output --partial "$FAKE_PID"
 	refute_output --partial $'\033['
+}
+
+@test "--pid on more processes than libproc2 selects at once (255): every one measured" {
+	pids=()
+	for _ in $(seq 300); do
+		sleep 60 </dev/null >/dev/null 2>&1 3>&- &
+		pids+=("$!")
+	done
+	args=()
+	for p in "${pids[@]}"; do args+=(--pid "$p"); done
+	run --separate-stderr cd-ps --interval 0 "${args[@]}"
+	kill "${pids[@]}"
+	assert_success
+	run json_eval "len([r for r in recs if r['type']=='process' and r['state']])" <<<"$output"
+	assert_output 300
 }
 
 @test "every string is valid UTF-8 even when the process name is not" {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cdfds.h"
+#include "exitcode.h"
 #include "msg.h"
 #include "record.h"
 
@@ -36,7 +37,7 @@ evidence(cJSON *o)
 	cJSON *e = cJSON_AddObjectToObject(o, "evidence");
 
 	if (e == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	return e;
 }
 
@@ -53,7 +54,7 @@ out(struct ctx *c, cJSON *o)
 static void
 fd_count(struct ctx *c, const struct proc_fds *p)
 {
-	const struct opts *o = c->o;
+	const struct fds_opts *o = c->o;
 	double total = (double)p->scan.n, pct;
 	char d[256];
 	cJSON *r, *e;
@@ -88,7 +89,7 @@ fd_count(struct ctx *c, const struct proc_fds *p)
 static void
 inotify(struct ctx *c, const struct proc_fds *p)
 {
-	const struct opts *o = c->o;
+	const struct fds_opts *o = c->o;
 	double max = (double)c->ilim.max_user_watches;
 	double upct = p->have_user && max > 0 ? 100.0 * (double)p->user.watches / max : 0;
 	char d[384];
@@ -165,7 +166,7 @@ deleted(struct ctx *c, const struct proc_fds *p)
 	rec_add_num(e, "deleted", p->deleted);
 	rec_add_num(e, "deleted_bytes", (double)p->deleted_bytes);
 	if ((paths = cJSON_AddArrayToObject(e, "paths")) == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	for (size_t i = 0; i < p->scan.n && shown < 10; i++) {
 		if (!p->scan.v[i].deleted)
 			continue;
@@ -202,7 +203,7 @@ growth(struct ctx *c, const struct proc_fds *p)
 		rec_add_num(e, "seconds_to_limit",
 		    ((double)p->nofile_soft - (double)p->scan.n) / p->slope_total);
 	if ((k = cJSON_AddObjectToObject(e, "by_kind_per_s")) == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	for (int i = 0; i < FDK__COUNT; i++)
 		if (p->slope_kind[i] != 0)
 			rec_add_num(k, fd_kind_name((enum fd_kind)i), p->slope_kind[i]);

@@ -18,6 +18,7 @@
 #include "msg.h"
 #include "procinfo.h"
 #include "record.h"
+#include "sigstop.h"
 #include "targets.h"
 #include "units.h"
 
@@ -77,17 +78,10 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static volatile int stop;
+static volatile sig_atomic_t stop;
 
 static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void
-parse(int argc, char **argv, struct opts *o, int *nocolor)
+parse(int argc, char **argv, struct fds_opts *o, int *nocolor)
 {
 	int c;
 
@@ -213,7 +207,7 @@ used(int a, int b, const char *an, const char *bn, const char *both)
 }
 
 static void
-emit_meta(struct ctx *c, const struct opts *o, struct failures *f, long scanned,
+emit_meta(struct ctx *c, const struct fds_opts *o, struct failures *f, long scanned,
     long bad, double secs)
 {
 	cJSON *m = rec_meta_new("cd-fds");
@@ -263,11 +257,10 @@ emit_meta(struct ctx *c, const struct opts *o, struct failures *f, long scanned,
 int
 main(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct fds_opts o = { 0 };
 	struct ctx c = { .o = &o };
 	struct failures f = { 0 };
 	struct series *ser = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t t0 = now_mono_ns();
 	long bad = 0, scanned = 0;
 	int nocolor = 0, rc;
@@ -296,8 +289,7 @@ main(int argc, char **argv)
 			return CD_EXIT_DATAERR;
 		}
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigstop_catch(&stop, 0);
 	if (o.pids.n > 0) {
 		const char *why = NULL;
 
@@ -323,7 +315,7 @@ main(int argc, char **argv)
 
 		err = collect(&c, pid, 1, &p);
 		if (err == 0 && ser != NULL && ser[i].have_last && procinfo_exiting(pid)) {
-			proc_fds_free(&p);	/* read mid-exit: maybe half closed */
+			proc_fds_release(&p);	/* read mid-exit: maybe half closed */
 			err = ESRCH;
 		}
 		if (err != 0 && ser != NULL && ser[i].have_last) {
@@ -342,7 +334,7 @@ main(int argc, char **argv)
 		if (ser != NULL)
 			watch_slopes(&ser[i], &p);
 		report(&c, &p);
-		proc_fds_free(&p);
+		proc_fds_release(&p);
 		scanned++;
 	}
 	if (!o.table)
@@ -351,7 +343,7 @@ main(int argc, char **argv)
 	cJSON_Delete(f.exited);
 	if (ser != NULL) {
 		for (size_t i = 0; i < o.pids.n; i++)
-			series_free(&ser[i]);
+			series_release(&ser[i]);
 		free(ser);
 	}
 	if (rec_flush() < 0)
@@ -365,7 +357,7 @@ main(int argc, char **argv)
 		rc = CD_EXIT_FOUND;
 	else
 		rc = CD_EXIT_OK;
-	ctx_free(&c);
+	ctx_release(&c);
 	pidlist_free(&o.pids);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "fold.h"
 #include "folded.h"
 #include "intern.h"
@@ -31,7 +32,7 @@ fold_init(struct fold *f, const struct fold_opts *o, const char *name)
 }
 
 void
-fold_free(struct fold *f)
+fold_release(struct fold *f)
 {
 	intern_free(f->frames);
 	stacktab_free(f->stacks);
@@ -39,8 +40,8 @@ fold_free(struct fold *f)
 	stacktab_free(f->stacks2);
 	free(f->v);
 	free(f->scratch);
-	perf_free(f);
-	cpuprofile_free(f);
+	perf_release(f);
+	cpuprofile_release(f);
 	free(f->sample.st);
 	for (size_t i = 0; i < f->rec.ntypes; i++)
 		free(f->rec.types[i].type);
@@ -391,7 +392,7 @@ fold_fd(struct fold *f, int fd)
 		if (f->fmt == FMT_AUTO) {
 			if (end > 0) {
 				free(buf);
-				msg_die(2, "%s: cannot tell the input format; name it with --from",
+				msg_die(CD_EXIT_USAGE, "%s: cannot tell the input format; name it with --from",
 				    f->name);
 			}
 			f->fmt = FMT_RECORDS;

@@ -70,15 +70,10 @@ static const struct option longopts[] = {
 static enum palette
 palette_arg(const char *s)
 {
-	if (strcmp(s, "auto") == 0)
-		return PAL_AUTO;
-	if (strcmp(s, "hot") == 0)
-		return PAL_HOT;
-	if (strcmp(s, "category") == 0)
-		return PAL_CATEGORY;
-	if (strcmp(s, "hash") == 0)
-		return PAL_HASH;
-	cli_usage("--palette: unknown palette '%s' (hot, category, hash, auto)", s);
+	/* in enum palette's order */
+	static const char *const names[] = { "auto", "hot", "category", "hash" };
+
+	return (enum palette)cli_choice(s, "--palette", names, 4);
 }
 
 static void
@@ -207,7 +202,7 @@ main(int argc, char **argv)
 			close(fd);
 	}
 	if (o.strict && bad) {
-		tree_free(&t);
+		tree_release(&t);
 		return CD_EXIT_DATAERR;
 	}
 	tree_end(&t);
@@ -220,10 +215,10 @@ main(int argc, char **argv)
 	if (svg_write(stdout, &t, &o) < 0 || fflush(stdout) == EOF) {
 		if (errno != EPIPE)
 			msg_warnerr("write error");
-		tree_free(&t);
+		tree_release(&t);
 		return CD_EXIT_FAIL;
 	}
-	tree_free(&t);
+	tree_release(&t);
 	if (io_err)
 		return CD_EXIT_FAIL;
 	return bad ? CD_EXIT_DATAERR : CD_EXIT_OK;

@@ -19,6 +19,7 @@
 #include "msg.h"
 #include "owner.h"
 #include "record.h"
+#include "sigstop.h"
 #include "stage.h"
 #include "units.h"
 
@@ -100,13 +101,7 @@ static const struct option longopts[] = {
 };
 
 static void
-on_signal(int sig)
-{
-	diag_interrupted = sig;	/* which, for the report */
-}
-
-static void
-defaults(struct dopts *o)
+defaults(struct diag_opts *o)
 {
 	o->redact = 1;
 	o->interval_s = 0.5;
@@ -126,7 +121,7 @@ defaults(struct dopts *o)
  * base is what comes before the suffix.
  */
 static void
-output_base(struct dopts *o)
+output_base(struct diag_opts *o)
 {
 	size_t n;
 
@@ -142,7 +137,7 @@ output_base(struct dopts *o)
 
 /* Combinations that cannot mean anything get a message, never a guess. */
 static void
-check(struct dopts *o, int sample_dur_set, int dur_set)
+check(struct diag_opts *o, int sample_dur_set, int dur_set)
 {
 	if (o->io || o->network)
 		o->trace = 1;
@@ -172,7 +167,7 @@ check(struct dopts *o, int sample_dur_set, int dur_set)
 }
 
 static void
-parse(int argc, char **argv, struct dopts *o)
+parse(int argc, char **argv, struct diag_opts *o)
 {
 	int c, sdur = 0, dur = 0;
 
@@ -296,7 +291,7 @@ all_captures_failed(const struct report *r)
  * link, and the invoking user's under sudo, as the flame graph files.
  */
 static void
-json_file(struct report *r, const struct dopts *o)
+json_file(struct report *r, const struct diag_opts *o)
 {
 	FILE *f;
 	int fd, ok;
@@ -325,9 +320,8 @@ json_file(struct report *r, const struct dopts *o)
 int
 main(int argc, char **argv)
 {
-	struct dopts o = { 0 };
+	struct diag_opts o = { 0 };
 	struct report r = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal };
 	int rc;
 
 	msg_init(argv[0]);
@@ -335,8 +329,7 @@ main(int argc, char **argv)
 	color_init(1, o.nocolor);
 	signal(SIGPIPE, SIG_DFL);
 	/* No SA_RESTART: Ctrl-C must wake the capture loop. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigstop_catch(&diag_interrupted, 0);
 
 	iso8601(time(NULL), r.timestamp, sizeof(r.timestamp));
 	sysinfo_read(&r.id);
@@ -376,7 +369,7 @@ main(int argc, char **argv)
 		msg_warnerr("cannot write the report");
 		rc = CD_EXIT_FAIL;
 	}
-	capture_free(&r);
+	capture_release(&r);
 	cJSON_Delete(r.procs);
 	cJSON_Delete(r.ps_meta);
 	cJSON_Delete(r.findings);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "exitcode.h"
 #include "diagnose.h"
 #include "msg.h"
 #include "record.h"
@@ -113,7 +114,7 @@ add_sections(const struct report *r, cJSON *o, int pid)
 }
 
 static cJSON *
-process_json(const struct report *r, const struct dopts *opt, const cJSON *p)
+process_json(const struct report *r, const struct diag_opts *opt, const cJSON *p)
 {
 	cJSON *o = cJSON_Duplicate(p, 1), *diag;
 	const cJSON *d;
@@ -130,7 +131,7 @@ process_json(const struct report *r, const struct dopts *opt, const cJSON *p)
 }
 
 void
-report_json(const struct report *r, const struct dopts *o, FILE *out)
+report_json(const struct report *r, const struct diag_opts *o, FILE *out)
 {
 	cJSON *doc = cJSON_CreateObject(), *procs, *sum;
 	const cJSON *p;
@@ -169,7 +170,7 @@ report_json(const struct report *r, const struct dopts *o, FILE *out)
 		rec_add_str(doc, "error", r->ps_error);
 	txt = cJSON_Print(doc);
 	if (txt == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	fprintf(out, "%s\n", txt);
 	cJSON_free(txt);
 	cJSON_Delete(doc);
