@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diagnosis.h"
 #include "msg.h"
 #include "record.h"
 #include "syscall_names.h"
@@ -691,39 +692,103 @@ out_free(void)
 
 /* ---- diagnoses ---- */
 
-/* The human title of each finding's code, as the report shows it. */
-static const char *
-diag_title(const char *code)
-{
-	static const struct { const char *code, *title; } t[] = {
-		{ "event_loop_spin", "Event loop spinning" },
-		{ "io_error_storm", "High I/O error rate" },
-		{ "metadata_storm", "Excessive metadata operations" },
-		{ "network_retry_storm", "Network retry storm" },
-		{ "slow_syscalls", "Slow system calls" },
-	};
+static uint64_t get_ioerr(const struct kagg *k) { return k->enoent + k->eacces; }
+static uint64_t get_connfail(const struct kagg *k) { return k->connect_failed; }
+static uint64_t get_dns(const struct kagg *k) { return k->dns; }
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(t[i].code, code) == 0)
-			return t[i].title;
-	return code;
-}
+/* One per-process counter a rate rule compares with its threshold. */
+struct rate_signal {
+	size_t count_off;		/* offsetof(struct pagg, ...): the events */
+	size_t threshold_off;		/* offsetof(struct opts, ...): events/s that fire */
+	const char *count_field;	/* evidence: the events */
+	const char *rate_field;		/* evidence: the events per second */
+	const char *threshold_field;	/* evidence: the threshold, or NULL */
+	uint64_t (*target_count)(const struct kagg *);	/* its share of a path or address */
+};
+
+/*
+ * A finding on a per-process rate: it fires when any of its signals
+ * reaches its threshold, and is critical at ten times it. One row per
+ * finding; add a row to teach cd-trace a new one.
+ */
+struct rate_rule {
+	const char *code;		/* the record's "code" */
+	const char *issue;		/* its title: the record's "issue" */
+	struct rate_signal signal[2];	/* the second unused when count_field is NULL */
+	/* printf format: rate, count, seconds; with two signals, the two rates */
+	const char *description;
+	const char *remedy;
+	const char *targets_field;	/* evidence: the top paths or addresses, or NULL */
+	int targets_net;		/* those are addresses */
+};
+
+static const struct rate_rule rate_rules[] = {
+	{
+		.code = "event_loop_spin",
+		.issue = "Event loop spinning",
+		.signal = { { offsetof(struct pagg, spin), offsetof(struct opts, spin_rate),
+		    "immediate_polls", "rate_per_s", "threshold_per_s", NULL } },
+		.description = "%.0f poll/epoll calls per second return at once "
+		    "with nothing ready (%llu in %.1f s): the event loop is spinning",
+		.remedy = "find the timer or watcher that re-arms with a zero "
+		    "timeout (cd-trace --stacks shows the caller); avoid "
+		    "setImmediate/poll loops with timeout 0",
+	},
+	{
+		.code = "io_error_storm",
+		.issue = "High I/O error rate",
+		.signal = { { offsetof(struct pagg, io_errors), offsetof(struct opts, io_error_rate),
+		    "errors", "rate_per_s", "threshold_per_s", get_ioerr } },
+		.description = "%.0f file calls per second fail with "
+		    "ENOENT/EACCES/EPERM (%llu in %.1f s)",
+		.remedy = "the process keeps probing paths that do not exist or "
+		    "it may not read: cache the negative result, fix the search "
+		    "path or the permissions of the paths below",
+		.targets_field = "top_paths",
+	},
+	{
+		.code = "metadata_storm",
+		.issue = "Excessive metadata operations",
+		.signal = { { offsetof(struct pagg, metadata), offsetof(struct opts, meta_rate),
+		    "calls", "rate_per_s", "threshold_per_s", NULL } },
+		.description = "%.0f metadata calls per second (stat family, "
+		    "access, readlink, getdents; %llu in %.1f s)",
+		.remedy = "a file watcher or module resolver is polling the file "
+		    "system: use inotify-based watching, narrow the watched "
+		    "tree, cache stat results",
+	},
+	{
+		.code = "network_retry_storm",
+		.issue = "Network retry storm",
+		.signal = {
+			{ offsetof(struct pagg, connect_failed), offsetof(struct opts, connect_fail_rate),
+			    "connect_failed", "connect_failed_per_s", NULL, get_connfail },
+			{ offsetof(struct pagg, dns), offsetof(struct opts, dns_rate),
+			    "dns_queries", "dns_per_s", NULL, get_dns },
+		},
+		.description = "%.1f failed connects and %.1f DNS queries per "
+		    "second: the process is retrying a network peer",
+		.remedy = "check that the peer is up and reachable (proxy, VPN, "
+		    "firewall); retries need backoff; repeated DNS queries mean "
+		    "the resolver result is not cached",
+		.targets_field = "top_addrs",
+		.targets_net = 1,
+	},
+};
+
+static const char slow_issue[] = "Slow system calls";
 
 static cJSON *
-diag_new(const char *severity, const char *issue, int pid, const char *desc,
-    const char *remedy)
+diag_new(const char *severity, const char *code, const char *issue, int pid,
+    const char *desc, const char *remedy)
 {
-	cJSON *r = rec_new("diagnosis");
+	struct diagnosis d = {
+		.source = "cd-trace", .severity = severity, .code = code,
+		.issue = issue, .description = desc, .remedy = remedy,
+		.pid = pid, .comm = proc_comm(pid),
+	};
 
-	rec_add_str(r, "severity", severity);
-	rec_add_str(r, "issue", diag_title(issue));
-	rec_add_str(r, "code", issue);
-	rec_add_str(r, "source", "cd-trace");
-	rec_add_num(r, "pid", pid);
-	rec_add_str(r, "comm", proc_comm(pid));
-	rec_add_str(r, "description", desc);
-	rec_add_str(r, "remedy", remedy);
-	return r;
+	return diagnosis_new(&d);
 }
 
 static const char *
@@ -775,85 +840,66 @@ add_top_keys(cJSON *ev, const char *field, int pid, int net,
 	free(kv);
 }
 
-static uint64_t get_ioerr(const struct kagg *k) { return k->enoent + k->eacces; }
-static uint64_t get_connfail(const struct kagg *k) { return k->connect_failed; }
-static uint64_t get_dns(const struct kagg *k) { return k->dns; }
+static uint64_t
+signal_count(const struct rate_signal *s, const struct pagg *p)
+{
+	return *(const uint64_t *)((const char *)p + s->count_off);
+}
+
+static double
+signal_threshold(const struct rate_signal *s)
+{
+	return *(const double *)((const char *)&opt + s->threshold_off);
+}
+
+/* One rule over one process: the record, or nothing below every threshold. */
+static void
+diag_rate(const struct rate_rule *rr, const struct pagg *p, double secs, int *crit)
+{
+	int nsig = rr->signal[1].count_field ? 2 : 1, fired = -1, top = -1;
+	uint64_t count[2] = { 0, 0 };
+	double rate[2] = { 0, 0 };
+	char desc[512];
+	cJSON *d, *ev;
+
+	for (int i = 0; i < nsig; i++) {
+		count[i] = signal_count(&rr->signal[i], p);
+		rate[i] = (double)count[i] / secs;
+		if (fired < 0 && rate[i] >= signal_threshold(&rr->signal[i]))
+			fired = i;
+		if (top < 0 && count[i] > 0)
+			top = i;
+	}
+	if (fired < 0)
+		return;
+	if (nsig == 2)
+		snprintf(desc, sizeof(desc), rr->description, rate[0], rate[1]);
+	else
+		snprintf(desc, sizeof(desc), rr->description, rate[0],
+		    (unsigned long long)count[0], secs);
+	d = diag_new(severity(rate[fired], signal_threshold(&rr->signal[fired]), crit),
+	    rr->code, rr->issue, p->pid, desc, rr->remedy);
+	ev = diagnosis_evidence(d);
+	for (int i = 0; i < nsig; i++) {
+		const struct rate_signal *s = &rr->signal[i];
+
+		rec_add_num(ev, s->count_field, (double)count[i]);
+		rec_add_num(ev, s->rate_field, round1(rate[i]));
+		if (s->threshold_field)
+			rec_add_num(ev, s->threshold_field, signal_threshold(s));
+	}
+	/* By the first signal that counted anything: the one to look into. */
+	if (rr->targets_field)
+		add_top_keys(ev, rr->targets_field, p->pid, rr->targets_net,
+		    rr->signal[top < 0 ? 0 : top].target_count);
+	rec_emit_free(d);
+}
 
 static void
 diag_pid(const struct pagg *p, double secs, int *crit)
 {
-	char desc[512];
-	double r;
-	cJSON *d, *ev;
-
-	r = p->spin / secs;
-	if (r >= opt.spin_rate) {
-		snprintf(desc, sizeof(desc), "%.0f poll/epoll calls per second "
-		    "return at once with nothing ready (%llu in %.1f s): the "
-		    "event loop is spinning", r, (unsigned long long)p->spin, secs);
-		d = diag_new(severity(r, opt.spin_rate, crit), "event_loop_spin",
-		    p->pid, desc, "find the timer or watcher that re-arms with a "
-		    "zero timeout (cd-trace --stacks shows the caller); avoid "
-		    "setImmediate/poll loops with timeout 0");
-		ev = cJSON_AddObjectToObject(d, "evidence");
-		rec_add_num(ev, "immediate_polls", (double)p->spin);
-		rec_add_num(ev, "rate_per_s", round1(r));
-		rec_add_num(ev, "threshold_per_s", opt.spin_rate);
-		rec_emit_free(d);
-	}
-	r = p->io_errors / secs;
-	if (r >= opt.io_error_rate) {
-		snprintf(desc, sizeof(desc), "%.0f file calls per second fail with "
-		    "ENOENT/EACCES/EPERM (%llu in %.1f s)", r,
-		    (unsigned long long)p->io_errors, secs);
-		d = diag_new(severity(r, opt.io_error_rate, crit), "io_error_storm",
-		    p->pid, desc, "the process keeps probing paths that do not "
-		    "exist or it may not read: cache the negative result, fix "
-		    "the search path or the permissions of the paths below");
-		ev = cJSON_AddObjectToObject(d, "evidence");
-		rec_add_num(ev, "errors", (double)p->io_errors);
-		rec_add_num(ev, "rate_per_s", round1(r));
-		rec_add_num(ev, "threshold_per_s", opt.io_error_rate);
-		add_top_keys(ev, "top_paths", p->pid, 0, get_ioerr);
-		rec_emit_free(d);
-	}
-	r = p->metadata / secs;
-	if (r >= opt.meta_rate) {
-		snprintf(desc, sizeof(desc), "%.0f metadata calls per second "
-		    "(stat family, access, readlink, getdents; %llu in %.1f s)",
-		    r, (unsigned long long)p->metadata, secs);
-		d = diag_new(severity(r, opt.meta_rate, crit), "metadata_storm",
-		    p->pid, desc, "a file watcher or module resolver is polling "
-		    "the file system: use inotify-based watching, narrow the "
-		    "watched tree, cache stat results");
-		ev = cJSON_AddObjectToObject(d, "evidence");
-		rec_add_num(ev, "calls", (double)p->metadata);
-		rec_add_num(ev, "rate_per_s", round1(r));
-		rec_add_num(ev, "threshold_per_s", opt.meta_rate);
-		rec_emit_free(d);
-	}
-	r = p->connect_failed / secs;
-	if (r >= opt.connect_fail_rate || p->dns / secs >= opt.dns_rate) {
-		double dr = p->dns / secs;
-
-		snprintf(desc, sizeof(desc), "%.1f failed connects and %.1f DNS "
-		    "queries per second: the process is retrying a network "
-		    "peer", r, dr);
-		d = diag_new(r >= opt.connect_fail_rate ?
-		    severity(r, opt.connect_fail_rate, crit) :
-		    severity(dr, opt.dns_rate, crit), "network_retry_storm",
-		    p->pid, desc, "check that the peer is up and reachable "
-		    "(proxy, VPN, firewall); retries need backoff; repeated "
-		    "DNS queries mean the resolver result is not cached");
-		ev = cJSON_AddObjectToObject(d, "evidence");
-		rec_add_num(ev, "connect_failed", (double)p->connect_failed);
-		rec_add_num(ev, "connect_failed_per_s", round1(r));
-		rec_add_num(ev, "dns_queries", (double)p->dns);
-		rec_add_num(ev, "dns_per_s", round1(dr));
-		add_top_keys(ev, "top_addrs", p->pid, 1,
-		    p->connect_failed ? get_connfail : get_dns);
-		rec_emit_free(d);
-	}
+	for (size_t i = 0; i < sizeof(rate_rules) / sizeof(rate_rules[0]); i++)
+		diag_rate(&rate_rules[i], p, secs, crit);
 }
 
 static void
@@ -876,11 +922,11 @@ diag_slow(const struct sagg *s, int *crit)
 	    "time: a hint, not a finding)" : "");
 	/* ptrace's stops can make any call look slow: never critical on that alone */
 	d = diag_new(opt.ptrace_latency ? "warning" :
-	    severity(avg_ms, opt.slow_ms, crit), "slow_syscalls",
+	    severity(avg_ms, opt.slow_ms, crit), "slow_syscalls", slow_issue,
 	    s->pid, desc, "slow file calls point at a slow or network file "
 	    "system, a full disk or heavy swapping: check the paths it uses "
 	    "(cd-trace --io) and the device");
-	ev = cJSON_AddObjectToObject(d, "evidence");
+	ev = diagnosis_evidence(d);
 	rec_add_str(ev, "syscall", name ? name : "?");
 	rec_add_num(ev, "count", (double)s->measured);
 	rec_add_num(ev, "avg_ms", round1(avg_ms));
