@@ -434,7 +434,7 @@ main(int argc, char **argv)
 	if (analyze)
 		return analyze_stdin(&o);
 	if (!o.cmd && pids.n == 0 && !isatty(0)) {
-		if (targets_from_stdin(&pids, o.strict) < 0)
+		if (targets_from_stdin(&pids, o.strict, rec_stdout()) < 0)
 			msg_die(CD_EXIT_DATAERR, "malformed input (--strict)");
 		/* cd-ps found no Claude: not a usage error, and its records went on */
 		if (pids.n == 0 && targets_records_seen() > 0)

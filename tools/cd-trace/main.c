@@ -317,7 +317,7 @@ main(int argc, char **argv)
 	out_init();
 
 	if (cmd == NULL && ts.pids.n == 0) {
-		bad = targets_from_stdin(&ts.pids, strict);
+		bad = targets_from_stdin(&ts.pids, strict, rec_stdout());
 		if (bad < 0)
 			msg_die(CD_EXIT_DATAERR, "stopped at a malformed line (--strict)");
 		if (ts.pids.n == 0 && targets_records_seen() == 0)
