@@ -18,11 +18,8 @@ void intern_free(struct intern *t);
 uint32_t intern_id(struct intern *t, const char *s, size_t len);
 /* The id, or UINT32_MAX when s has never been interned. */
 uint32_t intern_find(const struct intern *t, const char *s, size_t len);
-/* Bytes of id (NUL-terminated for convenience) and their length. */
+/* Bytes of id (NUL-terminated) and their length; they stay put until intern_free. */
 const char *intern_str(const struct intern *t, uint32_t id, size_t *len);
 uint32_t intern_count(const struct intern *t);
-
-/* 64-bit hash of a byte string (FNV-1a variant with a final mix). */
-uint64_t intern_hash(const void *p, size_t len, uint64_t seed);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hashmap.h"
 #include "jitdump.h"
 #include "msg.h"
 
@@ -34,8 +35,8 @@
 enum { JIT_CODE_LOAD, JIT_CODE_MOVE, JIT_CODE_DEBUG_INFO, JIT_CODE_CLOSE,
 	JIT_CODE_UNWINDING_INFO };
 
+/* The loads touching one page, in file order. */
 struct page {
-	uint64_t pg;		/* page number + 1; 0 = empty slot */
 	uint32_t *ids, n, cap;
 };
 
@@ -55,8 +56,7 @@ struct jitdump {
 	char *err;
 	struct load_ex *v;
 	size_t n, cap;
-	struct page *pages;
-	size_t npages, pcap;	/* pcap a power of two */
+	struct hmap pages;	/* page number -> struct page */
 };
 
 static uint32_t
@@ -155,48 +155,30 @@ fail(struct jitdump *j, const char *fmt, ...)
 
 /* ---- the page index ---- */
 
-static struct page *
-page_slot(struct jitdump *j, uint64_t pg)
-{
-	size_t mask = j->pcap - 1;
-	size_t i = (size_t)(((pg + 1) * 0x9e3779b97f4a7c15ull) >> 20) & mask;
-
-	while (j->pages[i].pg != 0 && j->pages[i].pg != pg + 1)
-		i = (i + 1) & mask;
-	return &j->pages[i];
-}
-
-static void
-pages_grow(struct jitdump *j)
-{
-	struct page *old = j->pages;
-	size_t oldcap = j->pcap;
-
-	j->pcap = oldcap ? oldcap * 2 : 1024;
-	j->pages = xcalloc(j->pcap, sizeof(*j->pages));
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].pg != 0)
-			*page_slot(j, old[i].pg - 1) = old[i];
-	free(old);
-}
-
 static void
 page_add(struct jitdump *j, uint64_t pg, uint32_t id)
 {
+	int added;
+	void **slot = hmap_insert(&j->pages, &pg, sizeof(pg), &added);
 	struct page *p;
 
-	if ((j->npages + 1) * 2 > j->pcap)
-		pages_grow(j);
-	p = page_slot(j, pg);
-	if (p->pg == 0) {
-		p->pg = pg + 1;
-		j->npages++;
-	}
+	if (added)
+		*slot = xcalloc(1, sizeof(*p));
+	p = *slot;
 	if (p->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 4;
 		p->ids = xreallocarray(p->ids, p->cap, sizeof(*p->ids));
 	}
 	p->ids[p->n++] = id;
+}
+
+static void
+page_free(void *v)
+{
+	struct page *p = v;
+
+	free(p->ids);
+	free(p);
 }
 
 static void
@@ -377,14 +359,14 @@ long
 jd_find(const struct jitdump *j, uint64_t addr, uint64_t ts)
 {
 	const struct jd_load *best = NULL;
+	uint64_t pg = addr >> PAGE_SHIFT;
+	void **slot = hmap_find(&j->pages, &pg, sizeof(pg));
 	const struct page *p;
 	long at = -1;
 
-	if (j->npages == 0)
+	if (slot == NULL)
 		return -1;
-	p = page_slot((struct jitdump *)j, addr >> PAGE_SHIFT);
-	if (p->pg == 0)
-		return -1;
+	p = *slot;
 	/* ids ascend in file order: a later record wins a tie */
 	for (uint32_t i = 0; i < p->n; i++) {
 		const struct jd_load *l = &j->v[p->ids[i]].l;
@@ -458,9 +440,7 @@ jd_close(struct jitdump *j)
 		close(j->fd);
 	for (size_t i = 0; i < j->n; i++)
 		free((char *)j->v[i].l.name);
-	for (size_t i = 0; i < j->pcap; i++)
-		free(j->pages[i].ids);
-	free(j->pages);
+	hmap_release(&j->pages, page_free);
 	free(j->v);
 	free(j->err);
 	free(j);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "lineread.h"
 #include "msg.h"
 #include "record.h"
@@ -272,7 +273,7 @@ rec_writer_emit(struct rec_writer *w, const cJSON *obj)
 		return w->linebuf ? rec_writer_flush(w) : 0;
 	}
 	if ((s = cJSON_PrintUnformatted(obj)) == NULL)
-		msg_die(3, "out of memory serialising a record");
+		msg_die(CD_EXIT_FAIL, "out of memory serialising a record");
 	r = rec_writer_emit_raw(w, s, strlen(s));
 	cJSON_free(s);
 	return r;
@@ -282,7 +283,7 @@ static cJSON *
 must(cJSON *item)
 {
 	if (item == NULL)
-		msg_die(3, "out of memory building a record");
+		msg_die(CD_EXIT_FAIL, "out of memory building a record");
 	return item;
 }
 
@@ -296,7 +297,7 @@ add(cJSON *obj, const char *name, cJSON *item)
 {
 	if (!cJSON_AddItemToObjectCS(obj, name, item)) {
 		cJSON_Delete(item);
-		msg_die(3, "out of memory building a record");
+		msg_die(CD_EXIT_FAIL, "out of memory building a record");
 	}
 	return item;
 }

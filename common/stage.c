@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "msg.h"
 #include "record.h"
 #include "stage.h"
@@ -95,14 +96,14 @@ stage_start(struct stage *st, char *const argv[], int in_fd)
 			lseek(in_fd, 0, SEEK_SET);
 		if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(st->out_fd, 1) < 0 ||
 		    dup2(st->err_fd, 2) < 0)
-			_exit(127);
+			_exit(CD_EXIT_NOTFOUND);
 		/* Stages inherit the default SIGINT so Ctrl-C ends captures. */
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
 		execv(path, argv);
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		_exit(127);
+		_exit(CD_EXIT_NOTFOUND);
 	}
 	free(path);
 	st->pid = pid;

@@ -25,6 +25,7 @@
 #include <gelf.h>
 #include <linux/perf_event.h>
 
+#include "hashmap.h"
 #include "intern.h"
 #include "jitdump.h"
 #include "msg.h"
@@ -55,7 +56,6 @@ struct rangetab {
 };
 
 struct cache_ent {
-	uint64_t key;		/* lookup address, low bit = kernel (never 0) */
 	const char *name;
 	enum sym_kind kind;
 };
@@ -92,8 +92,9 @@ struct symbolizer {
 	size_t nmaps;
 	struct rangetab jit;
 	off_t jit_size;		/* size of the perf map when last read */
-	struct cache_ent *cache;
-	size_t cache_n, cache_cap;	/* cap is a power of two */
+	struct hmap cache;	/* address << 1 | kernel -> index + 1 in names */
+	struct cache_ent *names;
+	size_t nnames, names_cap;
 	struct amap *amaps;		/* sorted by start */
 	size_t namaps, acap;
 	char *marker;			/* the jitdump the process maps, or NULL */
@@ -376,29 +377,16 @@ jitdump_update(struct symbolizer *s)
 
 /* ---- the per-process cache of resolved addresses ---- */
 
-static struct cache_ent *
-cache_slot(struct symbolizer *s, uint64_t key)
-{
-	size_t mask = s->cache_cap - 1;
-	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 17) & mask;
-
-	while (s->cache[i].key != 0 && s->cache[i].key != key)
-		i = (i + 1) & mask;
-	return &s->cache[i];
-}
-
 static void
-cache_grow(struct symbolizer *s)
+cache_add(struct symbolizer *s, uint64_t key, const char *name, enum sym_kind k)
 {
-	struct cache_ent *old = s->cache;
-	size_t oldcap = s->cache_cap;
-
-	s->cache_cap = oldcap ? oldcap * 2 : 1024;
-	s->cache = xcalloc(s->cache_cap, sizeof(*s->cache));
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].key != 0)
-			*cache_slot(s, old[i].key) = old[i];
-	free(old);
+	if (s->nnames == s->names_cap) {
+		s->names_cap = s->names_cap ? s->names_cap * 2 : 1024;
+		s->names = xreallocarray(s->names, s->names_cap, sizeof(*s->names));
+	}
+	s->names[s->nnames].name = name;
+	s->names[s->nnames].kind = k;
+	*hmap_insert(&s->cache, &key, sizeof(key), NULL) = (void *)(uintptr_t)++s->nnames;
 }
 
 /* ---- public ---- */
@@ -615,7 +603,6 @@ sym_open(pid_t pid)
 	jitdump_find(s);
 	jitdump_update(s);
 	probe_modules(s);
-	cache_grow(s);
 	return s;
 }
 
@@ -1107,14 +1094,13 @@ sym_frame(struct symbolizer *s, uint64_t ip, unsigned flags, enum sym_kind *kind
 	int stamped = !(flags & SYM_F_KERNEL) && (ip & (JD_TAG | JS_TAG));
 	uint64_t addr = (flags & SYM_F_RETADDR) && ip > 0 && !stamped ? ip - 1 : ip;
 	uint64_t key = (addr << 1) | ((flags & SYM_F_KERNEL) ? 1 : 0);
-	struct cache_ent *e;
+	void **hit = hmap_find(&s->cache, &key, sizeof(key));
 	enum sym_kind k;
 	char *name;
 
-	if (key == 0)
-		key = ~0ULL;	/* 0 marks an empty slot; no real address maps here */
-	e = cache_slot(s, key);
-	if (e->key == key) {
+	if (hit != NULL) {
+		const struct cache_ent *e = &s->names[(uintptr_t)*hit - 1];
+
 		if (kind)
 			*kind = e->kind;
 		return e->name;
@@ -1123,14 +1109,7 @@ sym_frame(struct symbolizer *s, uint64_t ip, unsigned flags, enum sym_kind *kind
 		name = resolve_kernel(addr, &k);
 	else
 		name = resolve_user(s, addr, &k);
-	if ((s->cache_n + 1) * 2 > s->cache_cap) {
-		cache_grow(s);
-		e = cache_slot(s, key);
-	}
-	e->key = key;
-	e->name = name;
-	e->kind = k;
-	s->cache_n++;
+	cache_add(s, key, name, k);
 	s->st.lookups++;
 	s->st.by_kind[k]++;
 	if (kind)
@@ -1263,10 +1242,10 @@ sym_close(struct symbolizer *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < s->cache_cap; i++)
-		if (s->cache[i].key != 0)
-			free((char *)s->cache[i].name);
-	free(s->cache);
+	for (size_t i = 0; i < s->nnames; i++)
+		free((char *)s->names[i].name);
+	free(s->names);
+	hmap_release(&s->cache, NULL);
 	range_free(&s->jit);
 	xmaps_free(s);
 	free(s->amaps);

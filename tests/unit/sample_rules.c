@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../tools/cd-sample/hmap.c"
 #include "../../tools/cd-sample/stacks.c"
 #include "../../tools/cd-sample/rules.c"
 

@@ -8,6 +8,7 @@
 
 #include "cdfds.h"
 #include "diagnosis.h"
+#include "exitcode.h"
 #include "msg.h"
 #include "record.h"
 
@@ -153,7 +154,7 @@ deleted(struct ctx *c, const struct proc_fds *p)
 	rec_add_num(e, "deleted", p->deleted);
 	rec_add_num(e, "deleted_bytes", (double)p->deleted_bytes);
 	if ((paths = cJSON_AddArrayToObject(e, "paths")) == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	for (size_t i = 0; i < p->scan.n && shown < 10; i++) {
 		if (!p->scan.v[i].deleted)
 			continue;
@@ -190,7 +191,7 @@ growth(struct ctx *c, const struct proc_fds *p)
 		rec_add_num(e, "seconds_to_limit",
 		    ((double)p->nofile_soft - (double)p->scan.n) / p->slope_total);
 	if ((k = cJSON_AddObjectToObject(e, "by_kind_per_s")) == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	for (int i = 0; i < FDK__COUNT; i++)
 		if (p->slope_kind[i] != 0)
 			rec_add_num(k, fd_kind_name((enum fd_kind)i), p->slope_kind[i]);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "cdfds.h"
+#include "exitcode.h"
 #include "msg.h"
 #include "record.h"
 
@@ -115,13 +116,13 @@ add_watches(cJSON *o, const struct fd_info *fi, long max)
 
 	rec_add_num(o, "watch_count", fi->nwatches);
 	if (arr == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	for (int j = 0; j < fi->nwatches && (max == 0 || j < max); j++) {
 		const struct fd_watch *w = &fi->watches[j];
 		cJSON *wo = cJSON_CreateObject();
 
 		if (wo == NULL)
-			msg_die(3, "out of memory");
+			msg_die(CD_EXIT_FAIL, "out of memory");
 		rec_add_num(wo, "wd", w->wd);
 		if (w->path)
 			rec_add_str(wo, "path", w->path);
@@ -147,7 +148,7 @@ add_kind_details(cJSON *o, const struct fd_info *fi, long maxpaths)
 		arr = cJSON_CreateIntArray(fi->epoll_fds ? fi->epoll_fds : (const int[]){ 0 },
 		    fi->epoll_nfds);
 		if (arr == NULL)
-			msg_die(3, "out of memory");
+			msg_die(CD_EXIT_FAIL, "out of memory");
 		cJSON_AddItemToObject(o, "watched_fds", arr);
 		break;
 	}
@@ -245,7 +246,7 @@ str_list(cJSON *o, const char *name)
 	cJSON *a = cJSON_AddArrayToObject(o, name);
 
 	if (a == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	return a;
 }
 
@@ -255,7 +256,7 @@ push(cJSON *arr, const char *s)
 	cJSON *it = cJSON_CreateString(s);
 
 	if (it == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	cJSON_AddItemToArray(arr, it);
 }
 
@@ -269,7 +270,7 @@ add_connections(cJSON *o, const struct proc_fds *p, long max)
 	char buf[256];
 
 	if (states == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	for (int st = 0; st < ST_COUNT; st++)
 		if (p->conn_by_state[st] > 0)
 			rec_add_num(states, sock_state_name(SP_TCP, st), p->conn_by_state[st]);
@@ -346,7 +347,7 @@ add_watch_growth(cJSON *o, const struct proc_fds *p)
 	rec_add_num(o, "first_total", p->first_total);
 	rec_add_num(o, "growth_per_s", p->slope_total);
 	if ((g = cJSON_AddObjectToObject(o, "growth_by_kind_per_s")) == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	for (int k = 0; k < FDK__COUNT; k++)
 		if (p->slope_kind[k] != 0)
 			rec_add_num(g, fd_kind_name((enum fd_kind)k), p->slope_kind[k]);
@@ -364,7 +365,7 @@ emit_summary(const struct ctx *c, const struct proc_fds *p)
 	if (p->exited)
 		rec_add_bool(o, "exited", 1);
 	if ((kinds = cJSON_AddObjectToObject(o, "by_kind")) == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	for (int k = 0; k < FDK__COUNT; k++)
 		if (p->by_kind[k] > 0)
 			rec_add_num(kinds, fd_kind_name((enum fd_kind)k), p->by_kind[k]);

@@ -17,6 +17,7 @@
 #include "msg.h"
 #include "procinfo.h"
 #include "record.h"
+#include "sigstop.h"
 #include "targets.h"
 #include "units.h"
 
@@ -76,14 +77,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static volatile int stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+static volatile sig_atomic_t stop;
 
 static void
 parse(int argc, char **argv, struct opts *o, int *nocolor)
@@ -266,7 +260,6 @@ main(int argc, char **argv)
 	struct ctx c = { .o = &o };
 	struct failures f = { 0 };
 	struct series *ser = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t t0 = now_mono_ns();
 	long bad = 0, scanned = 0;
 	int nocolor = 0, rc;
@@ -286,8 +279,7 @@ main(int argc, char **argv)
 			return CD_EXIT_DATAERR;
 		}
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigstop_catch(&stop, 0);
 	if (o.pids.n > 0) {
 		const char *why = NULL;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "fold.h"
 #include "folded.h"
 #include "intern.h"
@@ -391,7 +392,7 @@ fold_fd(struct fold *f, int fd)
 		if (f->fmt == FMT_AUTO) {
 			if (end > 0) {
 				free(buf);
-				msg_die(2, "%s: cannot tell the input format; name it with --from",
+				msg_die(CD_EXIT_USAGE, "%s: cannot tell the input format; name it with --from",
 				    f->name);
 			}
 			f->fmt = FMT_RECORDS;

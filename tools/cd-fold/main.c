@@ -105,15 +105,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int
-pick(const char *arg, const char *what, const char *const *names, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(arg, names[i]) == 0)
-			return i;
-	cli_usage("%s: unknown value '%s'", what, arg);
-}
-
 static void
 parse_args(int argc, char **argv, struct fold_opts *o, struct run *run)
 {
@@ -127,14 +118,14 @@ parse_args(int argc, char **argv, struct fold_opts *o, struct run *run)
 	while ((c = getopt_long(argc, argv, "f:r:w:lvO:n", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			o->fmt = (enum fold_fmt)pick(optarg, "--from", fmts, 7);
+			o->fmt = (enum fold_fmt)cli_choice(optarg, "--from", fmts, 7);
 			break;
 		case 'r':
-			o->root = (enum fold_root)pick(optarg, "--root", roots, 5);
+			o->root = (enum fold_root)cli_choice(optarg, "--root", roots, 5);
 			break;
 		case 'w':
 			/* "time" is "duration" by the name profiles give it */
-			o->weight = pick(optarg, "--weight", weights, 3) ? WEIGHT_DURATION :
+			o->weight = cli_choice(optarg, "--weight", weights, 3) ? WEIGHT_DURATION :
 			    WEIGHT_COUNT;
 			break;
 		case 'l':
@@ -144,7 +135,7 @@ parse_args(int argc, char **argv, struct fold_opts *o, struct run *run)
 			run->verbose = 1;
 			break;
 		case 'O':
-			o->out = (enum fold_out)pick(optarg, "--output", outs, 3);
+			o->out = (enum fold_out)cli_choice(optarg, "--output", outs, 3);
 			break;
 		case OPT_TREE:
 			o->out = OUT_TREE;

@@ -20,6 +20,7 @@
 
 #include <zlib.h>
 
+#include "exitcode.h"
 #include "fold.h"
 #include "intern.h"
 #include "msg.h"
@@ -277,7 +278,7 @@ pack_out(const Profile *p, FILE *out)
 	int r;
 
 	if (len >= UINT32_MAX)
-		msg_die(3, "profile too large for pprof (%zu bytes)", len);
+		msg_die(CD_EXIT_FAIL, "profile too large for pprof (%zu bytes)", len);
 	packed = xmalloc(len ? len : 1);
 	perftools__profiles__profile__pack(p, packed);
 	r = gzip_out(packed, len, out);

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "exitcode.h"
 #include "fold.h"
 #include "folded.h"
 #include "intern.h"
@@ -130,7 +131,7 @@ fold_speedscope_write(const struct fold *f, FILE *out)
 	text = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
 	if (text == NULL)
-		msg_die(3, "out of memory writing JSON");
+		msg_die(CD_EXIT_FAIL, "out of memory writing JSON");
 	r = fputs(text, out) == EOF || putc('\n', out) == EOF ? -1 : 0;
 	free(text);
 	return r;

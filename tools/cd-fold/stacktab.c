@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exitcode.h"
 #include "fold.h"
 #include "folded.h"
+#include "hashmap.h"
 #include "intern.h"
 #include "msg.h"
 
@@ -90,7 +92,7 @@ slot_of(const struct stacktab *t, const uint32_t *ids, size_t n,
 static uint64_t
 hash_of(const uint32_t *ids, size_t n, uint32_t label)
 {
-	return intern_hash(ids, n * sizeof(*ids), 0x5eed + label);
+	return hmap_hash(ids, n * sizeof(*ids), 0x5eed + label);
 }
 
 uint64_t
@@ -146,7 +148,7 @@ stacktab_add_label(struct stacktab *t, const uint32_t *ids, size_t n,
 	if (t->e[j].used)
 		return folded_add(&t->e[j].count, count);
 	if (n >= UINT32_MAX)
-		msg_die(3, "stack too deep");
+		msg_die(CD_EXIT_FAIL, "stack too deep");
 	while (t->nids + n > t->capids) {
 		t->capids = t->capids ? t->capids * 2 : 4096;
 		t->ids = xreallocarray(t->ids, t->capids, sizeof(*t->ids));

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exitcode.h"
 #include "fold.h"
 #include "folded.h"
 #include "intern.h"
@@ -73,7 +74,7 @@ child(struct ttree *t, uint32_t parent, uint32_t frame)
 			return t->slots[j];
 	}
 	if (t->n >= UINT32_MAX - 1)
-		msg_die(3, "too many call tree nodes");
+		msg_die(CD_EXIT_FAIL, "too many call tree nodes");
 	if (t->n == t->cap) {
 		t->cap *= 2;
 		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));

@@ -22,10 +22,6 @@
 #include "launch.h"
 #include "msg.h"
 
-/* as shells and env(1) report them */
-#define EXIT_CANNOT_EXEC 126
-#define EXIT_NOT_FOUND 127
-
 static const char usage[] =
 "usage: cd-launch [options] [--] COMMAND [ARGS...]\n"
 "Run COMMAND in this terminal with what makes its JavaScript nameable by\n"
@@ -153,7 +149,7 @@ pick_runtime(const struct opts *o, const char *cmd, int *code)
 		return (enum runtime)o->runtime;
 	path = resolve_command(cmd);
 	if (path == NULL) {
-		*code = errno == EACCES ? EXIT_CANNOT_EXEC : EXIT_NOT_FOUND;
+		*code = errno == EACCES ? CD_EXIT_NOEXEC : CD_EXIT_NOTFOUND;
 		msg_warnerr("%s", cmd);
 		return RT_NONE;
 	}
@@ -223,7 +219,7 @@ main(int argc, char **argv)
 		return CD_EXIT_FAIL;
 	}
 	if (status == RUN_EXEC_FAILED) {
-		code = errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
+		code = errno == ENOENT ? CD_EXIT_NOTFOUND : CD_EXIT_NOEXEC;
 		msg_warnerr("%s", argv[optind]);
 		dumps_cleanup(&d);
 		return code;

@@ -23,6 +23,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "launch.h"
 #include "msg.h"
 
@@ -44,8 +45,8 @@ child(char **argv, const struct saved *sv, int errfd)
 	e = errno;
 	/* the parent reads exec's error from the close-on-exec pipe */
 	if (write(errfd, &e, sizeof(e)) < 0)
-		_exit(127);
-	_exit(127);
+		_exit(CD_EXIT_NOTFOUND);
+	_exit(CD_EXIT_NOTFOUND);
 }
 
 /* exec's errno, or 0 once the pipe closed on a successful exec. */

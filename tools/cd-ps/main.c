@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "record.h"
 #include "redact.h"
+#include "sigstop.h"
 #include "units.h"
 
 static const char usage[] =
@@ -54,14 +55,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static volatile int stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+static volatile sig_atomic_t stop;
 
 static void
 parse(int argc, char **argv, struct opts *o, int *nocolor)
@@ -251,8 +245,7 @@ main(int argc, char **argv)
 	msg_init(argv[0]);
 	parse(argc, argv, &o, &nocolor);
 	color_init(1, nocolor);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	sigstop_catch(&stop, SIGSTOP_RESTART);
 
 	if (procinfo_scan(&pl, select_keep, &o, o.tree) < 0)
 		return CD_EXIT_FAIL;

@@ -93,7 +93,7 @@ hot_functions(const struct sample *v, size_t n, struct fn **out)
 					break;
 			if (k < j)
 				continue;
-			slot = hmap_slot(&idx, &name, sizeof(name), 1);
+			slot = hmap_insert(&idx, &name, sizeof(name), NULL);
 			if (*slot == NULL) {
 				f = xreallocarray(f, nf + 1, sizeof(*f));
 				f[nf].name = name;
@@ -106,7 +106,7 @@ hot_functions(const struct sample *v, size_t n, struct fn **out)
 				e->self += v[i].count;
 		}
 	}
-	hmap_free(&idx, NULL);
+	hmap_release(&idx, NULL);
 	*out = f;
 	return nf;
 }

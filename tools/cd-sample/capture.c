@@ -79,7 +79,8 @@ read_small(const char *path, char *buf, size_t len)
 struct proc *
 cap_proc(struct capture *c, pid_t pid, int create)
 {
-	void **slot = hmap_slot(&c->procs, &pid, sizeof(pid), create);
+	void **slot = create ? hmap_insert(&c->procs, &pid, sizeof(pid), NULL) :
+	    hmap_find(&c->procs, &pid, sizeof(pid));
 	struct proc *p;
 	char path[64], buf[64];
 
@@ -98,10 +99,18 @@ cap_proc(struct capture *c, pid_t pid, int create)
 	return p;
 }
 
+struct proc *
+cap_next_proc(const struct capture *c, size_t *pos)
+{
+	const struct hmap_ent *e = hmap_next(&c->procs, pos);
+
+	return e == NULL ? NULL : e->val;
+}
+
 void
 cap_thread_name(struct capture *c, pid_t pid, pid_t tid, const char *name)
 {
-	void **slot = hmap_slot(&c->tnames, &tid, sizeof(tid), 1);
+	void **slot = hmap_insert(&c->tnames, &tid, sizeof(tid), NULL);
 
 	*slot = (void *)intern(name);
 	(void)pid;
@@ -110,7 +119,7 @@ cap_thread_name(struct capture *c, pid_t pid, pid_t tid, const char *name)
 const char *
 cap_thread_lookup(struct capture *c, pid_t pid, pid_t tid)
 {
-	void **slot = hmap_slot(&c->tnames, &tid, sizeof(tid), 0);
+	void **slot = hmap_find(&c->tnames, &tid, sizeof(tid));
 	char path[96], buf[64];
 
 	if (slot != NULL)
@@ -151,9 +160,9 @@ cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
 		sym_stamp(p->sym, kips, n, perfchain, ns);
 	if (js != NULL && p != NULL && p->jsc != NULL && perfchain)
 		jsc_sample(c, p, js, ips, kips, n, ns);
-	slot = hmap_slot(&c->raw, key, sizeof(k) + n * sizeof(uint64_t), 1);
+	slot = hmap_insert(&c->raw, key, sizeof(k) + n * sizeof(uint64_t), NULL);
 	*slot = (void *)((uintptr_t)*slot + 1);
-	hmap_slot(&c->threads_seen, &tid, sizeof(tid), 1);
+	hmap_insert(&c->threads_seen, &tid, sizeof(tid), NULL);
 	c->samples++;
 }
 
@@ -161,12 +170,11 @@ cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
 void
 cap_refresh_procs(struct capture *c)
 {
-	for (size_t i = 0; i < c->procs.cap; i++) {
-		struct proc *p = c->procs.v[i].val;
-
+	struct proc *p;
+	for (size_t i = 0; (p = cap_next_proc(c, &i)) != NULL;) {
 		char path[64], buf[64];
 
-		if (c->procs.v[i].key == NULL || p->exited)
+		if (p->exited)
 			continue;
 		/* exec renames the process */
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)p->pid);
@@ -198,6 +206,7 @@ proc_alive(pid_t pid)
 int
 cap_targets_alive(struct capture *c)
 {
+	struct proc *p;
 	int alive = 0;
 
 	if (c->cmd_pid > 0 && c->cmd_status < 0) {
@@ -206,10 +215,8 @@ cap_targets_alive(struct capture *c)
 		if (waitpid(c->cmd_pid, &st, WNOHANG) == c->cmd_pid)
 			c->cmd_status = st;
 	}
-	for (size_t i = 0; i < c->procs.cap; i++) {
-		struct proc *p = c->procs.v[i].val;
-
-		if (c->procs.v[i].key == NULL || !p->target || p->exited)
+	for (size_t i = 0; (p = cap_next_proc(c, &i)) != NULL;) {
+		if (!p->target || p->exited)
 			continue;
 		if ((p->pid == c->cmd_pid && c->cmd_status >= 0) || !proc_alive(p->pid))
 			p->exited = 1;
@@ -232,10 +239,10 @@ proc_free(void *v)
 void
 cap_free(struct capture *c)
 {
-	hmap_free(&c->procs, proc_free);
-	hmap_free(&c->tnames, NULL);
-	hmap_free(&c->raw, NULL);
-	hmap_free(&c->threads_seen, NULL);
+	hmap_release(&c->procs, proc_free);
+	hmap_release(&c->tnames, NULL);
+	hmap_release(&c->raw, NULL);
+	hmap_release(&c->threads_seen, NULL);
 }
 
 /*
@@ -281,17 +288,17 @@ samples_from_capture(struct samples *s, struct capture *c)
 	const char *frames[MAX_FRAMES];
 	enum sym_kind kinds[MAX_FRAMES];
 
-	for (size_t i = 0; i < c->raw.cap; i++) {
-		const struct hmap_ent *e = &c->raw.v[i];
+	const struct hmap_ent *e;
+
+	for (size_t i = 0; (e = hmap_next(&c->raw, &i)) != NULL;) {
+		const char *key = hmap_ent_key(e, NULL);
 		struct rawkey k;
 		const uint64_t *ips;
 		struct proc *p;
 		size_t n = 0;
 
-		if (e->key == NULL)
-			continue;
-		memcpy(&k, e->key, sizeof(k));
-		ips = (const uint64_t *)((const char *)e->key + sizeof(k));
+		memcpy(&k, key, sizeof(k));
+		ips = (const uint64_t *)(key + sizeof(k));
 		p = cap_proc(c, k.pid, 0);
 		if (p != NULL && p->sym != NULL && k.perfchain) {
 			n = sym_callchain_kinds(p->sym, ips, (size_t)k.n, frames, kinds, MAX_FRAMES);

@@ -270,16 +270,16 @@ learn_finish(struct jscproc *j, cJSON *o)
 int
 jsc_meta(cJSON *m, struct capture *c)
 {
+	struct proc *p;
 	cJSON *arr = cJSON_AddArrayToObject(m, "jsc_frames");
 	const char *unknown_id = NULL;
 	int learned = 0, failed = 0;
 
-	for (size_t i = 0; i < c->procs.cap; i++) {
-		struct proc *p = c->procs.v[i].val;
+	for (size_t i = 0; (p = cap_next_proc(c, &i)) != NULL;) {
 		struct jscproc *j;
 		cJSON *o, *ex;
 
-		if (c->procs.v[i].key == NULL || (j = p->jsc) == NULL)
+		if ((j = p->jsc) == NULL)
 			continue;
 		o = cJSON_CreateObject();
 		rec_add_num(o, "pid", p->pid);

@@ -23,6 +23,7 @@
 #include "msg.h"
 #include "record.h"
 #include "sample.h"
+#include "sigstop.h"
 #include "targets.h"
 
 static const char usage[] =
@@ -85,23 +86,9 @@ static const struct option longopts[] = {
 };
 
 static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void
 setup_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: sleeps end at once */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	sigstop_catch(&stop_requested, SIGSTOP_HUP);	/* sleeps end at once */
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -139,12 +126,12 @@ start_command(char **argv, int *go_fd, int *err_fd)
 		close(er[0]);
 		signal(SIGPIPE, SIG_DFL);
 		if (read(go[0], &c, 1) != 1)
-			_exit(127);
+			_exit(CD_EXIT_NOTFOUND);
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(er[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
+			_exit(CD_EXIT_NOTFOUND);
+		_exit(CD_EXIT_NOTFOUND);
 	}
 	close(go[0]);
 	close(er[1]);
@@ -278,15 +265,15 @@ meta_naming(cJSON *m, const struct capture *c, const struct samples *s)
 static void
 meta_jitdumps(cJSON *m, const struct capture *c)
 {
+	struct proc *p;
 	cJSON *dumps = cJSON_AddArrayToObject(m, "jitdumps");
 	cJSON *none = cJSON_AddArrayToObject(m, "jsc_without_jitdump");
 
-	for (size_t i = 0; i < c->procs.cap; i++) {
-		struct proc *p = c->procs.v[i].val;
+	for (size_t i = 0; (p = cap_next_proc(c, &i)) != NULL;) {
 		struct sym_stats st;
 		cJSON *d;
 
-		if (c->procs.v[i].key == NULL || p->sym == NULL)
+		if (p->sym == NULL)
 			continue;
 		sym_get_stats(p->sym, &st);
 		if (st.jitdump == NULL) {
@@ -318,6 +305,7 @@ static int
 emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
     double requested)
 {
+	struct proc *p;
 	int learn_rc;
 	cJSON *m = rec_meta_new("cd-sample"), *ex, *errs;
 	unsigned long jit = 0, nproc = 0;
@@ -350,12 +338,9 @@ emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
 		rec_add_str(m, "kernel_frames_reason", c->kernel_reason);
 	ex = cJSON_AddArrayToObject(m, "targets_exited");
 	errs = cJSON_AddArrayToObject(m, "errors");
-	for (size_t i = 0; i < c->procs.cap; i++) {
-		struct proc *p = c->procs.v[i].val;
+	for (size_t i = 0; (p = cap_next_proc(c, &i)) != NULL;) {
 		struct sym_stats st;
 
-		if (c->procs.v[i].key == NULL)
-			continue;
 		nproc++;
 		if (p->target && p->exited)
 			cJSON_AddItemToArray(ex, cJSON_CreateNumber(p->pid));

@@ -91,13 +91,13 @@ open_thread(struct perf_state *ps, pid_t tid)
 			continue;
 		}
 		if (ioctl(fd, PERF_EVENT_IOC_ID, &id) == 0)
-			*hmap_slot(&ps->owner, &id, sizeof(id), 1) = (void *)(intptr_t)tid;
+			*hmap_insert(&ps->owner, &id, sizeof(id), NULL) = (void *)(intptr_t)tid;
 		add_fd(ps, fd);
 		n++;
 	}
 	if (n == 0)
 		return err ? err : ENODEV;
-	*hmap_slot(&ps->direct, &tid, sizeof(tid), 1) = (void *)1;
+	*hmap_insert(&ps->direct, &tid, sizeof(tid), NULL) = (void *)1;
 	ps->opened += n;
 	return 0;
 }
@@ -122,7 +122,7 @@ scan_threads(struct perf_state *ps, pid_t pid)
 		pid_t tid = (pid_t)atoi(d->d_name);
 		int e;
 
-		if (tid <= 0 || hmap_slot(&ps->direct, &tid, sizeof(tid), 0))
+		if (tid <= 0 || hmap_find(&ps->direct, &tid, sizeof(tid)))
 			continue;
 		cap_thread_lookup(ps->c, pid, tid);
 		if ((e = open_thread(ps, tid)) != 0 && err == 0)
@@ -178,8 +178,8 @@ on_sample(struct perf_state *ps, const struct perf_event_header *h)
 	if (p + 5 + nr > end)
 		return;
 	/* A thread followed directly and by inheritance counts once. */
-	if (hmap_slot(&ps->direct, &tid, sizeof(tid), 0) &&
-	    (own = hmap_slot(&ps->owner, &id, sizeof(id), 0)) != NULL &&
+	if (hmap_find(&ps->direct, &tid, sizeof(tid)) &&
+	    (own = hmap_find(&ps->owner, &id, sizeof(id))) != NULL &&
 	    (pid_t)(intptr_t)*own != (pid_t)tid) {
 		ps->c->dup_dropped++;
 		return;
@@ -287,12 +287,11 @@ setup_attr(struct perf_state *ps, int exclude_kernel)
 static size_t
 targets(struct capture *c, pid_t *out, size_t max)
 {
+	struct proc *p;
 	size_t n = 0;
 
-	for (size_t i = 0; i < c->procs.cap && n < max; i++) {
-		struct proc *p = c->procs.v[i].val;
-
-		if (c->procs.v[i].key != NULL && p->target && !p->exited)
+	for (size_t i = 0; n < max && (p = cap_next_proc(c, &i)) != NULL;) {
+		if (p->target && !p->exited)
 			out[n++] = p->pid;
 	}
 	return n;
@@ -310,8 +309,8 @@ teardown(struct perf_state *ps)
 		close(ps->fds[i]);
 	free(ps->fds);
 	free(ps->rings);
-	hmap_free(&ps->direct, NULL);
-	hmap_free(&ps->owner, NULL);
+	hmap_release(&ps->direct, NULL);
+	hmap_release(&ps->owner, NULL);
 }
 
 /* Open the first events, learning whether kernel frames are allowed. */

@@ -139,6 +139,7 @@ snapshot(struct capture *c, struct pt_target *t)
 int
 ptrace_capture(struct capture *c, double deadline)
 {
+	struct proc *p;
 	struct pt_target *t = NULL;
 	size_t n = 0, ok = 0;
 	double hz = (double)c->o->freq, next, t_refresh;
@@ -149,10 +150,8 @@ ptrace_capture(struct capture *c, double deadline)
 	c->kernel_reason = "ptrace snapshots unwind user space only";
 	cap_release_cmd(c);
 	cap_wait_exec(c);
-	for (size_t i = 0; i < c->procs.cap; i++) {
-		struct proc *p = c->procs.v[i].val;
-
-		if (c->procs.v[i].key == NULL || !p->target || p->exited)
+	for (size_t i = 0; (p = cap_next_proc(c, &i)) != NULL;) {
+		if (!p->target || p->exited)
 			continue;
 		t = xreallocarray(t, n + 1, sizeof(*t));
 		memset(&t[n], 0, sizeof(t[n]));

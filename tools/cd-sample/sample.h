@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "cli.h"
-#include "hmap.h"
+#include "hashmap.h"
 #include "symbols.h"
 
 #define MAX_FRAMES 256
@@ -120,6 +120,8 @@ uint64_t now_ns(void);
 /* capture bookkeeping (capture.c) */
 void cap_init(struct capture *c, const struct opts *o);
 struct proc *cap_proc(struct capture *c, pid_t pid, int create);
+/* The processes in no given order: start *pos at 0; NULL at the end. */
+struct proc *cap_next_proc(const struct capture *c, size_t *pos);
 void cap_thread_name(struct capture *c, pid_t pid, pid_t tid, const char *name);
 const char *cap_thread_lookup(struct capture *c, pid_t pid, pid_t tid);
 struct jsc_sample;
@@ -153,6 +155,9 @@ int jsc_meta(struct cJSON *m, struct capture *c);
 void jsc_free(struct jscproc *j);
 
 /* stacks.c */
+/* One copy of each string (pointers identify them), until strings_free(). */
+const char *intern(const char *s);
+void strings_free(void);
 void samples_add(struct samples *s, int pid, int tid, const char *comm,
     const char *thread, const char **frames, size_t n, unsigned long count);
 int frame_resolved(const char *frame);

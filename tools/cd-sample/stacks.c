@@ -3,9 +3,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "intern.h"
 #include "msg.h"
 #include "record.h"
 #include "sample.h"
+
+static struct intern *strings;
+
+const char *
+intern(const char *s)
+{
+	if (strings == NULL)
+		strings = intern_new();
+	return intern_str(strings, intern_id(strings, s, strlen(s)), NULL);
+}
+
+void
+strings_free(void)
+{
+	intern_free(strings);
+	strings = NULL;
+}
 
 /*
  * module+0xOFFSET (kernel ones end _[k]; FDE starts look the same),
@@ -46,7 +64,7 @@ samples_add(struct samples *s, int pid, int tid, const char *comm,
 	memcpy(p, &comm, sizeof(comm)); p += sizeof(comm);
 	memcpy(p, &thread, sizeof(thread)); p += sizeof(thread);
 	memcpy(p, frames, sizeof(char *) * n);
-	slot = hmap_slot(&s->idx, key, klen, 1);
+	slot = hmap_insert(&s->idx, key, klen, NULL);
 	free(key);
 	for (size_t i = 0; i < n; i++) {
 		s->frames_total += count;
@@ -91,7 +109,7 @@ samples_sort(struct samples *s)
 {
 	if (s->n > 1)	/* qsort(NULL, 0) is undefined */
 		qsort(s->v, s->n, sizeof(*s->v), sample_cmp);
-	hmap_free(&s->idx, NULL);
+	hmap_release(&s->idx, NULL);
 }
 
 void
@@ -100,7 +118,7 @@ samples_free(struct samples *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i].frames);
 	free(s->v);
-	hmap_free(&s->idx, NULL);
+	hmap_release(&s->idx, NULL);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -70,15 +70,10 @@ static const struct option longopts[] = {
 static enum palette
 palette_arg(const char *s)
 {
-	if (strcmp(s, "auto") == 0)
-		return PAL_AUTO;
-	if (strcmp(s, "hot") == 0)
-		return PAL_HOT;
-	if (strcmp(s, "category") == 0)
-		return PAL_CATEGORY;
-	if (strcmp(s, "hash") == 0)
-		return PAL_HASH;
-	cli_usage("--palette: unknown palette '%s' (hot, category, hash, auto)", s);
+	/* in enum palette's order */
+	static const char *const names[] = { "auto", "hot", "category", "hash" };
+
+	return (enum palette)cli_choice(s, "--palette", names, 4);
 }
 
 static void

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "intern.h"
+#include "hashmap.h"
 #include "svg.h"
 
 static const char *const categories[] = {
@@ -80,7 +80,7 @@ void
 palette_color(enum palette p, const char *name, size_t len, int depth,
     int cat, char out[8])
 {
-	uint64_t h = intern_hash(name, len, 0x9a1e77e);
+	uint64_t h = hmap_hash(name, len, 0x9a1e77e);
 	double v1 = (double)(h & 0xffff) / 65535.0;
 	double v2 = (double)((h >> 16) & 0xffff) / 65535.0;
 	double v3 = (double)((h >> 32) & 0xffff) / 65535.0;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exitcode.h"
 #include "folded.h"
 #include "intern.h"
 #include "msg.h"
@@ -78,7 +79,7 @@ child(struct tree *t, uint32_t parent, uint32_t name)
 			return t->slots[j];
 	}
 	if (t->n >= UINT32_MAX - 1)
-		msg_die(3, "too many distinct frames");
+		msg_die(CD_EXIT_FAIL, "too many distinct frames");
 	if (t->n == t->cap) {
 		t->cap *= 2;
 		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));

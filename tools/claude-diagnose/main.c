@@ -19,6 +19,7 @@
 #include "msg.h"
 #include "owner.h"
 #include "record.h"
+#include "sigstop.h"
 #include "stage.h"
 #include "units.h"
 
@@ -98,12 +99,6 @@ static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
-
-static void
-on_signal(int sig)
-{
-	diag_interrupted = sig;	/* which, for the report */
-}
 
 static void
 defaults(struct dopts *o)
@@ -327,7 +322,6 @@ main(int argc, char **argv)
 {
 	struct dopts o = { 0 };
 	struct report r = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal };
 	int rc;
 
 	msg_init(argv[0]);
@@ -335,8 +329,7 @@ main(int argc, char **argv)
 	color_init(1, o.nocolor);
 	signal(SIGPIPE, SIG_DFL);
 	/* No SA_RESTART: Ctrl-C must wake the capture loop. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigstop_catch(&diag_interrupted, 0);
 
 	iso8601(time(NULL), r.timestamp, sizeof(r.timestamp));
 	sysinfo_read(&r.id);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "exitcode.h"
 #include "diagnose.h"
 #include "msg.h"
 #include "record.h"
@@ -169,7 +170,7 @@ report_json(const struct report *r, const struct dopts *o, FILE *out)
 		rec_add_str(doc, "error", r->ps_error);
 	txt = cJSON_Print(doc);
 	if (txt == NULL)
-		msg_die(3, "out of memory");
+		msg_die(CD_EXIT_FAIL, "out of memory");
 	fprintf(out, "%s\n", txt);
 	cJSON_free(txt);
 	cJSON_Delete(doc);

@@ -223,14 +223,14 @@ exec_driver(char *const argv[], int folder, int out, int err, pid_t parent)
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGINT);
 	if (getppid() != parent)	/* it died before the line above */
-		_exit(127);
+		_exit(CD_EXIT_NOTFOUND);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 ||
 	    dup2(err, 2) < 0 || fchdir(folder) < 0)
-		_exit(127);
+		_exit(CD_EXIT_NOTFOUND);
 	signal(SIGPIPE, SIG_DFL);
 	execv(argv[0], argv);
 	dprintf(2, "claude-trace: %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
+	_exit(CD_EXIT_NOTFOUND);
 }
 
 static void prune(struct recorder *r);

@@ -18,6 +18,7 @@
 #include "msg.h"
 #include "record.h"
 #include "psrun.h"
+#include "sigstop.h"
 #include "sysinfo.h"
 #include "trace.h"
 #include "units.h"
@@ -95,14 +96,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static volatile int stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+static volatile sig_atomic_t stop;
 
 static int
 is_number(const char *s)
@@ -513,8 +507,7 @@ main(int argc, char **argv)
 		pidlist_free(&pids);
 		return rc;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	sigstop_catch(&stop, SIGSTOP_RESTART);
 	signal(SIGPIPE, SIG_DFL);
 	recorder_open(&rec, &o);
 	lfd = o.listen ? listen_open(o.listen) : -1;
