@@ -267,7 +267,7 @@ fd_desc_blocks(const char *d)
  * because it is meant to be; its latency says nothing about the kernel.
  */
 int
-call_blocks_by_design(const struct call *c)
+call_blocks_by_design(struct trace *tr, const struct call *c)
 {
 	const struct spec *s = spec_of(c->nr);
 	const char *d;
@@ -278,7 +278,7 @@ call_blocks_by_design(const struct call *c)
 		return 1;
 	if (!(s->flags & F_STREAM) || s->fd < 0)
 		return 0;
-	d = fd_describe(c->pid, (int)c->args[s->fd]);
+	d = fd_describe(tr, c->pid, (int)c->args[s->fd]);
 	return fd_desc_blocks(d);
 }
 
@@ -339,7 +339,7 @@ read_sockaddr(struct call *c, uint64_t addr, uint64_t len)
 }
 
 void
-decode_enter(struct call *c)
+decode_enter(struct trace *tr, struct call *c)
 {
 	const struct spec *s = spec_of(c->nr);
 	char buf[4096];
@@ -354,7 +354,7 @@ decode_enter(struct call *c)
 			c->path = xstrdup(buf);
 		} else {
 			c->path_unreadable = 1;
-			stats.path_unreadable++;
+			tr->stats.path_unreadable++;
 		}
 	}
 	if (s->addr >= 0)
@@ -362,7 +362,7 @@ decode_enter(struct call *c)
 }
 
 void
-decode_exit(struct call *c)
+decode_exit(struct trace *tr, struct call *c)
 {
 	const struct spec *s = spec_of(c->nr);
 	uint32_t olen;
@@ -377,32 +377,32 @@ decode_exit(struct call *c)
 	/* Keep the fd table true so later reads and writes name their file. */
 	if ((s->flags & F_OPEN) && c->ret >= 0) {
 		if (c->path != NULL) {
-			fd_set_desc(c->pid, (int)c->ret, c->path);
+			fd_set_desc(tr, c->pid, (int)c->ret, c->path);
 		} else if (c->salen > 0 &&
 		    (addr = sockaddr_str(&c->sa, c->salen, NULL, NULL)) != NULL) {
-			fd_set_desc(c->pid, (int)c->ret, addr);
+			fd_set_desc(tr, c->pid, (int)c->ret, addr);
 			free(addr);
 		} else {
-			fd_forget(c->pid, (int)c->ret);
+			fd_forget(tr, c->pid, (int)c->ret);
 		}
 	}
 	if ((s->flags & F_CLOSE) && c->ret == 0) {
 		/* Name what was closed before the table forgets it. */
-		const char *d = fd_describe(c->pid, (int)c->args[0]);
+		const char *d = fd_describe(tr, c->pid, (int)c->args[0]);
 
 		if (d != NULL && c->path == NULL)
 			c->path = xstrdup(d);
-		fd_forget(c->pid, (int)c->args[0]);
+		fd_forget(tr, c->pid, (int)c->args[0]);
 	}
 	if (strcmp(s->name, "connect") == 0 && c->salen > 0 &&
 	    (addr = sockaddr_str(&c->sa, c->salen, NULL, NULL)) != NULL) {
-		fd_set_desc(c->pid, (int)c->args[0], addr);
+		fd_set_desc(tr, c->pid, (int)c->args[0], addr);
 		free(addr);
 	}
 	if (strncmp(s->name, "dup", 3) == 0 && c->ret >= 0)
-		fd_forget(c->pid, (int)c->ret);
+		fd_forget(tr, c->pid, (int)c->ret);
 	if (strncmp(s->name, "execve", 6) == 0 && c->ret == 0)
-		fd_forget_pid(c->pid);
+		fd_forget_pid(tr, c->pid);
 }
 
 int

@@ -51,11 +51,13 @@ struct pagg {
 	struct pagg *next;
 };
 
-static struct sagg *stab[BUCKETS];
-static struct kagg *ktab[BUCKETS];
-static struct kagg *dtab[BUCKETS];	/* diagnosis view: every call */
-static struct pagg *ptab[BUCKETS];
-static struct sagg *dstab[BUCKETS];	/* diagnosis view of latency */
+struct out_tables {
+	struct sagg *stab[BUCKETS];	/* --summary, what the filters keep */
+	struct kagg *ktab[BUCKETS];
+	struct kagg *dtab[BUCKETS];	/* diagnosis view: every call */
+	struct pagg *ptab[BUCKETS];
+	struct sagg *dstab[BUCKETS];	/* diagnosis view of latency */
+};
 
 static unsigned
 hash_str(const char *s, unsigned h)
@@ -102,18 +104,18 @@ kagg_get(struct kagg **tab, int pid, int net, const char *key)
 }
 
 static struct pagg *
-pagg_get(int pid)
+pagg_get(struct trace *tr, int pid)
 {
 	unsigned b = (unsigned)pid % BUCKETS;
 	struct pagg *p;
 
-	for (p = ptab[b]; p; p = p->next)
+	for (p = tr->out->ptab[b]; p; p = p->next)
 		if (p->pid == pid)
 			return p;
 	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
-	p->next = ptab[b];
-	ptab[b] = p;
+	p->next = tr->out->ptab[b];
+	tr->out->ptab[b] = p;
 	return p;
 }
 
@@ -124,23 +126,23 @@ call_errno(const struct call *c)
 }
 
 static int
-passes(const struct call *c)
+passes(struct trace *tr, const struct call *c)
 {
 	int e = call_errno(c);
 
-	if ((opt.io || opt.network) &&
-	    !((opt.io && call_is_io(c->nr)) || (opt.network && call_is_net(c->nr))))
+	if ((tr->opt.io || tr->opt.network) &&
+	    !((tr->opt.io && call_is_io(c->nr)) || (tr->opt.network && call_is_net(c->nr))))
 		return 0;
-	if (opt.failures && e == 0)
+	if (tr->opt.failures && e == 0)
 		return 0;
-	if (opt.errno_filter && e != opt.errno_filter)
+	if (tr->opt.errno_filter && e != tr->opt.errno_filter)
 		return 0;
 	return 1;
 }
 
 /* The file or address a call acted on, as decoded or from the fd table. */
 static const char *
-call_target(const struct call *c, char **owned, int *is_net, int *port,
+call_target(struct trace *tr, const struct call *c, char **owned, int *is_net, int *port,
     const char **family)
 {
 	int fdarg = call_fd_arg(c->nr);
@@ -152,7 +154,7 @@ call_target(const struct call *c, char **owned, int *is_net, int *port,
 	/* fstat is newfstatat(fd, "", AT_EMPTY_PATH): it names its fd */
 	if (c->path != NULL && c->path[0] == '\0' && call_path_arg(c->nr) == 1 &&
 	    (long)c->args[0] >= 0)
-		return fd_describe(c->pid, (int)c->args[0]);
+		return fd_describe(tr, c->pid, (int)c->args[0]);
 	if (c->path != NULL)
 		return c->path;
 	if (c->salen > 0) {
@@ -160,7 +162,7 @@ call_target(const struct call *c, char **owned, int *is_net, int *port,
 		return *owned;
 	}
 	if (fdarg >= 0 && (long)c->args[fdarg] >= 0)
-		return fd_describe(c->pid, (int)c->args[fdarg]);
+		return fd_describe(tr, c->pid, (int)c->args[fdarg]);
 	return NULL;
 }
 
@@ -195,7 +197,7 @@ log2_bucket(uint64_t v)
 }
 
 static void
-agg_latency(struct sagg *s, const struct call *c, int e)
+agg_latency(struct trace *tr, struct sagg *s, const struct call *c, int e)
 {
 	s->hist[log2_bucket(c->dur_ns)]++;
 	s->count++;
@@ -206,7 +208,7 @@ agg_latency(struct sagg *s, const struct call *c, int e)
 		s->errors++;
 		agg_errno(s, e);
 	}
-	if (!call_blocks_by_design(c)) {
+	if (!call_blocks_by_design(tr, c)) {
 		s->measured++;
 		s->measured_ns += c->dur_ns;
 	}
@@ -262,10 +264,10 @@ agg_target(struct kagg **tab, const struct call *c, const char *target,
 
 /* Every call feeds the diagnoses, whatever the filters keep. */
 static void
-agg_diagnose(const struct call *c, const char *target, int is_net, int port,
+agg_diagnose(struct trace *tr, const struct call *c, const char *target, int is_net, int port,
     const char *family, int e)
 {
-	struct pagg *p = pagg_get(c->pid);
+	struct pagg *p = pagg_get(tr, c->pid);
 	const char *name = syscall_name(c->nr);
 
 	p->calls++;
@@ -280,25 +282,25 @@ agg_diagnose(const struct call *c, const char *target, int is_net, int port,
 		p->connect_failed++;
 	if (call_is_dns(c))
 		p->dns++;
-	agg_latency(sagg_get(dstab, c->pid, c->nr), c, e);
+	agg_latency(tr, sagg_get(tr->out->dstab, c->pid, c->nr), c, e);
 	if (target != NULL)
-		agg_target(dtab, c, target, is_net, port, family, e);
+		agg_target(tr->out->dtab, c, target, is_net, port, family, e);
 }
 
 static void
-emit_call(const struct call *c, const char *target, int is_net, int port,
+emit_call(struct trace *tr, const struct call *c, const char *target, int is_net, int port,
     const char *family, int e)
 {
 	cJSON *r = rec_new("syscall");
 	const char *name = syscall_name(c->nr);
-	struct thr *t = thr_find(c->tid);
+	struct thr *t = thr_find(tr, c->tid);
 	int fdarg = call_fd_arg(c->nr);
 	int dir = call_bytes_dir(c->nr);
 	char fbuf[256];
 
 	rec_add_num(r, "pid", c->pid);
 	rec_add_num(r, "tid", c->tid);
-	rec_add_str(r, "comm", proc_comm(c->pid));
+	rec_add_str(r, "comm", proc_comm(tr, c->pid));
 	rec_add_str(r, "thread", t ? t->comm : "");
 	if (name)
 		rec_add_str(r, "name", name);
@@ -343,7 +345,7 @@ emit_call(const struct call *c, const char *target, int is_net, int port,
 		    c->args[0] == 16 ? "netlink" : "other");
 	if (c->nstack > 0) {
 		const char *names[MAX_STACK];
-		int n = stack_names(c->pid, c->stack, c->nstack, names, MAX_STACK);
+		int n = stack_names(tr, c->pid, c->stack, c->nstack, names, MAX_STACK);
 		cJSON *st = cJSON_AddArrayToObject(r, "stack");
 
 		for (int i = 0; i < n; i++)
@@ -353,28 +355,29 @@ emit_call(const struct call *c, const char *target, int is_net, int port,
 }
 
 void
-out_init(void)
+out_init(struct trace *tr)
 {
+	tr->out = xcalloc(1, sizeof(*tr->out));
 }
 
 void
-out_call(const struct call *c)
+out_call(struct trace *tr, const struct call *c)
 {
 	int e = call_errno(c), is_net, port;
 	const char *family;
 	char *owned;
-	const char *target = call_target(c, &owned, &is_net, &port, &family);
+	const char *target = call_target(tr, c, &owned, &is_net, &port, &family);
 
-	agg_diagnose(c, target, is_net, port, family, e);
-	if (passes(c)) {
-		if (opt.summary) {
-			agg_latency(sagg_get(stab, c->pid, c->nr), c, e);
+	agg_diagnose(tr, c, target, is_net, port, family, e);
+	if (passes(tr, c)) {
+		if (tr->opt.summary) {
+			agg_latency(tr, sagg_get(tr->out->stab, c->pid, c->nr), c, e);
 			if (target != NULL &&
 			    (call_is_io(c->nr) || call_is_net(c->nr)))
-				agg_target(ktab, c, target, is_net, port,
+				agg_target(tr->out->ktab, c, target, is_net, port,
 				    family, e);
 		} else {
-			emit_call(c, target, is_net, port, family, e);
+			emit_call(tr, c, target, is_net, port, family, e);
 		}
 	}
 	free(owned);
@@ -383,37 +386,37 @@ out_call(const struct call *c)
 /* ---- the BPF method: counts from the kernel, names from user space ---- */
 
 static int
-passes_nr(long nr, int e)
+passes_nr(const struct trace *tr, long nr, int e)
 {
-	if ((opt.io || opt.network) &&
-	    !((opt.io && call_is_io(nr)) || (opt.network && call_is_net(nr))))
+	if ((tr->opt.io || tr->opt.network) &&
+	    !((tr->opt.io && call_is_io(nr)) || (tr->opt.network && call_is_net(nr))))
 		return 0;
-	if (opt.failures && e == 0)
+	if (tr->opt.failures && e == 0)
 		return 0;
-	if (opt.errno_filter && e != opt.errno_filter)
+	if (tr->opt.errno_filter && e != tr->opt.errno_filter)
 		return 0;
 	return 1;
 }
 
 /* A ring record: its own record, and the paths and addresses it names. */
 void
-out_call_bpf(const struct call *c, int keep, int targeted)
+out_call_bpf(struct trace *tr, const struct call *c, int keep, int targeted)
 {
 	int e = call_errno(c), is_net, port;
 	const char *family;
 	char *owned;
-	const char *target = call_target(c, &owned, &is_net, &port, &family);
+	const char *target = call_target(tr, c, &owned, &is_net, &port, &family);
 
 	if (call_is_dns(c))
-		pagg_get(c->pid)->dns++;
+		pagg_get(tr, c->pid)->dns++;
 	if (targeted && target != NULL)
-		agg_target(dtab, c, target, is_net, port, family, e);
-	if (opt.summary) {
-		if (targeted && target != NULL && passes(c) &&
+		agg_target(tr->out->dtab, c, target, is_net, port, family, e);
+	if (tr->opt.summary) {
+		if (targeted && target != NULL && passes(tr, c) &&
 		    (call_is_io(c->nr) || call_is_net(c->nr)))
-			agg_target(ktab, c, target, is_net, port, family, e);
-	} else if (keep && passes(c)) {
-		emit_call(c, target, is_net, port, family, e);
+			agg_target(tr->out->ktab, c, target, is_net, port, family, e);
+	} else if (keep && passes(tr, c)) {
+		emit_call(tr, c, target, is_net, port, family, e);
 	}
 	free(owned);
 }
@@ -440,17 +443,17 @@ sagg_add(struct sagg *s, int e, uint64_t count, uint64_t total_ns,
 
 /* One (pid, syscall, errno) counter of the kernel's. */
 void
-out_kernel_sum(int pid, long nr, int e, uint64_t count, uint64_t total_ns,
+out_kernel_sum(struct trace *tr, int pid, long nr, int e, uint64_t count, uint64_t total_ns,
     uint64_t max_ns, uint64_t spin, const uint64_t *hist, int nhist)
 {
-	struct pagg *p = pagg_get(pid);
+	struct pagg *p = pagg_get(tr, pid);
 	const char *name = syscall_name(nr);
 	int measured = !call_blocks_always(nr);
 
-	sagg_add(sagg_get(dstab, pid, nr), e, count, total_ns, max_ns, measured,
+	sagg_add(sagg_get(tr->out->dstab, pid, nr), e, count, total_ns, max_ns, measured,
 	    hist, nhist);
-	if (opt.summary && passes_nr(nr, e))
-		sagg_add(sagg_get(stab, pid, nr), e, count, total_ns, max_ns,
+	if (tr->opt.summary && passes_nr(tr, nr, e))
+		sagg_add(sagg_get(tr->out->stab, pid, nr), e, count, total_ns, max_ns,
 		    measured, hist, nhist);
 	p->calls += count;
 	p->spin += spin;
@@ -469,7 +472,7 @@ out_kernel_sum(int pid, long nr, int e, uint64_t count, uint64_t total_ns,
  * finding, as the other methods do per call.
  */
 void
-out_kernel_fd(int pid, long nr, int e, int empty_path, const char *target,
+out_kernel_fd(struct trace *tr, int pid, long nr, int e, int empty_path, const char *target,
     uint64_t count, uint64_t bytes, uint64_t total_ns)
 {
 	int is_net = call_is_net(nr), l[6];
@@ -478,7 +481,7 @@ out_kernel_fd(int pid, long nr, int e, int empty_path, const char *target,
 	if (empty_path)
 		l[0] = l[2] = l[4] = -1;	/* named by its fd after all */
 	if (call_is_stream(nr) && fd_desc_blocks(target)) {
-		struct sagg *s = sagg_get(dstab, pid, nr);
+		struct sagg *s = sagg_get(tr->out->dstab, pid, nr);
 
 		s->measured -= count <= s->measured ? count : s->measured;
 		s->measured_ns -= total_ns <= s->measured_ns ? total_ns : s->measured_ns;
@@ -486,9 +489,9 @@ out_kernel_fd(int pid, long nr, int e, int empty_path, const char *target,
 	/* A call with a path or address came through the ring, named by it. */
 	if (target == NULL || l[0] >= 0 || l[2] >= 0 || l[4] >= 0)
 		return;
-	agg_target_n(dtab, pid, nr, target, is_net, -1, NULL, e, count, bytes, 0);
-	if (opt.summary && passes_nr(nr, e) && (call_is_io(nr) || is_net))
-		agg_target_n(ktab, pid, nr, target, is_net, -1, NULL, e, count,
+	agg_target_n(tr->out->dtab, pid, nr, target, is_net, -1, NULL, e, count, bytes, 0);
+	if (tr->opt.summary && passes_nr(tr, nr, e) && (call_is_io(nr) || is_net))
+		agg_target_n(tr->out->ktab, pid, nr, target, is_net, -1, NULL, e, count,
 		    bytes, 0);
 }
 
@@ -590,19 +593,19 @@ add_by_syscall(cJSON *r, const struct kagg *k)
 }
 
 void
-out_summaries(double elapsed_s)
+out_summaries(struct trace *tr, double elapsed_s)
 {
 	size_t n;
 	struct sagg **sv;
 	struct kagg **kv;
 
-	if (!opt.summary)
+	if (!tr->opt.summary)
 		return;
-	sv = (struct sagg **)collect((void **)stab,
+	sv = (struct sagg **)collect((void **)tr->out->stab,
 	    offsetof(struct sagg, next), &n);
 	if (n > 0)
 		qsort(sv, n, sizeof(*sv), sagg_cmp);
-	for (size_t i = 0; i < n && (opt.top == 0 || i < (size_t)opt.top); i++) {
+	for (size_t i = 0; i < n && (tr->opt.top == 0 || i < (size_t)tr->opt.top); i++) {
 		struct sagg *s = sv[i];
 		cJSON *r = rec_new("syscall_summary");
 		const char *name = syscall_name(s->nr);
@@ -610,7 +613,7 @@ out_summaries(double elapsed_s)
 
 		snprintf(nb, sizeof(nb), "syscall_%ld", s->nr);
 		rec_add_num(r, "pid", s->pid);
-		rec_add_str(r, "comm", proc_comm(s->pid));
+		rec_add_str(r, "comm", proc_comm(tr, s->pid));
 		rec_add_str(r, "name", name ? name : nb);
 		rec_add_num(r, "nr", (double)s->nr);
 		rec_add_num(r, "count", (double)s->count);
@@ -627,7 +630,7 @@ out_summaries(double elapsed_s)
 	}
 	free(sv);
 
-	kv = (struct kagg **)collect((void **)ktab,
+	kv = (struct kagg **)collect((void **)tr->out->ktab,
 	    offsetof(struct kagg, next), &n);
 	if (n > 0)
 		qsort(kv, n, sizeof(*kv), kagg_cmp);
@@ -636,7 +639,7 @@ out_summaries(double elapsed_s)
 		cJSON *r = rec_new(k->net ? "net_summary" : "io_summary");
 
 		rec_add_num(r, "pid", k->pid);
-		rec_add_str(r, "comm", proc_comm(k->pid));
+		rec_add_str(r, "comm", proc_comm(tr, k->pid));
 		if (k->net) {
 			rec_add_str(r, "addr", k->key);
 			if (k->family)
@@ -665,29 +668,32 @@ out_summaries(double elapsed_s)
 }
 
 static void
-free_tabs(void)
+free_tabs(struct trace *tr)
 {
 	for (int b = 0; b < BUCKETS; b++) {
 		struct sagg *s, *sn;
 		struct kagg *k, *kn;
 		struct pagg *p, *pn;
 
-		for (s = stab[b]; s; s = sn) { sn = s->next; free(s); }
-		for (s = dstab[b]; s; s = sn) { sn = s->next; free(s); }
-		for (k = ktab[b]; k; k = kn) { kn = k->next; free(k->key); free(k); }
-		for (k = dtab[b]; k; k = kn) { kn = k->next; free(k->key); free(k); }
-		for (p = ptab[b]; p; p = pn) { pn = p->next; free(p); }
-		stab[b] = dstab[b] = NULL;
-		ktab[b] = dtab[b] = NULL;
-		ptab[b] = NULL;
+		for (s = tr->out->stab[b]; s; s = sn) { sn = s->next; free(s); }
+		for (s = tr->out->dstab[b]; s; s = sn) { sn = s->next; free(s); }
+		for (k = tr->out->ktab[b]; k; k = kn) { kn = k->next; free(k->key); free(k); }
+		for (k = tr->out->dtab[b]; k; k = kn) { kn = k->next; free(k->key); free(k); }
+		for (p = tr->out->ptab[b]; p; p = pn) { pn = p->next; free(p); }
+		tr->out->stab[b] = tr->out->dstab[b] = NULL;
+		tr->out->ktab[b] = tr->out->dtab[b] = NULL;
+		tr->out->ptab[b] = NULL;
 	}
 }
 
 void
-out_free(void)
+out_free(struct trace *tr)
 {
-	free_tabs();
-	stack_free();
+	if (tr->out != NULL)
+		free_tabs(tr);
+	free(tr->out);
+	tr->out = NULL;
+	stack_free(tr);
 }
 
 /* ---- diagnoses ---- */
@@ -779,13 +785,13 @@ static const struct rate_rule rate_rules[] = {
 static const char slow_issue[] = "Slow system calls";
 
 static cJSON *
-diag_new(const char *severity, const char *code, const char *issue, int pid,
+diag_new(struct trace *tr, const char *severity, const char *code, const char *issue, int pid,
     const char *desc, const char *remedy)
 {
 	struct diagnosis d = {
 		.source = "cd-trace", .severity = severity, .code = code,
 		.issue = issue, .description = desc, .remedy = remedy,
-		.pid = pid, .comm = proc_comm(pid),
+		.pid = pid, .comm = proc_comm(tr, pid),
 	};
 
 	return diagnosis_new(&d);
@@ -809,11 +815,11 @@ round1(double v)
 
 /* The paths (or addresses) of pid with the most of a counter, as evidence. */
 static void
-add_top_keys(cJSON *ev, const char *field, int pid, int net,
+add_top_keys(struct trace *tr, cJSON *ev, const char *field, int pid, int net,
     uint64_t (*get)(const struct kagg *))
 {
 	size_t n, m = 0;
-	struct kagg **kv = (struct kagg **)collect((void **)dtab,
+	struct kagg **kv = (struct kagg **)collect((void **)tr->out->dtab,
 	    offsetof(struct kagg, next), &n);
 	cJSON *arr = cJSON_AddArrayToObject(ev, field);
 
@@ -847,14 +853,14 @@ signal_count(const struct rate_signal *s, const struct pagg *p)
 }
 
 static double
-signal_threshold(const struct rate_signal *s)
+signal_threshold(const struct rate_signal *s, const struct opts *o)
 {
-	return *(const double *)((const char *)&opt + s->threshold_off);
+	return *(const double *)((const char *)o + s->threshold_off);
 }
 
 /* One rule over one process: the record, or nothing below every threshold. */
 static void
-diag_rate(const struct rate_rule *rr, const struct pagg *p, double secs, int *crit)
+diag_rate(struct trace *tr, const struct rate_rule *rr, const struct pagg *p, double secs, int *crit)
 {
 	int nsig = rr->signal[1].count_field ? 2 : 1, fired = -1, top = -1;
 	uint64_t count[2] = { 0, 0 };
@@ -865,7 +871,7 @@ diag_rate(const struct rate_rule *rr, const struct pagg *p, double secs, int *cr
 	for (int i = 0; i < nsig; i++) {
 		count[i] = signal_count(&rr->signal[i], p);
 		rate[i] = (double)count[i] / secs;
-		if (fired < 0 && rate[i] >= signal_threshold(&rr->signal[i]))
+		if (fired < 0 && rate[i] >= signal_threshold(&rr->signal[i], &tr->opt))
 			fired = i;
 		if (top < 0 && count[i] > 0)
 			top = i;
@@ -877,7 +883,7 @@ diag_rate(const struct rate_rule *rr, const struct pagg *p, double secs, int *cr
 	else
 		snprintf(desc, sizeof(desc), rr->description, rate[0],
 		    (unsigned long long)count[0], secs);
-	d = diag_new(severity(rate[fired], signal_threshold(&rr->signal[fired]), crit),
+	d = diag_new(tr, severity(rate[fired], signal_threshold(&rr->signal[fired], &tr->opt), crit),
 	    rr->code, rr->issue, p->pid, desc, rr->remedy);
 	ev = diagnosis_evidence(d);
 	for (int i = 0; i < nsig; i++) {
@@ -886,43 +892,43 @@ diag_rate(const struct rate_rule *rr, const struct pagg *p, double secs, int *cr
 		rec_add_num(ev, s->count_field, (double)count[i]);
 		rec_add_num(ev, s->rate_field, round1(rate[i]));
 		if (s->threshold_field)
-			rec_add_num(ev, s->threshold_field, signal_threshold(s));
+			rec_add_num(ev, s->threshold_field, signal_threshold(s, &tr->opt));
 	}
 	/* By the first signal that counted anything: the one to look into. */
 	if (rr->targets_field)
-		add_top_keys(ev, rr->targets_field, p->pid, rr->targets_net,
+		add_top_keys(tr, ev, rr->targets_field, p->pid, rr->targets_net,
 		    rr->signal[top < 0 ? 0 : top].target_count);
 	rec_emit_free(d);
 }
 
 static void
-diag_pid(const struct pagg *p, double secs, int *crit)
+diag_pid(struct trace *tr, const struct pagg *p, double secs, int *crit)
 {
 	for (size_t i = 0; i < sizeof(rate_rules) / sizeof(rate_rules[0]); i++)
-		diag_rate(&rate_rules[i], p, secs, crit);
+		diag_rate(tr, &rate_rules[i], p, secs, crit);
 }
 
 static void
-diag_slow(const struct sagg *s, int *crit)
+diag_slow(struct trace *tr, const struct sagg *s, int *crit)
 {
 	double avg_ms;
 	char desc[512];
 	const char *name = syscall_name(s->nr);
 	cJSON *d, *ev;
 
-	if (s->measured < (uint64_t)opt.min_calls || s->measured == 0)
+	if (s->measured < (uint64_t)tr->opt.min_calls || s->measured == 0)
 		return;
 	avg_ms = (double)s->measured_ns / (double)s->measured / 1e6;
-	if (avg_ms < opt.slow_ms)
+	if (avg_ms < tr->opt.slow_ms)
 		return;
 	snprintf(desc, sizeof(desc), "%s takes %.1f ms on average over %llu "
 	    "calls%s", name ? name : "syscall", avg_ms,
-	    (unsigned long long)s->measured, opt.ptrace_latency ?
+	    (unsigned long long)s->measured, tr->opt.ptrace_latency ?
 	    " (measured under ptrace, whose stops are inside every call's "
 	    "time: a hint, not a finding)" : "");
 	/* ptrace's stops can make any call look slow: never critical on that alone */
-	d = diag_new(opt.ptrace_latency ? "warning" :
-	    severity(avg_ms, opt.slow_ms, crit), "slow_syscalls", slow_issue,
+	d = diag_new(tr, tr->opt.ptrace_latency ? "warning" :
+	    severity(avg_ms, tr->opt.slow_ms, crit), "slow_syscalls", slow_issue,
 	    s->pid, desc, "slow file calls point at a slow or network file "
 	    "system, a full disk or heavy swapping: check the paths it uses "
 	    "(cd-trace --io) and the device");
@@ -931,20 +937,20 @@ diag_slow(const struct sagg *s, int *crit)
 	rec_add_num(ev, "count", (double)s->measured);
 	rec_add_num(ev, "avg_ms", round1(avg_ms));
 	rec_add_num(ev, "max_ms", round1((double)s->max_ns / 1e6));
-	rec_add_num(ev, "threshold_ms", opt.slow_ms);
-	if (opt.ptrace_latency)
+	rec_add_num(ev, "threshold_ms", tr->opt.slow_ms);
+	if (tr->opt.ptrace_latency)
 		rec_add_bool(ev, "includes_tracer_stops", 1);
 	rec_emit_free(d);
 }
 
 int
-out_diagnose(double elapsed_s)
+out_diagnose(struct trace *tr, double elapsed_s)
 {
 	size_t n;
 	void **v;
 	int crit = 0;
 
-	if (!opt.diagnose || elapsed_s <= 0)
+	if (!tr->opt.diagnose || elapsed_s <= 0)
 		return 0;
 	/*
 	 * A rate is per second of capture; a capture shorter than a second
@@ -953,13 +959,13 @@ out_diagnose(double elapsed_s)
 	 */
 	if (elapsed_s < 1)
 		elapsed_s = 1;
-	v = collect((void **)ptab, offsetof(struct pagg, next), &n);
+	v = collect((void **)tr->out->ptab, offsetof(struct pagg, next), &n);
 	for (size_t i = 0; i < n; i++)
-		diag_pid(v[i], elapsed_s, &crit);
+		diag_pid(tr, v[i], elapsed_s, &crit);
 	free(v);
-	v = collect((void **)dstab, offsetof(struct sagg, next), &n);
+	v = collect((void **)tr->out->dstab, offsetof(struct sagg, next), &n);
 	for (size_t i = 0; i < n; i++)
-		diag_slow(v[i], &crit);
+		diag_slow(tr, v[i], &crit);
 	free(v);
 	return crit;
 }

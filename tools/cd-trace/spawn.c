@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -66,4 +67,17 @@ spawn_abort(int *gate)
 		return;
 	close(*gate);
 	*gate = -1;
+}
+
+/* Reap the command if it has exited, keeping its status for the meta record. */
+void
+spawn_reap(struct target_set *ts)
+{
+	int st;
+
+	if (ts->child > 0 && !ts->child_reaped &&
+	    waitpid(ts->child, &st, WNOHANG) == ts->child) {
+		ts->child_status = st;
+		ts->child_reaped = 1;
+	}
 }

@@ -16,22 +16,30 @@
 #define FD_BUCKETS 4096
 #define PROC_BUCKETS 256
 
-static struct thr *thr_tab[THR_BUCKETS];
-
 struct proc {
 	int pid;
 	char comm[32];
 	struct proc *next;
 };
-static struct proc *proc_tab[PROC_BUCKETS];
 
 struct fdent {
 	int pid, fd;
 	char *desc;
 	struct fdent *next;
 };
-static struct fdent *fd_tab[FD_BUCKETS];
-static struct fdent *snap_tab[FD_BUCKETS];	/* the fd tables as tracing began */
+
+struct thr_tables {
+	struct thr *thr_tab[THR_BUCKETS];
+	struct proc *proc_tab[PROC_BUCKETS];
+	struct fdent *fd_tab[FD_BUCKETS];
+	struct fdent *snap_tab[FD_BUCKETS];	/* the fd tables as tracing began */
+};
+
+void
+thr_init(struct trace *tr)
+{
+	tr->thr = xcalloc(1, sizeof(*tr->thr));
+}
 
 static void
 read_comm(const char *path, char *buf, size_t len)
@@ -89,20 +97,20 @@ warn_gone(int pid)
 }
 
 struct thr *
-thr_find(int tid)
+thr_find(struct trace *tr, int tid)
 {
 	struct thr *t;
 
-	for (t = thr_tab[(unsigned)tid % THR_BUCKETS]; t; t = t->next)
+	for (t = tr->thr->thr_tab[(unsigned)tid % THR_BUCKETS]; t; t = t->next)
 		if (t->tid == tid)
 			return t;
 	return NULL;
 }
 
 struct thr *
-thr_get(int pid, int tid)
+thr_get(struct trace *tr, int pid, int tid)
 {
-	struct thr *t = thr_find(tid);
+	struct thr *t = thr_find(tr, tid);
 	unsigned b = (unsigned)tid % THR_BUCKETS;
 
 	if (t != NULL) {
@@ -115,19 +123,19 @@ thr_get(int pid, int tid)
 	t->pid = pid;
 	thr_refresh_comm(t);
 	if (pid > 0) {
-		proc_comm(pid);	/* while it can still be read */
-		stack_prepare(pid);
+		proc_comm(tr, pid);	/* while it can still be read */
+		stack_prepare(tr, pid);
 	}
-	t->next = thr_tab[b];
-	thr_tab[b] = t;
-	stats.threads_seen++;
+	t->next = tr->thr->thr_tab[b];
+	tr->thr->thr_tab[b] = t;
+	tr->stats.threads_seen++;
 	return t;
 }
 
 void
-thr_forget(int tid)
+thr_forget(struct trace *tr, int tid)
 {
-	struct thr **pp = &thr_tab[(unsigned)tid % THR_BUCKETS];
+	struct thr **pp = &tr->thr->thr_tab[(unsigned)tid % THR_BUCKETS];
 
 	for (; *pp; pp = &(*pp)->next) {
 		struct thr *t = *pp;
@@ -143,42 +151,42 @@ thr_forget(int tid)
 }
 
 void
-thr_each(void (*fn)(struct thr *, void *), void *arg)
+thr_each(struct trace *tr, void (*fn)(struct trace *, struct thr *))
 {
 	for (int b = 0; b < THR_BUCKETS; b++) {
-		struct thr *t = thr_tab[b], *next;
+		struct thr *t = tr->thr->thr_tab[b], *next;
 
 		for (; t; t = next) {
 			next = t->next;	/* fn may forget t */
-			fn(t, arg);
+			fn(tr, t);
 		}
 	}
 }
 
 const char *
-proc_comm(int pid)
+proc_comm(struct trace *tr, int pid)
 {
 	unsigned b = (unsigned)pid % PROC_BUCKETS;
 	struct proc *p;
 	char path[64];
 
-	for (p = proc_tab[b]; p; p = p->next)
+	for (p = tr->thr->proc_tab[b]; p; p = p->next)
 		if (p->pid == pid)
 			return p->comm;
 	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	read_comm(path, p->comm, sizeof(p->comm));
-	p->next = proc_tab[b];
-	proc_tab[b] = p;
+	p->next = tr->thr->proc_tab[b];
+	tr->thr->proc_tab[b] = p;
 	return p->comm;
 }
 
 /* After an execve the process has a new name. */
 void
-proc_comm_set(int pid, const char *comm)
+proc_comm_set(struct trace *tr, int pid, const char *comm)
 {
-	snprintf((char *)proc_comm(pid), 32, "%.31s", comm);
+	snprintf((char *)proc_comm(tr, pid), 32, "%.31s", comm);
 }
 
 static unsigned
@@ -188,28 +196,28 @@ fd_hash(int pid, int fd)
 }
 
 static struct fdent *
-fd_lookup(int pid, int fd)
+fd_lookup(struct trace *tr, int pid, int fd)
 {
 	struct fdent *e;
 
-	for (e = fd_tab[fd_hash(pid, fd)]; e; e = e->next)
+	for (e = tr->thr->fd_tab[fd_hash(pid, fd)]; e; e = e->next)
 		if (e->pid == pid && e->fd == fd)
 			return e;
 	return NULL;
 }
 
 void
-fd_set_desc(int pid, int fd, const char *desc)
+fd_set_desc(struct trace *tr, int pid, int fd, const char *desc)
 {
-	struct fdent *e = fd_lookup(pid, fd);
+	struct fdent *e = fd_lookup(tr, pid, fd);
 	unsigned b = fd_hash(pid, fd);
 
 	if (e == NULL) {
 		e = xcalloc(1, sizeof(*e));
 		e->pid = pid;
 		e->fd = fd;
-		e->next = fd_tab[b];
-		fd_tab[b] = e;
+		e->next = tr->thr->fd_tab[b];
+		tr->thr->fd_tab[b] = e;
 	}
 	free(e->desc);
 	e->desc = xstrdup(desc);
@@ -278,7 +286,7 @@ fd_put(struct fdent **tab, int pid, int fd, const char *desc)
  * even once the process has gone.
  */
 void
-fd_snapshot(int pid)
+fd_snapshot(struct trace *tr, int pid)
 {
 	char path[64], link[4096];
 	DIR *d;
@@ -317,9 +325,9 @@ fd_snapshot(int pid)
 		snprintf(link, sizeof(link), "%s", v[i].desc);
 		if (t != NULL)
 			socket_name(t, link, sizeof(link));
-		fd_put(snap_tab, pid, v[i].fd, link);
-		if (fd_lookup(pid, v[i].fd) == NULL)
-			fd_set_desc(pid, v[i].fd, link);
+		fd_put(tr->thr->snap_tab, pid, v[i].fd, link);
+		if (fd_lookup(tr, pid, v[i].fd) == NULL)
+			fd_set_desc(tr, pid, v[i].fd, link);
 		free(v[i].desc);
 	}
 	if (t != NULL)
@@ -330,34 +338,46 @@ fd_snapshot(int pid)
 
 /* What fd was when tracing began (fd_snapshot), or NULL. */
 const char *
-fd_snapshot_name(int pid, int fd)
+fd_snapshot_name(struct trace *tr, int pid, int fd)
 {
 	unsigned b = ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FD_BUCKETS;
 
-	for (struct fdent *e = snap_tab[b]; e; e = e->next)
+	for (struct fdent *e = tr->thr->snap_tab[b]; e; e = e->next)
 		if (e->pid == pid && e->fd == fd)
 			return e->desc;
 	return NULL;
 }
 
 void
-fd_tables_free(void)
+thr_free(struct trace *tr)
 {
 	for (int b = 0; b < FD_BUCKETS; b++) {
 		struct fdent *e, *next;
 
-		for (e = snap_tab[b]; e; e = next) {
+		for (e = tr->thr->snap_tab[b]; e; e = next) {
 			next = e->next;
 			free(e->desc);
 			free(e);
 		}
-		for (e = fd_tab[b]; e; e = next) {
+		for (e = tr->thr->fd_tab[b]; e; e = next) {
 			next = e->next;
 			free(e->desc);
 			free(e);
 		}
-		snap_tab[b] = fd_tab[b] = NULL;
 	}
+	for (int b = 0; b < PROC_BUCKETS; b++) {
+		struct proc *p, *next;
+
+		for (p = tr->thr->proc_tab[b]; p; p = next) {
+			next = p->next;
+			free(p);
+		}
+	}
+	for (int b = 0; b < THR_BUCKETS; b++)
+		while (tr->thr->thr_tab[b] != NULL)
+			thr_forget(tr, tr->thr->thr_tab[b]->tid);
+	free(tr->thr);
+	tr->thr = NULL;
 }
 
 /*
@@ -365,9 +385,9 @@ fd_tables_free(void)
  * until the fd is closed, so a loop of reads costs one readlink.
  */
 const char *
-fd_describe(int pid, int fd)
+fd_describe(struct trace *tr, int pid, int fd)
 {
-	struct fdent *e = fd_lookup(pid, fd);
+	struct fdent *e = fd_lookup(tr, pid, fd);
 	char path[64], buf[4096];
 	ssize_t n;
 
@@ -382,14 +402,14 @@ fd_describe(int pid, int fd)
 	buf[n] = '\0';
 	if (strncmp(buf, "socket:[", 8) == 0)
 		socket_name1(buf, sizeof(buf));
-	fd_set_desc(pid, fd, buf);
-	return fd_lookup(pid, fd)->desc;
+	fd_set_desc(tr, pid, fd, buf);
+	return fd_lookup(tr, pid, fd)->desc;
 }
 
 void
-fd_forget(int pid, int fd)
+fd_forget(struct trace *tr, int pid, int fd)
 {
-	struct fdent **pp = &fd_tab[fd_hash(pid, fd)];
+	struct fdent **pp = &tr->thr->fd_tab[fd_hash(pid, fd)];
 
 	for (; *pp; pp = &(*pp)->next) {
 		struct fdent *e = *pp;
@@ -404,10 +424,10 @@ fd_forget(int pid, int fd)
 }
 
 void
-fd_forget_pid(int pid)
+fd_forget_pid(struct trace *tr, int pid)
 {
 	for (int b = 0; b < FD_BUCKETS; b++) {
-		struct fdent **pp = &fd_tab[b];
+		struct fdent **pp = &tr->thr->fd_tab[b];
 
 		while (*pp) {
 			struct fdent *e = *pp;
