@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hashmap.h"
 #include "msg.h"
 #include "record.h"
 #include "syscall_names.h"
@@ -61,13 +62,7 @@ struct fdhist {
 	struct fdev *v;
 	size_t n, cap;
 	int sorted;
-	struct fdhist *next;
 };
-
-#define FDH_BUCKETS 4096
-#define FDA_BUCKETS 8192
-
-struct fdacc;
 
 /* One BPF run: the programs, their ring, and what user space keeps beside. */
 struct bpf_state {
@@ -76,9 +71,9 @@ struct bpf_state {
 	uint64_t threads0;		/* threads of the targets at the start */
 	int ncpu;			/* possible CPUs: the per-CPU value count */
 	struct ring rb;
-	struct fdhist *fdh[FDH_BUCKETS];
+	struct hmap fdh;		/* (pid, fd) -> struct fdhist */
 	uint64_t fdev_seq;
-	struct fdacc *fda[FDA_BUCKETS];
+	struct hmap fda;		/* struct st_fdkey -> struct fdacc */
 	uint64_t harvested;		/* fd_keys when last harvested */
 };
 
@@ -87,19 +82,18 @@ static void bpf_note_names(struct bpf_state *bs, const struct call *c, uint64_t 
 static struct fdhist *
 fdhist_get(struct bpf_state *bs, int pid, int fd, int create)
 {
-	unsigned b = ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FDH_BUCKETS;
+	int key[2] = { pid, fd };
+	void **slot = create ? hmap_insert(&bs->fdh, key, sizeof(key), NULL) :
+	    hmap_find(&bs->fdh, key, sizeof(key));
 	struct fdhist *h;
 
-	for (h = bs->fdh[b]; h; h = h->next)
-		if (h->pid == pid && h->fd == fd)
-			return h;
-	if (!create)
+	if (slot == NULL)
 		return NULL;
-	h = xcalloc(1, sizeof(*h));
-	h->pid = pid;
-	h->fd = fd;
-	h->next = bs->fdh[b];
-	bs->fdh[b] = h;
+	if ((h = *slot) == NULL) {
+		*slot = h = xcalloc(1, sizeof(*h));
+		h->pid = pid;
+		h->fd = fd;
+	}
 	return h;
 }
 
@@ -166,19 +160,20 @@ fdev_at(struct bpf_state *bs, int pid, int fd, uint64_t gen, int *before, int *l
 }
 
 static void
+fdhist_free(void *v)
+{
+	struct fdhist *h = v;
+
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i].name);
+	free(h->v);
+	free(h);
+}
+
+static void
 fdevs_free(struct bpf_state *bs)
 {
-	for (int b = 0; b < FDH_BUCKETS; b++) {
-		while (bs->fdh[b]) {
-			struct fdhist *n = bs->fdh[b]->next;
-
-			for (size_t i = 0; i < bs->fdh[b]->n; i++)
-				free(bs->fdh[b]->v[i].name);
-			free(bs->fdh[b]->v);
-			free(bs->fdh[b]);
-			bs->fdh[b] = n;
-		}
-	}
+	hmap_release(&bs->fdh, fdhist_free);
 	bs->fdev_seq = 0;
 }
 
@@ -575,25 +570,18 @@ fd_name(struct bpf_state *bs, int pid, int fd, uint64_t gen)
 struct fdacc {
 	struct st_fdkey k;
 	uint64_t count, bytes, total_ns;
-	struct fdacc *next;
 };
 
-
 static void
-fdacc_add(struct bpf_state *bs, const struct st_fdkey *k, uint64_t count, uint64_t bytes, uint64_t total)
+fdacc_add(struct bpf_state *bs, const struct st_fdkey *k, uint64_t count,
+    uint64_t bytes, uint64_t total)
 {
-	unsigned b = ((unsigned)k->pid * 2654435761u ^ (unsigned)k->fd ^
-	    (unsigned)k->gen * 40503u ^ (unsigned)k->nr * 97u) % FDA_BUCKETS;
-	struct fdacc *a;
+	void **slot = hmap_insert(&bs->fda, k, sizeof(*k), NULL);
+	struct fdacc *a = *slot;
 
-	for (a = bs->fda[b]; a; a = a->next)
-		if (memcmp(&a->k, k, sizeof(*k)) == 0)
-			break;
 	if (a == NULL) {
-		a = xcalloc(1, sizeof(*a));
+		*slot = a = xcalloc(1, sizeof(*a));
 		a->k = *k;
-		a->next = bs->fda[b];
-		bs->fda[b] = a;
 	}
 	a->count += count;
 	a->bytes += bytes;
@@ -603,13 +591,7 @@ fdacc_add(struct bpf_state *bs, const struct st_fdkey *k, uint64_t count, uint64
 static void
 fdacc_free(struct bpf_state *bs)
 {
-	for (int b = 0; b < FDA_BUCKETS; b++)
-		while (bs->fda[b]) {
-			struct fdacc *n = bs->fda[b]->next;
-
-			free(bs->fda[b]);
-			bs->fda[b] = n;
-		}
+	hmap_release(&bs->fda, free);
 	bs->harvested = 0;
 }
 
@@ -703,6 +685,8 @@ read_fdstats(struct bpf_state *bs)
 {
 	struct st_fdkey k, next, *kp = NULL;
 	struct st_fdval *v = xcalloc((size_t)bs->ncpu, sizeof(*v));
+	const struct hmap_ent *e;
+	size_t pos = 0;
 
 	while (map_next(bs->skel->maps.fdstats.map_fd, kp, &next) == 0) {
 		k = next;
@@ -711,13 +695,15 @@ read_fdstats(struct bpf_state *bs)
 	}
 	free(v);
 	read_fcache(bs);
-	for (int b = 0; b < FDA_BUCKETS; b++)
-		for (struct fdacc *a = bs->fda[b]; a; a = a->next)
-			if (a->count > 0)
-				out_kernel_fd(bs->tr, (int)a->k.pid, a->k.nr, a->k.err,
-				    (a->k.flags & STK_EMPTY_PATH) != 0,
-				    fd_name(bs, (int)a->k.pid, a->k.fd, a->k.gen),
-				    a->count, a->bytes, a->total_ns);
+	while ((e = hmap_next(&bs->fda, &pos)) != NULL) {
+		const struct fdacc *a = e->val;
+
+		if (a->count > 0)
+			out_kernel_fd(bs->tr, (int)a->k.pid, a->k.nr, a->k.err,
+			    (a->k.flags & STK_EMPTY_PATH) != 0,
+			    fd_name(bs, (int)a->k.pid, a->k.fd, a->k.gen),
+			    a->count, a->bytes, a->total_ns);
+	}
 	fdacc_free(bs);
 }
 
@@ -744,6 +730,7 @@ cleanup(struct bpf_state *bs)
 		systrace__destroy(bs->skel);
 	bs->skel = NULL;
 	fdevs_free(bs);
+	fdacc_free(bs);
 }
 
 static int

@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "diagnosis.h"
+#include "hashmap.h"
 #include "msg.h"
 #include "record.h"
 #include "syscall_names.h"
 #include "trace.h"
 
-#define BUCKETS 4096
 #define NERR 4
 #define NHIST 32		/* log2 buckets of ns, as the BPF programs keep */
 #define NBY 8			/* syscalls told apart per file or address */
@@ -27,7 +27,6 @@ struct sagg {
 	int err[NERR];
 	uint64_t errn[NERR];
 	uint64_t hist[NHIST];		/* latency, log2 buckets of ns */
-	struct sagg *next;
 };
 
 /* Per pid and path or address: the I/O and network activity. */
@@ -41,81 +40,73 @@ struct kagg {
 	uint64_t bytes_in, bytes_out;
 	uint64_t connects, connect_failed, dns;
 	struct { long nr; uint64_t n; } by[NBY];	/* calls by syscall */
-	struct kagg *next;
 };
 
 /* Per pid: what the rate-based diagnoses need, over every call. */
 struct pagg {
 	int pid;
 	uint64_t calls, spin, metadata, io_errors, connect_failed, dns;
-	struct pagg *next;
 };
 
+/* Keyed by (pid, syscall), by (pid, net, path or address) and by pid. */
 struct out_tables {
-	struct sagg *stab[BUCKETS];	/* --summary, what the filters keep */
-	struct kagg *ktab[BUCKETS];
-	struct kagg *dtab[BUCKETS];	/* diagnosis view: every call */
-	struct pagg *ptab[BUCKETS];
-	struct sagg *dstab[BUCKETS];	/* diagnosis view of latency */
+	struct hmap stab;		/* struct sagg: --summary, what the filters keep */
+	struct hmap ktab;		/* struct kagg: --summary's io and net rows */
+	struct hmap dtab;		/* struct kagg: diagnosis view, every call */
+	struct hmap ptab;		/* struct pagg: the rates of the diagnoses */
+	struct hmap dstab;		/* struct sagg: diagnosis view of latency */
 };
-
-static unsigned
-hash_str(const char *s, unsigned h)
-{
-	while (*s)
-		h = h * 31 + (unsigned char)*s++;
-	return h % BUCKETS;
-}
 
 static struct sagg *
-sagg_get(struct sagg **tab, int pid, long nr)
+sagg_get(struct hmap *tab, int pid, long nr)
 {
-	unsigned b = ((unsigned)pid * 2654435761u + (unsigned)nr) % BUCKETS;
-	struct sagg *s;
+	struct { long nr; int pid, pad; } key = { nr, pid, 0 };
+	void **slot = hmap_insert(tab, &key, sizeof(key), NULL);
+	struct sagg *s = *slot;
 
-	for (s = tab[b]; s; s = s->next)
-		if (s->pid == pid && s->nr == nr)
-			return s;
-	s = xcalloc(1, sizeof(*s));
-	s->pid = pid;
-	s->nr = nr;
-	s->next = tab[b];
-	tab[b] = s;
+	if (s == NULL) {
+		*slot = s = xcalloc(1, sizeof(*s));
+		s->pid = pid;
+		s->nr = nr;
+	}
 	return s;
 }
 
+/* Its key: pid, net, then the path or address, NUL and all. */
 static struct kagg *
-kagg_get(struct kagg **tab, int pid, int net, const char *key)
+kagg_get(struct hmap *tab, int pid, int net, const char *key)
 {
-	unsigned b = hash_str(key, (unsigned)pid * 7u + (unsigned)net);
+	size_t len = strlen(key) + 1;
+	char stack[256], *kb = len + 8 <= sizeof(stack) ? stack : xmalloc(len + 8);
+	void **slot;
 	struct kagg *k;
 
-	for (k = tab[b]; k; k = k->next)
-		if (k->pid == pid && k->net == net && strcmp(k->key, key) == 0)
-			return k;
-	k = xcalloc(1, sizeof(*k));
-	k->pid = pid;
-	k->net = net;
-	k->key = xstrdup(key);
-	k->port = -1;
-	k->next = tab[b];
-	tab[b] = k;
+	memcpy(kb, &pid, 4);
+	memcpy(kb + 4, &net, 4);
+	memcpy(kb + 8, key, len);
+	slot = hmap_insert(tab, kb, len + 8, NULL);
+	if (kb != stack)
+		free(kb);
+	if ((k = *slot) == NULL) {
+		*slot = k = xcalloc(1, sizeof(*k));
+		k->pid = pid;
+		k->net = net;
+		k->key = xstrdup(key);
+		k->port = -1;
+	}
 	return k;
 }
 
 static struct pagg *
 pagg_get(struct trace *tr, int pid)
 {
-	unsigned b = (unsigned)pid % BUCKETS;
-	struct pagg *p;
+	void **slot = hmap_insert(&tr->out->ptab, &pid, sizeof(pid), NULL);
+	struct pagg *p = *slot;
 
-	for (p = tr->out->ptab[b]; p; p = p->next)
-		if (p->pid == pid)
-			return p;
-	p = xcalloc(1, sizeof(*p));
-	p->pid = pid;
-	p->next = tr->out->ptab[b];
-	tr->out->ptab[b] = p;
+	if (p == NULL) {
+		*slot = p = xcalloc(1, sizeof(*p));
+		p->pid = pid;
+	}
 	return p;
 }
 
@@ -215,7 +206,7 @@ agg_latency(struct trace *tr, struct sagg *s, const struct call *c, int e)
 }
 
 static void
-agg_target_n(struct kagg **tab, int pid, long nr, const char *target,
+agg_target_n(struct hmap *tab, int pid, long nr, const char *target,
     int is_net, int port, const char *family, int e, uint64_t n,
     uint64_t bytes, uint64_t dns)
 {
@@ -255,7 +246,7 @@ agg_target_n(struct kagg **tab, int pid, long nr, const char *target,
 }
 
 static void
-agg_target(struct kagg **tab, const struct call *c, const char *target,
+agg_target(struct hmap *tab, const struct call *c, const char *target,
     int is_net, int port, const char *family, int e)
 {
 	agg_target_n(tab, c->pid, c->nr, target, is_net, port, family, e, 1,
@@ -282,9 +273,9 @@ agg_diagnose(struct trace *tr, const struct call *c, const char *target, int is_
 		p->connect_failed++;
 	if (call_is_dns(c))
 		p->dns++;
-	agg_latency(tr, sagg_get(tr->out->dstab, c->pid, c->nr), c, e);
+	agg_latency(tr, sagg_get(&tr->out->dstab, c->pid, c->nr), c, e);
 	if (target != NULL)
-		agg_target(tr->out->dtab, c, target, is_net, port, family, e);
+		agg_target(&tr->out->dtab, c, target, is_net, port, family, e);
 }
 
 static void
@@ -371,10 +362,10 @@ out_call(struct trace *tr, const struct call *c)
 	agg_diagnose(tr, c, target, is_net, port, family, e);
 	if (passes(tr, c)) {
 		if (tr->opt.summary) {
-			agg_latency(tr, sagg_get(tr->out->stab, c->pid, c->nr), c, e);
+			agg_latency(tr, sagg_get(&tr->out->stab, c->pid, c->nr), c, e);
 			if (target != NULL &&
 			    (call_is_io(c->nr) || call_is_net(c->nr)))
-				agg_target(tr->out->ktab, c, target, is_net, port,
+				agg_target(&tr->out->ktab, c, target, is_net, port,
 				    family, e);
 		} else {
 			emit_call(tr, c, target, is_net, port, family, e);
@@ -410,11 +401,11 @@ out_call_bpf(struct trace *tr, const struct call *c, int keep, int targeted)
 	if (call_is_dns(c))
 		pagg_get(tr, c->pid)->dns++;
 	if (targeted && target != NULL)
-		agg_target(tr->out->dtab, c, target, is_net, port, family, e);
+		agg_target(&tr->out->dtab, c, target, is_net, port, family, e);
 	if (tr->opt.summary) {
 		if (targeted && target != NULL && passes(tr, c) &&
 		    (call_is_io(c->nr) || call_is_net(c->nr)))
-			agg_target(tr->out->ktab, c, target, is_net, port, family, e);
+			agg_target(&tr->out->ktab, c, target, is_net, port, family, e);
 	} else if (keep && passes(tr, c)) {
 		emit_call(tr, c, target, is_net, port, family, e);
 	}
@@ -450,10 +441,10 @@ out_kernel_sum(struct trace *tr, int pid, long nr, int e, uint64_t count, uint64
 	const char *name = syscall_name(nr);
 	int measured = !call_blocks_always(nr);
 
-	sagg_add(sagg_get(tr->out->dstab, pid, nr), e, count, total_ns, max_ns, measured,
+	sagg_add(sagg_get(&tr->out->dstab, pid, nr), e, count, total_ns, max_ns, measured,
 	    hist, nhist);
 	if (tr->opt.summary && passes_nr(tr, nr, e))
-		sagg_add(sagg_get(tr->out->stab, pid, nr), e, count, total_ns, max_ns,
+		sagg_add(sagg_get(&tr->out->stab, pid, nr), e, count, total_ns, max_ns,
 		    measured, hist, nhist);
 	p->calls += count;
 	p->spin += spin;
@@ -481,7 +472,7 @@ out_kernel_fd(struct trace *tr, int pid, long nr, int e, int empty_path, const c
 	if (empty_path)
 		l[0] = l[2] = l[4] = -1;	/* named by its fd after all */
 	if (call_is_stream(nr) && fd_desc_blocks(target)) {
-		struct sagg *s = sagg_get(tr->out->dstab, pid, nr);
+		struct sagg *s = sagg_get(&tr->out->dstab, pid, nr);
 
 		s->measured -= count <= s->measured ? count : s->measured;
 		s->measured_ns -= total_ns <= s->measured_ns ? total_ns : s->measured_ns;
@@ -489,9 +480,9 @@ out_kernel_fd(struct trace *tr, int pid, long nr, int e, int empty_path, const c
 	/* A call with a path or address came through the ring, named by it. */
 	if (target == NULL || l[0] >= 0 || l[2] >= 0 || l[4] >= 0)
 		return;
-	agg_target_n(tr->out->dtab, pid, nr, target, is_net, -1, NULL, e, count, bytes, 0);
+	agg_target_n(&tr->out->dtab, pid, nr, target, is_net, -1, NULL, e, count, bytes, 0);
 	if (tr->opt.summary && passes_nr(tr, nr, e) && (call_is_io(nr) || is_net))
-		agg_target_n(tr->out->ktab, pid, nr, target, is_net, -1, NULL, e, count,
+		agg_target_n(&tr->out->ktab, pid, nr, target, is_net, -1, NULL, e, count,
 		    bytes, 0);
 }
 
@@ -523,22 +514,17 @@ kagg_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* The values of a table, in no given order; *n of them. */
 static void **
-collect(void **tab, size_t next_off, size_t *n)
+collect(const struct hmap *tab, size_t *n)
 {
-	void **v = NULL;
-	size_t cap = 0;
+	void **v = xreallocarray(NULL, tab->n ? tab->n : 1, sizeof(*v));
+	const struct hmap_ent *e;
+	size_t pos = 0;
 
 	*n = 0;
-	for (int b = 0; b < BUCKETS; b++) {
-		for (void *e = tab[b]; e; e = *(void **)((char *)e + next_off)) {
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 64;
-				v = xreallocarray(v, cap, sizeof(*v));
-			}
-			v[(*n)++] = e;
-		}
-	}
+	while ((e = hmap_next(tab, &pos)) != NULL)
+		v[(*n)++] = e->val;
 	return v;
 }
 
@@ -601,8 +587,7 @@ out_summaries(struct trace *tr, double elapsed_s)
 
 	if (!tr->opt.summary)
 		return;
-	sv = (struct sagg **)collect((void **)tr->out->stab,
-	    offsetof(struct sagg, next), &n);
+	sv = (struct sagg **)collect(&tr->out->stab, &n);
 	if (n > 0)
 		qsort(sv, n, sizeof(*sv), sagg_cmp);
 	for (size_t i = 0; i < n && (tr->opt.top == 0 || i < (size_t)tr->opt.top); i++) {
@@ -630,8 +615,7 @@ out_summaries(struct trace *tr, double elapsed_s)
 	}
 	free(sv);
 
-	kv = (struct kagg **)collect((void **)tr->out->ktab,
-	    offsetof(struct kagg, next), &n);
+	kv = (struct kagg **)collect(&tr->out->ktab, &n);
 	if (n > 0)
 		qsort(kv, n, sizeof(*kv), kagg_cmp);
 	for (size_t i = 0; i < n; i++) {
@@ -668,22 +652,22 @@ out_summaries(struct trace *tr, double elapsed_s)
 }
 
 static void
+kagg_free(void *v)
+{
+	struct kagg *k = v;
+
+	free(k->key);
+	free(k);
+}
+
+static void
 free_tabs(struct trace *tr)
 {
-	for (int b = 0; b < BUCKETS; b++) {
-		struct sagg *s, *sn;
-		struct kagg *k, *kn;
-		struct pagg *p, *pn;
-
-		for (s = tr->out->stab[b]; s; s = sn) { sn = s->next; free(s); }
-		for (s = tr->out->dstab[b]; s; s = sn) { sn = s->next; free(s); }
-		for (k = tr->out->ktab[b]; k; k = kn) { kn = k->next; free(k->key); free(k); }
-		for (k = tr->out->dtab[b]; k; k = kn) { kn = k->next; free(k->key); free(k); }
-		for (p = tr->out->ptab[b]; p; p = pn) { pn = p->next; free(p); }
-		tr->out->stab[b] = tr->out->dstab[b] = NULL;
-		tr->out->ktab[b] = tr->out->dtab[b] = NULL;
-		tr->out->ptab[b] = NULL;
-	}
+	hmap_release(&tr->out->stab, free);
+	hmap_release(&tr->out->dstab, free);
+	hmap_release(&tr->out->ktab, kagg_free);
+	hmap_release(&tr->out->dtab, kagg_free);
+	hmap_release(&tr->out->ptab, free);
 }
 
 void
@@ -819,8 +803,7 @@ add_top_keys(struct trace *tr, cJSON *ev, const char *field, int pid, int net,
     uint64_t (*get)(const struct kagg *))
 {
 	size_t n, m = 0;
-	struct kagg **kv = (struct kagg **)collect((void **)tr->out->dtab,
-	    offsetof(struct kagg, next), &n);
+	struct kagg **kv = (struct kagg **)collect(&tr->out->dtab, &n);
 	cJSON *arr = cJSON_AddArrayToObject(ev, field);
 
 	for (size_t i = 0; i < n; i++)
@@ -943,6 +926,25 @@ diag_slow(struct trace *tr, const struct sagg *s, int *crit)
 	rec_emit_free(d);
 }
 
+/* Findings in the order of pid, then syscall: the same from run to run. */
+static int
+pagg_cmp(const void *a, const void *b)
+{
+	const struct pagg *x = *(struct pagg *const *)a, *y = *(struct pagg *const *)b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int
+sagg_key_cmp(const void *a, const void *b)
+{
+	const struct sagg *x = *(struct sagg *const *)a, *y = *(struct sagg *const *)b;
+
+	if (x->pid != y->pid)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	return (x->nr > y->nr) - (x->nr < y->nr);
+}
+
 int
 out_diagnose(struct trace *tr, double elapsed_s)
 {
@@ -959,11 +961,13 @@ out_diagnose(struct trace *tr, double elapsed_s)
 	 */
 	if (elapsed_s < 1)
 		elapsed_s = 1;
-	v = collect((void **)tr->out->ptab, offsetof(struct pagg, next), &n);
+	v = collect(&tr->out->ptab, &n);
+	qsort(v, n, sizeof(*v), pagg_cmp);
 	for (size_t i = 0; i < n; i++)
 		diag_pid(tr, v[i], elapsed_s, &crit);
 	free(v);
-	v = collect((void **)tr->out->dstab, offsetof(struct sagg, next), &n);
+	v = collect(&tr->out->dstab, &n);
+	qsort(v, n, sizeof(*v), sagg_key_cmp);
 	for (size_t i = 0; i < n; i++)
 		diag_slow(tr, v[i], &crit);
 	free(v);

@@ -8,31 +8,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hashmap.h"
 #include "msg.h"
 #include "sockdiag.h"
 #include "trace.h"
 
-#define THR_BUCKETS 1024
-#define FD_BUCKETS 4096
-#define PROC_BUCKETS 256
-
-struct proc {
-	int pid;
-	char comm[32];
-	struct proc *next;
-};
-
-struct fdent {
-	int pid, fd;
-	char *desc;
-	struct fdent *next;
-};
-
+/* Keyed by tid, by pid, and by (pid, fd). */
 struct thr_tables {
-	struct thr *thr_tab[THR_BUCKETS];
-	struct proc *proc_tab[PROC_BUCKETS];
-	struct fdent *fd_tab[FD_BUCKETS];
-	struct fdent *snap_tab[FD_BUCKETS];	/* the fd tables as tracing began */
+	struct hmap thr_tab;		/* struct thr */
+	struct hmap proc_tab;		/* char[COMM_LEN]: the process's name */
+	struct hmap fd_tab;		/* char *: what the fd refers to now */
+	struct hmap snap_tab;		/* char *: the same as tracing began */
+};
+
+#define COMM_LEN 32
+
+struct fdkey {
+	int pid, fd;
 };
 
 void
@@ -99,19 +91,15 @@ warn_gone(int pid)
 struct thr *
 thr_find(struct trace *tr, int tid)
 {
-	struct thr *t;
+	void **slot = hmap_find(&tr->thr->thr_tab, &tid, sizeof(tid));
 
-	for (t = tr->thr->thr_tab[(unsigned)tid % THR_BUCKETS]; t; t = t->next)
-		if (t->tid == tid)
-			return t;
-	return NULL;
+	return slot ? *slot : NULL;
 }
 
 struct thr *
 thr_get(struct trace *tr, int pid, int tid)
 {
 	struct thr *t = thr_find(tr, tid);
-	unsigned b = (unsigned)tid % THR_BUCKETS;
 
 	if (t != NULL) {
 		if (pid > 0 && t->pid != pid)
@@ -126,101 +114,84 @@ thr_get(struct trace *tr, int pid, int tid)
 		proc_comm(tr, pid);	/* while it can still be read */
 		stack_prepare(tr, pid);
 	}
-	t->next = tr->thr->thr_tab[b];
-	tr->thr->thr_tab[b] = t;
+	*hmap_insert(&tr->thr->thr_tab, &tid, sizeof(tid), NULL) = t;
 	tr->stats.threads_seen++;
 	return t;
+}
+
+static void
+thr_release(void *v)
+{
+	struct thr *t = v;
+
+	free(t->cur.path);
+	free(t->early_exit.path);
+	free(t);
 }
 
 void
 thr_forget(struct trace *tr, int tid)
 {
-	struct thr **pp = &tr->thr->thr_tab[(unsigned)tid % THR_BUCKETS];
+	void *t;
 
-	for (; *pp; pp = &(*pp)->next) {
-		struct thr *t = *pp;
-
-		if (t->tid == tid) {
-			*pp = t->next;
-			free(t->cur.path);
-			free(t->early_exit.path);
-			free(t);
-			return;
-		}
-	}
+	if (hmap_delete(&tr->thr->thr_tab, &tid, sizeof(tid), &t))
+		thr_release(t);
 }
 
+/* fn may forget the thread it is given: it walks a copy of the table. */
 void
 thr_each(struct trace *tr, void (*fn)(struct trace *, struct thr *))
 {
-	for (int b = 0; b < THR_BUCKETS; b++) {
-		struct thr *t = tr->thr->thr_tab[b], *next;
+	const struct hmap *m = &tr->thr->thr_tab;
+	struct thr **v = xreallocarray(NULL, m->n ? m->n : 1, sizeof(*v));
+	const struct hmap_ent *e;
+	size_t n = 0, pos = 0;
 
-		for (; t; t = next) {
-			next = t->next;	/* fn may forget t */
-			fn(tr, t);
-		}
-	}
+	while ((e = hmap_next(m, &pos)) != NULL)
+		v[n++] = e->val;
+	for (size_t i = 0; i < n; i++)
+		fn(tr, v[i]);
+	free(v);
 }
 
 const char *
 proc_comm(struct trace *tr, int pid)
 {
-	unsigned b = (unsigned)pid % PROC_BUCKETS;
-	struct proc *p;
+	int added;
+	void **slot = hmap_insert(&tr->thr->proc_tab, &pid, sizeof(pid), &added);
 	char path[64];
 
-	for (p = tr->thr->proc_tab[b]; p; p = p->next)
-		if (p->pid == pid)
-			return p->comm;
-	p = xcalloc(1, sizeof(*p));
-	p->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	read_comm(path, p->comm, sizeof(p->comm));
-	p->next = tr->thr->proc_tab[b];
-	tr->thr->proc_tab[b] = p;
-	return p->comm;
+	if (added) {
+		*slot = xcalloc(1, COMM_LEN);
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		read_comm(path, *slot, COMM_LEN);
+	}
+	return *slot;
 }
 
 /* After an execve the process has a new name. */
 void
 proc_comm_set(struct trace *tr, int pid, const char *comm)
 {
-	snprintf((char *)proc_comm(tr, pid), 32, "%.31s", comm);
+	snprintf((char *)proc_comm(tr, pid), COMM_LEN, "%.31s", comm);
 }
 
-static unsigned
-fd_hash(int pid, int fd)
+static char **
+fd_slot(struct hmap *tab, int pid, int fd, int create)
 {
-	return ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FD_BUCKETS;
-}
+	struct fdkey k = { pid, fd };
 
-static struct fdent *
-fd_lookup(struct trace *tr, int pid, int fd)
-{
-	struct fdent *e;
-
-	for (e = tr->thr->fd_tab[fd_hash(pid, fd)]; e; e = e->next)
-		if (e->pid == pid && e->fd == fd)
-			return e;
-	return NULL;
+	return (char **)(create ? hmap_insert(tab, &k, sizeof(k), NULL) :
+	    hmap_find(tab, &k, sizeof(k)));
 }
 
 void
 fd_set_desc(struct trace *tr, int pid, int fd, const char *desc)
 {
-	struct fdent *e = fd_lookup(tr, pid, fd);
-	unsigned b = fd_hash(pid, fd);
+	char **slot = fd_slot(&tr->thr->fd_tab, pid, fd, 1);
 
-	if (e == NULL) {
-		e = xcalloc(1, sizeof(*e));
-		e->pid = pid;
-		e->fd = fd;
-		e->next = tr->thr->fd_tab[b];
-		tr->thr->fd_tab[b] = e;
-	}
-	free(e->desc);
-	e->desc = xstrdup(desc);
+	free(*slot);
+	*slot = xstrdup(desc);
 }
 
 /*
@@ -268,16 +239,12 @@ socket_name1(char *buf, size_t len)
 }
 
 static void
-fd_put(struct fdent **tab, int pid, int fd, const char *desc)
+fd_put(struct hmap *tab, int pid, int fd, const char *desc)
 {
-	struct fdent *e = xcalloc(1, sizeof(*e));
-	unsigned b = ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FD_BUCKETS;
+	char **slot = fd_slot(tab, pid, fd, 1);
 
-	e->pid = pid;
-	e->fd = fd;
-	e->desc = xstrdup(desc);
-	e->next = tab[b];
-	tab[b] = e;
+	free(*slot);
+	*slot = xstrdup(desc);
 }
 
 /*
@@ -325,8 +292,8 @@ fd_snapshot(struct trace *tr, int pid)
 		snprintf(link, sizeof(link), "%s", v[i].desc);
 		if (t != NULL)
 			socket_name(t, link, sizeof(link));
-		fd_put(tr->thr->snap_tab, pid, v[i].fd, link);
-		if (fd_lookup(tr, pid, v[i].fd) == NULL)
+		fd_put(&tr->thr->snap_tab, pid, v[i].fd, link);
+		if (fd_slot(&tr->thr->fd_tab, pid, v[i].fd, 0) == NULL)
 			fd_set_desc(tr, pid, v[i].fd, link);
 		free(v[i].desc);
 	}
@@ -340,42 +307,18 @@ fd_snapshot(struct trace *tr, int pid)
 const char *
 fd_snapshot_name(struct trace *tr, int pid, int fd)
 {
-	unsigned b = ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FD_BUCKETS;
+	char **slot = fd_slot(&tr->thr->snap_tab, pid, fd, 0);
 
-	for (struct fdent *e = tr->thr->snap_tab[b]; e; e = e->next)
-		if (e->pid == pid && e->fd == fd)
-			return e->desc;
-	return NULL;
+	return slot ? *slot : NULL;
 }
 
 void
 thr_free(struct trace *tr)
 {
-	for (int b = 0; b < FD_BUCKETS; b++) {
-		struct fdent *e, *next;
-
-		for (e = tr->thr->snap_tab[b]; e; e = next) {
-			next = e->next;
-			free(e->desc);
-			free(e);
-		}
-		for (e = tr->thr->fd_tab[b]; e; e = next) {
-			next = e->next;
-			free(e->desc);
-			free(e);
-		}
-	}
-	for (int b = 0; b < PROC_BUCKETS; b++) {
-		struct proc *p, *next;
-
-		for (p = tr->thr->proc_tab[b]; p; p = next) {
-			next = p->next;
-			free(p);
-		}
-	}
-	for (int b = 0; b < THR_BUCKETS; b++)
-		while (tr->thr->thr_tab[b] != NULL)
-			thr_forget(tr, tr->thr->thr_tab[b]->tid);
+	hmap_release(&tr->thr->snap_tab, free);
+	hmap_release(&tr->thr->fd_tab, free);
+	hmap_release(&tr->thr->proc_tab, free);
+	hmap_release(&tr->thr->thr_tab, thr_release);
 	free(tr->thr);
 	tr->thr = NULL;
 }
@@ -387,12 +330,12 @@ thr_free(struct trace *tr)
 const char *
 fd_describe(struct trace *tr, int pid, int fd)
 {
-	struct fdent *e = fd_lookup(tr, pid, fd);
+	char **slot = fd_slot(&tr->thr->fd_tab, pid, fd, 0);
 	char path[64], buf[4096];
 	ssize_t n;
 
-	if (e != NULL)
-		return e->desc;
+	if (slot != NULL)
+		return *slot;
 	if (fd < 0)
 		return NULL;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
@@ -403,42 +346,35 @@ fd_describe(struct trace *tr, int pid, int fd)
 	if (strncmp(buf, "socket:[", 8) == 0)
 		socket_name1(buf, sizeof(buf));
 	fd_set_desc(tr, pid, fd, buf);
-	return fd_lookup(tr, pid, fd)->desc;
+	return *fd_slot(&tr->thr->fd_tab, pid, fd, 0);
 }
 
 void
 fd_forget(struct trace *tr, int pid, int fd)
 {
-	struct fdent **pp = &tr->thr->fd_tab[fd_hash(pid, fd)];
+	struct fdkey k = { pid, fd };
+	void *desc;
 
-	for (; *pp; pp = &(*pp)->next) {
-		struct fdent *e = *pp;
-
-		if (e->pid == pid && e->fd == fd) {
-			*pp = e->next;
-			free(e->desc);
-			free(e);
-			return;
-		}
-	}
+	if (hmap_delete(&tr->thr->fd_tab, &k, sizeof(k), &desc))
+		free(desc);
 }
 
+/* The keys first: the table must not change while it is walked. */
 void
 fd_forget_pid(struct trace *tr, int pid)
 {
-	for (int b = 0; b < FD_BUCKETS; b++) {
-		struct fdent **pp = &tr->thr->fd_tab[b];
+	const struct hmap *m = &tr->thr->fd_tab;
+	struct fdkey *v = xreallocarray(NULL, m->n ? m->n : 1, sizeof(*v));
+	const struct hmap_ent *e;
+	size_t n = 0, pos = 0;
 
-		while (*pp) {
-			struct fdent *e = *pp;
+	while ((e = hmap_next(m, &pos)) != NULL) {
+		const struct fdkey *k = hmap_ent_key(e, NULL);
 
-			if (e->pid == pid) {
-				*pp = e->next;
-				free(e->desc);
-				free(e);
-			} else {
-				pp = &e->next;
-			}
-		}
+		if (k->pid == pid)
+			memcpy(&v[n++], k, sizeof(*k));
 	}
+	for (size_t i = 0; i < n; i++)
+		fd_forget(tr, v[i].pid, v[i].fd);
+	free(v);
 }

@@ -61,7 +61,6 @@ struct thr {
 	struct call early_exit;		/* an exit seen before its entry */
 	int have_early_exit;
 	int seen_enter;			/* an exit before any entry is no loss */
-	struct thr *next;
 	/* method-private */
 	int pt_stopped;
 	int pt_attached;
