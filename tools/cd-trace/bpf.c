@@ -263,27 +263,27 @@ fill_specs(struct bpf_state *bs)
 		int l[6];
 
 		memset(&sp, 0, sizeof(sp));
-		call_arg_layout(nr, l);
+		call_arg_layout(bs->tr, nr, l);
 		sp.path = (signed char)l[0];
 		sp.fd = (signed char)l[1];
 		sp.addr = (signed char)l[2];
 		sp.addrlen = (signed char)l[3];
 		sp.oaddr = (signed char)l[4];
 		sp.oaddrlen = (signed char)l[5];
-		if (call_is_io(nr))
+		if (call_is_io(bs->tr, nr))
 			sp.flags |= STF_IO;
-		if (call_is_net(nr))
+		if (call_is_net(bs->tr, nr))
 			sp.flags |= STF_NET;
-		if (call_is_poll(nr))
+		if (call_is_poll(bs->tr, nr))
 			sp.flags |= STF_POLL;
-		if (call_changes_fds(nr))
+		if (call_changes_fds(bs->tr, nr))
 			sp.flags |= STF_NAMES;
 		if (syscall_name(nr) && strcmp(syscall_name(nr), "connect") == 0)
 			sp.flags |= STF_CONNECT;
 		if (syscall_name(nr) && strncmp(syscall_name(nr), "execve", 6) == 0)
 			sp.flags |= STF_EXECVE;
-		if (!(o->io || o->network) || (o->io && call_is_io(nr)) ||
-		    (o->network && call_is_net(nr)))
+		if (!(o->io || o->network) || (o->io && call_is_io(bs->tr, nr)) ||
+		    (o->network && call_is_net(bs->tr, nr)))
 			sp.flags |= STF_KEEP;
 		skel_map_update_elem(bs->skel->maps.specs.map_fd, &nr, &sp, BPF_ANY);
 	}
@@ -386,7 +386,7 @@ on_rec(struct bpf_state *bs, const struct st_rec *r, size_t len)
 	c.ts_ns = r->ts_ns;
 	c.dur_ns = r->dur_ns;
 	memcpy(c.args, r->args, sizeof(c.args));
-	if (call_path_arg(c.nr) >= 0) {
+	if (call_path_arg(bs->tr, c.nr) >= 0) {
 		if (r->path_err == 0) {
 			memcpy(path, (const char *)(r + 1) + r->salen, r->path_len);
 			path[r->path_len] = '\0';

@@ -162,71 +162,82 @@ static const struct spec specs[] = {
 	S("sched_yield", F_BLOCK, -1, -1),
 };
 
-static const struct spec *by_nr[NR_MAX];
+/* The specs by syscall number, for this machine's numbering. */
+struct decoder {
+	const struct spec *by_nr[NR_MAX];
+};
 
 void
-decode_init(void)
+decode_init(struct trace *tr)
 {
+	tr->dec = xcalloc(1, sizeof(*tr->dec));
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		long nr = syscall_number(specs[i].name);
 
 		if (nr >= 0 && nr < NR_MAX)
-			by_nr[nr] = &specs[i];
+			tr->dec->by_nr[nr] = &specs[i];
 	}
 }
 
-static const struct spec *
-spec_of(long nr)
+void
+decode_free(struct trace *tr)
 {
-	return nr >= 0 && nr < NR_MAX ? by_nr[nr] : NULL;
+	free(tr->dec);
+	tr->dec = NULL;
+}
+
+static const struct spec *
+spec_of(const struct trace *tr, long nr)
+{
+	return nr >= 0 && nr < NR_MAX ? tr->dec->by_nr[nr] : NULL;
 }
 
 static int
-has(long nr, int flag)
+has(const struct trace *tr, long nr, int flag)
 {
-	const struct spec *s = spec_of(nr);
+	const struct spec *s = spec_of(tr, nr);
 
 	return s != NULL && (s->flags & flag) != 0;
 }
 
-int call_is_io(long nr) { return has(nr, F_IO); }
-int call_is_net(long nr) { return has(nr, F_NET); }
-int call_is_metadata(long nr) { return has(nr, F_META); }
-int call_is_poll(long nr) { return has(nr, F_POLL); }
+int call_is_io(const struct trace *tr, long nr) { return has(tr, nr, F_IO); }
+int call_is_net(const struct trace *tr, long nr) { return has(tr, nr, F_NET); }
+int call_is_metadata(const struct trace *tr, long nr) { return has(tr, nr, F_META); }
+int call_is_poll(const struct trace *tr, long nr) { return has(tr, nr, F_POLL); }
 
 int
-call_path_arg(long nr)
+call_path_arg(const struct trace *tr, long nr)
 {
-	const struct spec *s = spec_of(nr);
+	const struct spec *s = spec_of(tr, nr);
 
 	return s ? s->path : -1;
 }
 
 int
-call_fd_arg(long nr)
+call_fd_arg(const struct trace *tr, long nr)
 {
-	const struct spec *s = spec_of(nr);
+	const struct spec *s = spec_of(tr, nr);
 
 	return s ? s->fd : -1;
 }
 
 int
-call_bytes_dir(long nr)
+call_bytes_dir(const struct trace *tr, long nr)
 {
-	if (has(nr, F_READ))
+	if (has(tr, nr, F_READ))
 		return 1;
-	if (has(nr, F_WRITE))
+	if (has(tr, nr, F_WRITE))
 		return -1;
 	return 0;
 }
 
-int call_blocks_always(long nr) { return has(nr, F_BLOCK); }
-int call_is_stream(long nr) { return has(nr, F_STREAM); }
+int call_blocks_always(const struct trace *tr, long nr) { return has(tr, nr, F_BLOCK); }
+int call_is_stream(const struct trace *tr, long nr) { return has(tr, nr, F_STREAM); }
 
 int
-call_changes_fds(long nr)
+call_changes_fds(const struct trace *tr, long nr)
 {
-	const struct spec *s = spec_of(nr);
+	const struct spec *s = spec_of(tr, nr);
 
 	if (s == NULL)
 		return 0;
@@ -235,9 +246,9 @@ call_changes_fds(long nr)
 }
 
 void
-call_arg_layout(long nr, int idx[6])
+call_arg_layout(const struct trace *tr, long nr, int idx[6])
 {
-	const struct spec *s = spec_of(nr);
+	const struct spec *s = spec_of(tr, nr);
 
 	if (s == NULL) {
 		for (int i = 0; i < 6; i++)
@@ -269,7 +280,7 @@ fd_desc_blocks(const char *d)
 int
 call_blocks_by_design(struct trace *tr, const struct call *c)
 {
-	const struct spec *s = spec_of(c->nr);
+	const struct spec *s = spec_of(tr, c->nr);
 	const char *d;
 
 	if (s == NULL)
@@ -341,7 +352,7 @@ read_sockaddr(struct call *c, uint64_t addr, uint64_t len)
 void
 decode_enter(struct trace *tr, struct call *c)
 {
-	const struct spec *s = spec_of(c->nr);
+	const struct spec *s = spec_of(tr, c->nr);
 	char buf[4096];
 
 	c->salen = 0;
@@ -364,7 +375,7 @@ decode_enter(struct trace *tr, struct call *c)
 void
 decode_exit(struct trace *tr, struct call *c)
 {
-	const struct spec *s = spec_of(c->nr);
+	const struct spec *s = spec_of(tr, c->nr);
 	uint32_t olen;
 	char *addr;
 

@@ -263,7 +263,7 @@ main(int argc, char **argv)
 		cli_usage("--stacks needs the tracepoint method");
 	signal(SIGPIPE, SIG_IGN);
 	signals_block(&set);
-	decode_init();
+	decode_init(&tr);
 	thr_init(&tr);
 	out_init(&tr);
 
@@ -337,6 +337,7 @@ main(int argc, char **argv)
 		calls_finish(&tr);
 		out_free(&tr);
 		thr_free(&tr);
+		decode_free(&tr);
 		pidlist_free(&ts.pids);
 		return CD_EXIT_FAIL;
 	}
@@ -355,6 +356,7 @@ main(int argc, char **argv)
 		code = CD_EXIT_FOUND;
 	out_free(&tr);
 	thr_free(&tr);
+	decode_free(&tr);
 	pidlist_free(&ts.pids);
 	return code;
 }

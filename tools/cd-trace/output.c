@@ -122,7 +122,7 @@ passes(struct trace *tr, const struct call *c)
 	int e = call_errno(c);
 
 	if ((tr->opt.io || tr->opt.network) &&
-	    !((tr->opt.io && call_is_io(c->nr)) || (tr->opt.network && call_is_net(c->nr))))
+	    !((tr->opt.io && call_is_io(tr, c->nr)) || (tr->opt.network && call_is_net(tr, c->nr))))
 		return 0;
 	if (tr->opt.failures && e == 0)
 		return 0;
@@ -136,14 +136,14 @@ static const char *
 call_target(struct trace *tr, const struct call *c, char **owned, int *is_net, int *port,
     const char **family)
 {
-	int fdarg = call_fd_arg(c->nr);
+	int fdarg = call_fd_arg(tr, c->nr);
 
 	*owned = NULL;
-	*is_net = call_is_net(c->nr);
+	*is_net = call_is_net(tr, c->nr);
 	*port = -1;
 	*family = NULL;
 	/* fstat is newfstatat(fd, "", AT_EMPTY_PATH): it names its fd */
-	if (c->path != NULL && c->path[0] == '\0' && call_path_arg(c->nr) == 1 &&
+	if (c->path != NULL && c->path[0] == '\0' && call_path_arg(tr, c->nr) == 1 &&
 	    (long)c->args[0] >= 0)
 		return fd_describe(tr, c->pid, (int)c->args[0]);
 	if (c->path != NULL)
@@ -206,12 +206,12 @@ agg_latency(struct trace *tr, struct sagg *s, const struct call *c, int e)
 }
 
 static void
-agg_target_n(struct hmap *tab, int pid, long nr, const char *target,
+agg_target_n(struct trace *tr, struct hmap *tab, int pid, long nr, const char *target,
     int is_net, int port, const char *family, int e, uint64_t n,
     uint64_t bytes, uint64_t dns)
 {
 	struct kagg *k = kagg_get(tab, pid, is_net, target);
-	int dir = call_bytes_dir(nr);
+	int dir = call_bytes_dir(tr, nr);
 	const char *name = syscall_name(nr);
 
 	k->calls += n;
@@ -246,10 +246,10 @@ agg_target_n(struct hmap *tab, int pid, long nr, const char *target,
 }
 
 static void
-agg_target(struct hmap *tab, const struct call *c, const char *target,
+agg_target(struct trace *tr, struct hmap *tab, const struct call *c, const char *target,
     int is_net, int port, const char *family, int e)
 {
-	agg_target_n(tab, c->pid, c->nr, target, is_net, port, family, e, 1,
+	agg_target_n(tr, tab, c->pid, c->nr, target, is_net, port, family, e, 1,
 	    c->ret > 0 ? (uint64_t)c->ret : 0, (uint64_t)call_is_dns(c));
 }
 
@@ -263,11 +263,11 @@ agg_diagnose(struct trace *tr, const struct call *c, const char *target, int is_
 
 	p->calls++;
 	/* Returned nothing and did not wait: a poll with a zero timeout. */
-	if (call_is_poll(c->nr) && c->ret == 0 && c->dur_ns < 1000000)
+	if (call_is_poll(tr, c->nr) && c->ret == 0 && c->dur_ns < 1000000)
 		p->spin++;
-	if (call_is_metadata(c->nr))
+	if (call_is_metadata(tr, c->nr))
 		p->metadata++;
-	if (e && call_is_io(c->nr) && (e == ENOENT || e == EACCES || e == EPERM))
+	if (e && call_is_io(tr, c->nr) && (e == ENOENT || e == EACCES || e == EPERM))
 		p->io_errors++;
 	if (name && strcmp(name, "connect") == 0 && e && e != EINPROGRESS)
 		p->connect_failed++;
@@ -275,7 +275,7 @@ agg_diagnose(struct trace *tr, const struct call *c, const char *target, int is_
 		p->dns++;
 	agg_latency(tr, sagg_get(&tr->out->dstab, c->pid, c->nr), c, e);
 	if (target != NULL)
-		agg_target(&tr->out->dtab, c, target, is_net, port, family, e);
+		agg_target(tr, &tr->out->dtab, c, target, is_net, port, family, e);
 }
 
 static void
@@ -285,8 +285,8 @@ emit_call(struct trace *tr, const struct call *c, const char *target, int is_net
 	cJSON *r = rec_new("syscall");
 	const char *name = syscall_name(c->nr);
 	struct thr *t = thr_find(tr, c->tid);
-	int fdarg = call_fd_arg(c->nr);
-	int dir = call_bytes_dir(c->nr);
+	int fdarg = call_fd_arg(tr, c->nr);
+	int dir = call_bytes_dir(tr, c->nr);
 	char fbuf[256];
 
 	rec_add_num(r, "pid", c->pid);
@@ -307,7 +307,7 @@ emit_call(struct trace *tr, const struct call *c, const char *target, int is_net
 	rec_add_num(r, "ts_ns", (double)c->ts_ns);
 	if (fdarg >= 0)
 		rec_add_num(r, "fd", (double)(int)c->args[fdarg]);
-	else if (call_path_arg(c->nr) >= 0 && !e && c->ret >= 0 &&
+	else if (call_path_arg(tr, c->nr) >= 0 && !e && c->ret >= 0 &&
 	    (strcmp(name ? name : "", "openat") == 0 ||
 	    strcmp(name ? name : "", "open") == 0 ||
 	    strcmp(name ? name : "", "creat") == 0 ||
@@ -364,8 +364,8 @@ out_call(struct trace *tr, const struct call *c)
 		if (tr->opt.summary) {
 			agg_latency(tr, sagg_get(&tr->out->stab, c->pid, c->nr), c, e);
 			if (target != NULL &&
-			    (call_is_io(c->nr) || call_is_net(c->nr)))
-				agg_target(&tr->out->ktab, c, target, is_net, port,
+			    (call_is_io(tr, c->nr) || call_is_net(tr, c->nr)))
+				agg_target(tr, &tr->out->ktab, c, target, is_net, port,
 				    family, e);
 		} else {
 			emit_call(tr, c, target, is_net, port, family, e);
@@ -380,7 +380,7 @@ static int
 passes_nr(const struct trace *tr, long nr, int e)
 {
 	if ((tr->opt.io || tr->opt.network) &&
-	    !((tr->opt.io && call_is_io(nr)) || (tr->opt.network && call_is_net(nr))))
+	    !((tr->opt.io && call_is_io(tr, nr)) || (tr->opt.network && call_is_net(tr, nr))))
 		return 0;
 	if (tr->opt.failures && e == 0)
 		return 0;
@@ -401,11 +401,11 @@ out_call_bpf(struct trace *tr, const struct call *c, int keep, int targeted)
 	if (call_is_dns(c))
 		pagg_get(tr, c->pid)->dns++;
 	if (targeted && target != NULL)
-		agg_target(&tr->out->dtab, c, target, is_net, port, family, e);
+		agg_target(tr, &tr->out->dtab, c, target, is_net, port, family, e);
 	if (tr->opt.summary) {
 		if (targeted && target != NULL && passes(tr, c) &&
-		    (call_is_io(c->nr) || call_is_net(c->nr)))
-			agg_target(&tr->out->ktab, c, target, is_net, port, family, e);
+		    (call_is_io(tr, c->nr) || call_is_net(tr, c->nr)))
+			agg_target(tr, &tr->out->ktab, c, target, is_net, port, family, e);
 	} else if (keep && passes(tr, c)) {
 		emit_call(tr, c, target, is_net, port, family, e);
 	}
@@ -439,7 +439,7 @@ out_kernel_sum(struct trace *tr, int pid, long nr, int e, uint64_t count, uint64
 {
 	struct pagg *p = pagg_get(tr, pid);
 	const char *name = syscall_name(nr);
-	int measured = !call_blocks_always(nr);
+	int measured = !call_blocks_always(tr, nr);
 
 	sagg_add(sagg_get(&tr->out->dstab, pid, nr), e, count, total_ns, max_ns, measured,
 	    hist, nhist);
@@ -448,9 +448,9 @@ out_kernel_sum(struct trace *tr, int pid, long nr, int e, uint64_t count, uint64
 		    measured, hist, nhist);
 	p->calls += count;
 	p->spin += spin;
-	if (call_is_metadata(nr))
+	if (call_is_metadata(tr, nr))
 		p->metadata += count;
-	if (e && call_is_io(nr) && (e == ENOENT || e == EACCES || e == EPERM))
+	if (e && call_is_io(tr, nr) && (e == ENOENT || e == EACCES || e == EPERM))
 		p->io_errors += count;
 	if (name && strcmp(name, "connect") == 0 && e && e != EINPROGRESS)
 		p->connect_failed += count;
@@ -466,12 +466,12 @@ void
 out_kernel_fd(struct trace *tr, int pid, long nr, int e, int empty_path, const char *target,
     uint64_t count, uint64_t bytes, uint64_t total_ns)
 {
-	int is_net = call_is_net(nr), l[6];
+	int is_net = call_is_net(tr, nr), l[6];
 
-	call_arg_layout(nr, l);
+	call_arg_layout(tr, nr, l);
 	if (empty_path)
 		l[0] = l[2] = l[4] = -1;	/* named by its fd after all */
-	if (call_is_stream(nr) && fd_desc_blocks(target)) {
+	if (call_is_stream(tr, nr) && fd_desc_blocks(target)) {
 		struct sagg *s = sagg_get(&tr->out->dstab, pid, nr);
 
 		s->measured -= count <= s->measured ? count : s->measured;
@@ -480,9 +480,9 @@ out_kernel_fd(struct trace *tr, int pid, long nr, int e, int empty_path, const c
 	/* A call with a path or address came through the ring, named by it. */
 	if (target == NULL || l[0] >= 0 || l[2] >= 0 || l[4] >= 0)
 		return;
-	agg_target_n(&tr->out->dtab, pid, nr, target, is_net, -1, NULL, e, count, bytes, 0);
-	if (tr->opt.summary && passes_nr(tr, nr, e) && (call_is_io(nr) || is_net))
-		agg_target_n(&tr->out->ktab, pid, nr, target, is_net, -1, NULL, e, count,
+	agg_target_n(tr, &tr->out->dtab, pid, nr, target, is_net, -1, NULL, e, count, bytes, 0);
+	if (tr->opt.summary && passes_nr(tr, nr, e) && (call_is_io(tr, nr) || is_net))
+		agg_target_n(tr, &tr->out->ktab, pid, nr, target, is_net, -1, NULL, e, count,
 		    bytes, 0);
 }
 

@@ -82,6 +82,7 @@ struct run_stats {
 struct thr_tables;		/* thread.c */
 struct out_tables;		/* output.c */
 struct psym;			/* stacks.c */
+struct decoder;			/* decode.c */
 
 /*
  * One run of cd-trace: what was asked, what was counted, and the tables
@@ -95,6 +96,7 @@ struct trace {
 	struct thr_tables *thr;		/* threads, process names, fd names */
 	struct out_tables *out;		/* aggregates for summaries and diagnoses */
 	struct psym *syms;		/* --stacks: one symbolizer per process */
+	struct decoder *dec;		/* what each syscall number takes and means */
 };
 
 /* run.c: the clock and the signals the loops handle */
@@ -128,22 +130,23 @@ void thr_init(struct trace *tr);
 void thr_free(struct trace *tr);	/* threads and fd tables */
 
 /* decode.c */
-void decode_init(void);
+void decode_init(struct trace *tr);
+void decode_free(struct trace *tr);
 void decode_enter(struct trace *tr, struct call *c);
 void decode_exit(struct trace *tr, struct call *c);
-int call_is_io(long nr);
-int call_is_net(long nr);
-int call_path_arg(long nr);	/* index of a path argument, or -1 */
-int call_fd_arg(long nr);	/* index of an fd argument, or -1 */
-int call_is_metadata(long nr);
-int call_is_poll(long nr);
+int call_is_io(const struct trace *tr, long nr);
+int call_is_net(const struct trace *tr, long nr);
+int call_path_arg(const struct trace *tr, long nr);	/* index of a path argument, or -1 */
+int call_fd_arg(const struct trace *tr, long nr);	/* index of an fd argument, or -1 */
+int call_is_metadata(const struct trace *tr, long nr);
+int call_is_poll(const struct trace *tr, long nr);
 int call_is_dns(const struct call *c);
 int call_blocks_by_design(struct trace *tr, const struct call *c);
-int call_bytes_dir(long nr);	/* +1 read/recv, -1 write/send, 0 none */
-int call_blocks_always(long nr);	/* waits by design whatever its fd */
-int call_is_stream(long nr);	/* waits when its fd is a pipe, socket, tty */
-int call_changes_fds(long nr);	/* opens, closes, dups, connects an fd */
-void call_arg_layout(long nr, int idx[6]);	/* path, fd, addr, addrlen, oaddr, oaddrlen */
+int call_bytes_dir(const struct trace *tr, long nr);	/* +1 read/recv, -1 write/send, 0 none */
+int call_blocks_always(const struct trace *tr, long nr);	/* waits by design whatever its fd */
+int call_is_stream(const struct trace *tr, long nr);	/* waits when its fd is a pipe, socket, tty */
+int call_changes_fds(const struct trace *tr, long nr);	/* opens, closes, dups, connects an fd */
+void call_arg_layout(const struct trace *tr, long nr, int idx[6]);	/* path, fd, addr, addrlen, oaddr, oaddrlen */
 int fd_desc_blocks(const char *desc);	/* a pipe, socket, tty: NULL too */
 char *sockaddr_str(const struct sockaddr_storage *sa, socklen_t len,
     int *port, const char **family);
