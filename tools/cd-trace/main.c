@@ -20,6 +20,7 @@
 #include "syscall_names.h"
 #include "targets.h"
 #include "trace.h"
+#include "units.h"
 
 static const char usage[] =
 "usage: cd-trace [options] --pid PID ...\n"
@@ -296,7 +297,7 @@ main(int argc, char **argv)
 	/* What the fds opened before the capture are, sockets by address. */
 	for (size_t i = 0; i < ts.pids.n; i++)
 		fd_snapshot(&tr, ts.pids.v[i]);
-	t0 = mono_ns();
+	t0 = now_mono_ns();
 	if (tr.opt.method == METHOD_BPF || (tr.opt.method == METHOD_AUTO && !tr.opt.stacks)) {
 		rc = bpf_run(&tr, &ts, why_bpf, sizeof(why_bpf));
 		if (rc == 0)
@@ -305,7 +306,7 @@ main(int argc, char **argv)
 			fallback = join_why(fbuf, sizeof(fbuf), why_bpf, NULL);
 	}
 	if (rc == -1 && (tr.opt.method == METHOD_AUTO || tr.opt.method == METHOD_TRACEPOINT)) {
-		t0 = mono_ns();
+		t0 = now_mono_ns();
 		rc = tp_run(&tr, &ts, why_tp, sizeof(why_tp), &mounted);
 		if (rc == 0)
 			method = METHOD_TRACEPOINT;
@@ -314,7 +315,7 @@ main(int argc, char **argv)
 	}
 	if (rc == -1 && (tr.opt.method == METHOD_AUTO || tr.opt.method == METHOD_PTRACE) &&
 	    !tr.opt.stacks) {
-		t0 = mono_ns();
+		t0 = now_mono_ns();
 		rc = pt_run(&tr, &ts, why_pt, sizeof(why_pt));
 		if (rc == 0)
 			method = METHOD_PTRACE;
@@ -322,7 +323,7 @@ main(int argc, char **argv)
 		snprintf(why_pt, sizeof(why_pt), "--stacks needs the tracepoint "
 		    "method: %s", why_tp);
 	}
-	elapsed = (double)(mono_ns() - t0) / 1e9;
+	elapsed = (double)(now_mono_ns() - t0) / 1e9;
 	if (rc != 0) {
 		const char *err = why_pt[0] ? why_pt : why_tp[0] ? why_tp : why_bpf;
 

@@ -19,6 +19,7 @@
 
 #include "msg.h"
 #include "trace.h"
+#include "units.h"
 
 #define PT_OPTS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | \
 	PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC)
@@ -164,10 +165,10 @@ on_syscall_stop(struct pt *pt, struct thr *t)
 	if (t->pt_preexec)
 		return;
 	if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
-		call_enter(pt->tr, t, (long)si.entry.nr, si.entry.args, mono_ns(), NULL, 0);
+		call_enter(pt->tr, t, (long)si.entry.nr, si.entry.args, now_mono_ns(), NULL, 0);
 	} else if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
 		if (t->in_call)	/* else we attached in the middle of it */
-			call_exit(pt->tr, t, t->cur.nr, (long)si.exit.rval, mono_ns());
+			call_exit(pt->tr, t, t->cur.nr, (long)si.exit.rval, now_mono_ns());
 	}
 }
 
@@ -269,12 +270,12 @@ dispatch(struct pt *pt, int tid, int st)
 static int
 reap_some(struct pt *pt)
 {
-	uint64_t until = mono_ns() + 20000000;
+	uint64_t until = now_mono_ns() + 20000000;
 	int st, tid;
 
 	for (int n = 0; (tid = waitpid(-1, &st, __WALL | WNOHANG)) > 0; n++) {
 		dispatch(pt, tid, st);
-		if ((n & 63) == 63 && mono_ns() >= until)
+		if ((n & 63) == 63 && now_mono_ns() >= until)
 			return 1;
 	}
 	return 0;
@@ -291,11 +292,11 @@ reap_some(struct pt *pt)
 static void
 detach_all(struct pt *pt)
 {
-	uint64_t t0 = mono_ns(), give_up = t0 + 500000000ull;
+	uint64_t t0 = now_mono_ns(), give_up = t0 + 500000000ull;
 
 	for (size_t i = 0; i < pt->tracees.n; i++)
 		ptrace(PTRACE_INTERRUPT, pt->tracees.v[i], 0, 0);
-	while (pt->tracees.n > 0 && mono_ns() < give_up) {
+	while (pt->tracees.n > 0 && now_mono_ns() < give_up) {
 		int st, tid = waitpid(-1, &st, __WALL | WNOHANG);
 		int sig = 0;
 
@@ -322,7 +323,7 @@ detach_all(struct pt *pt)
 	if (pt->tracees.n > 0)
 		msg_warn("%zu threads did not stop to be detached in 0.5 s; "
 		    "the kernel detaches them as cd-trace exits", pt->tracees.n);
-	pt->tr->stats.detach_ns = mono_ns() - t0;
+	pt->tr->stats.detach_ns = now_mono_ns() - t0;
 }
 
 int

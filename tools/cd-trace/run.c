@@ -1,5 +1,5 @@
 /*
- * What every tracing method's loop needs: the clock, and the signals that
+ * What every tracing method's loop needs: its deadline, and the signals that
  * end a run, taken through a signalfd rather than a handler so that a
  * signal lands between two events, never inside one.
  */
@@ -10,15 +10,7 @@
 #include <unistd.h>
 
 #include "trace.h"
-
-uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "units.h"
 
 /* Blocked from the start, so they arrive through signalfd in the loops. */
 int
@@ -46,7 +38,7 @@ setup_interrupted(struct trace *tr, uint64_t deadline)
 
 	if (tr->stop_reason)
 		return 1;
-	if (deadline && mono_ns() >= deadline)
+	if (deadline && now_mono_ns() >= deadline)
 		return 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -77,7 +69,7 @@ run_deadline(const struct trace *tr)
 {
 	if (tr->opt.duration_s <= 0)
 		return 0;
-	return mono_ns() + (uint64_t)(tr->opt.duration_s * 1e9);
+	return now_mono_ns() + (uint64_t)(tr->opt.duration_s * 1e9);
 }
 
 /* A poll timeout in ms, cut to end at the deadline (0: none); -1 once past it. */
@@ -88,7 +80,7 @@ deadline_timeout(uint64_t deadline, int timeout)
 
 	if (deadline == 0)
 		return timeout;
-	if ((now = mono_ns()) >= deadline)
+	if ((now = now_mono_ns()) >= deadline)
 		return -1;
 	if ((deadline - now) / 1000000 < (uint64_t)timeout)
 		timeout = (int)((deadline - now) / 1000000) + 1;

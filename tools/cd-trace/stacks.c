@@ -9,6 +9,7 @@
 #include "msg.h"
 #include "symbols.h"
 #include "trace.h"
+#include "units.h"
 
 struct psym {
 	int pid;
@@ -69,8 +70,8 @@ stack_names(struct trace *tr, int pid, const uint64_t *ips, int n, const char **
 		if (strcmp(out[i], "[unknown]") == 0)
 			unknown = 1;
 	/* A module loaded since we read the maps: read them again, once a second at most. */
-	if (unknown && mono_ns() - p->refreshed_ns > 1000000000ull) {
-		p->refreshed_ns = mono_ns();
+	if (unknown && now_mono_ns() - p->refreshed_ns > 1000000000ull) {
+		p->refreshed_ns = now_mono_ns();
 		if (sym_refresh(p->s) == 0)
 			m = (int)sym_callchain(p->s, ips, (size_t)n, out, (size_t)max);
 	}

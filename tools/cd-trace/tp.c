@@ -21,6 +21,7 @@
 #include "perf_ring.h"
 #include "tracefs.h"
 #include "trace.h"
+#include "units.h"
 
 struct tp {
 	struct trace *tr;
@@ -440,7 +441,7 @@ tp_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen, int *t
 			break;
 	}
 	/* Stop the kernel writing, then take what is left. */
-	t_end = mono_ns();
+	t_end = now_mono_ns();
 	for (size_t i = 0; i < tp->nfds; i++)
 		ioctl(tp->fds[i], PERF_EVENT_IOC_DISABLE, 0);
 	drain_all(tp);
@@ -455,6 +456,6 @@ tp_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen, int *t
 			nanosleep(&nap, NULL);
 	}
 	tp_close(tp);
-	tr->stats.detach_ns = mono_ns() - t_end;
+	tr->stats.detach_ns = now_mono_ns() - t_end;
 	return 0;
 }

@@ -99,8 +99,7 @@ struct trace {
 	struct decoder *dec;		/* what each syscall number takes and means */
 };
 
-/* run.c: the clock and the signals the loops handle */
-uint64_t mono_ns(void);
+/* run.c: the signals the loops handle, and the deadline (clock: units.h) */
 int signals_block(sigset_t *set);	/* blocked, for a signalfd */
 int setup_interrupted(struct trace *tr, uint64_t deadline);	/* 0: deadline 0 is none */
 /* Take the signals that came through a signalfd; 1 once one ends the run. */
