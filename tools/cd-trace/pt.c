@@ -98,52 +98,33 @@ thread_gone(int tid)
 	return access(path, F_OK) != 0 || proc_is_zombie(tid);
 }
 
-/*
- * Seize every thread of pid, listing again while threads are new: a few
- * times only, as a target making threads all the time always has new
- * ones (those made by a seized thread are auto-attached anyway), and
- * never past the deadline or a signal.
- */
+/* 0 seized, 1 gone or auto-attached already, -1 failed (errno). */
+static int
+seize_thread(void *arg, int pid, int tid)
+{
+	struct pt *pt = arg;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, PT_OPTS) != 0) {
+		int e = errno;
+
+		if (e == ESRCH || thread_gone(tid) ||
+		    (e == EPERM && tracer_of(tid) == getpid()))
+			return 1;
+		errno = e;
+		return -1;
+	}
+	tracee_add(pt, pid, tid);
+	ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+	return 0;
+}
+
+/* Threads made by a seized thread are auto-attached by the kernel. */
 static int
 seize_pid(struct pt *pt, int pid, uint64_t deadline)
 {
-	char path[64];
-	int added, any = 0;
+	const struct thread_walk w = { &pt->tracees, seize_thread, NULL, pt };
 
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	for (int pass = 0; pass < 4; pass++) {
-		DIR *d = opendir(path);
-		struct dirent *de;
-
-		if (d == NULL)
-			return any ? 0 : -1;
-		added = 0;
-		while ((de = readdir(d)) != NULL && !setup_interrupted(pt->tr, deadline)) {
-			int tid = atoi(de->d_name);
-
-			if (tid <= 0 || pidlist_has(&pt->tracees, tid))
-				continue;
-			if (ptrace(PTRACE_SEIZE, tid, 0, PT_OPTS) != 0) {
-				int e = errno;
-
-				if (e == ESRCH || thread_gone(tid) ||
-				    (e == EPERM && tracer_of(tid) == getpid()))
-					continue;	/* gone, or auto-attached */
-				closedir(d);
-				errno = e;
-				return -1;
-			}
-			tracee_add(pt, pid, tid);
-			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-			added = any = 1;
-		}
-		closedir(d);
-		if (!added || setup_interrupted(pt->tr, deadline))
-			break;
-	}
-	if (!any)
-		errno = ESRCH;	/* a zombie: its threads are all gone */
-	return any ? 0 : -1;
+	return attach_threads(pt->tr, pid, deadline, &w);
 }
 
 static void

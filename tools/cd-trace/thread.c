@@ -88,6 +88,54 @@ warn_gone(int pid)
 		msg_warn("pid %d: no such process", pid);
 }
 
+/*
+ * Every thread of pid. A thread created meanwhile by one not reached yet
+ * would be missed, so list again while threads are new; a target that
+ * makes threads all the time always has new ones, so a few times only,
+ * and never past the deadline or a signal. 0 with at least one thread
+ * attached, else -1 with errno (ESRCH: a zombie, its threads all gone).
+ */
+int
+attach_threads(struct trace *tr, int pid, uint64_t deadline,
+    const struct thread_walk *w)
+{
+	char path[64];
+	int added, any = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	for (int pass = 0; pass < 4; pass++) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		if (d == NULL)
+			return any ? 0 : -1;
+		if (w->before_listing != NULL)
+			w->before_listing(w->arg);
+		added = 0;
+		while ((de = readdir(d)) != NULL && !setup_interrupted(tr, deadline)) {
+			int tid = atoi(de->d_name), r;
+
+			if (tid <= 0 || pidlist_has(w->attached, tid))
+				continue;
+			if ((r = w->attach(w->arg, pid, tid)) < 0) {
+				int e = errno;
+
+				closedir(d);
+				errno = e;
+				return -1;
+			}
+			if (r == 0)
+				added = any = 1;
+		}
+		closedir(d);
+		if (!added || setup_interrupted(tr, deadline))
+			break;
+	}
+	if (!any)
+		errno = ESRCH;
+	return any ? 0 : -1;
+}
+
 struct thr *
 thr_find(struct trace *tr, int tid)
 {

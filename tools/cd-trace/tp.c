@@ -115,53 +115,34 @@ open_tid(struct tp *tp, int tid, int spawn)
 
 static void drain_all(struct tp *tp);
 
+/* 0 opened, 1 gone meanwhile, -1 failed (errno). */
+static int
+open_thread(void *arg, int pid, int tid)
+{
+	struct tp *tp = arg;
+
+	if (open_tid(tp, tid, 0) != 0)
+		return errno == ESRCH ? 1 : -1;
+	thr_get(tp->tr, pid, tid);
+	return 0;
+}
+
 /*
- * Every thread of pid. A thread created meanwhile by one we had not reached
- * yet would be missed, so list again; threads created by one we had reached
- * inherit its events and come back as fork records, which the drain before
- * each listing marks opened. A target that makes threads all the time
- * always has new ones, so list a few times only, and never past the
- * deadline or a signal. 0 with at least one thread opened, else -1.
+ * Threads created by one we had reached inherit its events and come back
+ * as fork records, which the drain before each listing marks opened.
  */
+static void
+before_listing(void *arg)
+{
+	drain_all(arg);
+}
+
 static int
 open_pid(struct tp *tp, int pid, uint64_t deadline)
 {
-	char path[64];
-	int added, any = 0;
+	const struct thread_walk w = { &tp->opened, open_thread, before_listing, tp };
 
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	for (int pass = 0; pass < 4; pass++) {
-		DIR *d = opendir(path);
-		struct dirent *de;
-
-		if (d == NULL)
-			return any ? 0 : -1;
-		drain_all(tp);
-		added = 0;
-		while ((de = readdir(d)) != NULL && !setup_interrupted(tp->tr, deadline)) {
-			int tid = atoi(de->d_name);
-
-			if (tid <= 0 || pidlist_has(&tp->opened, tid))
-				continue;
-			if (open_tid(tp, tid, 0) != 0) {
-				int e = errno;
-
-				if (e == ESRCH)
-					continue;	/* exited meanwhile */
-				closedir(d);
-				errno = e;
-				return -1;
-			}
-			thr_get(tp->tr, pid, tid);
-			added = any = 1;
-		}
-		closedir(d);
-		if (!added || setup_interrupted(tp->tr, deadline))
-			break;
-	}
-	if (!any)
-		errno = ESRCH;	/* a zombie: its threads are all gone */
-	return any ? 0 : -1;
+	return attach_threads(tp->tr, pid, deadline, &w);
 }
 
 static uint64_t

@@ -107,6 +107,16 @@ int signals_take(struct trace *tr, int sfd);
 uint64_t run_deadline(const struct trace *tr);	/* now + --duration; 0 none */
 int deadline_timeout(uint64_t deadline, int timeout);	/* -1: past it */
 
+/* thread.c: attaching to every thread of a process, however the method attaches */
+struct thread_walk {
+	const struct pidlist *attached;	/* tids already attached: skipped */
+	int (*attach)(void *arg, int pid, int tid);	/* 0, 1 gone, -1 errno */
+	void (*before_listing)(void *arg);	/* or NULL */
+	void *arg;
+};
+int attach_threads(struct trace *tr, int pid, uint64_t deadline,
+    const struct thread_walk *w);
+
 /* thread.c: the thread table */
 struct thr *thr_get(struct trace *tr, int pid, int tid);
 struct thr *thr_find(struct trace *tr, int tid);
