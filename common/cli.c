@@ -10,10 +10,17 @@
 #include "msg.h"
 
 void
+cli_flush_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		msg_dieerr(CD_EXIT_FAIL, "cannot write the output");
+}
+
+void
 cli_help(const char *text)
 {
 	fputs(text, stdout);
-	fflush(stdout);
+	cli_flush_stdout();
 	exit(CD_EXIT_OK);
 }
 
@@ -21,6 +28,7 @@ void
 cli_version(void)
 {
 	printf("%s (claude-diagnose) %s\n", msg_prog(), CD_VERSION);
+	cli_flush_stdout();
 	exit(CD_EXIT_OK);
 }
 

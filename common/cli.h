@@ -28,6 +28,12 @@ void cli_version(void) __attribute__((noreturn));
 void cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /*
+ * Flush stdout; a write error (a full disk, a closed pipe with SIGPIPE
+ * ignored) is said and exits CD_EXIT_FAIL, since output was lost.
+ */
+void cli_flush_stdout(void);
+
+/*
  * The end of every tool's option switch: --help, --version, and anything
  * else unknown (exit 2). Never returns.
  */

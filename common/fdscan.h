@@ -132,7 +132,7 @@ const char *fdscan_fallback_reason(void);
  * read). Descriptors closed while we read are skipped and counted.
  */
 int fdscan_pid(int pid, unsigned opts, struct fd_scan *out);
-void fdscan_free(struct fd_scan *s);
+void fdscan_release(struct fd_scan *s);
 
 /*
  * Turn inotify watches into paths with open_by_handle_at (needs

@@ -174,7 +174,7 @@ details(int infodir, unsigned opts, struct fd_info *fi, struct fd_scan *out,
 	snprintf(name, sizeof(name), "%d", fi->fd);
 	if (fdscan_slurp_at(infodir, name, ibuf, icap) < 0) {
 		if (errno == ENOENT) {
-			fdscan_info_free(fi);
+			fdscan_info_release(fi);
 			fi->fd = -1;
 			out->st.fds_vanished++;
 		} else {
@@ -292,7 +292,7 @@ fdscan_bpf_table(int pid, int fddir, int infodir, unsigned opts, struct fd_scan 
 	}
 	close(it);
 	if (err != 0) {
-		fdscan_free(out);
+		fdscan_release(out);
 		return err;
 	}
 	fdscan_links_final(out);

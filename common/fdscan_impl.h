@@ -31,7 +31,7 @@ void fdscan_links_final(struct fd_scan *s);
 void fdscan_refine(struct fd_info *fi, const struct fd_inode *in);
 /* Whether fdinfo must be read for fi under opts. */
 int fdscan_wants_fdinfo(const struct fd_info *fi, unsigned opts);
-void fdscan_info_free(struct fd_info *fi);
+void fdscan_info_release(struct fd_info *fi);
 
 /*
  * The BPF task_file iterator. fdscan_bpf_table fills out->v from one pass

@@ -269,7 +269,7 @@ scan_one(int fddir, int infodir, int fd, unsigned opts, struct fd_info *fi,
 }
 
 void
-fdscan_info_free(struct fd_info *fi)
+fdscan_info_release(struct fd_info *fi)
 {
 	if (!fi->link_interned)
 		free(fi->link);
@@ -282,10 +282,10 @@ fdscan_info_free(struct fd_info *fi)
 }
 
 void
-fdscan_free(struct fd_scan *s)
+fdscan_release(struct fd_scan *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		fdscan_info_free(&s->v[i]);
+		fdscan_info_release(&s->v[i]);
 	free(s->v);
 	s->v = NULL;
 	s->n = s->cap = 0;
@@ -332,7 +332,7 @@ work(void *arg)
 
 	for (size_t i = 0; i < w->n; i++) {
 		if (scan_one(w->fddir, w->infodir, w->fds[i], w->opts, &w->v[i], &ibuf, &icap) < 0) {
-			fdscan_info_free(&w->v[i]);
+			fdscan_info_release(&w->v[i]);
 			w->v[i].fd = -1;
 			w->vanished++;
 		}
@@ -423,7 +423,7 @@ fdscan_set_method(enum fdscan_method m, const char **why)
 	/* Fail now, not per target: load it against ourselves. */
 	memset(&probe, 0, sizeof(probe));
 	err = fdscan_bpf_table(getpid(), -1, -1, FDSCAN_NO_FDINFO, &probe, why);
-	fdscan_free(&probe);
+	fdscan_release(&probe);
 	return err;
 }
 
@@ -532,7 +532,7 @@ fdscan_pid(int pid, unsigned opts, struct fd_scan *out)
 			goto out;
 		} else {
 			snprintf(fallback_reason, sizeof(fallback_reason), "%s", why);
-			fdscan_free(out);
+			fdscan_release(out);
 		}
 	}
 	/* A process that exits while we list leaves an empty or dead dir. */
@@ -552,7 +552,7 @@ out:
 	close(fddir);
 	close(piddir);
 	if (err != 0)
-		fdscan_free(out);
+		fdscan_release(out);
 	return err;
 }
 

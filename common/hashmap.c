@@ -1,7 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exitcode.h"
 #include "hashmap.h"
 #include "msg.h"
 
@@ -43,54 +42,56 @@ hmap_ent_key(const struct hmap_ent *e, size_t *klen)
 	return e->klen <= HMAP_INLINE ? e->key.in : e->key.p;
 }
 
-static int
-same(const struct hmap_ent *e, uint64_t h, const void *key, size_t klen)
-{
-	return e->hash == h && e->klen == klen &&
-	    memcmp(hmap_ent_key(e, NULL), key, klen) == 0;
-}
+/* The slot's hash: never 0, which marks an empty slot. */
+#define TAG(h) ((h) | 1ULL << 63)
 
-/* The entry of key, or the empty one where it would go. */
-static struct hmap_ent *
-probe(const struct hmap *m, uint64_t h, const void *key, size_t klen)
+/* The slot of key, or the empty one where it would go. */
+static size_t
+probe(const struct hmap *m, uint64_t t, const void *key, size_t klen)
 {
-	size_t mask = m->cap - 1, i = (size_t)h & mask;
+	size_t mask = m->cap - 1, i = (size_t)t & mask;
 
-	while (m->v[i].used && !same(&m->v[i], h, key, klen))
-		i = (i + 1) & mask;
-	return &m->v[i];
+	for (; m->hash[i] != 0; i = (i + 1) & mask)
+		if (m->hash[i] == t && m->v[i].klen == klen &&
+		    memcmp(hmap_ent_key(&m->v[i], NULL), key, klen) == 0)
+			break;
+	return i;
 }
 
 static void
 grow(struct hmap *m)
 {
+	uint64_t *oldh = m->hash;
 	struct hmap_ent *old = m->v;
 	size_t oldcap = m->cap, mask;
 
 	m->cap = oldcap ? oldcap * 2 : 16;
 	mask = m->cap - 1;
-	m->v = xcalloc(m->cap, sizeof(*m->v));
+	m->hash = xcalloc(m->cap, sizeof(*m->hash));
+	m->v = xreallocarray(NULL, m->cap, sizeof(*m->v));
 	for (size_t i = 0; i < oldcap; i++) {
 		size_t j;
 
-		if (!old[i].used)
+		if (oldh[i] == 0)
 			continue;
-		for (j = (size_t)old[i].hash & mask; m->v[j].used; j = (j + 1) & mask)
+		for (j = (size_t)oldh[i] & mask; m->hash[j] != 0; j = (j + 1) & mask)
 			;
+		m->hash[j] = oldh[i];
 		m->v[j] = old[i];
 	}
+	free(oldh);
 	free(old);
 }
 
 void **
 hmap_find(const struct hmap *m, const void *key, size_t klen)
 {
-	struct hmap_ent *e;
+	size_t i;
 
 	if (m->n == 0)
 		return NULL;
-	e = probe(m, hmap_hash(key, klen, 0), key, klen);
-	return e->used ? &e->val : NULL;
+	i = probe(m, TAG(hmap_hash(key, klen, 0)), key, klen);
+	return m->hash[i] != 0 ? &m->v[i].val : NULL;
 }
 
 static void
@@ -98,6 +99,7 @@ set_key(const struct hmap *m, struct hmap_ent *e, const void *key, size_t klen)
 {
 	void *copy;
 
+	e->klen = klen;
 	if (klen <= HMAP_INLINE) {
 		if (klen > 0)
 			memcpy(e->key.in, key, klen);
@@ -115,31 +117,28 @@ set_key(const struct hmap *m, struct hmap_ent *e, const void *key, size_t klen)
 void **
 hmap_insert(struct hmap *m, const void *key, size_t klen, int *added)
 {
-	uint64_t h = hmap_hash(key, klen, 0);
-	struct hmap_ent *e;
+	uint64_t t = TAG(hmap_hash(key, klen, 0));
+	size_t i = 0;
 
 	if (added != NULL)
 		*added = 0;
 	if (m->cap > 0) {
-		e = probe(m, h, key, klen);
-		if (e->used)
-			return &e->val;
+		i = probe(m, t, key, klen);
+		if (m->hash[i] != 0)
+			return &m->v[i].val;
 	}
-	if (klen > UINT32_MAX)
-		msg_die(CD_EXIT_FAIL, "hash key of %zu bytes", klen);
 	/* at most 3/4 full: linear probing slows sharply past that */
-	if ((m->n + 1) * 4 > m->cap * 3)
+	if ((m->n + 1) * 4 > m->cap * 3) {
 		grow(m);
-	e = probe(m, h, key, klen);
-	set_key(m, e, key, klen);
-	e->hash = h;
-	e->klen = (uint32_t)klen;
-	e->val = NULL;
-	e->used = 1;
+		i = probe(m, t, key, klen);
+	}
+	m->hash[i] = t;
+	set_key(m, &m->v[i], key, klen);
+	m->v[i].val = NULL;
 	m->n++;
 	if (added != NULL)
 		*added = 1;
-	return &e->val;
+	return &m->v[i].val;
 }
 
 static void
@@ -160,25 +159,24 @@ int
 hmap_delete(struct hmap *m, const void *key, size_t klen, void **val)
 {
 	size_t mask = m->cap - 1, i, j;
-	struct hmap_ent *e;
 
 	if (m->n == 0)
 		return 0;
-	e = probe(m, hmap_hash(key, klen, 0), key, klen);
-	if (!e->used)
+	i = probe(m, TAG(hmap_hash(key, klen, 0)), key, klen);
+	if (m->hash[i] == 0)
 		return 0;
 	if (val != NULL)
-		*val = e->val;
-	drop_key(m, e);
+		*val = m->v[i].val;
+	drop_key(m, &m->v[i]);
 	/* Shift later members of the run back so no probe stops early. */
-	i = (size_t)(e - m->v);
-	for (j = (i + 1) & mask; m->v[j].used; j = (j + 1) & mask) {
-		if (between(i, (size_t)m->v[j].hash & mask, j))
+	for (j = (i + 1) & mask; m->hash[j] != 0; j = (j + 1) & mask) {
+		if (between(i, (size_t)m->hash[j] & mask, j))
 			continue;
+		m->hash[i] = m->hash[j];
 		m->v[i] = m->v[j];
 		i = j;
 	}
-	memset(&m->v[i], 0, sizeof(m->v[i]));
+	m->hash[i] = 0;
 	m->n--;
 	return 1;
 }
@@ -187,7 +185,7 @@ const struct hmap_ent *
 hmap_next(const struct hmap *m, size_t *pos)
 {
 	for (; *pos < m->cap; (*pos)++)
-		if (m->v[*pos].used)
+		if (m->hash[*pos] != 0)
 			return &m->v[(*pos)++];
 	return NULL;
 }
@@ -196,12 +194,13 @@ void
 hmap_release(struct hmap *m, void (*fn)(void *val))
 {
 	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->v[i].used)
+		if (m->hash[i] == 0)
 			continue;
 		if (fn != NULL)
 			fn(m->v[i].val);
 		drop_key(m, &m->v[i]);
 	}
+	free(m->hash);
 	free(m->v);
 	hmap_init(m, m->flags);
 }

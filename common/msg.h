@@ -14,7 +14,20 @@ void msg_die(int code, const char *fmt, ...)
 void msg_dieerr(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
-/* Allocation that cannot fail silently: exits CD_EXIT_FAIL on ENOMEM. */
+/*
+ * Allocation that cannot fail silently: exits CD_EXIT_FAIL on ENOMEM.
+ *
+ * Lifetime names, the same in every API of the tree (as in git):
+ *   X_init(struct X *)      set up a struct the caller holds (an all-zero
+ *                           struct is usually already an empty one);
+ *   X_release(struct X *)   free what it owns, not the struct itself;
+ *                           set it up again before reusing it;
+ *   X_new() / X_open()      allocate and set up; X_free(struct X *) (or
+ *                           X_close for what was opened) frees what it
+ *                           owns and the struct. X_free(NULL) does nothing.
+ * (pidlist_free is a release by this rule; it keeps its name until cd-trace,
+ * which calls it, moves.)
+ */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t sz);
 void *xrealloc(void *p, size_t n);

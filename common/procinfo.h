@@ -58,7 +58,7 @@ int procinfo_ticks(struct procinfo *v, size_t n);
  * closed, so a sampler keeps its previous reading instead.
  */
 int procinfo_exiting(int pid);
-void proclist_free(struct proclist *pl);
+void proclist_release(struct proclist *pl);
 void procinfo_clear(struct procinfo *p);
 
 long procinfo_hertz(void);

@@ -97,7 +97,7 @@ procinfo_clear(struct procinfo *p)
 }
 
 void
-proclist_free(struct proclist *pl)
+proclist_release(struct proclist *pl)
 {
 	for (size_t i = 0; i < pl->n; i++)
 		procinfo_clear(&pl->v[i]);

@@ -29,7 +29,7 @@ ps_run(const struct ps_query *q, cJSON *procs, cJSON **meta, char **error)
 	}
 	if (st != 0)
 		*error = stage_error(&ps);
-	stage_free(&ps);
-	stage_argv_free(&a);
+	stage_release(&ps);
+	stage_argv_release(&a);
 	return st;
 }

@@ -219,7 +219,7 @@ stage_stdout_fd(struct stage *st)
 }
 
 void
-stage_free(struct stage *st)
+stage_release(struct stage *st)
 {
 	if (st->out_fd >= 0)
 		close(st->out_fd);
@@ -297,7 +297,7 @@ stage_argf(struct stage_argv *a, const char *fmt, double v)
 }
 
 void
-stage_argv_free(struct stage_argv *a)
+stage_argv_release(struct stage_argv *a)
 {
 	for (size_t i = 0; i < a->n; i++)
 		free(a->v[i]);

@@ -41,7 +41,7 @@ char *stage_stdout(struct stage *st, size_t *len);
 char *stage_stderr(struct stage *st);
 /* Rewind the stage's stdout memfd and return it for reading (still owned by st). */
 int stage_stdout_fd(struct stage *st);
-void stage_free(struct stage *st);
+void stage_release(struct stage *st);
 
 /* Why a stage failed: its stderr, else how it ended. Caller frees. */
 char *stage_error(struct stage *st);
@@ -54,7 +54,7 @@ struct stage_argv {
 void stage_arg(struct stage_argv *a, const char *s);
 /* One argument from a number: stage_argf(a, "%g", 0.5). */
 void stage_argf(struct stage_argv *a, const char *fmt, double v);
-void stage_argv_free(struct stage_argv *a);
+void stage_argv_release(struct stage_argv *a);
 
 /*
  * Parse the stage's stdout as records: every record but "meta" appended

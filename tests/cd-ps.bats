@@ -18,6 +18,14 @@ field() {
 	assert_output --regexp '^cd-ps \(claude-diagnose\) [0-9]+\.[0-9]+'
 }
 
+@test "--help, --version and the table onto a full disk: the errno and exit 3" {
+	for args in --help --version --table; do
+		run --separate-stderr bash -c 'cd-ps "$1" >/dev/full' _ "$args"
+		assert_failure 3
+		[[ "$stderr" == *"cannot write the output: No space left on device"* ]]
+	done
+}
+
 @test "cd-ps rejects bad options with exit 2" {
 	run cd-ps --sort nonsense
 	assert_failure 2

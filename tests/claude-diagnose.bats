@@ -17,6 +17,14 @@ load helpers/fake
 	assert_output --regexp '^claude-diagnose \(claude-diagnose\)'
 }
 
+@test "--help and --version onto a full disk: the errno and exit 3" {
+	for args in --help --version; do
+		run --separate-stderr bash -c 'claude-diagnose "$1" >/dev/full' _ "$args"
+		assert_failure 3
+		[[ "$stderr" == *"cannot write the output: No space left on device"* ]]
+	done
+}
+
 @test "overview of a healthy idle process: nothing critical, exit 0" {
 	fake_native idle
 	run claude-diagnose --pid "$FAKE_PID"

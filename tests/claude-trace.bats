@@ -208,6 +208,18 @@ print(d["latest_local_version"])' "$BATS_TEST_TMPDIR/t.json"
 	assert_failure
 }
 
+@test "-K and --help onto a full disk: the errno and exit 3 (the signal is still sent)" {
+	fake_native idle
+	run --separate-stderr bash -c 'claude-trace -K "$1" >/dev/full' _ "$FAKE_PID"
+	assert_failure 3
+	[[ "$stderr" == *"cannot write the output: No space left on device"* ]]
+	run kill -0 "$FAKE_PID"
+	assert_failure
+	run --separate-stderr bash -c 'claude-trace --help >/dev/full'
+	assert_failure 3
+	[[ "$stderr" == *"No space left on device"* ]]
+}
+
 @test "-K refuses a process that is not Claude Code, and a pid that does not exist" {
 	bg_start sleep 300
 	run claude-trace -K "$BG_PID"

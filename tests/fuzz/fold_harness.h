@@ -91,6 +91,6 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		}
 		fclose(null);
 	}
-	fold_free(&f);
+	fold_release(&f);
 	return 0;
 }

@@ -16,6 +16,6 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 	fold_init(&f, &o, "fuzz");
 	fold_buffer(&f, (const char *)data, size);
-	fold_free(&f);
+	fold_release(&f);
 	return 0;
 }

@@ -86,7 +86,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	    fclose(mem) == 0)
 		check(out, len, &d, normalize);
 	free(out);
-	fold_free(&a);
-	fold_free(&b);
+	fold_release(&a);
+	fold_release(&b);
 	return 0;
 }

@@ -57,6 +57,6 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	tree_sort(&t);
 	svg_write(null, &t, &o);
 	fclose(null);
-	tree_free(&t);
+	tree_release(&t);
 	return 0;
 }

@@ -57,7 +57,7 @@ test_aggregation(void)
 	/* frames weighted by count: 3 of 3 resolved (x5), 1,1, and 2 of 3 (x4) */
 	CHECK(s.frames_total == 2 * 5 + 2 + 2 + 3 * 4);
 	CHECK(s.frames_resolved == s.frames_total - 4);
-	samples_free(&s);
+	samples_release(&s);
 }
 
 static void
@@ -97,7 +97,7 @@ test_gc(void)
 	}
 	/* another pid's samples do not count */
 	CHECK(rules_eval(s.v, s.n, 8, 100, 0, d, 16) == 0);
-	samples_free(&s);
+	samples_release(&s);
 }
 
 static void
@@ -120,7 +120,7 @@ test_spin(void)
 	/* --wall: waiting in epoll is normal */
 	n = rules_eval(s.v, s.n, 1, -1, 1, d, 16);
 	CHECK(find_diag(d, n, "event_loop_spin") == NULL);
-	samples_free(&s);
+	samples_release(&s);
 }
 
 static void
@@ -140,7 +140,7 @@ test_wall_idle(void)
 	n = rules_eval(s.v, s.n, 1, 100, 0, d, 16);
 	CHECK(find_diag(d, n, "gc_pressure") != NULL);
 	CHECK(n >= 2 && strcmp(d[0].severity, "critical") == 0);
-	samples_free(&s);
+	samples_release(&s);
 }
 
 static void
@@ -164,11 +164,11 @@ test_others(void)
 		CHECK(!(strcmp(d[i].severity, "critical") == 0 &&
 		    strcmp(d[i - 1].severity, "warning") == 0));
 	/* below every threshold: nothing */
-	samples_free(&s);
+	samples_release(&s);
 	add(&s, 1, 1, "main", "main;a", 1000);
 	add(&s, 1, 1, "main", "main;SSL_read", 1);
 	CHECK(rules_eval(s.v, s.n, 1, 100, 0, d, 16) == 0);
-	samples_free(&s);
+	samples_release(&s);
 }
 
 /* The native Claude Code (Bun): JSC threads and jitdump names, no Node flag in remedies. */
@@ -201,7 +201,7 @@ test_jsc(void)
 	n = rules_eval(s.v, s.n, 5, 100, 0, d, 16);
 	CHECK(find_diag(d, n, "js_interpreted") != NULL);
 	CHECK(find_diag(d, n, "jit_compilation") != NULL);
-	samples_free(&s);
+	samples_release(&s);
 
 	/* Node keeps its flag */
 	add(&s, 7, 8, "node", "start_thread;v8::internal::Scavenger::Process(v8::JobDelegate*)", 30);
@@ -212,7 +212,7 @@ test_jsc(void)
 	g = find_diag(d, n, "gc_pressure");
 	CHECK(g != NULL && strstr(g->remedy, "--max-old-space-size") != NULL);
 	CHECK(find_diag(d, n, "json_work") != NULL);
-	samples_free(&s);
+	samples_release(&s);
 }
 
 int

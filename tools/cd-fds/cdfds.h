@@ -1,6 +1,6 @@
 /* cd-fds internals: options, one process's collected view, the passes. */
-#ifndef CDFDS_H
-#define CDFDS_H
+#ifndef CD_FDS_H
+#define CD_FDS_H
 
 #include <stdint.h>
 
@@ -9,7 +9,7 @@
 #include "record.h"
 #include "sockdiag.h"
 
-struct opts {
+struct fds_opts {
 	struct pidlist pids;
 	int table;
 	int no_fds;		/* summary and diagnoses only */
@@ -59,7 +59,7 @@ struct proc_fds {
 };
 
 struct ctx {
-	const struct opts *o;
+	const struct fds_opts *o;
 	struct inotify_limits ilim;
 	uint64_t self_netns;
 	int used_netlink, used_procfs;
@@ -78,8 +78,8 @@ struct ctx {
 
 /* collect.c */
 int collect(struct ctx *c, int pid, int full, struct proc_fds *p);
-void proc_fds_free(struct proc_fds *p);
-void ctx_free(struct ctx *c);
+void proc_fds_release(struct proc_fds *p);
+void ctx_release(struct ctx *c);
 
 /* emit.c */
 void emit_fds(const struct ctx *c, const struct proc_fds *p);
@@ -102,7 +102,7 @@ struct series {
 };
 void watch_run(struct ctx *c, struct series *s, size_t n, volatile int *stop);
 void watch_slopes(const struct series *s, struct proc_fds *p);
-void series_free(struct series *s);
+void series_release(struct series *s);
 /* Least-squares slope of y over x; 0 with fewer than two points. */
 double slope(const double *x, const double *y, int n);
 

@@ -180,9 +180,9 @@ collect(struct ctx *c, int pid, int full, struct proc_fds *p)
 }
 
 void
-proc_fds_free(struct proc_fds *p)
+proc_fds_release(struct proc_fds *p)
 {
-	fdscan_free(&p->scan);
+	fdscan_release(&p->scan);
 	free(p->sock);
 	p->sock = NULL;
 	socktab_free(p->tab);
@@ -190,7 +190,7 @@ proc_fds_free(struct proc_fds *p)
 }
 
 void
-ctx_free(struct ctx *c)
+ctx_release(struct ctx *c)
 {
 	for (size_t i = 0; i < c->nreasons; i++)
 		free(c->reasons[i]);

@@ -42,7 +42,7 @@ out(struct ctx *c, cJSON *o)
 static void
 fd_count(struct ctx *c, const struct proc_fds *p)
 {
-	const struct opts *o = c->o;
+	const struct fds_opts *o = c->o;
 	double total = (double)p->scan.n, pct;
 	char d[256];
 	cJSON *r, *e;
@@ -77,7 +77,7 @@ fd_count(struct ctx *c, const struct proc_fds *p)
 static void
 inotify(struct ctx *c, const struct proc_fds *p)
 {
-	const struct opts *o = c->o;
+	const struct fds_opts *o = c->o;
 	double max = (double)c->ilim.max_user_watches;
 	double upct = p->have_user && max > 0 ? 100.0 * (double)p->user.watches / max : 0;
 	char d[384];

@@ -80,7 +80,7 @@ static const struct option longopts[] = {
 static volatile sig_atomic_t stop;
 
 static void
-parse(int argc, char **argv, struct opts *o, int *nocolor)
+parse(int argc, char **argv, struct fds_opts *o, int *nocolor)
 {
 	int c;
 
@@ -206,7 +206,7 @@ used(int a, int b, const char *an, const char *bn, const char *both)
 }
 
 static void
-emit_meta(struct ctx *c, const struct opts *o, struct failures *f, long scanned,
+emit_meta(struct ctx *c, const struct fds_opts *o, struct failures *f, long scanned,
     long bad, double secs)
 {
 	cJSON *m = rec_meta_new("cd-fds");
@@ -256,7 +256,7 @@ emit_meta(struct ctx *c, const struct opts *o, struct failures *f, long scanned,
 int
 main(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct fds_opts o = { 0 };
 	struct ctx c = { .o = &o };
 	struct failures f = { 0 };
 	struct series *ser = NULL;
@@ -305,7 +305,7 @@ main(int argc, char **argv)
 
 		err = collect(&c, pid, 1, &p);
 		if (err == 0 && ser != NULL && ser[i].have_last && procinfo_exiting(pid)) {
-			proc_fds_free(&p);	/* read mid-exit: maybe half closed */
+			proc_fds_release(&p);	/* read mid-exit: maybe half closed */
 			err = ESRCH;
 		}
 		if (err != 0 && ser != NULL && ser[i].have_last) {
@@ -324,7 +324,7 @@ main(int argc, char **argv)
 		if (ser != NULL)
 			watch_slopes(&ser[i], &p);
 		report(&c, &p);
-		proc_fds_free(&p);
+		proc_fds_release(&p);
 		scanned++;
 	}
 	if (!o.table)
@@ -333,7 +333,7 @@ main(int argc, char **argv)
 	cJSON_Delete(f.exited);
 	if (ser != NULL) {
 		for (size_t i = 0; i < o.pids.n; i++)
-			series_free(&ser[i]);
+			series_release(&ser[i]);
 		free(ser);
 	}
 	if (rec_flush() < 0)
@@ -347,7 +347,7 @@ main(int argc, char **argv)
 		rc = CD_EXIT_FOUND;
 	else
 		rc = CD_EXIT_OK;
-	ctx_free(&c);
+	ctx_release(&c);
 	pidlist_free(&o.pids);
 	return rc;
 }

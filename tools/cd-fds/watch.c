@@ -47,7 +47,7 @@ add_sample(struct series *s, double t, struct proc_fds *p)
 	memcpy(s->kind[s->n], p->by_kind, sizeof(p->by_kind));
 	s->n++;
 	if (s->have_last)
-		proc_fds_free(&s->last);
+		proc_fds_release(&s->last);
 	s->last = *p;
 	s->have_last = 1;
 }
@@ -80,7 +80,7 @@ watch_run(struct ctx *c, struct series *s, size_t n, volatile int *stop)
 			 * previous sample as the last.
 			 */
 			if (procinfo_exiting(s[i].pid)) {
-				proc_fds_free(&p);
+				proc_fds_release(&p);
 				s[i].err = ESRCH;
 				alive--;
 				continue;
@@ -125,12 +125,12 @@ watch_slopes(const struct series *s, struct proc_fds *p)
 }
 
 void
-series_free(struct series *s)
+series_release(struct series *s)
 {
 	free(s->t);
 	free(s->total);
 	free(s->kind);
 	if (s->have_last)
-		proc_fds_free(&s->last);
+		proc_fds_release(&s->last);
 	memset(s, 0, sizeof(*s));
 }

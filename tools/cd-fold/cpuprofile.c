@@ -80,7 +80,7 @@ cpuprofile_line(struct fold *f, const char *line, size_t len)
 }
 
 void
-cpuprofile_free(struct fold *f)
+cpuprofile_release(struct fold *f)
 {
 	free(f->cpuprof.buf);
 	f->cpuprof.buf = NULL;
@@ -546,7 +546,7 @@ cpuprofile_end(struct fold *f)
 		refuse(f, "larger than %u MiB", CPUPROF_MAX_BYTES >> 20);
 	else
 		cpuprofile_fold(f, c->buf ? c->buf : "", c->len);
-	cpuprofile_free(f);
+	cpuprofile_release(f);
 }
 
 /* The first key of a top-level object says whether it is a profile. */

@@ -32,7 +32,7 @@ fold_init(struct fold *f, const struct fold_opts *o, const char *name)
 }
 
 void
-fold_free(struct fold *f)
+fold_release(struct fold *f)
 {
 	intern_free(f->frames);
 	stacktab_free(f->stacks);
@@ -40,8 +40,8 @@ fold_free(struct fold *f)
 	stacktab_free(f->stacks2);
 	free(f->v);
 	free(f->scratch);
-	perf_free(f);
-	cpuprofile_free(f);
+	perf_release(f);
+	cpuprofile_release(f);
 	free(f->sample.st);
 	for (size_t i = 0; i < f->rec.ntypes; i++)
 		free(f->rec.types[i].type);

@@ -148,7 +148,7 @@ struct fold {
 };
 
 void fold_init(struct fold *f, const struct fold_opts *o, const char *name);
-void fold_free(struct fold *f);
+void fold_release(struct fold *f);
 /* Choose the format from the first bytes of the input. */
 enum fold_fmt fold_detect(const char *buf, size_t len);
 const char *fold_fmt_name(enum fold_fmt fmt);
@@ -173,7 +173,7 @@ char *fold_scratch(struct fold *f, size_t need);
 
 void perf_line(struct fold *f, const char *line, size_t len);
 void perf_end(struct fold *f);
-void perf_free(struct fold *f);
+void perf_release(struct fold *f);
 void sample_line(struct fold *f, const char *line, size_t len);
 void sample_end(struct fold *f);
 void dtrace_line(struct fold *f, const char *line, size_t len);
@@ -183,7 +183,7 @@ void records_line(struct fold *f, const char *line, size_t len);
 void records_end(struct fold *f);
 void cpuprofile_line(struct fold *f, const char *line, size_t len);
 void cpuprofile_end(struct fold *f);
-void cpuprofile_free(struct fold *f);
+void cpuprofile_release(struct fold *f);
 /* Fold a whole .cpuprofile document (fold_fd reads one in at once). */
 void cpuprofile_fold(struct fold *f, const char *buf, size_t len);
 /* Whether buf starts like a .cpuprofile: an object whose first key is one of its. */

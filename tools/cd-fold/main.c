@@ -242,7 +242,7 @@ adopt(struct fold *next, struct fold *prev)
 	next->rec.duration_s = prev->rec.duration_s;
 	next->rec.freq_hz = prev->rec.freq_hz;
 	next->rec.wall = prev->rec.wall;
-	fold_free(prev);
+	fold_release(prev);
 }
 
 /*
@@ -335,8 +335,8 @@ diff(const struct fold_opts *o, char **names, const struct run *run,
 		else if (a.bad + b.bad)
 			r = CD_EXIT_DATAERR;
 	}
-	fold_free(&a);
-	fold_free(&b);
+	fold_release(&a);
+	fold_release(&b);
 	return r;
 }
 
@@ -357,17 +357,17 @@ main(int argc, char **argv)
 	fold_init(&f, &o, "stdin");
 	io_err = fold_inputs(&f, &o, argv + optind, argc - optind, run.verbose);
 	if (f.stop) {
-		fold_free(&f);
+		fold_release(&f);
 		return CD_EXIT_DATAERR;
 	}
 	r = write_out(&f, &run, stdout);
 	if (r < 0 || fflush(stdout) == EOF) {
 		if (errno != EPIPE)
 			msg_warnerr("write error");
-		fold_free(&f);
+		fold_release(&f);
 		return CD_EXIT_FAIL;
 	}
-	fold_free(&f);
+	fold_release(&f);
 	if (io_err)
 		return CD_EXIT_FAIL;
 	return f.bad ? CD_EXIT_DATAERR : CD_EXIT_OK;

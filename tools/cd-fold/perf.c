@@ -461,7 +461,7 @@ cache_get(struct fold *f, const char *l, size_t n)
 }
 
 void
-perf_free(struct fold *f)
+perf_release(struct fold *f)
 {
 	struct perf_state *ps = &f->perf;
 

@@ -52,13 +52,13 @@ static const struct option longopts[] = {
 
 enum { RT_AUTO = -1 };
 
-struct opts {
+struct launch_opts {
 	int runtime;		/* enum runtime or RT_AUTO */
 	int print_env, verbose;
 };
 
 static void
-parse_args(int argc, char **argv, struct opts *o)
+parse_args(int argc, char **argv, struct launch_opts *o)
 {
 	static const char *const rts[] = { "auto", "none", "bun", "node" };
 	int c;
@@ -138,7 +138,7 @@ set_env(struct dumps *d)
 }
 
 static enum runtime
-pick_runtime(const struct opts *o, const char *cmd, int *code)
+pick_runtime(const struct launch_opts *o, const char *cmd, int *code)
 {
 	char why[512];
 	char *path;
@@ -186,7 +186,7 @@ die_like(int sig)
 int
 main(int argc, char **argv)
 {
-	struct opts o = { .runtime = RT_AUTO };
+	struct launch_opts o = { .runtime = RT_AUTO };
 	struct dumps d = { .ino_fd = -1 };
 	int code, status;
 

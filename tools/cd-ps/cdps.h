@@ -1,6 +1,6 @@
 /* cd-ps internals. */
-#ifndef CDPS_H
-#define CDPS_H
+#ifndef CD_PS_H
+#define CD_PS_H
 
 #include <regex.h>
 #include <cjson/cJSON.h>
@@ -10,7 +10,7 @@
 
 enum sort_key { SORT_CPU, SORT_RSS, SORT_PID };
 
-struct opts {
+struct ps_opts {
 	int all;
 	struct pidlist pids;
 	regex_t *match;

@@ -58,7 +58,7 @@ static const struct option longopts[] = {
 static volatile sig_atomic_t stop;
 
 static void
-parse(int argc, char **argv, struct opts *o, int *nocolor)
+parse(int argc, char **argv, struct ps_opts *o, int *nocolor)
 {
 	int c;
 
@@ -227,190 +227,276 @@ orphaned(const struct proclist *pl, const struct procinfo *p)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The processes to report: pl.v[i].full for each match. With --tree
+ * their descendants too, and want[i] says which: 1 a match, 2 a
+ * descendant only. Without, want[i] is full.
+ */
+static int *
+select_procs(struct proclist *pl, struct ps_opts *o)
 {
-	struct opts o = { 0 };
-	struct proclist pl;
-	struct row *rows, **top;
-	int *want;
-	size_t ntop = 0, nfull = 0, ngone = 0;
-	int nocolor = 0, rc = CD_EXIT_OK;
-	long hz;
-	double mem_total = 0, up;
-	struct sysmem sm;
-	uint64_t t0, t1, tstart = now_mono_ns();
-	cJSON *meta, *gone_arr;
+	int *want, *top_want;
 
-	msg_init(argv[0]);
-	parse(argc, argv, &o, &nocolor);
-	color_init(1, nocolor);
-	sigstop_catch(&stop, SIGSTOP_RESTART);
+	if (procinfo_scan(pl, select_keep, o, o->tree) < 0)
+		return NULL;
+	want = xcalloc(pl->n + 1, sizeof(*want));
+	for (size_t i = 0; i < pl->n; i++)
+		want[i] = pl->v[i].full;
+	if (!o->tree)
+		return want;
+	top_want = xcalloc(pl->n + 1, sizeof(*top_want));
+	memcpy(top_want, want, pl->n * sizeof(*want));
+	select_tree(pl, want);
+	for (size_t i = 0; i < pl->n; i++)
+		pl->v[i].full = want[i];
+	procinfo_fill(pl->v, pl->n);
+	for (size_t i = 0; i < pl->n; i++)
+		want[i] = top_want[i] ? 1 : (want[i] ? 2 : 0);
+	free(top_want);
+	return want;
+}
 
-	if (procinfo_scan(&pl, select_keep, &o, o.tree) < 0)
-		return CD_EXIT_FAIL;
-	want = xcalloc(pl.n + 1, sizeof(*want));
-	for (size_t i = 0; i < pl.n; i++)
-		want[i] = pl.v[i].full;
-	if (o.tree) {
-		int *top_want = xcalloc(pl.n + 1, sizeof(*top_want));
+/* Index in pl of pid among the reported processes, or -1. */
+static long
+find_pid(const struct proclist *pl, int pid)
+{
+	for (size_t k = 0; k < pl->n; k++)
+		if (pl->v[k].pid == pid && pl->v[k].full)
+			return (long)k;
+	return -1;
+}
 
-		memcpy(top_want, want, pl.n * sizeof(*want));
-		select_tree(&pl, want);
-		for (size_t i = 0; i < pl.n; i++)
-			pl.v[i].full = want[i];
-		procinfo_fill(pl.v, pl.n);
-		/* want[] now: 1 top-level match, 2 descendant only. */
-		for (size_t i = 0; i < pl.n; i++)
-			want[i] = top_want[i] ? 1 : (want[i] ? 2 : 0);
-		free(top_want);
-	}
-	for (size_t i = 0; i < o.pids.n; i++) {
-		int found = 0;
+/* A --pid that names no process: CD_EXIT_FAIL, else CD_EXIT_OK. */
+static int
+check_pids(const struct ps_opts *o, const struct proclist *pl)
+{
+	int rc = CD_EXIT_OK;
 
-		for (size_t k = 0; k < pl.n; k++)
-			if (pl.v[k].pid == o.pids.v[i] && pl.v[k].full)
-				found = 1;
-		if (!found) {
-			msg_warn("no process with pid %d", o.pids.v[i]);
+	for (size_t i = 0; i < o->pids.n; i++)
+		if (find_pid(pl, o->pids.v[i]) < 0) {
+			msg_warn("no process with pid %d", o->pids.v[i]);
 			rc = CD_EXIT_FAIL;
 		}
-	}
+	return rc;
+}
 
-	rows = xcalloc(pl.n + 1, sizeof(*rows));
-	t0 = now_mono_ns();
-	if (o.interval_s > 0)
-		sleep_ns((uint64_t)(o.interval_s * 1e9), &stop);
-	t1 = now_mono_ns();
-	hz = procinfo_hertz();
-	up = procinfo_uptime();
+/* What the CPU figures are measured with. */
+struct basis {
+	long hz;		/* clock ticks a second */
+	double dt_s;		/* the interval actually slept, 0 for none */
+	double mem_total;	/* kB, 0 when unknown */
+};
+
+/* The names and versions of a row: what no interval changes. */
+static void
+describe_row(struct row *r, const struct proclist *pl, const struct ps_opts *o)
+{
+	struct procinfo *p = r->p;
+
+	r->kind = select_kind(p);
+	r->orphaned = orphaned(pl, p);
+	r->command = command_of(p, o->redact);
+	r->version = r->kind ? claude_version(
+	    claude_install_path(&(struct match_input){ p->comm, p->exe,
+	    p->argv, p->argc }, r->kind)) : NULL;
+	if (r->version == NULL && r->kind == CLAUDE_NODE)
+		r->version = version_from_env(p->pid);
+	r->project = claude_project(p->argv, p->argc, p->cwd);
+	if (o->redact && r->project != NULL) {
+		/* taken from a prompt, which can hold anything */
+		char *x = redact_str(r->project);
+
+		free(r->project);
+		r->project = x;
+	}
+}
+
+/* One row's measures; 0, or -1 when it exited during the interval. */
+static int
+measure_row(struct row *r, const struct basis *ck)
+{
+	struct procinfo *p = r->p;
+	unsigned long long before = p->ticks;
+
+	if (ck->dt_s > 0) {
+		procinfo_ticks(p, 1);
+		if (p->state == 'X')
+			return -1;
+		r->cpu_pct = (double)(p->ticks - before) / (double)ck->hz /
+		    ck->dt_s * 100;
+	}
+	if (p->elapsed_s > 0)
+		r->cpu_life_pct = (double)before / (double)ck->hz /
+		    p->elapsed_s * 100;
+	if (ck->dt_s == 0)
+		r->cpu_pct = r->cpu_life_pct;
+	/* A counter: a watcher's deltas give CPU% with no second read. */
+	r->cpu_time_s = (double)p->ticks / (double)ck->hz;
+	if (ck->mem_total > 0)
+		r->mem_pct = (double)p->rss_kb / ck->mem_total * 100;
+	return 0;
+}
+
+/* Sleep the interval, then measure every reported process; how many exited. */
+static size_t
+measure(struct proclist *pl, struct row *rows, const struct ps_opts *o)
+{
+	struct basis ck = { .hz = procinfo_hertz() };
+	struct sysmem sm;
+	uint64_t t0 = now_mono_ns();
+	size_t ngone = 0;
+
+	if (o->interval_s > 0) {
+		sleep_ns((uint64_t)(o->interval_s * 1e9), &stop);
+		ck.dt_s = (double)(now_mono_ns() - t0) / 1e9;
+	}
 	if (sysmem_read(&sm) == 0)
-		mem_total = (double)sm.total_kb;
-
-	for (size_t i = 0; i < pl.n; i++) {
+		ck.mem_total = (double)sm.total_kb;
+	for (size_t i = 0; i < pl->n; i++) {
 		struct row *r = &rows[i];
-		struct procinfo *p = &pl.v[i];
-		unsigned long long before = p->ticks;
 
-		r->p = p;
-		if (!p->full)
+		r->p = &pl->v[i];
+		if (!r->p->full)
 			continue;
-		nfull++;
-		if (o.interval_s > 0) {
-			procinfo_ticks(p, 1);
-			if (p->state == 'X') {
-				r->gone = 1;
-				ngone++;
-				continue;
-			}
-			r->cpu_pct = (double)(p->ticks - before) / (double)hz /
-			    ((double)(t1 - t0) / 1e9) * 100;
+		if (measure_row(r, &ck) < 0) {
+			r->gone = 1;
+			ngone++;
+			continue;
 		}
-		if (p->elapsed_s > 0)
-			r->cpu_life_pct = (double)before / (double)hz /
-			    p->elapsed_s * 100;
-		if (o.interval_s == 0)
-			r->cpu_pct = r->cpu_life_pct;
-		/* A counter: a watcher's deltas give CPU% with no second read. */
-		r->cpu_time_s = (double)p->ticks / (double)hz;
-		if (mem_total > 0)
-			r->mem_pct = (double)p->rss_kb / mem_total * 100;
-		r->kind = select_kind(p);
-		r->orphaned = orphaned(&pl, p);
-		r->command = command_of(p, o.redact);
-		r->version = r->kind ? claude_version(
-		    claude_install_path(&(struct match_input){ p->comm, p->exe,
-		    p->argv, p->argc }, r->kind)) : NULL;
-		if (r->version == NULL && r->kind == CLAUDE_NODE)
-			r->version = version_from_env(p->pid);
-		r->project = claude_project(p->argv, p->argc, p->cwd);
-		if (o.redact && r->project != NULL) {
-			/* taken from a prompt, which can hold anything */
-			char *x = redact_str(r->project);
+		describe_row(r, pl, o);
+	}
+	return ngone;
+}
 
-			free(r->project);
-			r->project = x;
+/* --tree: each descendant under its parent. */
+static void
+link_children(const struct proclist *pl, struct row *rows, const int *want)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		if (want[i] != 2 || rows[i].gone || !pl->v[i].full)
+			continue;
+		for (size_t j = 0; j < pl->n; j++) {
+			struct row *par = &rows[j];
+
+			if (!want[j] || par->gone || pl->v[j].pid != pl->v[i].ppid)
+				continue;
+			par->children = xreallocarray(par->children,
+			    par->nchildren + 1, sizeof(*par->children));
+			par->children[par->nchildren++] = &rows[i];
+			rows[i].is_child = 1;
+			break;
 		}
 	}
-	(void)up;
+}
 
-	/* Build the tree: each descendant under its parent. */
-	if (o.tree) {
-		for (size_t i = 0; i < pl.n; i++) {
-			if (want[i] != 2 || rows[i].gone || !pl.v[i].full)
-				continue;
-			for (size_t j = 0; j < pl.n; j++) {
-				struct row *par = &rows[j];
+/* The rows at the top level, sorted and cut to --top; their number in *n. */
+static struct row **
+top_rows(const struct proclist *pl, struct row *rows, const int *want,
+    struct ps_opts *o, size_t *n)
+{
+	struct row **top = xcalloc(pl->n + 1, sizeof(*top));
+	size_t ntop = 0;
 
-				if (!want[j] || par->gone || pl.v[j].pid != pl.v[i].ppid)
-					continue;
-				par->children = xreallocarray(par->children,
-				    par->nchildren + 1, sizeof(*par->children));
-				par->children[par->nchildren++] = &rows[i];
-				rows[i].is_child = 1;
-				break;
-			}
-		}
-	}
-
-	top = xcalloc(pl.n + 1, sizeof(*top));
-	for (size_t i = 0; i < pl.n; i++)
-		if (pl.v[i].full && !rows[i].gone && !rows[i].is_child &&
-		    (!o.tree || want[i] == 1))
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->v[i].full && !rows[i].gone && !rows[i].is_child &&
+		    (!o->tree || want[i] == 1))
 			top[ntop++] = &rows[i];
-	qsort_r(top, ntop, sizeof(*top), cmp_rows, &o.sort);
-	if (o.top > 0 && (size_t)o.top < ntop)
-		ntop = (size_t)o.top;
+	qsort_r(top, ntop, sizeof(*top), cmp_rows, &o->sort);
+	if (o->top > 0 && (size_t)o->top < ntop)
+		ntop = (size_t)o->top;
+	*n = ntop;
+	return top;
+}
 
-	if (o.table) {
-		if (ntop == 0 && o.pids.n == 0)
-			printf("No Claude Code processes found.\n");
-		else
-			table_print(top, ntop);
-		if (fflush(stdout) == EOF || ferror(stdout))
-			msg_dieerr(CD_EXIT_FAIL, "cannot write the output");
-	} else {
-		emit_rows(top, ntop);
-		meta = rec_meta_new("cd-ps");
-		rec_add_str(meta, "backend", "libproc2");
-		rec_add_num(meta, "processes_scanned", (double)pl.scanned);
-		rec_add_num(meta, "matched", (double)ntop);
-		rec_add_num(meta, "interval_s", o.interval_s);
-		rec_add_num(meta, "duration_s",
-		    (double)(now_mono_ns() - tstart) / 1e9);
-		rec_add_num(meta, "exited_during_interval", (double)ngone);
-		gone_arr = cJSON_AddArrayToObject(meta, "exited_pids");
-		for (size_t i = 0; gone_arr && i < pl.n; i++)
-			if (rows[i].gone)
-				cJSON_AddItemToArray(gone_arr,
-				    cJSON_CreateNumber(pl.v[i].pid));
-		rec_add_bool(meta, "redacted", o.redact);
-		rec_emit_free(meta);
-		if (rec_flush() < 0)
-			msg_dieerr(CD_EXIT_FAIL, "write");
-	}
-	for (size_t i = 0; i < o.pids.n; i++)
-		for (size_t k = 0; k < pl.n; k++)
-			if (pl.v[k].pid == o.pids.v[i] && rows[k].gone) {
+static void
+emit_meta(const struct proclist *pl, const struct row *rows, const struct ps_opts *o,
+    size_t ntop, size_t ngone, uint64_t tstart)
+{
+	cJSON *meta = rec_meta_new("cd-ps"), *gone_arr;
+
+	rec_add_str(meta, "backend", "libproc2");
+	rec_add_num(meta, "processes_scanned", (double)pl->scanned);
+	rec_add_num(meta, "matched", (double)ntop);
+	rec_add_num(meta, "interval_s", o->interval_s);
+	rec_add_num(meta, "duration_s", (double)(now_mono_ns() - tstart) / 1e9);
+	rec_add_num(meta, "exited_during_interval", (double)ngone);
+	gone_arr = cJSON_AddArrayToObject(meta, "exited_pids");
+	for (size_t i = 0; gone_arr && i < pl->n; i++)
+		if (rows[i].gone)
+			cJSON_AddItemToArray(gone_arr, cJSON_CreateNumber(pl->v[i].pid));
+	rec_add_bool(meta, "redacted", o->redact);
+	rec_emit_free(meta);
+	if (rec_flush() < 0)
+		msg_dieerr(CD_EXIT_FAIL, "write");
+}
+
+/* A --pid that exited during the interval: CD_EXIT_FAIL, else rc. */
+static int
+check_gone(const struct ps_opts *o, const struct proclist *pl,
+    const struct row *rows, int rc)
+{
+	for (size_t i = 0; i < o->pids.n; i++)
+		for (size_t k = 0; k < pl->n; k++)
+			if (pl->v[k].pid == o->pids.v[i] && rows[k].gone) {
 				msg_warn("pid %d exited during the measurement",
-				    o.pids.v[i]);
+				    o->pids.v[i]);
 				rc = CD_EXIT_FAIL;
 			}
+	return rc;
+}
 
-	for (size_t i = 0; i < pl.n; i++) {
+static void
+release_all(struct proclist *pl, struct row *rows, struct ps_opts *o)
+{
+	for (size_t i = 0; i < pl->n; i++) {
 		free(rows[i].command);
 		free(rows[i].version);
 		free(rows[i].project);
 		free(rows[i].children);
 	}
 	free(rows);
+	proclist_release(pl);
+	for (size_t i = 0; i < o->nmatch; i++)
+		regfree(&o->match[i]);
+	free(o->match);
+	pidlist_free(&o->pids);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ps_opts o = { 0 };
+	struct proclist pl;
+	struct row *rows, **top;
+	int *want, nocolor = 0, rc;
+	size_t ntop, ngone;
+	uint64_t tstart = now_mono_ns();
+
+	msg_init(argv[0]);
+	parse(argc, argv, &o, &nocolor);
+	color_init(1, nocolor);
+	sigstop_catch(&stop, SIGSTOP_RESTART);
+	if ((want = select_procs(&pl, &o)) == NULL)
+		return CD_EXIT_FAIL;
+	rc = check_pids(&o, &pl);
+	rows = xcalloc(pl.n + 1, sizeof(*rows));
+	ngone = measure(&pl, rows, &o);
+	if (o.tree)
+		link_children(&pl, rows, want);
+	top = top_rows(&pl, rows, want, &o, &ntop);
+	if (o.table) {
+		if (ntop == 0 && o.pids.n == 0)
+			printf("No Claude Code processes found.\n");
+		else
+			table_print(top, ntop);
+		cli_flush_stdout();
+	} else {
+		emit_rows(top, ntop);
+		emit_meta(&pl, rows, &o, ntop, ngone, tstart);
+	}
+	rc = check_gone(&o, &pl, rows, rc);
 	free(top);
 	free(want);
-	proclist_free(&pl);
-	for (size_t i = 0; i < o.nmatch; i++)
-		regfree(&o.match[i]);
-	free(o.match);
-	pidlist_free(&o.pids);
-	(void)nfull;
+	release_all(&pl, rows, &o);
 	return rc;
 }

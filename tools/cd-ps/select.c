@@ -36,7 +36,7 @@ select_kind(const struct procinfo *p)
 }
 
 static int
-regex_hit(const struct opts *o, const struct procinfo *p)
+regex_hit(const struct ps_opts *o, const struct procinfo *p)
 {
 	for (size_t i = 0; i < o->nmatch; i++) {
 		if (regexec(&o->match[i], p->comm, 0, NULL, 0) == 0)
@@ -51,7 +51,7 @@ regex_hit(const struct opts *o, const struct procinfo *p)
 int
 select_keep(const struct procinfo *p, void *arg)
 {
-	const struct opts *o = arg;
+	const struct ps_opts *o = arg;
 	struct match_input in = input_of(p);
 
 	if (o->all || pidlist_has(&o->pids, p->pid))

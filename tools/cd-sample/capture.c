@@ -36,7 +36,7 @@ now_s(void)
 }
 
 void
-cap_init(struct capture *c, const struct opts *o)
+cap_init(struct capture *c, const struct sample_opts *o)
 {
 	memset(c, 0, sizeof(*c));
 	c->o = o;
@@ -237,7 +237,7 @@ proc_free(void *v)
 }
 
 void
-cap_free(struct capture *c)
+cap_release(struct capture *c)
 {
 	hmap_release(&c->procs, proc_free);
 	hmap_release(&c->tnames, NULL);

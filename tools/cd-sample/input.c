@@ -45,7 +45,7 @@ take_sample(struct samples *s, const cJSON *o)
 }
 
 int
-analyze_stdin(const struct opts *o)
+analyze_stdin(const struct sample_opts *o)
 {
 	struct rec_reader *r = rec_reader_open(0, "stdin");
 	struct samples s = { 0 };
@@ -87,7 +87,7 @@ analyze_stdin(const struct opts *o)
 	rec_add_num(m, "samples_read", (double)nsamples);
 	rec_add_num(m, "bad_lines", (double)(rec_bad_lines(r) + invalid));
 	rec_emit_free(m);
-	samples_free(&s);
+	samples_release(&s);
 	if (rec_close() != 0) {
 		rec_reader_close(r);
 		return CD_EXIT_FAIL;

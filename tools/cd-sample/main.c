@@ -171,7 +171,7 @@ end_command(struct capture *c)
 }
 
 static void
-parse(int argc, char **argv, struct opts *o, struct pidlist *pids, int *analyze)
+parse(int argc, char **argv, struct sample_opts *o, struct pidlist *pids, int *analyze)
 {
 	int ch;
 
@@ -302,7 +302,7 @@ meta_jitdumps(cJSON *m, const struct capture *c)
 
 /* Returns -1 when --learn-jsc-layout learned nothing. */
 static int
-emit_meta(struct capture *c, const struct samples *s, const struct opts *o,
+emit_meta(struct capture *c, const struct samples *s, const struct sample_opts *o,
     double requested)
 {
 	struct proc *p;
@@ -402,7 +402,7 @@ check_targets(struct capture *c, const struct pidlist *pids)
 int
 main(int argc, char **argv)
 {
-	struct opts o;
+	struct sample_opts o;
 	struct pidlist pids = { 0 };
 	struct capture c;
 	struct samples s = { 0 };
@@ -501,8 +501,8 @@ main(int argc, char **argv)
 	}
 	learn_failed = emit_meta(&c, &s, &o, requested) != 0;
 	rc = rec_close() != 0 ? CD_EXIT_FAIL : crit ? CD_EXIT_FOUND : CD_EXIT_OK;
-	samples_free(&s);
-	cap_free(&c);
+	samples_release(&s);
+	cap_release(&c);
 	pidlist_free(&pids);
 	strings_free();
 	if (learn_failed && rc != CD_EXIT_FAIL)

@@ -252,7 +252,7 @@ static void
 setup_attr(struct perf_state *ps, int exclude_kernel)
 {
 	struct perf_event_attr *a = &ps->attr;
-	const struct opts *o = ps->c->o;
+	const struct sample_opts *o = ps->c->o;
 
 	memset(a, 0, sizeof(*a));
 	a->size = sizeof(*a);

@@ -2,8 +2,8 @@
  * The diagnosis rule table: which stacks mean what. One row per finding;
  * add a row to teach cd-sample a new one.
  */
-#ifndef CDS_RULES_H
-#define CDS_RULES_H
+#ifndef CD_SAMPLE_RULES_H
+#define CD_SAMPLE_RULES_H
 
 #include <stddef.h>
 

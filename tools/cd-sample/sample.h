@@ -1,6 +1,6 @@
 /* cd-sample: shared state between capture, symbolization and analysis. */
-#ifndef CDS_SAMPLE_H
-#define CDS_SAMPLE_H
+#ifndef CD_SAMPLE_H
+#define CD_SAMPLE_H
 
 #include <signal.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 
 enum method { METHOD_AUTO, METHOD_PERF, METHOD_PTRACE };
 
-struct opts {
+struct sample_opts {
 	double duration_s;
 	int duration_set;
 	long freq;
@@ -68,7 +68,7 @@ struct proc {
  * thread name and addresses; names come only at the end.
  */
 struct capture {
-	const struct opts *o;
+	const struct sample_opts *o;
 	struct hmap procs;		/* pid -> struct proc */
 	struct hmap tnames;		/* tid -> interned thread name */
 	struct hmap raw;		/* struct rawkey+ips -> count (uintptr_t) */
@@ -118,7 +118,7 @@ double now_s(void);
 uint64_t now_ns(void);
 
 /* capture bookkeeping (capture.c) */
-void cap_init(struct capture *c, const struct opts *o);
+void cap_init(struct capture *c, const struct sample_opts *o);
 struct proc *cap_proc(struct capture *c, pid_t pid, int create);
 /* The processes in no given order: start *pos at 0; NULL at the end. */
 struct proc *cap_next_proc(const struct capture *c, size_t *pos);
@@ -133,7 +133,7 @@ void cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
     const uint64_t *ips, size_t n, uint64_t ns, const struct jsc_sample *js);
 void cap_refresh_procs(struct capture *c);
 int cap_targets_alive(struct capture *c);
-void cap_free(struct capture *c);
+void cap_release(struct capture *c);
 void cap_release_cmd(struct capture *c);
 /* Wait (up to 1 s) until the released command has exec'd. */
 void cap_wait_exec(struct capture *c);
@@ -163,7 +163,7 @@ void samples_add(struct samples *s, int pid, int tid, const char *comm,
 int frame_resolved(const char *frame);
 void samples_sort(struct samples *s);
 void samples_from_capture(struct samples *s, struct capture *c);
-void samples_free(struct samples *s);
+void samples_release(struct samples *s);
 int samples_emit(const struct samples *s);
 
 /* analyze.c */
@@ -176,6 +176,6 @@ struct analysis_ctx {
 /* Emits hot_function, thread_cpu and diagnosis records; returns how many diagnoses were critical. */
 int analyze_emit(const struct samples *s, const struct analysis_ctx *a);
 /* --analyze over the records on stdin; returns the exit code. */
-int analyze_stdin(const struct opts *o);
+int analyze_stdin(const struct sample_opts *o);
 
 #endif

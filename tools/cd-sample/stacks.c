@@ -113,7 +113,7 @@ samples_sort(struct samples *s)
 }
 
 void
-samples_free(struct samples *s)
+samples_release(struct samples *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i].frames);

@@ -202,7 +202,7 @@ main(int argc, char **argv)
 			close(fd);
 	}
 	if (o.strict && bad) {
-		tree_free(&t);
+		tree_release(&t);
 		return CD_EXIT_DATAERR;
 	}
 	tree_end(&t);
@@ -215,10 +215,10 @@ main(int argc, char **argv)
 	if (svg_write(stdout, &t, &o) < 0 || fflush(stdout) == EOF) {
 		if (errno != EPIPE)
 			msg_warnerr("write error");
-		tree_free(&t);
+		tree_release(&t);
 		return CD_EXIT_FAIL;
 	}
-	tree_free(&t);
+	tree_release(&t);
 	if (io_err)
 		return CD_EXIT_FAIL;
 	return bad ? CD_EXIT_DATAERR : CD_EXIT_OK;

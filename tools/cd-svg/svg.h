@@ -52,7 +52,7 @@ struct tree {
 };
 
 void tree_init(struct tree *t);
-void tree_free(struct tree *t);
+void tree_release(struct tree *t);
 /*
  * Add one folded line; returns 0, 1 for a blank line, or -1 with *why set
  * for a malformed one. Invalid UTF-8 in names is replaced, never rejected.

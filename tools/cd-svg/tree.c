@@ -24,7 +24,7 @@ tree_init(struct tree *t)
 }
 
 void
-tree_free(struct tree *t)
+tree_release(struct tree *t)
 {
 	for (size_t i = 0; i < t->npending; i++)
 		free(t->pending[i]);

@@ -73,7 +73,7 @@ is_node(const cJSON *p)
 }
 
 static void
-check_cpu(struct report *r, const struct dopts *o, const cJSON *p, int pid)
+check_cpu(struct report *r, const struct diag_opts *o, const cJSON *p, int pid)
 {
 	double cpu = rec_get_num(p, "cpu_pct", 0);
 	int crit = o->cpu_crit > 0 && cpu >= o->cpu_crit;
@@ -94,7 +94,7 @@ check_cpu(struct report *r, const struct dopts *o, const cJSON *p, int pid)
 }
 
 static void
-check_memory(struct report *r, const struct dopts *o, const cJSON *p, int pid)
+check_memory(struct report *r, const struct diag_opts *o, const cJSON *p, int pid)
 {
 	double mb = rec_get_num(p, "rss_kb", 0) / 1024;
 	int crit = o->rss_crit_mb > 0 && mb >= o->rss_crit_mb;
@@ -148,7 +148,7 @@ bash_tool_command(const char *cmd)
  * name, with its pid and command line.
  */
 static void
-check_children(struct report *r, const struct dopts *o, const cJSON *kids,
+check_children(struct report *r, const struct diag_opts *o, const cJSON *kids,
     int claude_pid)
 {
 	const cJSON *k;
@@ -192,7 +192,7 @@ check_children(struct report *r, const struct dopts *o, const cJSON *kids,
 }
 
 static void
-check_process(struct report *r, const struct dopts *o, const cJSON *p)
+check_process(struct report *r, const struct diag_opts *o, const cJSON *p)
 {
 	int pid = (int)rec_get_num(p, "pid", 0);
 	char desc[256], rem[256];
@@ -304,7 +304,7 @@ stage_findings(struct report *r)
 
 /* Next steps that follow from what the captures found. */
 static void
-follow_ups(struct report *r, const struct dopts *o)
+follow_ups(struct report *r, const struct diag_opts *o)
 {
 	const cJSON *d;
 
@@ -331,7 +331,7 @@ follow_ups(struct report *r, const struct dopts *o)
 }
 
 void
-analyze(struct report *r, const struct dopts *o)
+analyze(struct report *r, const struct diag_opts *o)
 {
 	const cJSON *p;
 

@@ -32,7 +32,7 @@ add_pids(struct stage_argv *a, const struct report *r)
 }
 
 static void
-build(struct stage_argv *a, int c, const struct report *r, const struct dopts *o)
+build(struct stage_argv *a, int c, const struct report *r, const struct diag_opts *o)
 {
 	switch (c) {
 	case CAP_FDS:
@@ -66,7 +66,7 @@ static const char *const labels[CAP__N] = {
 };
 
 static void
-progress(const struct dopts *o, double left, int final)
+progress(const struct diag_opts *o, double left, int final)
 {
 	if (o->progress == 0)
 		return;
@@ -125,7 +125,7 @@ categorize(struct stage *trace)
 	struct stage cat;
 
 	if (stage_start(&cat, argv, stage_stdout_fd(trace)) < 0) {
-		stage_free(&cat);
+		stage_release(&cat);
 		return;
 	}
 	if (stage_wait(&cat) == 0) {
@@ -135,11 +135,11 @@ categorize(struct stage *trace)
 		trace->out_fd = cat.out_fd;
 		cat.out_fd = fd;
 	}
-	stage_free(&cat);
+	stage_release(&cat);
 }
 
 void
-capture_run(struct report *r, const struct dopts *o)
+capture_run(struct report *r, const struct diag_opts *o)
 {
 	struct stage st[CAP__N];
 	int want[CAP__N] = { o->deep, o->sample, o->trace };
@@ -173,7 +173,7 @@ capture_run(struct report *r, const struct dopts *o)
 			r->cap[c].ran = 1;
 			running++;
 		}
-		stage_argv_free(&a);
+		stage_argv_release(&a);
 	}
 	if (o->sample)
 		longest = o->sample_s;
@@ -205,18 +205,18 @@ capture_run(struct report *r, const struct dopts *o)
 	for (int c = 0; c < CAP__N; c++) {
 		if (!r->cap[c].ran) {
 			if (want[c])
-				stage_free(&st[c]);
+				stage_release(&st[c]);
 			continue;
 		}
 		if (c == CAP_TRACE)
 			categorize(&st[c]);
 		finish(&r->cap[c], &st[c]);
-		stage_free(&st[c]);
+		stage_release(&st[c]);
 	}
 }
 
 void
-capture_free(struct report *r)
+capture_release(struct report *r)
 {
 	for (int c = 0; c < CAP__N; c++) {
 		cJSON_Delete(r->cap[c].recs);

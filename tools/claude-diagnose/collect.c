@@ -9,7 +9,7 @@
 #include "psrun.h"
 
 int
-collect_processes(struct report *r, const struct dopts *o)
+collect_processes(struct report *r, const struct diag_opts *o)
 {
 	struct ps_query q = { .interval_s = o->interval_s, .tree = 1,
 		.redact = o->redact, .pids = &o->pids };

@@ -230,7 +230,7 @@ by_count(const void *a, const void *b)
 
 /* The syscall graph's file, when it was written. */
 static const char *
-graph_path(const struct report *r, const struct dopts *o, char *buf, size_t len)
+graph_path(const struct report *r, const struct diag_opts *o, char *buf, size_t len)
 {
 	const cJSON *f;
 
@@ -244,7 +244,7 @@ graph_path(const struct report *r, const struct dopts *o, char *buf, size_t len)
 }
 
 static void
-trace_fields(const struct report *r, const struct dopts *opt, cJSON *sec, int pid)
+trace_fields(const struct report *r, const struct diag_opts *opt, cJSON *sec, int pid)
 {
 	cJSON *sys = capture_select(r, CAP_TRACE, "syscall_summary", pid);
 	cJSON *io = capture_select(r, CAP_TRACE, "io_summary", pid);
@@ -294,7 +294,7 @@ trace_fields(const struct report *r, const struct dopts *opt, cJSON *sec, int pi
 }
 
 void
-compat_process(const struct report *r, const struct dopts *o, cJSON *out,
+compat_process(const struct report *r, const struct diag_opts *o, cJSON *out,
     const cJSON *p)
 {
 	int pid = (int)rec_get_num(p, "pid", 0);

@@ -1,6 +1,6 @@
 /* claude-diagnose internals: options, the report being built, its renderers. */
-#ifndef CLAUDE_DIAGNOSE_H
-#define CLAUDE_DIAGNOSE_H
+#ifndef CD_DIAG_H
+#define CD_DIAG_H
 
 #include <stdio.h>
 #include <cjson/cJSON.h>
@@ -11,7 +11,7 @@
 
 #define SCHEMA_VERSION 2
 
-struct dopts {
+struct diag_opts {
 	struct pidlist pids;
 	int json;
 	int nocolor;
@@ -66,11 +66,11 @@ struct report {
 };
 
 /* collect.c */
-int collect_processes(struct report *r, const struct dopts *o);
+int collect_processes(struct report *r, const struct diag_opts *o);
 
 /* capture.c */
-void capture_run(struct report *r, const struct dopts *o);
-void capture_free(struct report *r);
+void capture_run(struct report *r, const struct diag_opts *o);
+void capture_release(struct report *r);
 /*
  * How a capture was made, from its meta: "method" (cd-sample, cd-trace),
  * or cd-fds's fd-table method and socket backend together; and the
@@ -82,7 +82,7 @@ const char *capture_fallback(const cJSON *meta, char *buf, size_t len);
 cJSON *capture_select(const struct report *r, int c, const char *type, int pid);
 
 /* flame.c */
-void flame_write(struct report *r, const struct dopts *o);
+void flame_write(struct report *r, const struct diag_opts *o);
 /*
  * The top of pid's CPU call tree (cd-fold --tree), at most max_lines lines
  * of it; NULL when there are no samples or cd-fold failed. Caller frees.
@@ -90,7 +90,7 @@ void flame_write(struct report *r, const struct dopts *o);
 char *flame_tree(const struct report *r, int pid, int max_lines);
 
 /* analyze.c */
-void analyze(struct report *r, const struct dopts *o);
+void analyze(struct report *r, const struct diag_opts *o);
 void finding_add(struct report *r, const char *severity, const char *code,
     const char *issue, int pid, const char *description, const char *remedy);
 int findings_count(const struct report *r, const char *severity);
@@ -101,15 +101,15 @@ void section_fds(const struct report *r, int pid);
 void section_trace(const struct report *r, int pid);
 
 /* report_text.c */
-void report_text(const struct report *r, const struct dopts *o);
+void report_text(const struct report *r, const struct diag_opts *o);
 
 /* compat.c: the original's JSON fields */
-void compat_process(const struct report *r, const struct dopts *o, cJSON *out,
+void compat_process(const struct report *r, const struct diag_opts *o, cJSON *out,
     const cJSON *p);
 const char *compat_pressure_level(const struct report *r);
 cJSON *compat_issue_strings(const struct report *r, const char *severity);
 
 /* report_json.c */
-void report_json(const struct report *r, const struct dopts *o, FILE *out);
+void report_json(const struct report *r, const struct diag_opts *o, FILE *out);
 
 #endif

@@ -142,7 +142,7 @@ save_and_draw(struct report *r, struct stage *fold, char **svg_argv,
 		save(r, &svg, path);
 		free(path);
 	}
-	stage_free(&svg);
+	stage_release(&svg);
 }
 
 /*
@@ -168,13 +168,13 @@ graph(struct report *r, int c, const char *const *types, const char *base,
 	}
 	if (stage_start(&fold, fold_argv, in) < 0 || stage_wait(&fold) > 1) {
 		stage_failed(r, &fold, "cd-fold");
-		stage_free(&fold);
+		stage_release(&fold);
 		close(in);
 		return;
 	}
 	close(in);
 	save_and_draw(r, &fold, svg_argv, base, "");
-	stage_free(&fold);
+	stage_release(&fold);
 }
 
 /*
@@ -194,12 +194,12 @@ diff_graph(struct report *r, int baseline_fd, const char *baseline,
 
 	if (stage_start(&fold, fold_argv, baseline_fd) < 0 || stage_wait(&fold) > 1) {
 		stage_failed(r, &fold, "cd-fold --diff");
-		stage_free(&fold);
+		stage_release(&fold);
 		free(now);
 		return;
 	}
 	save_and_draw(r, &fold, svg_argv, base, "-diff");
-	stage_free(&fold);
+	stage_release(&fold);
 	free(now);
 }
 
@@ -231,7 +231,7 @@ flame_tree(const struct report *r, int pid, int max_lines)
 	if (stage_start(&st, argv, fd) == 0 && stage_wait(&st) == 0)
 		text = stage_stdout(&st, &len);
 	close(fd);
-	stage_free(&st);
+	stage_release(&st);
 	/* the first lines are the hottest path: cut after max_lines */
 	for (p = text; p && *p && max_lines > 0; max_lines--) {
 		p = strchr(p, '\n');
@@ -259,7 +259,7 @@ pids_text(const struct report *r)
 }
 
 void
-flame_write(struct report *r, const struct dopts *o)
+flame_write(struct report *r, const struct diag_opts *o)
 {
 	static const char *const cpu_types[] = { "sample", NULL };
 	static const char *const sys_types[] = { "syscall", "syscall_summary", NULL };

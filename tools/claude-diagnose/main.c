@@ -101,7 +101,7 @@ static const struct option longopts[] = {
 };
 
 static void
-defaults(struct dopts *o)
+defaults(struct diag_opts *o)
 {
 	o->redact = 1;
 	o->interval_s = 0.5;
@@ -121,7 +121,7 @@ defaults(struct dopts *o)
  * base is what comes before the suffix.
  */
 static void
-output_base(struct dopts *o)
+output_base(struct diag_opts *o)
 {
 	size_t n;
 
@@ -137,7 +137,7 @@ output_base(struct dopts *o)
 
 /* Combinations that cannot mean anything get a message, never a guess. */
 static void
-check(struct dopts *o, int sample_dur_set, int dur_set)
+check(struct diag_opts *o, int sample_dur_set, int dur_set)
 {
 	if (o->io || o->network)
 		o->trace = 1;
@@ -167,7 +167,7 @@ check(struct dopts *o, int sample_dur_set, int dur_set)
 }
 
 static void
-parse(int argc, char **argv, struct dopts *o)
+parse(int argc, char **argv, struct diag_opts *o)
 {
 	int c, sdur = 0, dur = 0;
 
@@ -291,7 +291,7 @@ all_captures_failed(const struct report *r)
  * link, and the invoking user's under sudo, as the flame graph files.
  */
 static void
-json_file(struct report *r, const struct dopts *o)
+json_file(struct report *r, const struct diag_opts *o)
 {
 	FILE *f;
 	int fd, ok;
@@ -320,7 +320,7 @@ json_file(struct report *r, const struct dopts *o)
 int
 main(int argc, char **argv)
 {
-	struct dopts o = { 0 };
+	struct diag_opts o = { 0 };
 	struct report r = { 0 };
 	int rc;
 
@@ -369,7 +369,7 @@ main(int argc, char **argv)
 		msg_warnerr("cannot write the report");
 		rc = CD_EXIT_FAIL;
 	}
-	capture_free(&r);
+	capture_release(&r);
 	cJSON_Delete(r.procs);
 	cJSON_Delete(r.ps_meta);
 	cJSON_Delete(r.findings);

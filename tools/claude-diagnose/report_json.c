@@ -114,7 +114,7 @@ add_sections(const struct report *r, cJSON *o, int pid)
 }
 
 static cJSON *
-process_json(const struct report *r, const struct dopts *opt, const cJSON *p)
+process_json(const struct report *r, const struct diag_opts *opt, const cJSON *p)
 {
 	cJSON *o = cJSON_Duplicate(p, 1), *diag;
 	const cJSON *d;
@@ -131,7 +131,7 @@ process_json(const struct report *r, const struct dopts *opt, const cJSON *p)
 }
 
 void
-report_json(const struct report *r, const struct dopts *o, FILE *out)
+report_json(const struct report *r, const struct diag_opts *o, FILE *out)
 {
 	cJSON *doc = cJSON_CreateObject(), *procs, *sum;
 	const cJSON *p;

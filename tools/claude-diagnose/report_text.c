@@ -118,7 +118,7 @@ files_section(const struct report *r)
 }
 
 void
-report_text(const struct report *r, const struct dopts *o)
+report_text(const struct report *r, const struct diag_opts *o)
 {
 	const cJSON *p, *a;
 	char rss[16], tot[16], avail[16];

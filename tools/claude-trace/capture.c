@@ -274,7 +274,7 @@ start(struct recorder *r, int pid, const char *why)
 	    r->path, name, r->o->capture_s);
 	prune(r);
 out:
-	stage_argv_free(&a);
+	stage_argv_release(&a);
 	if (out >= 0)
 		close(out);
 	if (err >= 0)

@@ -433,8 +433,7 @@ title(FILE *out)
 static void
 out_flush(void)
 {
-	if (fflush(stdout) == EOF || ferror(stdout))
-		msg_dieerr(CD_EXIT_FAIL, "cannot write the output");
+	cli_flush_stdout();
 }
 
 static void
@@ -505,6 +504,7 @@ main(int argc, char **argv)
 		    o.action == ACT_PROMETHEUS ? do_prometheus(&o) :
 		    do_release_notes(&o);
 		pidlist_free(&pids);
+		out_flush();
 		return rc;
 	}
 	sigstop_catch(&stop, SIGSTOP_RESTART);

@@ -89,8 +89,8 @@ prom_fd_summaries(const cJSON *procs)
 		stage_wait(&st);
 		stage_records(&st, sums, &meta);
 	}
-	stage_free(&st);
-	stage_argv_free(&a);
+	stage_release(&st);
+	stage_argv_release(&a);
 	cJSON_Delete(meta);
 	return sums;
 }

@@ -1,6 +1,6 @@
 /* claude-trace internals. */
-#ifndef CLAUDE_TRACE_H
-#define CLAUDE_TRACE_H
+#ifndef CD_CTRACE_H
+#define CD_CTRACE_H
 
 #include <stdint.h>
 #include <stdio.h>

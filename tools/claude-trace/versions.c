@@ -151,14 +151,14 @@ run_captured(char *const argv[], char **out, char **err)
 	*out = *err = NULL;
 	if (stage_start(&st, argv, -1) < 0) {
 		rc = st.missing ? -1 : -3;
-		stage_free(&st);
+		stage_release(&st);
 		return rc;
 	}
 	while (!stage_poll(&st)) {
 		if (now_mono_ns() > end) {
 			stage_signal(&st, SIGKILL);
 			stage_wait(&st);
-			stage_free(&st);
+			stage_release(&st);
 			return -2;
 		}
 		usleep(20000);
@@ -166,7 +166,7 @@ run_captured(char *const argv[], char **out, char **err)
 	*out = stage_stdout(&st, &len);
 	*err = stage_stderr(&st);
 	rc = st.status;
-	stage_free(&st);
+	stage_release(&st);
 	return rc;
 }
 
