@@ -348,6 +348,6 @@ main(int argc, char **argv)
 	else
 		rc = CD_EXIT_OK;
 	ctx_release(&c);
-	pidlist_free(&o.pids);
+	pidlist_release(&o.pids);
 	return rc;
 }

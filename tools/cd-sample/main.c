@@ -503,7 +503,7 @@ main(int argc, char **argv)
 	rc = rec_close() != 0 ? CD_EXIT_FAIL : crit ? CD_EXIT_FOUND : CD_EXIT_OK;
 	samples_release(&s);
 	cap_release(&c);
-	pidlist_free(&pids);
+	pidlist_release(&pids);
 	strings_free();
 	if (learn_failed && rc != CD_EXIT_FAIL)
 		rc = CD_EXIT_FAIL;

@@ -171,7 +171,7 @@ fdhist_free(void *v)
 }
 
 static void
-fdevs_free(struct bpf_state *bs)
+fdevs_release(struct bpf_state *bs)
 {
 	hmap_release(&bs->fdh, fdhist_free);
 	bs->fdev_seq = 0;
@@ -256,7 +256,7 @@ fail(char *why, size_t whylen, const char *what, int err)
 static void
 fill_specs(struct bpf_state *bs)
 {
-	const struct opts *o = &bs->tr->opt;
+	const struct trace_opts *o = &bs->tr->opt;
 
 	for (uint32_t nr = 0; nr < ST_NR_MAX; nr++) {
 		struct st_spec sp;
@@ -589,7 +589,7 @@ fdacc_add(struct bpf_state *bs, const struct st_fdkey *k, uint64_t count,
 }
 
 static void
-fdacc_free(struct bpf_state *bs)
+fdacc_release(struct bpf_state *bs)
 {
 	hmap_release(&bs->fda, free);
 	bs->harvested = 0;
@@ -704,7 +704,7 @@ read_fdstats(struct bpf_state *bs)
 			    fd_name(bs, (int)a->k.pid, a->k.fd, a->k.gen),
 			    a->count, a->bytes, a->total_ns);
 	}
-	fdacc_free(bs);
+	fdacc_release(bs);
 }
 
 /* Names of the processes, as the kernel last saw them (exec included). */
@@ -729,8 +729,8 @@ cleanup(struct bpf_state *bs)
 	if (bs->skel != NULL)
 		systrace__destroy(bs->skel);
 	bs->skel = NULL;
-	fdevs_free(bs);
-	fdacc_free(bs);
+	fdevs_release(bs);
+	fdacc_release(bs);
 }
 
 static int
@@ -837,7 +837,7 @@ run(struct bpf_state *bs, struct target_set *ts, char *why, size_t whylen)
 		return -1;
 	}
 	if (ts->child > 0)
-		spawn_release(&ts->child_gate);
+		spawn_go(&ts->child_gate);
 	capture(bs, ts, sfd);
 	/* Stop the programs, then take what they left. */
 	systrace__detach(bs->skel);

@@ -180,7 +180,7 @@ decode_init(struct trace *tr)
 }
 
 void
-decode_free(struct trace *tr)
+decode_release(struct trace *tr)
 {
 	free(tr->dec);
 	tr->dec = NULL;

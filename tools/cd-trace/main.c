@@ -88,7 +88,7 @@ static const struct option longopts[] = {
 };
 
 static void
-defaults(struct opts *o)
+defaults(struct trace_opts *o)
 {
 	o->duration_s = 5;
 	o->diagnose = 1;
@@ -104,7 +104,7 @@ defaults(struct opts *o)
 }
 
 static void
-parse_args(int argc, char **argv, struct opts *o, struct pidlist *pids,
+parse_args(int argc, char **argv, struct trace_opts *o, struct pidlist *pids,
     int *strict)
 {
 	int c;
@@ -336,10 +336,10 @@ main(int argc, char **argv)
 		emit_meta(&tr, 0, fallback, err, &ts, 0, cmd, mounted);
 		rec_flush();
 		calls_finish(&tr);
-		out_free(&tr);
-		thr_free(&tr);
-		decode_free(&tr);
-		pidlist_free(&ts.pids);
+		out_release(&tr);
+		thr_release(&tr);
+		decode_release(&tr);
+		pidlist_release(&ts.pids);
 		return CD_EXIT_FAIL;
 	}
 	if (fallback)
@@ -355,9 +355,9 @@ main(int argc, char **argv)
 		code = CD_EXIT_DATAERR;
 	else if (crit > 0)
 		code = CD_EXIT_FOUND;
-	out_free(&tr);
-	thr_free(&tr);
-	decode_free(&tr);
-	pidlist_free(&ts.pids);
+	out_release(&tr);
+	thr_release(&tr);
+	decode_release(&tr);
+	pidlist_release(&ts.pids);
 	return code;
 }

@@ -671,13 +671,13 @@ free_tabs(struct trace *tr)
 }
 
 void
-out_free(struct trace *tr)
+out_release(struct trace *tr)
 {
 	if (tr->out != NULL)
 		free_tabs(tr);
 	free(tr->out);
 	tr->out = NULL;
-	stack_free(tr);
+	stack_release(tr);
 }
 
 /* ---- diagnoses ---- */
@@ -689,7 +689,7 @@ static uint64_t get_dns(const struct kagg *k) { return k->dns; }
 /* One per-process counter a rate rule compares with its threshold. */
 struct rate_signal {
 	size_t count_off;		/* offsetof(struct pagg, ...): the events */
-	size_t threshold_off;		/* offsetof(struct opts, ...): events/s that fire */
+	size_t threshold_off;		/* offsetof(struct trace_opts, ...): events/s that fire */
 	const char *count_field;	/* evidence: the events */
 	const char *rate_field;		/* evidence: the events per second */
 	const char *threshold_field;	/* evidence: the threshold, or NULL */
@@ -716,7 +716,7 @@ static const struct rate_rule rate_rules[] = {
 	{
 		.code = "event_loop_spin",
 		.issue = "Event loop spinning",
-		.signal = { { offsetof(struct pagg, spin), offsetof(struct opts, spin_rate),
+		.signal = { { offsetof(struct pagg, spin), offsetof(struct trace_opts, spin_rate),
 		    "immediate_polls", "rate_per_s", "threshold_per_s", NULL } },
 		.description = "%.0f poll/epoll calls per second return at once "
 		    "with nothing ready (%llu in %.1f s): the event loop is spinning",
@@ -727,7 +727,7 @@ static const struct rate_rule rate_rules[] = {
 	{
 		.code = "io_error_storm",
 		.issue = "High I/O error rate",
-		.signal = { { offsetof(struct pagg, io_errors), offsetof(struct opts, io_error_rate),
+		.signal = { { offsetof(struct pagg, io_errors), offsetof(struct trace_opts, io_error_rate),
 		    "errors", "rate_per_s", "threshold_per_s", get_ioerr } },
 		.description = "%.0f file calls per second fail with "
 		    "ENOENT/EACCES/EPERM (%llu in %.1f s)",
@@ -739,7 +739,7 @@ static const struct rate_rule rate_rules[] = {
 	{
 		.code = "metadata_storm",
 		.issue = "Excessive metadata operations",
-		.signal = { { offsetof(struct pagg, metadata), offsetof(struct opts, meta_rate),
+		.signal = { { offsetof(struct pagg, metadata), offsetof(struct trace_opts, meta_rate),
 		    "calls", "rate_per_s", "threshold_per_s", NULL } },
 		.description = "%.0f metadata calls per second (stat family, "
 		    "access, readlink, getdents; %llu in %.1f s)",
@@ -751,9 +751,9 @@ static const struct rate_rule rate_rules[] = {
 		.code = "network_retry_storm",
 		.issue = "Network retry storm",
 		.signal = {
-			{ offsetof(struct pagg, connect_failed), offsetof(struct opts, connect_fail_rate),
+			{ offsetof(struct pagg, connect_failed), offsetof(struct trace_opts, connect_fail_rate),
 			    "connect_failed", "connect_failed_per_s", NULL, get_connfail },
-			{ offsetof(struct pagg, dns), offsetof(struct opts, dns_rate),
+			{ offsetof(struct pagg, dns), offsetof(struct trace_opts, dns_rate),
 			    "dns_queries", "dns_per_s", NULL, get_dns },
 		},
 		.description = "%.1f failed connects and %.1f DNS queries per "
@@ -836,7 +836,7 @@ signal_count(const struct rate_signal *s, const struct pagg *p)
 }
 
 static double
-signal_threshold(const struct rate_signal *s, const struct opts *o)
+signal_threshold(const struct rate_signal *s, const struct trace_opts *o)
 {
 	return *(const double *)((const char *)o + s->threshold_off);
 }

@@ -346,12 +346,12 @@ pt_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen)
 		    " (not our process, no CAP_SYS_PTRACE, or "
 		    "kernel.yama.ptrace_scope)" : "");
 		detach_all(pt);
-		pidlist_free(&pt->tracees);
+		pidlist_release(&pt->tracees);
 		return -1;
 	}
 	if (pt->tracees.n == 0 && !tr->stop_reason) {
 		snprintf(why, whylen, "no target process is running");
-		pidlist_free(&pt->tracees);
+		pidlist_release(&pt->tracees);
 		return -2;
 	}
 	signals_block(&set);
@@ -359,11 +359,11 @@ pt_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen)
 	if (sfd < 0) {
 		snprintf(why, whylen, "signalfd: %s", strerror(errno));
 		detach_all(pt);
-		pidlist_free(&pt->tracees);
+		pidlist_release(&pt->tracees);
 		return -1;
 	}
 	if (ts->child > 0)
-		spawn_release(&ts->child_gate);
+		spawn_go(&ts->child_gate);
 
 	while (pt->tracees.n > 0 && !tr->stop_reason) {
 		struct pollfd pfd = { sfd, POLLIN, 0 };
@@ -381,6 +381,6 @@ pt_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen)
 	}
 	detach_all(pt);
 	close(sfd);
-	pidlist_free(&pt->tracees);
+	pidlist_release(&pt->tracees);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "msg.h"
 #include "trace.h"
 
@@ -38,11 +39,11 @@ spawn_gated(char **argv, int *gate)
 		close(p[1]);
 		/* EOF without a byte: the tracer gave up; do not run untraced. */
 		if (read(p[0], &c, 1) != 1)
-			_exit(127);
+			_exit(CD_EXIT_NOTFOUND);
 		close(p[0]);
 		execvp(argv[0], argv);
 		fprintf(stderr, "%s: %s: %s\n", msg_prog(), argv[0], strerror(errno));
-		_exit(127);
+		_exit(CD_EXIT_NOTFOUND);
 	}
 	close(p[0]);
 	*gate = p[1];
@@ -50,7 +51,7 @@ spawn_gated(char **argv, int *gate)
 }
 
 void
-spawn_release(int *gate)
+spawn_go(int *gate)
 {
 	if (*gate < 0)
 		return;

@@ -79,7 +79,7 @@ stack_names(struct trace *tr, int pid, const uint64_t *ips, int n, const char **
 }
 
 void
-stack_free(struct trace *tr)
+stack_release(struct trace *tr)
 {
 	struct psym *p, *next;
 

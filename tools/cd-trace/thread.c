@@ -168,7 +168,7 @@ thr_get(struct trace *tr, int pid, int tid)
 }
 
 static void
-thr_release(void *v)
+thr_free(void *v)
 {
 	struct thr *t = v;
 
@@ -183,7 +183,7 @@ thr_forget(struct trace *tr, int tid)
 	void *t;
 
 	if (hmap_delete(&tr->thr->thr_tab, &tid, sizeof(tid), &t))
-		thr_release(t);
+		thr_free(t);
 }
 
 /* fn may forget the thread it is given: it walks a copy of the table. */
@@ -361,12 +361,12 @@ fd_snapshot_name(struct trace *tr, int pid, int fd)
 }
 
 void
-thr_free(struct trace *tr)
+thr_release(struct trace *tr)
 {
 	hmap_release(&tr->thr->snap_tab, free);
 	hmap_release(&tr->thr->fd_tab, free);
 	hmap_release(&tr->thr->proc_tab, free);
-	hmap_release(&tr->thr->thr_tab, thr_release);
+	hmap_release(&tr->thr->thr_tab, thr_free);
 	free(tr->thr);
 	tr->thr = NULL;
 }

@@ -311,8 +311,8 @@ tp_close(struct tp *tp)
 		perf_ring_unmap(&tp->rings[cpu]);
 	free(tp->fds);
 	free(tp->rings);
-	pidlist_free(&tp->live);
-	pidlist_free(&tp->opened);
+	pidlist_release(&tp->live);
+	pidlist_release(&tp->opened);
 	memset(tp, 0, sizeof(*tp));
 }
 
@@ -385,7 +385,7 @@ tp_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen, int *t
 	if (sfd < 0)
 		return fail(tp, why, whylen, "signalfd");
 	if (ts->child > 0)
-		spawn_release(&ts->child_gate);
+		spawn_go(&ts->child_gate);
 
 	while (!tr->stop_reason) {
 		struct pollfd pfd[1 + 512];

@@ -11,7 +11,7 @@
 
 #define MAX_STACK 127
 
-struct opts {
+struct trace_opts {
 	double duration_s;		/* <= 0: until the targets exit */
 	int duration_set;
 	int summary;
@@ -90,7 +90,7 @@ struct decoder;			/* decode.c */
  * its own between calls).
  */
 struct trace {
-	struct opts opt;
+	struct trace_opts opt;
 	struct run_stats stats;
 	int stop_reason;		/* signal number that ended the run, 0 none */
 	struct thr_tables *thr;		/* threads, process names, fd names */
@@ -136,11 +136,11 @@ void fd_forget_pid(struct trace *tr, int pid);
 void fd_snapshot(struct trace *tr, int pid);		/* every fd as tracing begins */
 const char *fd_snapshot_name(struct trace *tr, int pid, int fd);
 void thr_init(struct trace *tr);
-void thr_free(struct trace *tr);	/* threads and fd tables */
+void thr_release(struct trace *tr);	/* threads and fd tables */
 
 /* decode.c */
 void decode_init(struct trace *tr);
-void decode_free(struct trace *tr);
+void decode_release(struct trace *tr);
 void decode_enter(struct trace *tr, struct call *c);
 void decode_exit(struct trace *tr, struct call *c);
 int call_is_io(const struct trace *tr, long nr);
@@ -174,7 +174,7 @@ void out_init(struct trace *tr);
 void out_call(struct trace *tr, const struct call *c);
 void out_summaries(struct trace *tr, double elapsed_s);
 int out_diagnose(struct trace *tr, double elapsed_s);	/* number of critical findings */
-void out_free(struct trace *tr);
+void out_release(struct trace *tr);
 /* output.c, for the BPF method: the kernel counted, user space names */
 void out_call_bpf(struct trace *tr, const struct call *c, int keep, int target);
 void out_kernel_sum(struct trace *tr, int pid, long nr, int err, uint64_t count, uint64_t total_ns,
@@ -186,7 +186,7 @@ void out_kernel_fd(struct trace *tr, int pid, long nr, int err, int empty_path, 
 void stack_prepare(struct trace *tr, int pid);
 void stack_exec(struct trace *tr, int pid);
 int stack_names(struct trace *tr, int pid, const uint64_t *ips, int n, const char **out, int max);
-void stack_free(struct trace *tr);
+void stack_release(struct trace *tr);
 
 /* methods: 0 ran; -1 could not start (why filled, nothing emitted) */
 struct target_set {
@@ -202,7 +202,7 @@ int bpf_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen);
 
 /* spawn.c */
 pid_t spawn_gated(char **argv, int *gate);
-void spawn_release(int *gate);
+void spawn_go(int *gate);
 void spawn_abort(int *gate);
 void spawn_reap(struct target_set *ts);
 
