@@ -235,23 +235,106 @@ emit_meta(const struct trace *tr, int method, const char *fallback, const char *
 	rec_emit_free(m);
 }
 
+/* The targets: --pid, a command to spawn, or process records on stdin. */
+static long
+get_targets(struct target_set *ts, char **cmd, int strict)
+{
+	long bad = 0;
+
+	if (cmd == NULL && ts->pids.n == 0) {
+		bad = targets_from_stdin(&ts->pids, strict, rec_stdout());
+		if (bad < 0)
+			msg_die(CD_EXIT_DATAERR, "stopped at a malformed line (--strict)");
+		if (ts->pids.n == 0 && targets_records_seen() == 0)
+			cli_usage("no target: give --pid PID, a COMMAND after --, "
+			    "or process records on stdin");
+		/* cd-ps found no Claude: not a usage error, and its records went on */
+		if (ts->pids.n == 0)
+			msg_die(CD_EXIT_FAIL, "no process records with a pid on "
+			    "stdin: nothing to trace");
+	}
+	if (cmd != NULL) {
+		ts->child = spawn_gated(cmd, &ts->child_gate);
+		if (ts->child < 0)
+			msg_dieerr(CD_EXIT_FAIL, "fork");
+	}
+	return bad;
+}
+
+/* How the run went: the method that ran and why the others did not. */
+struct outcome {
+	int method;			/* METHOD_*, 0 when none could start */
+	const char *fallback;		/* why the preferred method was passed over */
+	const char *error;		/* why none ran */
+	int tracefs_mounted;
+	double elapsed;
+	char why_bpf[400], why_tp[400], why_pt[512], fbuf[1024];
+};
+
+/* bpf, else tracepoint, else ptrace, as --method allows. 0 when one ran. */
+static int
+trace_best(struct trace *tr, struct target_set *ts, struct outcome *oc)
+{
+	const struct trace_opts *o = &tr->opt;
+	int rc = -1, m = o->method;
+	uint64_t t0 = now_mono_ns();
+
+	if (m == METHOD_BPF || (m == METHOD_AUTO && !o->stacks)) {
+		rc = bpf_run(tr, ts, oc->why_bpf, sizeof(oc->why_bpf));
+		if (rc == 0)
+			oc->method = METHOD_BPF;
+		else if (rc == -1 && m == METHOD_AUTO)
+			oc->fallback = join_why(oc->fbuf, sizeof(oc->fbuf), oc->why_bpf, NULL);
+	}
+	if (rc == -1 && (m == METHOD_AUTO || m == METHOD_TRACEPOINT)) {
+		t0 = now_mono_ns();
+		rc = tp_run(tr, ts, oc->why_tp, sizeof(oc->why_tp), &oc->tracefs_mounted);
+		if (rc == 0)
+			oc->method = METHOD_TRACEPOINT;
+		else if (rc == -1 && m == METHOD_AUTO)
+			oc->fallback = join_why(oc->fbuf, sizeof(oc->fbuf), oc->why_bpf,
+			    oc->why_tp);
+	}
+	if (rc == -1 && (m == METHOD_AUTO || m == METHOD_PTRACE) && !o->stacks) {
+		t0 = now_mono_ns();
+		rc = pt_run(tr, ts, oc->why_pt, sizeof(oc->why_pt));
+		if (rc == 0)
+			oc->method = METHOD_PTRACE;
+	} else if (rc == -1 && o->stacks && m == METHOD_AUTO) {
+		snprintf(oc->why_pt, sizeof(oc->why_pt), "--stacks needs the "
+		    "tracepoint method: %s", oc->why_tp);
+	}
+	oc->elapsed = (double)(now_mono_ns() - t0) / 1e9;
+	if (rc != 0)
+		oc->error = oc->why_pt[0] ? oc->why_pt : oc->why_tp[0] ?
+		    oc->why_tp : oc->why_bpf;
+	return rc;
+}
+
+static void
+release_all(struct trace *tr, struct target_set *ts)
+{
+	out_release(tr);
+	thr_release(tr);
+	decode_release(tr);
+	pidlist_release(&ts->pids);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct trace tr;
 	struct target_set ts;
-	char why_bpf[400] = "", why_tp[400] = "", why_pt[512] = "", fbuf[1024];
-	const char *fallback = NULL;
+	struct outcome oc;
 	sigset_t set;
-	int method = 0, rc = -1, mounted = 0, crit, code = CD_EXIT_OK, strict = 0;
-	long bad = 0;
-	uint64_t t0;
-	double elapsed;
+	int crit, code = CD_EXIT_OK, strict = 0;
+	long bad;
 	char **cmd = NULL;
 
 	msg_init(argv[0]);
 	rec_out_init(1);
 	memset(&tr, 0, sizeof(tr));
+	memset(&oc, 0, sizeof(oc));
 	defaults(&tr.opt);
 	memset(&ts, 0, sizeof(ts));
 	ts.child_gate = -1;
@@ -267,24 +350,7 @@ main(int argc, char **argv)
 	decode_init(&tr);
 	thr_init(&tr);
 	out_init(&tr);
-
-	if (cmd == NULL && ts.pids.n == 0) {
-		bad = targets_from_stdin(&ts.pids, strict, rec_stdout());
-		if (bad < 0)
-			msg_die(CD_EXIT_DATAERR, "stopped at a malformed line (--strict)");
-		if (ts.pids.n == 0 && targets_records_seen() == 0)
-			cli_usage("no target: give --pid PID, a COMMAND after --, "
-			    "or process records on stdin");
-		/* cd-ps found no Claude: not a usage error, and its records went on */
-		if (ts.pids.n == 0)
-			msg_die(CD_EXIT_FAIL, "no process records with a pid on "
-			    "stdin: nothing to trace");
-	}
-	if (cmd != NULL) {
-		ts.child = spawn_gated(cmd, &ts.child_gate);
-		if (ts.child < 0)
-			msg_dieerr(CD_EXIT_FAIL, "fork");
-	}
+	bad = get_targets(&ts, cmd, strict);
 
 	/*
 	 * Starved of CPU by the busy threads it traces, a tracer holds them
@@ -297,67 +363,33 @@ main(int argc, char **argv)
 	/* What the fds opened before the capture are, sockets by address. */
 	for (size_t i = 0; i < ts.pids.n; i++)
 		fd_snapshot(&tr, ts.pids.v[i]);
-	t0 = now_mono_ns();
-	if (tr.opt.method == METHOD_BPF || (tr.opt.method == METHOD_AUTO && !tr.opt.stacks)) {
-		rc = bpf_run(&tr, &ts, why_bpf, sizeof(why_bpf));
-		if (rc == 0)
-			method = METHOD_BPF;
-		else if (rc == -1 && tr.opt.method == METHOD_AUTO)
-			fallback = join_why(fbuf, sizeof(fbuf), why_bpf, NULL);
-	}
-	if (rc == -1 && (tr.opt.method == METHOD_AUTO || tr.opt.method == METHOD_TRACEPOINT)) {
-		t0 = now_mono_ns();
-		rc = tp_run(&tr, &ts, why_tp, sizeof(why_tp), &mounted);
-		if (rc == 0)
-			method = METHOD_TRACEPOINT;
-		else if (rc == -1 && tr.opt.method == METHOD_AUTO)
-			fallback = join_why(fbuf, sizeof(fbuf), why_bpf, why_tp);
-	}
-	if (rc == -1 && (tr.opt.method == METHOD_AUTO || tr.opt.method == METHOD_PTRACE) &&
-	    !tr.opt.stacks) {
-		t0 = now_mono_ns();
-		rc = pt_run(&tr, &ts, why_pt, sizeof(why_pt));
-		if (rc == 0)
-			method = METHOD_PTRACE;
-	} else if (rc == -1 && tr.opt.stacks && tr.opt.method == METHOD_AUTO) {
-		snprintf(why_pt, sizeof(why_pt), "--stacks needs the tracepoint "
-		    "method: %s", why_tp);
-	}
-	elapsed = (double)(now_mono_ns() - t0) / 1e9;
-	if (rc != 0) {
-		const char *err = why_pt[0] ? why_pt : why_tp[0] ? why_tp : why_bpf;
-
+	if (trace_best(&tr, &ts, &oc) != 0) {
 		spawn_abort(&ts.child_gate);
 		if (ts.child > 0)
 			waitpid(ts.child, NULL, 0);	/* it exits 127 at the closed gate */
-		msg_warn("cannot trace: %s", err);
-		if (fallback && err != fallback)
-			msg_warn("before that: %s", fallback);
-		emit_meta(&tr, 0, fallback, err, &ts, 0, cmd, mounted);
+		msg_warn("cannot trace: %s", oc.error);
+		if (oc.fallback && oc.error != oc.fallback)
+			msg_warn("before that: %s", oc.fallback);
+		emit_meta(&tr, 0, oc.fallback, oc.error, &ts, 0, cmd, oc.tracefs_mounted);
 		rec_flush();
 		calls_finish(&tr);
-		out_release(&tr);
-		thr_release(&tr);
-		decode_release(&tr);
-		pidlist_release(&ts.pids);
+		release_all(&tr, &ts);
 		return CD_EXIT_FAIL;
 	}
-	if (fallback)
-		msg_warn("using %s: %s", method_name(method), fallback);
-	tr.opt.ptrace_latency = method == METHOD_PTRACE;
+	if (oc.fallback)
+		msg_warn("using %s: %s", method_name(oc.method), oc.fallback);
+	tr.opt.ptrace_latency = oc.method == METHOD_PTRACE;
 	calls_finish(&tr);
-	out_summaries(&tr, elapsed);
-	crit = out_diagnose(&tr, elapsed);
-	emit_meta(&tr, method, fallback, NULL, &ts, elapsed, cmd, mounted);
+	out_summaries(&tr, oc.elapsed);
+	crit = out_diagnose(&tr, oc.elapsed);
+	emit_meta(&tr, oc.method, oc.fallback, NULL, &ts, oc.elapsed, cmd,
+	    oc.tracefs_mounted);
 	if (rec_close() != 0)
 		code = CD_EXIT_FAIL;
 	else if (bad > 0)
 		code = CD_EXIT_DATAERR;
 	else if (crit > 0)
 		code = CD_EXIT_FOUND;
-	out_release(&tr);
-	thr_release(&tr);
-	decode_release(&tr);
-	pidlist_release(&ts.pids);
+	release_all(&tr, &ts);
 	return code;
 }
