@@ -843,14 +843,8 @@ run(struct bpf_state *bs, struct target_set *ts, char *why, size_t whylen)
 	systrace__detach(bs->skel);
 	ring_drain(bs);
 	close(sfd);
-	for (int i = 0; i < 100 && ts->child > 0 && !ts->child_reaped &&
-	    bs->skel->bss->n_exited >= bs->skel->bss->n_procs; i++) {
-		struct timespec nap = { 0, 10000000 };
-
-		spawn_reap(ts);
-		if (!ts->child_reaped)
-			nanosleep(&nap, NULL);
-	}
+	if (ts->child > 0 && bs->skel->bss->n_exited >= bs->skel->bss->n_procs)
+		spawn_reap_exited(ts);
 	bs->tr->stats.threads_seen = bs->threads0 + bs->skel->bss->n_threads;
 	bs->tr->stats.procs_exited = bs->skel->bss->n_exited;
 	bs->tr->stats.lost = bs->skel->bss->lost + bs->skel->bss->overflow;

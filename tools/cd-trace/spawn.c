@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exitcode.h"
@@ -80,5 +81,21 @@ spawn_reap(struct target_set *ts)
 	    waitpid(ts->child, &st, WNOHANG) == ts->child) {
 		ts->child_status = st;
 		ts->child_reaped = 1;
+	}
+}
+
+/*
+ * The command has exited by the tracer's records, which can come a moment
+ * before it is waitable: wait for that, a second at most.
+ */
+void
+spawn_reap_exited(struct target_set *ts)
+{
+	for (int i = 0; i < 100 && !ts->child_reaped; i++) {
+		struct timespec nap = { 0, 10000000 };
+
+		spawn_reap(ts);
+		if (!ts->child_reaped)
+			nanosleep(&nap, NULL);
 	}
 }

@@ -329,30 +329,12 @@ fail(struct tp *tp, char *why, size_t whylen, const char *what)
 	return -1;
 }
 
-int
-tp_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen, int *tracefs_mounted)
+/* Events on the command and on every thread of the targets. 0, -1 or -2 (none left). */
+static int
+tp_open(struct tp *tp, struct target_set *ts, uint64_t deadline, char *why,
+    size_t whylen)
 {
-	struct tp tps, *tp = &tps;
-	const char *root;
-	sigset_t set;
-	int sfd;
-	uint64_t deadline = 0, t_end;
-
-	memset(tp, 0, sizeof(*tp));
-	tp->tr = tr;
-	/* The duration counts from here: a slow setup must not stretch it. */
-	deadline = run_deadline(tr);
-	root = tracefs_root(tracefs_mounted, why, whylen);
-	if (root == NULL)
-		return -1;
-	if (setup_fields(tp, root, why, whylen) != 0)
-		return -1;
-	tp->ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
-	if (tp->ncpu < 1)
-		tp->ncpu = 1;
-	tp->rings = xcalloc((size_t)tp->ncpu, sizeof(*tp->rings));
-	for (int i = 0; i < tp->ncpu; i++)
-		tp->rings[i].fd = -1;
+	struct trace *tr = tp->tr;
 
 	if (ts->child > 0) {
 		if (open_tid(tp, ts->child, 1) != 0)
@@ -379,13 +361,14 @@ tp_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen, int *t
 		errno = ESRCH;
 		return -2;
 	}
+	return 0;
+}
 
-	signals_block(&set);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0)
-		return fail(tp, why, whylen, "signalfd");
-	if (ts->child > 0)
-		spawn_go(&ts->child_gate);
+/* Until the deadline, a signal, or the last target's exit. */
+static void
+tp_capture(struct tp *tp, struct target_set *ts, int sfd, uint64_t deadline)
+{
+	struct trace *tr = tp->tr;
 
 	while (!tr->stop_reason) {
 		struct pollfd pfd[1 + 512];
@@ -405,9 +388,7 @@ tp_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen, int *t
 		drain_all(tp);
 		signals_take(tr, sfd);
 		spawn_reap(ts);
-		if (tr->stop_reason)
-			break;
-		if (tp->live.n == 0)
+		if (tr->stop_reason || tp->live.n == 0)
 			break;
 		/* Without fork/exit records (lost), fall back on /proc. */
 		for (size_t i = 0; i < tp->live.n; i++) {
@@ -417,25 +398,53 @@ tp_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen, int *t
 				i--;
 			}
 		}
-		if (tp->live.n == 0 || (ts->child > 0 && ts->child_reaped &&
-		    ts->pids.n == 0 && tp->live.n == 0))
+		if (tp->live.n == 0)
 			break;
 	}
+}
+
+int
+tp_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen,
+    int *tracefs_mounted)
+{
+	struct tp tps, *tp = &tps;
+	const char *root;
+	sigset_t set;
+	int sfd, rc;
+	uint64_t deadline, t_end;
+
+	memset(tp, 0, sizeof(*tp));
+	tp->tr = tr;
+	/* The duration counts from here: a slow setup must not stretch it. */
+	deadline = run_deadline(tr);
+	root = tracefs_root(tracefs_mounted, why, whylen);
+	if (root == NULL)
+		return -1;
+	if (setup_fields(tp, root, why, whylen) != 0)
+		return -1;
+	tp->ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
+	if (tp->ncpu < 1)
+		tp->ncpu = 1;
+	tp->rings = xcalloc((size_t)tp->ncpu, sizeof(*tp->rings));
+	for (int i = 0; i < tp->ncpu; i++)
+		tp->rings[i].fd = -1;
+	if ((rc = tp_open(tp, ts, deadline, why, whylen)) != 0)
+		return rc;
+	signals_block(&set);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		return fail(tp, why, whylen, "signalfd");
+	if (ts->child > 0)
+		spawn_go(&ts->child_gate);
+	tp_capture(tp, ts, sfd, deadline);
 	/* Stop the kernel writing, then take what is left. */
 	t_end = now_mono_ns();
 	for (size_t i = 0; i < tp->nfds; i++)
 		ioctl(tp->fds[i], PERF_EVENT_IOC_DISABLE, 0);
 	drain_all(tp);
 	close(sfd);
-	/* Its exit record can come a moment before it is waitable. */
-	for (int i = 0; i < 100 && ts->child > 0 && !ts->child_reaped &&
-	    !pidlist_has(&tp->live, ts->child); i++) {
-		struct timespec nap = { 0, 10000000 };
-
-		spawn_reap(ts);
-		if (!ts->child_reaped)
-			nanosleep(&nap, NULL);
-	}
+	if (ts->child > 0 && !pidlist_has(&tp->live, ts->child))
+		spawn_reap_exited(ts);
 	tp_close(tp);
 	tr->stats.detach_ns = now_mono_ns() - t_end;
 	return 0;

@@ -205,5 +205,6 @@ pid_t spawn_gated(char **argv, int *gate);
 void spawn_go(int *gate);
 void spawn_abort(int *gate);
 void spawn_reap(struct target_set *ts);
+void spawn_reap_exited(struct target_set *ts);	/* waits a second at most */
 
 #endif
