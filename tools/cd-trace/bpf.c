@@ -462,7 +462,8 @@ bpf_note_names(struct bpf_state *bs, const struct call *c, uint64_t gen)
 		free(addr);
 	} else if (strncmp(name, "dup", 3) == 0) {
 		int before, later;
-		const struct fdev *e = fdev_at(bs, c->pid, (int)c->args[0], gen, &before, &later);
+		const struct fdev *e = fdev_at(bs, c->pid, (int)c->args[0], gen,
+		    &before, &later);
 
 		fdev_add(bs, c->pid, (int)c->ret, gen + 1, e ? e->name :
 		    before ? fd_describe(bs->tr, c->pid, (int)c->args[0]) : NULL);
@@ -506,6 +507,7 @@ read_stats(struct bpf_state *bs)
 	struct st_key k, next, *kp = NULL;
 	struct st_val *v = xcalloc((size_t)bs->ncpu, sizeof(*v));
 	uint64_t enters = 0, *ev = xcalloc((size_t)bs->ncpu, sizeof(*ev));
+	struct run_stats *st = &bs->tr->stats;
 	uint32_t zero = 0;
 
 	while (map_next(bs->skel->maps.stats.map_fd, kp, &next) == 0) {
@@ -530,7 +532,7 @@ read_stats(struct bpf_state *bs)
 			continue;
 		for (int b = 0; b < ST_HIST; b++)
 			hist[b] = sum.hist[b];
-		bs->tr->stats.calls += sum.count;
+		st->calls += sum.count;
 		out_kernel_sum(bs->tr, (int)k.pid, k.nr, k.err, sum.count, sum.total_ns,
 		    sum.max_ns, sum.spin, hist, ST_HIST);
 	}
@@ -538,8 +540,8 @@ read_stats(struct bpf_state *bs)
 	if (map_lookup(bs->skel->maps.enters.map_fd, &zero, ev) == 0)
 		for (int c = 0; c < bs->ncpu; c++)
 			enters += ev[c];
-	bs->tr->stats.unfinished = enters > bs->tr->stats.calls ? enters - bs->tr->stats.calls : 0;
-	bs->tr->stats.events = bs->tr->stats.calls * 2 + bs->tr->stats.unfinished;
+	st->unfinished = enters > st->calls ? enters - st->calls : 0;
+	st->events = st->calls * 2 + st->unfinished;
 	free(v);
 	free(ev);
 }

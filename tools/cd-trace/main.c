@@ -183,8 +183,9 @@ join_why(char *buf, size_t len, const char *why_bpf, const char *why_tp)
 }
 
 static void
-emit_meta(const struct trace *tr, int method, const char *fallback, const char *error,
-    struct target_set *ts, double elapsed, char **cmd, int tracefs_mounted)
+emit_meta(const struct trace *tr, int method, const char *fallback,
+    const char *error, struct target_set *ts, double elapsed, char **cmd,
+    int tracefs_mounted)
 {
 	cJSON *m = rec_meta_new("cd-trace");
 	cJSON *arr;
