@@ -136,7 +136,7 @@ pidlist_has(const struct pidlist *pl, int pid)
 }
 
 void
-pidlist_free(struct pidlist *pl)
+pidlist_release(struct pidlist *pl)
 {
 	free(pl->v);
 	pl->v = NULL;

@@ -57,6 +57,6 @@ struct pidlist {
 };
 void pidlist_add(struct pidlist *pl, int pid);	/* ignores duplicates */
 int pidlist_has(const struct pidlist *pl, int pid);
-void pidlist_free(struct pidlist *pl);
+void pidlist_release(struct pidlist *pl);
 
 #endif

@@ -25,8 +25,6 @@ void msg_dieerr(int code, const char *fmt, ...)
  *   X_new() / X_open()      allocate and set up; X_free(struct X *) (or
  *                           X_close for what was opened) frees what it
  *                           owns and the struct. X_free(NULL) does nothing.
- * (pidlist_free is a release by this rule; it keeps its name until cd-trace,
- * which calls it, moves.)
  */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t sz);

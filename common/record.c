@@ -12,76 +12,93 @@
 
 #define OUTBUF (64 * 1024)
 
-static struct {
+struct rec_writer {
 	int fd;
 	int linebuf;
 	int err;		/* errno of the first failed write, or 0 */
 	size_t len;
 	char buf[OUTBUF];
-} ob = { .fd = 1 };
+};
+
+/* The writer on stdout the rec_emit family uses. */
+static struct rec_writer std_writer = { .fd = 1 };
 
 static int
-write_all(int fd, const char *p, size_t n)
+write_all(struct rec_writer *w, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+		ssize_t k = write(w->fd, p, n);
 
-		if (w < 0) {
+		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			if (ob.err == 0)
-				ob.err = errno;
+			if (w->err == 0)
+				w->err = errno;
 			return -1;
 		}
-		p += w;
-		n -= (size_t)w;
+		p += k;
+		n -= (size_t)k;
 	}
 	return 0;
 }
 
-void
-rec_out_init(int fd)
+struct rec_writer *
+rec_writer_new(int fd)
 {
-	ob.fd = fd;
-	ob.len = 0;
-	ob.err = 0;	/* a new output starts clean */
+	struct rec_writer *w = xcalloc(1, sizeof(*w));
+
+	w->fd = fd;
+	return w;
 }
 
 void
-rec_out_linebuffered(int on)
+rec_writer_free(struct rec_writer *w)
 {
-	ob.linebuf = on;
+	if (w != &std_writer)
+		free(w);
+}
+
+struct rec_writer *
+rec_stdout(void)
+{
+	return &std_writer;
+}
+
+void
+rec_writer_linebuffered(struct rec_writer *w, int on)
+{
+	w->linebuf = on;
 }
 
 int
-rec_flush(void)
+rec_writer_flush(struct rec_writer *w)
 {
 	int r = 0;
 
-	if (ob.len > 0)
-		r = write_all(ob.fd, ob.buf, ob.len);
-	ob.len = 0;
+	if (w->len > 0)
+		r = write_all(w, w->buf, w->len);
+	w->len = 0;
 	/* One failed write fails the run, whatever was written after it. */
-	if (ob.err != 0) {
-		errno = ob.err;
+	if (w->err != 0) {
+		errno = w->err;
 		r = -1;
 	}
 	return r;
 }
 
 int
-rec_close(void)
+rec_writer_close(struct rec_writer *w)
 {
-	if (rec_flush() == 0)
+	if (rec_writer_flush(w) == 0)
 		return 0;
-	msg_warn("cannot write the output: %s", strerror(ob.err));
+	msg_warn("cannot write the output: %s", strerror(w->err));
 	return -1;
 }
 
 int
-rec_emit_raw(const char *line, size_t len)
+rec_writer_emit_raw(struct rec_writer *w, const char *line, size_t len)
 {
-	if (ob.len + len + 1 > OUTBUF && rec_flush() < 0)
+	if (w->len + len + 1 > OUTBUF && rec_writer_flush(w) < 0)
 		return -1;
 	if (len + 1 > OUTBUF) {
 		/* A line larger than the buffer goes out alone, whole. */
@@ -90,16 +107,65 @@ rec_emit_raw(const char *line, size_t len)
 
 		memcpy(tmp, line, len);
 		tmp[len] = '\n';
-		r = write_all(ob.fd, tmp, len + 1);
+		r = write_all(w, tmp, len + 1);
 		free(tmp);
 		return r;
 	}
-	memcpy(ob.buf + ob.len, line, len);
-	ob.buf[ob.len + len] = '\n';
-	ob.len += len + 1;
-	if (ob.linebuf)
-		return rec_flush();
+	memcpy(w->buf + w->len, line, len);
+	w->buf[w->len + len] = '\n';
+	w->len += len + 1;
+	if (w->linebuf)
+		return rec_writer_flush(w);
 	return 0;
+}
+
+/* ---- the default writer, on stdout ---- */
+
+void
+rec_out_init(int fd)
+{
+	std_writer.fd = fd;
+	std_writer.len = 0;
+	std_writer.err = 0;	/* a new output starts clean */
+}
+
+void
+rec_out_linebuffered(int on)
+{
+	rec_writer_linebuffered(&std_writer, on);
+}
+
+int
+rec_flush(void)
+{
+	return rec_writer_flush(&std_writer);
+}
+
+int
+rec_close(void)
+{
+	return rec_writer_close(&std_writer);
+}
+
+int
+rec_emit_raw(const char *line, size_t len)
+{
+	return rec_writer_emit_raw(&std_writer, line, len);
+}
+
+int
+rec_emit(const cJSON *obj)
+{
+	return rec_writer_emit(&std_writer, obj);
+}
+
+int
+rec_emit_free(cJSON *obj)
+{
+	int r = rec_emit(obj);
+
+	cJSON_Delete(obj);
+	return r;
 }
 
 /*
@@ -175,18 +241,18 @@ rec_arena_end(void)
 
 /* Print obj straight into the output buffer; its length, or -1 if it did not fit. */
 static long
-print_in_place(const cJSON *obj)
+print_in_place(struct rec_writer *w, const cJSON *obj)
 {
-	size_t room = OUTBUF - ob.len;
+	size_t room = OUTBUF - w->len;
 
 	/* cJSON may want a few bytes beyond the text; keep one for the newline. */
-	if (room < 64 || !cJSON_PrintPreallocated((cJSON *)obj, ob.buf + ob.len, (int)room - 1, 0))
+	if (room < 64 || !cJSON_PrintPreallocated((cJSON *)obj, w->buf + w->len, (int)room - 1, 0))
 		return -1;
-	return (long)strlen(ob.buf + ob.len);
+	return (long)strlen(w->buf + w->len);
 }
 
 int
-rec_emit(const cJSON *obj)
+rec_writer_emit(struct rec_writer *w, const cJSON *obj)
 {
 	char *s;
 	long n;
@@ -196,29 +262,20 @@ rec_emit(const cJSON *obj)
 	 * Most records fit the room left in the buffer: no allocation and no
 	 * copy per line, which counts at 10,000 records a run.
 	 */
-	if ((n = print_in_place(obj)) < 0 && ob.len > 0) {
-		if (rec_flush() < 0)
+	if ((n = print_in_place(w, obj)) < 0 && w->len > 0) {
+		if (rec_writer_flush(w) < 0)
 			return -1;
-		n = print_in_place(obj);
+		n = print_in_place(w, obj);
 	}
 	if (n >= 0) {
-		ob.buf[ob.len + (size_t)n] = '\n';
-		ob.len += (size_t)n + 1;
-		return ob.linebuf ? rec_flush() : 0;
+		w->buf[w->len + (size_t)n] = '\n';
+		w->len += (size_t)n + 1;
+		return w->linebuf ? rec_writer_flush(w) : 0;
 	}
 	if ((s = cJSON_PrintUnformatted(obj)) == NULL)
 		msg_die(CD_EXIT_FAIL, "out of memory serialising a record");
-	r = rec_emit_raw(s, strlen(s));
+	r = rec_writer_emit_raw(w, s, strlen(s));
 	cJSON_free(s);
-	return r;
-}
-
-int
-rec_emit_free(cJSON *obj)
-{
-	int r = rec_emit(obj);
-
-	cJSON_Delete(obj);
 	return r;
 }
 

@@ -11,22 +11,37 @@
 /* ---- writing ---- */
 
 /*
- * Output goes through a private buffer that is only ever handed to
- * write(2) in whole lines, so a reader never sees half a record even when
- * the writer dies mid-stream.
+ * Output goes through a writer's private buffer that is only ever handed
+ * to write(2) in whole lines, so a reader never sees half a record even
+ * when the writer dies mid-stream. A tool may hold several writers.
  */
-void rec_out_init(int fd);
+struct rec_writer;
+
+struct rec_writer *rec_writer_new(int fd);	/* fd stays the caller's */
+void rec_writer_free(struct rec_writer *w);	/* unflushed lines are dropped */
 /* Serialise obj as one line. Returns 0, or -1 on a write error. */
+int rec_writer_emit(struct rec_writer *w, const cJSON *obj);
+/* Pass an input line through unchanged (no newline in line). */
+int rec_writer_emit_raw(struct rec_writer *w, const char *line, size_t len);
+/* -1 with errno set if this or any earlier write failed. */
+int rec_writer_flush(struct rec_writer *w);
+/* Flush at the end of a run; on any write error say so, naming the errno, and return -1. */
+int rec_writer_close(struct rec_writer *w);
+/* Flush after every line (interactive consumers, --follow). */
+void rec_writer_linebuffered(struct rec_writer *w, int on);
+
+/*
+ * The default writer, on stdout unless rec_out_init points it elsewhere,
+ * and the same calls on it for the tools that need no other.
+ */
+struct rec_writer *rec_stdout(void);
+void rec_out_init(int fd);
 int rec_emit(const cJSON *obj);
 /* Emit and free obj. */
 int rec_emit_free(cJSON *obj);
-/* Pass an input line through unchanged (no newline in line). */
 int rec_emit_raw(const char *line, size_t len);
-/* -1 with errno set if this or any earlier write failed. */
 int rec_flush(void);
-/* Flush at the end of a run; on any write error say so, naming the errno, and return -1. */
 int rec_close(void);
-/* Flush after every line (interactive consumers, --follow). */
 void rec_out_linebuffered(int on);
 
 /*

@@ -78,7 +78,7 @@ record_pid(const cJSON *obj)
 }
 
 long
-targets_from_stdin(struct pidlist *pl, int strict)
+targets_from_stdin(struct pidlist *pl, int strict, struct rec_writer *pass)
 {
 	struct rec_reader *r;
 	cJSON *obj;
@@ -110,11 +110,13 @@ targets_from_stdin(struct pidlist *pl, int strict)
 				badpid++;
 			}
 		}
-		rec_emit_raw(raw, len);
+		if (pass != NULL)
+			rec_writer_emit_raw(pass, raw, len);
 		cJSON_Delete(obj);
 	}
 	/* Passed through whatever happens next. */
-	rec_flush();
+	if (pass != NULL)
+		rec_writer_flush(pass);
 	if (st == REC_ERROR)	/* the reader said why */
 		msg_die(CD_EXIT_FAIL, "stopped: stdin could not be read");
 	bad = (long)rec_bad_lines(r) + badpid;

@@ -11,9 +11,11 @@
 /*
  * Reads all of stdin when it is not a terminal. Returns the number of
  * malformed lines skipped (each already reported), or -1 under strict on
- * the first one. Records are passed through to the record writer.
+ * the first one. Records are passed through to pass (rec_stdout() for a
+ * filter), or dropped when it is NULL.
  */
-long targets_from_stdin(struct pidlist *pl, int strict);
+struct rec_writer;
+long targets_from_stdin(struct pidlist *pl, int strict, struct rec_writer *pass);
 /* Records read there: none is no input, some without pids is no target. */
 unsigned long targets_records_seen(void);
 

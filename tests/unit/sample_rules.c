@@ -35,7 +35,7 @@ static const struct diag *
 find_diag(const struct diag *d, size_t n, const char *issue)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(d[i].rule->issue, issue) == 0)
+		if (strcmp(d[i].rule->code, issue) == 0)
 			return &d[i];
 	return NULL;
 }

@@ -138,5 +138,40 @@ main(void)
 		    "{\"type\":\"raw\"}\n");
 		close(fd);
 	}
+
+	/* Two writers at once: each holds its own lines until its own flush. */
+	{
+		int fa = memfd_create("a", 0), fb = memfd_create("b", 0);
+		struct rec_writer *a = rec_writer_new(fa), *b = rec_writer_new(fb);
+		char buf[128];
+		ssize_t n;
+		cJSON *o = rec_new("a");
+
+		CHECK(rec_writer_emit(a, o) == 0);
+		cJSON_Delete(o);
+		CHECK(rec_writer_emit_raw(b, "{\"type\":\"b\"}", 12) == 0);
+		CHECK(lseek(fa, 0, SEEK_END) == 0);	/* still buffered */
+		CHECK(rec_writer_flush(b) == 0);
+		CHECK(lseek(fa, 0, SEEK_END) == 0);
+		CHECK(rec_writer_close(a) == 0);
+		lseek(fa, 0, SEEK_SET);
+		n = read(fa, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		CHECK_STR(buf, "{\"type\":\"a\"}\n");
+		lseek(fb, 0, SEEK_SET);
+		n = read(fb, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		CHECK_STR(buf, "{\"type\":\"b\"}\n");
+		/* A write error stays with its writer. */
+		rec_writer_free(a);
+		close(fa);
+		a = rec_writer_new(fa);	/* closed: the flush fails */
+		rec_writer_emit_raw(a, "{}", 2);
+		CHECK(rec_writer_flush(a) == -1);
+		CHECK(rec_writer_emit_raw(b, "{}", 2) == 0 && rec_writer_flush(b) == 0);
+		rec_writer_free(a);
+		rec_writer_free(b);
+		close(fb);
+	}
 	return CHECK_DONE();
 }

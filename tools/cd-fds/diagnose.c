@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cdfds.h"
+#include "diagnosis.h"
 #include "exitcode.h"
 #include "msg.h"
 #include "record.h"
@@ -15,30 +16,17 @@ static cJSON *
 finding(struct ctx *c, const struct proc_fds *p, const char *severity,
     const char *code, const char *issue, const char *desc, const char *remedy)
 {
-	cJSON *o = rec_new("diagnosis");
+	struct diagnosis d = {
+		.source = "cd-fds", .severity = severity, .code = code,
+		.issue = issue, .description = desc, .remedy = remedy,
+		.pid = p->pid,
+	};
 
-	rec_add_str(o, "severity", severity);
-	rec_add_str(o, "issue", issue);
-	rec_add_str(o, "code", code);
-	rec_add_str(o, "description", desc);
-	rec_add_str(o, "remedy", remedy);
-	rec_add_num(o, "pid", p->pid);
-	rec_add_str(o, "source", "cd-fds");
-	if (strcmp(severity, "critical") == 0)
+	if (diagnosis_is_critical(severity))
 		c->criticals++;
 	else if (strcmp(severity, "warning") == 0)
 		c->warnings++;
-	return o;
-}
-
-static cJSON *
-evidence(cJSON *o)
-{
-	cJSON *e = cJSON_AddObjectToObject(o, "evidence");
-
-	if (e == NULL)
-		msg_die(CD_EXIT_FAIL, "out of memory");
-	return e;
+	return diagnosis_new(&d);
 }
 
 static void
@@ -75,7 +63,7 @@ fd_count(struct ctx *c, const struct proc_fds *p)
 	} else {
 		return;
 	}
-	e = evidence(r);
+	e = diagnosis_evidence(r);
 	rec_add_num(e, "total", total);
 	if (p->nofile_soft != -2) {
 		rec_add_num(e, "nofile_soft", (double)p->nofile_soft);
@@ -115,7 +103,7 @@ inotify(struct ctx *c, const struct proc_fds *p)
 	} else {
 		return;
 	}
-	e = evidence(r);
+	e = diagnosis_evidence(r);
 	rec_add_num(e, "inotify_watches", p->inotify_watches);
 	rec_add_num(e, "inotify_instances", p->by_kind[FDK_INOTIFY]);
 	if (p->have_user)
@@ -141,7 +129,7 @@ close_wait(struct ctx *c, const struct proc_fds *p)
 	r = finding(c, p, "warning", "close_wait", "Sockets piling up in CLOSE_WAIT", d,
 	    "The code reading these connections misses end-of-stream or an error path "
 	    "skips close(); connection_list names the peers.");
-	e = evidence(r);
+	e = diagnosis_evidence(r);
 	rec_add_num(e, "close_wait", n);
 	rec_add_num(e, "tcp", p->tcp_total);
 	rec_add_num(e, "threshold_close_wait", c->o->max_close_wait);
@@ -162,7 +150,7 @@ deleted(struct ctx *c, const struct proc_fds *p)
 	r = finding(c, p, "info", "deleted_files", "Open descriptors on deleted files", d,
 	    "Usually rotated logs or replaced caches kept open; the space returns when the "
 	    "process closes them or exits.");
-	e = evidence(r);
+	e = diagnosis_evidence(r);
 	rec_add_num(e, "deleted", p->deleted);
 	rec_add_num(e, "deleted_bytes", (double)p->deleted_bytes);
 	if ((paths = cJSON_AddArrayToObject(e, "paths")) == NULL)
@@ -194,7 +182,7 @@ growth(struct ctx *c, const struct proc_fds *p)
 	r = finding(c, p, "warning", "fd_growth", "File descriptor leak", d,
 	    "Something opens descriptors of this kind and never closes them; at this rate "
 	    "the soft limit is reached in the time shown in evidence.");
-	e = evidence(r);
+	e = diagnosis_evidence(r);
 	rec_add_num(e, "growth_per_s", p->slope_total);
 	rec_add_num(e, "watch_s", p->span_s);
 	rec_add_num(e, "first_total", p->first_total);

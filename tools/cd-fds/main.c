@@ -4,7 +4,6 @@
  * would say, read with a BPF task_file iterator (or /proc) and sock_diag.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -270,19 +269,10 @@ main(int argc, char **argv)
 	color_init(1, nocolor);
 	rec_out_init(1);
 	if (o.pids.n == 0) {
-		int devnull = -1;
-
 		if (isatty(0))
 			cli_usage("no target: give --pid PID, or pipe process records (cd-ps | cd-fds)");
 		/* A report for people has no place for passed-through records. */
-		if (o.table && (devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0)
-			rec_out_init(devnull);
-		bad = targets_from_stdin(&o.pids, o.strict);
-		rec_flush();
-		if (devnull >= 0) {
-			close(devnull);
-			rec_out_init(1);
-		}
+		bad = targets_from_stdin(&o.pids, o.strict, o.table ? NULL : rec_stdout());
 		if (bad < 0) {
 			msg_warn("stopped at a malformed input line (--strict)");
 			rec_flush();
@@ -358,6 +348,6 @@ main(int argc, char **argv)
 	else
 		rc = CD_EXIT_OK;
 	ctx_release(&c);
-	pidlist_free(&o.pids);
+	pidlist_release(&o.pids);
 	return rc;
 }

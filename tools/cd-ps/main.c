@@ -459,7 +459,7 @@ release_all(struct proclist *pl, struct row *rows, struct ps_opts *o)
 	for (size_t i = 0; i < o->nmatch; i++)
 		regfree(&o->match[i]);
 	free(o->match);
-	pidlist_free(&o->pids);
+	pidlist_release(&o->pids);
 }
 
 int

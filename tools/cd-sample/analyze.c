@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diagnosis.h"
 #include "msg.h"
 #include "record.h"
 #include "rules.h"
@@ -198,21 +199,18 @@ emit_diagnoses(const struct sample *v, size_t n, double cpu, const struct analys
 	int crit = 0;
 
 	for (size_t i = 0; i < nd; i++) {
-		cJSON *r = rec_new("diagnosis"), *ev;
-		char *desc;
-
-		rec_add_str(r, "severity", d[i].severity);
-		rec_add_str(r, "issue", d[i].rule->title);
-		rec_add_str(r, "code", d[i].rule->issue);
-		desc = xasprintf("%.0f%% of %s's %s samples (%lu of %lu) are in %s",
+		char *desc = xasprintf("%.0f%% of %s's %s samples (%lu of %lu) are in %s",
 		    d[i].share_pct, v[0].comm, a->wall ? "wall-clock" : "CPU",
 		    d[i].matched, d[i].total, d[i].rule->what);
-		rec_add_str(r, "description", desc);
+		struct diagnosis dr = {
+			.source = "cd-sample", .severity = d[i].severity,
+			.code = d[i].rule->code, .issue = d[i].rule->title,
+			.description = desc, .remedy = d[i].remedy,
+			.pid = d[i].pid, .comm = v[0].comm,
+		};
+		cJSON *r = diagnosis_new(&dr), *ev;
+
 		free(desc);
-		rec_add_str(r, "remedy", d[i].remedy);
-		rec_add_num(r, "pid", d[i].pid);
-		rec_add_str(r, "comm", v[0].comm);
-		rec_add_str(r, "source", "cd-sample");
 		round1(r, "share_pct", d[i].share_pct);
 		if (cpu >= 0)
 			round1(r, "cpu_pct", cpu);
@@ -228,7 +226,7 @@ emit_diagnoses(const struct sample *v, size_t n, double cpu, const struct analys
 			free(s);
 		}
 		rec_emit_free(r);
-		crit += strcmp(d[i].severity, "critical") == 0;
+		crit += diagnosis_is_critical(d[i].severity);
 	}
 	return crit;
 }

@@ -422,7 +422,7 @@ main(int argc, char **argv)
 	if (analyze)
 		return analyze_stdin(&o);
 	if (!o.cmd && pids.n == 0 && !isatty(0)) {
-		if (targets_from_stdin(&pids, o.strict) < 0)
+		if (targets_from_stdin(&pids, o.strict, rec_stdout()) < 0)
 			msg_die(CD_EXIT_DATAERR, "malformed input (--strict)");
 		/* cd-ps found no Claude: not a usage error, and its records went on */
 		if (pids.n == 0 && targets_records_seen() > 0)
@@ -506,7 +506,7 @@ main(int argc, char **argv)
 	rc = rec_close() != 0 ? CD_EXIT_FAIL : crit ? CD_EXIT_FOUND : CD_EXIT_OK;
 	samples_release(&s);
 	cap_release(&c);
-	pidlist_free(&pids);
+	pidlist_release(&pids);
 	strings_free();
 	if (learn_failed && rc != CD_EXIT_FAIL)
 		rc = CD_EXIT_FAIL;

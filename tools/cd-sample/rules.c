@@ -19,7 +19,7 @@
  */
 const struct rule rules[] = {
 	{
-		.issue = "gc_pressure",
+		.code = "gc_pressure",
 		.title = "GC pressure",
 		.what = "garbage collection",
 		.frames_any = { "v8::internal::Scavenger", "v8::internal::MarkCompact",
@@ -45,7 +45,7 @@ const struct rule rules[] = {
 		    "or /compact.",
 	},
 	{
-		.issue = "event_loop_spin",
+		.code = "event_loop_spin",
 		.title = "Event loop spinning",
 		.what = "the event loop polling without waiting",
 		.frames_leaf = { "uv__io_poll", "uv_run", "epoll_wait", "epoll_pwait",
@@ -58,7 +58,7 @@ const struct rule rules[] = {
 		    "setImmediate/nextTick loop.",
 	},
 	{
-		.issue = "file_watcher_activity",
+		.code = "file_watcher_activity",
 		.title = "File watcher activity",
 		.what = "file-watching work",
 		.frames_any = { "inotify", "uv__inotify", "uv_fs_event", "fsnotify",
@@ -70,7 +70,7 @@ const struct rule rules[] = {
 		    "watching, and look for a tool writing files in a loop.",
 	},
 	{
-		.issue = "crypto_tls",
+		.code = "crypto_tls",
 		.title = "Crypto and TLS work",
 		.what = "cryptography and TLS",
 		.frames_any = { "SSL_", "ssl3_", "tls1_", "tls13_", "EVP_", "sha256_block",
@@ -82,7 +82,7 @@ const struct rule rules[] = {
 		    "handshakes after errors, or large hashing work.",
 	},
 	{
-		.issue = "dns_lookup",
+		.code = "dns_lookup",
 		.title = "DNS lookups",
 		.what = "DNS lookups",
 		.frames_any = { "getaddrinfo", "gaih_inet", "__res_context", "res_nquery",
@@ -93,7 +93,7 @@ const struct rule rules[] = {
 		    "agent that resolves per request retries the same name).",
 	},
 	{
-		.issue = "regex_backtracking",
+		.code = "regex_backtracking",
 		.title = "Regular-expression backtracking",
 		.what = "regular-expression matching",
 		.frames_any = { "v8::internal::RegExp", "v8::internal::IrregexpInterpreter",
@@ -111,7 +111,7 @@ const struct rule rules[] = {
 		    "bound the input length.",
 	},
 	{
-		.issue = "json_work",
+		.code = "json_work",
 		.title = "JSON parsing and serialising",
 		.what = "JSON.parse / JSON.stringify",
 		.frames_any = { "JSC::LiteralParser", "JSC::JSONParse", "JSC::Stringifier",
@@ -126,7 +126,7 @@ const struct rule rules[] = {
 		    "or stream.",
 	},
 	{
-		.issue = "js_interpreted",
+		.code = "js_interpreted",
 		.title = "JavaScript running in the interpreter",
 		.what = "JavaScriptCore's interpreter (LLInt)",
 		.frames_leaf = { "[JS interpreter]" },
@@ -139,7 +139,7 @@ const struct rule rules[] = {
 		    "around them in the flame graph say which work it is.",
 	},
 	{
-		.issue = "jit_compilation",
+		.code = "jit_compilation",
 		.title = "JIT compilation",
 		.what = "JIT compiler threads",
 		.threads = { "JITWorker", "JIT Worklist", "DFG Worklist", "FTL Worklist" },

@@ -13,7 +13,7 @@
 #define RULE_EVIDENCE 5
 
 struct rule {
-	const char *issue;		/* snake_case id: the record's "code" */
+	const char *code;		/* snake_case id: the record's "code" */
 	const char *title;		/* what the report calls it: "issue" */
 	const char *what;		/* for the description: "garbage collection" */
 	const char *frames_any[RULE_PATS];	/* substring of any frame */

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hashmap.h"
 #include "msg.h"
 #include "record.h"
 #include "syscall_names.h"
@@ -36,9 +37,6 @@
 #include "systrace.lskel.h"
 #pragma GCC diagnostic pop
 
-static struct systrace *skel;
-static uint64_t threads0;	/* threads of the targets at the start */
-static int ncpu;		/* possible CPUs: the per-CPU value count */
 
 /* The ring buffer as mapped: consumer page, producer page, data twice. */
 struct ring {
@@ -48,7 +46,6 @@ struct ring {
 	size_t size;
 	size_t prod_len;
 };
-static struct ring rb = { .fd = -1 };
 
 /* ---- fd-table history: which file (pid, fd) meant at a generation ---- */
 
@@ -65,43 +62,52 @@ struct fdhist {
 	struct fdev *v;
 	size_t n, cap;
 	int sorted;
-	struct fdhist *next;
 };
 
-#define FDH_BUCKETS 4096
-static struct fdhist *fdh[FDH_BUCKETS];
-static uint64_t fdev_seq;
+/* One BPF run: the programs, their ring, and what user space keeps beside. */
+struct bpf_state {
+	struct trace *tr;
+	struct systrace *skel;
+	uint64_t threads0;		/* threads of the targets at the start */
+	int ncpu;			/* possible CPUs: the per-CPU value count */
+	struct ring rb;
+	struct hmap fdh;		/* (pid, fd) -> struct fdhist */
+	uint64_t fdev_seq;
+	struct hmap fda;		/* struct st_fdkey -> struct fdacc */
+	uint64_t harvested;		/* fd_keys when last harvested */
+};
+
+static void bpf_note_names(struct bpf_state *bs, const struct call *c, uint64_t gen);
 
 static struct fdhist *
-fdhist_get(int pid, int fd, int create)
+fdhist_get(struct bpf_state *bs, int pid, int fd, int create)
 {
-	unsigned b = ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FDH_BUCKETS;
+	int key[2] = { pid, fd };
+	void **slot = create ? hmap_insert(&bs->fdh, key, sizeof(key), NULL) :
+	    hmap_find(&bs->fdh, key, sizeof(key));
 	struct fdhist *h;
 
-	for (h = fdh[b]; h; h = h->next)
-		if (h->pid == pid && h->fd == fd)
-			return h;
-	if (!create)
+	if (slot == NULL)
 		return NULL;
-	h = xcalloc(1, sizeof(*h));
-	h->pid = pid;
-	h->fd = fd;
-	h->next = fdh[b];
-	fdh[b] = h;
+	if ((h = *slot) == NULL) {
+		*slot = h = xcalloc(1, sizeof(*h));
+		h->pid = pid;
+		h->fd = fd;
+	}
 	return h;
 }
 
 static void
-fdev_add(int pid, int fd, uint64_t gen, const char *name)
+fdev_add(struct bpf_state *bs, int pid, int fd, uint64_t gen, const char *name)
 {
-	struct fdhist *h = fdhist_get(pid, fd, 1);
+	struct fdhist *h = fdhist_get(bs, pid, fd, 1);
 
 	if (h->n == h->cap) {
 		h->cap = h->cap ? h->cap * 2 : 4;
 		h->v = xreallocarray(h->v, h->cap, sizeof(*h->v));
 	}
 	h->v[h->n].gen = gen;
-	h->v[h->n].seq = fdev_seq++;
+	h->v[h->n].seq = bs->fdev_seq++;
 	h->v[h->n].name = name ? xstrdup(name) : NULL;
 	h->sorted = h->n == 0 || (h->sorted && h->v[h->n - 1].gen <= gen);
 	h->n++;
@@ -123,9 +129,9 @@ fdev_cmp(const void *a, const void *b)
  * after gen, so today's fd table does not describe it.
  */
 static const struct fdev *
-fdev_at(int pid, int fd, uint64_t gen, int *before, int *later)
+fdev_at(struct bpf_state *bs, int pid, int fd, uint64_t gen, int *before, int *later)
 {
-	struct fdhist *h = fdhist_get(pid, fd, 0);
+	struct fdhist *h = fdhist_get(bs, pid, fd, 0);
 	size_t lo = 0, hi;
 
 	*before = 1;
@@ -154,20 +160,21 @@ fdev_at(int pid, int fd, uint64_t gen, int *before, int *later)
 }
 
 static void
-fdevs_free(void)
+fdhist_free(void *v)
 {
-	for (int b = 0; b < FDH_BUCKETS; b++) {
-		while (fdh[b]) {
-			struct fdhist *n = fdh[b]->next;
+	struct fdhist *h = v;
 
-			for (size_t i = 0; i < fdh[b]->n; i++)
-				free(fdh[b]->v[i].name);
-			free(fdh[b]->v);
-			free(fdh[b]);
-			fdh[b] = n;
-		}
-	}
-	fdev_seq = 0;
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i].name);
+	free(h->v);
+	free(h);
+}
+
+static void
+fdevs_release(struct bpf_state *bs)
+{
+	hmap_release(&bs->fdh, fdhist_free);
+	bs->fdev_seq = 0;
 }
 
 /* ---- bpf(2) helpers the light skeleton does not have ---- */
@@ -247,78 +254,80 @@ fail(char *why, size_t whylen, const char *what, int err)
 }
 
 static void
-fill_specs(void)
+fill_specs(struct bpf_state *bs)
 {
+	const struct trace_opts *o = &bs->tr->opt;
+
 	for (uint32_t nr = 0; nr < ST_NR_MAX; nr++) {
 		struct st_spec sp;
 		int l[6];
 
 		memset(&sp, 0, sizeof(sp));
-		call_arg_layout(nr, l);
+		call_arg_layout(bs->tr, nr, l);
 		sp.path = (signed char)l[0];
 		sp.fd = (signed char)l[1];
 		sp.addr = (signed char)l[2];
 		sp.addrlen = (signed char)l[3];
 		sp.oaddr = (signed char)l[4];
 		sp.oaddrlen = (signed char)l[5];
-		if (call_is_io(nr))
+		if (call_is_io(bs->tr, nr))
 			sp.flags |= STF_IO;
-		if (call_is_net(nr))
+		if (call_is_net(bs->tr, nr))
 			sp.flags |= STF_NET;
-		if (call_is_poll(nr))
+		if (call_is_poll(bs->tr, nr))
 			sp.flags |= STF_POLL;
-		if (call_changes_fds(nr))
+		if (call_changes_fds(bs->tr, nr))
 			sp.flags |= STF_NAMES;
 		if (syscall_name(nr) && strcmp(syscall_name(nr), "connect") == 0)
 			sp.flags |= STF_CONNECT;
 		if (syscall_name(nr) && strncmp(syscall_name(nr), "execve", 6) == 0)
 			sp.flags |= STF_EXECVE;
-		if (!(opt.io || opt.network) || (opt.io && call_is_io(nr)) ||
-		    (opt.network && call_is_net(nr)))
+		if (!(o->io || o->network) || (o->io && call_is_io(bs->tr, nr)) ||
+		    (o->network && call_is_net(bs->tr, nr)))
 			sp.flags |= STF_KEEP;
-		skel_map_update_elem(skel->maps.specs.map_fd, &nr, &sp, BPF_ANY);
+		skel_map_update_elem(bs->skel->maps.specs.map_fd, &nr, &sp, BPF_ANY);
 	}
 }
 
 static int
-ring_map(char *why, size_t whylen)
+ring_map(struct bpf_state *bs, char *why, size_t whylen)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	void *c, *p;
 
-	rb.fd = skel->maps.ring.map_fd;
-	rb.size = ST_RING_SIZE;
-	c = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED, rb.fd, 0);
+	bs->rb.fd = bs->skel->maps.ring.map_fd;
+	bs->rb.size = ST_RING_SIZE;
+	c = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED, bs->rb.fd, 0);
 	if (c == MAP_FAILED)
 		return fail(why, whylen, "mapping the BPF ring buffer", errno);
-	rb.prod_len = (size_t)pg + 2 * rb.size;
-	p = mmap(NULL, rb.prod_len, PROT_READ, MAP_SHARED, rb.fd, pg);
+	bs->rb.prod_len = (size_t)pg + 2 * bs->rb.size;
+	p = mmap(NULL, bs->rb.prod_len, PROT_READ, MAP_SHARED, bs->rb.fd, pg);
 	if (p == MAP_FAILED) {
 		munmap(c, (size_t)pg);
 		return fail(why, whylen, "mapping the BPF ring buffer", errno);
 	}
-	rb.cons = c;
-	rb.prod = p;
-	rb.data = (unsigned char *)p + pg;
+	bs->rb.cons = c;
+	bs->rb.prod = p;
+	bs->rb.data = (unsigned char *)p + pg;
 	return 0;
 }
 
 static void
-ring_unmap(void)
+ring_unmap(struct bpf_state *bs)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 
-	if (rb.cons != NULL)
-		munmap(rb.cons, (size_t)pg);
-	if (rb.prod != NULL)
-		munmap(rb.prod, rb.prod_len);
-	memset(&rb, 0, sizeof(rb));
-	rb.fd = -1;
+	if (bs->rb.cons != NULL)
+		munmap(bs->rb.cons, (size_t)pg);
+	if (bs->rb.prod != NULL)
+		munmap(bs->rb.prod, bs->rb.prod_len);
+	memset(&bs->rb, 0, sizeof(bs->rb));
+	bs->rb.fd = -1;
 }
 
 /* Insert pid, armed or (a command not yet exec'd) not. 0 or an errno. */
 static int
-target_add(int pid, int armed)
+target_add(struct bpf_state *bs, int pid, int armed)
 {
 	struct st_target t;
 	char path[64];
@@ -326,22 +335,22 @@ target_add(int pid, int armed)
 
 	memset(&t, 0, sizeof(t));
 	t.armed = (unsigned)armed;
-	t.slot = (unsigned)skel->bss->next_slot++;
+	t.slot = (unsigned)bs->skel->bss->next_slot++;
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	if ((f = fopen(path, "re")) == NULL)
 		return errno;
 	if (fgets(t.comm, sizeof(t.comm), f) != NULL)
 		t.comm[strcspn(t.comm, "\n")] = '\0';
 	fclose(f);
-	if (skel_map_update_elem(skel->maps.targets.map_fd, &pid, &t, BPF_ANY) != 0)
+	if (skel_map_update_elem(bs->skel->maps.targets.map_fd, &pid, &t, BPF_ANY) != 0)
 		return errno;
-	skel->bss->n_procs++;
+	bs->skel->bss->n_procs++;
 	return 0;
 }
 
 /* The threads of a target, seen as the tracepoint method sees them. */
 static void
-count_threads(int pid)
+count_threads(struct bpf_state *bs, int pid)
 {
 	char path[64];
 	DIR *d;
@@ -352,14 +361,14 @@ count_threads(int pid)
 		return;
 	while ((de = readdir(d)) != NULL)
 		if (atoi(de->d_name) > 0)
-			threads0++;
+			bs->threads0++;
 	closedir(d);
 }
 
 /* ---- the ring ---- */
 
 static void
-on_rec(const struct st_rec *r, size_t len)
+on_rec(struct bpf_state *bs, const struct st_rec *r, size_t len)
 {
 	struct call c;
 	struct thr *t;
@@ -377,57 +386,57 @@ on_rec(const struct st_rec *r, size_t len)
 	c.ts_ns = r->ts_ns;
 	c.dur_ns = r->dur_ns;
 	memcpy(c.args, r->args, sizeof(c.args));
-	if (call_path_arg(c.nr) >= 0) {
+	if (call_path_arg(bs->tr, c.nr) >= 0) {
 		if (r->path_err == 0) {
 			memcpy(path, (const char *)(r + 1) + r->salen, r->path_len);
 			path[r->path_len] = '\0';
 			c.path = xstrdup(path);
 		} else {
 			c.path_unreadable = 1;
-			stats.path_unreadable++;
+			bs->tr->stats.path_unreadable++;
 		}
 	}
 	if (r->salen > 0) {
 		c.salen = r->salen > sizeof(c.sa) ? sizeof(c.sa) : r->salen;
 		memcpy(&c.sa, r + 1, c.salen);
 	}
-	t = thr_find(c.tid);
+	t = thr_find(bs->tr, c.tid);
 	if (t == NULL) {
-		t = thr_get(c.pid, c.tid);
+		t = thr_get(bs->tr, c.pid, c.tid);
 		snprintf(t->comm, sizeof(t->comm), "%.15s", r->comm);
 	}
 	if (r->flags & STR_NAMES)
-		bpf_note_names(&c, r->gen);
-	decode_exit(&c);
-	out_call_bpf(&c, (r->flags & STR_KEEP) != 0, (r->flags & STR_TARGET) != 0);
+		bpf_note_names(bs, &c, r->gen);
+	decode_exit(bs->tr, &c);
+	out_call_bpf(bs->tr, &c, (r->flags & STR_KEEP) != 0, (r->flags & STR_TARGET) != 0);
 	free(c.path);
 }
 
 static void
-ring_drain(void)
+ring_drain(struct bpf_state *bs)
 {
-	unsigned long cons = __atomic_load_n(rb.cons, __ATOMIC_ACQUIRE);
-	unsigned long prod = __atomic_load_n(rb.prod, __ATOMIC_ACQUIRE);
+	unsigned long cons = __atomic_load_n(bs->rb.cons, __ATOMIC_ACQUIRE);
+	unsigned long prod = __atomic_load_n(bs->rb.prod, __ATOMIC_ACQUIRE);
 
 	if (cons >= prod)
 		return;
 	/* A record's cJSON objects live until it is written: from an arena. */
 	rec_arena_begin();
 	while (cons < prod) {
-		const unsigned char *h = rb.data + (cons & (rb.size - 1));
+		const unsigned char *h = bs->rb.data + (cons & (bs->rb.size - 1));
 		uint32_t hl = __atomic_load_n((const uint32_t *)h, __ATOMIC_ACQUIRE);
 		uint32_t len = hl & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 
 		if (hl & BPF_RINGBUF_BUSY_BIT)
 			break;
 		if (!(hl & BPF_RINGBUF_DISCARD_BIT)) {
-			on_rec((const struct st_rec *)(h + BPF_RINGBUF_HDR_SZ), len);
+			on_rec(bs, (const struct st_rec *)(h + BPF_RINGBUF_HDR_SZ), len);
 			rec_arena_reset();
 		}
 		cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
-		__atomic_store_n(rb.cons, cons, __ATOMIC_RELEASE);
+		__atomic_store_n(bs->rb.cons, cons, __ATOMIC_RELEASE);
 		if (cons >= prod)
-			prod = __atomic_load_n(rb.prod, __ATOMIC_ACQUIRE);
+			prod = __atomic_load_n(bs->rb.prod, __ATOMIC_ACQUIRE);
 	}
 	rec_arena_end();
 }
@@ -435,8 +444,8 @@ ring_drain(void)
 /* ---- the fd table's news, for the fd-keyed counters ---- */
 
 /* One ring record that opened, closed, duplicated or connected an fd. */
-void
-bpf_note_names(const struct call *c, uint64_t gen)
+static void
+bpf_note_names(struct bpf_state *bs, const struct call *c, uint64_t gen)
 {
 	const char *name = syscall_name(c->nr);
 	char *addr;
@@ -444,23 +453,24 @@ bpf_note_names(const struct call *c, uint64_t gen)
 	if (name == NULL)
 		return;
 	if (strcmp(name, "close") == 0) {
-		fdev_add(c->pid, (int)c->args[0], gen + 1, NULL);
+		fdev_add(bs, c->pid, (int)c->args[0], gen + 1, NULL);
 	} else if (strcmp(name, "connect") == 0 || strncmp(name, "accept", 6) == 0) {
 		int fd = name[0] == 'c' ? (int)c->args[0] : (int)c->ret;
 
 		addr = c->salen ? sockaddr_str(&c->sa, c->salen, NULL, NULL) : NULL;
-		fdev_add(c->pid, fd, gen + 1, addr);
+		fdev_add(bs, c->pid, fd, gen + 1, addr);
 		free(addr);
 	} else if (strncmp(name, "dup", 3) == 0) {
 		int before, later;
-		const struct fdev *e = fdev_at(c->pid, (int)c->args[0], gen, &before, &later);
+		const struct fdev *e = fdev_at(bs, c->pid, (int)c->args[0], gen,
+		    &before, &later);
 
-		fdev_add(c->pid, (int)c->ret, gen + 1, e ? e->name :
-		    before ? fd_describe(c->pid, (int)c->args[0]) : NULL);
+		fdev_add(bs, c->pid, (int)c->ret, gen + 1, e ? e->name :
+		    before ? fd_describe(bs->tr, c->pid, (int)c->args[0]) : NULL);
 	} else if (c->path != NULL) {
-		fdev_add(c->pid, (int)c->ret, gen + 1, c->path);
+		fdev_add(bs, c->pid, (int)c->ret, gen + 1, c->path);
 	} else {
-		fdev_add(c->pid, (int)c->ret, gen + 1, NULL);
+		fdev_add(bs, c->pid, (int)c->ret, gen + 1, NULL);
 	}
 }
 
@@ -468,23 +478,23 @@ bpf_note_names(const struct call *c, uint64_t gen)
 
 /* What is left in the per-CPU slots: more of the same counts. */
 static void
-read_scache(void)
+read_scache(struct bpf_state *bs)
 {
-	struct st_scache *c = xcalloc((size_t)ncpu, sizeof(*c));
+	struct st_scache *c = xcalloc((size_t)bs->ncpu, sizeof(*c));
 	uint64_t hist[ST_HIST];
 
 	for (uint32_t i = 0; i < ST_CACHE; i++) {
-		if (map_lookup(skel->maps.scache.map_fd, &i, c) != 0)
+		if (map_lookup(bs->skel->maps.scache.map_fd, &i, c) != 0)
 			continue;
-		for (int cpu = 0; cpu < ncpu; cpu++) {
+		for (int cpu = 0; cpu < bs->ncpu; cpu++) {
 			const struct st_scache *x = &c[cpu];
 
 			if (!x->used || x->v.count == 0)
 				continue;
 			for (int b = 0; b < ST_HIST; b++)
 				hist[b] = x->v.hist[b];
-			stats.calls += x->v.count;
-			out_kernel_sum((int)x->k.pid, x->k.nr, x->k.err, x->v.count,
+			bs->tr->stats.calls += x->v.count;
+			out_kernel_sum(bs->tr, (int)x->k.pid, x->k.nr, x->k.err, x->v.count,
 			    x->v.total_ns, x->v.max_ns, x->v.spin, hist, ST_HIST);
 		}
 	}
@@ -492,23 +502,24 @@ read_scache(void)
 }
 
 static void
-read_stats(void)
+read_stats(struct bpf_state *bs)
 {
 	struct st_key k, next, *kp = NULL;
-	struct st_val *v = xcalloc((size_t)ncpu, sizeof(*v));
-	uint64_t enters = 0, *ev = xcalloc((size_t)ncpu, sizeof(*ev));
+	struct st_val *v = xcalloc((size_t)bs->ncpu, sizeof(*v));
+	uint64_t enters = 0, *ev = xcalloc((size_t)bs->ncpu, sizeof(*ev));
+	struct run_stats *st = &bs->tr->stats;
 	uint32_t zero = 0;
 
-	while (map_next(skel->maps.stats.map_fd, kp, &next) == 0) {
+	while (map_next(bs->skel->maps.stats.map_fd, kp, &next) == 0) {
 		struct st_val sum;
 		uint64_t hist[ST_HIST];
 
 		k = next;
 		kp = &k;
-		if (map_lookup(skel->maps.stats.map_fd, &k, v) != 0)
+		if (map_lookup(bs->skel->maps.stats.map_fd, &k, v) != 0)
 			continue;
 		memset(&sum, 0, sizeof(sum));
-		for (int c = 0; c < ncpu; c++) {
+		for (int c = 0; c < bs->ncpu; c++) {
 			sum.count += v[c].count;
 			sum.total_ns += v[c].total_ns;
 			sum.spin += v[c].spin;
@@ -521,33 +532,33 @@ read_stats(void)
 			continue;
 		for (int b = 0; b < ST_HIST; b++)
 			hist[b] = sum.hist[b];
-		stats.calls += sum.count;
-		out_kernel_sum((int)k.pid, k.nr, k.err, sum.count, sum.total_ns,
+		st->calls += sum.count;
+		out_kernel_sum(bs->tr, (int)k.pid, k.nr, k.err, sum.count, sum.total_ns,
 		    sum.max_ns, sum.spin, hist, ST_HIST);
 	}
-	read_scache();
-	if (map_lookup(skel->maps.enters.map_fd, &zero, ev) == 0)
-		for (int c = 0; c < ncpu; c++)
+	read_scache(bs);
+	if (map_lookup(bs->skel->maps.enters.map_fd, &zero, ev) == 0)
+		for (int c = 0; c < bs->ncpu; c++)
 			enters += ev[c];
-	stats.unfinished = enters > stats.calls ? enters - stats.calls : 0;
-	stats.events = stats.calls * 2 + stats.unfinished;
+	st->unfinished = enters > st->calls ? enters - st->calls : 0;
+	st->events = st->calls * 2 + st->unfinished;
 	free(v);
 	free(ev);
 }
 
 /* What (pid, fd) was at gen, by the history, else by today's fd table. */
 static const char *
-fd_name(int pid, int fd, uint64_t gen)
+fd_name(struct bpf_state *bs, int pid, int fd, uint64_t gen)
 {
 	int before, later;
-	const struct fdev *e = fdev_at(pid, fd, gen, &before, &later);
+	const struct fdev *e = fdev_at(bs, pid, fd, gen, &before, &later);
 
 	if (e != NULL && e->name != NULL)
 		return e->name;
-	if (before && fd_snapshot_name(pid, fd) != NULL)
-		return fd_snapshot_name(pid, fd);
+	if (before && fd_snapshot_name(bs->tr, pid, fd) != NULL)
+		return fd_snapshot_name(bs->tr, pid, fd);
 	if ((before || e != NULL) && !later)
-		return fd_describe(pid, fd);
+		return fd_describe(bs->tr, pid, fd);
 	return NULL;
 }
 
@@ -561,28 +572,18 @@ fd_name(int pid, int fd, uint64_t gen)
 struct fdacc {
 	struct st_fdkey k;
 	uint64_t count, bytes, total_ns;
-	struct fdacc *next;
 };
 
-#define FDA_BUCKETS 8192
-static struct fdacc *fda[FDA_BUCKETS];
-static uint64_t harvested;	/* fd_keys when last harvested */
-
 static void
-fdacc_add(const struct st_fdkey *k, uint64_t count, uint64_t bytes, uint64_t total)
+fdacc_add(struct bpf_state *bs, const struct st_fdkey *k, uint64_t count,
+    uint64_t bytes, uint64_t total)
 {
-	unsigned b = ((unsigned)k->pid * 2654435761u ^ (unsigned)k->fd ^
-	    (unsigned)k->gen * 40503u ^ (unsigned)k->nr * 97u) % FDA_BUCKETS;
-	struct fdacc *a;
+	void **slot = hmap_insert(&bs->fda, k, sizeof(*k), NULL);
+	struct fdacc *a = *slot;
 
-	for (a = fda[b]; a; a = a->next)
-		if (memcmp(&a->k, k, sizeof(*k)) == 0)
-			break;
 	if (a == NULL) {
-		a = xcalloc(1, sizeof(*a));
+		*slot = a = xcalloc(1, sizeof(*a));
 		a->k = *k;
-		a->next = fda[b];
-		fda[b] = a;
 	}
 	a->count += count;
 	a->bytes += bytes;
@@ -590,211 +591,198 @@ fdacc_add(const struct st_fdkey *k, uint64_t count, uint64_t bytes, uint64_t tot
 }
 
 static void
-fdacc_free(void)
+fdacc_release(struct bpf_state *bs)
 {
-	for (int b = 0; b < FDA_BUCKETS; b++)
-		while (fda[b]) {
-			struct fdacc *n = fda[b]->next;
-
-			free(fda[b]);
-			fda[b] = n;
-		}
-	harvested = 0;
+	hmap_release(&bs->fda, free);
+	bs->harvested = 0;
 }
 
 /* The summed per-CPU values of k; with del, taken out of the map. 0 or -1. */
 static int
-fd_take(const struct st_fdkey *k, struct st_fdval *v, int del)
+fd_take(struct bpf_state *bs, const struct st_fdkey *k, struct st_fdval *v, int del)
 {
 	union bpf_attr a;
 	uint64_t count = 0, bytes = 0, total = 0;
 
 	memset(&a, 0, sizeof(a));
-	a.map_fd = (unsigned)skel->maps.fdstats.map_fd;
+	a.map_fd = (unsigned)bs->skel->maps.fdstats.map_fd;
 	a.key = (uint64_t)(uintptr_t)k;
 	a.value = (uint64_t)(uintptr_t)v;
 	if (skel_sys_bpf(del ? BPF_MAP_LOOKUP_AND_DELETE_ELEM : BPF_MAP_LOOKUP_ELEM,
 	    &a, sizeof(a)) != 0)
 		return -1;
-	for (int c = 0; c < ncpu; c++) {
+	for (int c = 0; c < bs->ncpu; c++) {
 		count += v[c].count;
 		bytes += v[c].bytes;
 		total += v[c].total_ns;
 	}
-	fdacc_add(k, count, bytes, total);
+	fdacc_add(bs, k, count, bytes, total);
 	return 0;
 }
 
 /* A process's fd-table generation now, by its slot; UINT64_MAX unknown. */
 static uint64_t
-gen_now(uint32_t pid)
+gen_now(struct bpf_state *bs, uint32_t pid)
 {
 	struct st_target t;
 	uint64_t gen;
 	uint32_t slot;
 
-	if (map_lookup(skel->maps.targets.map_fd, &pid, &t) != 0)
+	if (map_lookup(bs->skel->maps.targets.map_fd, &pid, &t) != 0)
 		return 0;
 	slot = t.slot & (ST_SLOTS - 1);
-	if (map_lookup(skel->maps.procs.map_fd, &slot, &gen) != 0)
+	if (map_lookup(bs->skel->maps.procs.map_fd, &slot, &gen) != 0)
 		return 0;
 	return gen;
 }
 
 static void
-harvest(void)
+harvest(struct bpf_state *bs)
 {
 	struct st_fdkey next, *kp = NULL, *old = NULL;
 	struct st_fdval *v;
 	size_t n = 0, cap = 0;
-	uint64_t made = skel->bss->fd_keys;
+	uint64_t made = bs->skel->bss->fd_keys;
 
 	/* Only once a quarter of the map was made since the last time. */
-	if (made - harvested < 16384)
+	if (made - bs->harvested < 16384)
 		return;
-	harvested = made;
+	bs->harvested = made;
 	/* The keys first: deleting during the walk would restart it. */
-	while (map_next(skel->maps.fdstats.map_fd, kp, &next) == 0) {
+	while (map_next(bs->skel->maps.fdstats.map_fd, kp, &next) == 0) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 4096;
 			old = xreallocarray(old, cap, sizeof(*old));
 		}
 		old[n] = next;
 		kp = &old[n];
-		if (next.gen + 2 <= gen_now(next.pid))
+		if (next.gen + 2 <= gen_now(bs, next.pid))
 			n++;
 	}
-	v = xcalloc((size_t)ncpu, sizeof(*v));
+	v = xcalloc((size_t)bs->ncpu, sizeof(*v));
 	for (size_t i = 0; i < n; i++)
-		fd_take(&old[i], v, 1);
+		fd_take(bs, &old[i], v, 1);
 	free(v);
 	free(old);
 }
 
 static void
-read_fcache(void)
+read_fcache(struct bpf_state *bs)
 {
-	struct st_fcache *c = xcalloc((size_t)ncpu, sizeof(*c));
+	struct st_fcache *c = xcalloc((size_t)bs->ncpu, sizeof(*c));
 
 	for (uint32_t i = 0; i < ST_CACHE; i++) {
-		if (map_lookup(skel->maps.fcache.map_fd, &i, c) != 0)
+		if (map_lookup(bs->skel->maps.fcache.map_fd, &i, c) != 0)
 			continue;
-		for (int cpu = 0; cpu < ncpu; cpu++)
+		for (int cpu = 0; cpu < bs->ncpu; cpu++)
 			if (c[cpu].used && c[cpu].v.count > 0)
-				fdacc_add(&c[cpu].k, c[cpu].v.count, c[cpu].v.bytes,
+				fdacc_add(bs, &c[cpu].k, c[cpu].v.count, c[cpu].v.bytes,
 				    c[cpu].v.total_ns);
 	}
 	free(c);
 }
 
 static void
-read_fdstats(void)
+read_fdstats(struct bpf_state *bs)
 {
 	struct st_fdkey k, next, *kp = NULL;
-	struct st_fdval *v = xcalloc((size_t)ncpu, sizeof(*v));
+	struct st_fdval *v = xcalloc((size_t)bs->ncpu, sizeof(*v));
+	const struct hmap_ent *e;
+	size_t pos = 0;
 
-	while (map_next(skel->maps.fdstats.map_fd, kp, &next) == 0) {
+	while (map_next(bs->skel->maps.fdstats.map_fd, kp, &next) == 0) {
 		k = next;
 		kp = &k;
-		fd_take(&k, v, 0);
+		fd_take(bs, &k, v, 0);
 	}
 	free(v);
-	read_fcache();
-	for (int b = 0; b < FDA_BUCKETS; b++)
-		for (struct fdacc *a = fda[b]; a; a = a->next)
-			if (a->count > 0)
-				out_kernel_fd((int)a->k.pid, a->k.nr, a->k.err,
-				    (a->k.flags & STK_EMPTY_PATH) != 0,
-				    fd_name((int)a->k.pid, a->k.fd, a->k.gen),
-				    a->count, a->bytes, a->total_ns);
-	fdacc_free();
+	read_fcache(bs);
+	while ((e = hmap_next(&bs->fda, &pos)) != NULL) {
+		const struct fdacc *a = e->val;
+
+		if (a->count > 0)
+			out_kernel_fd(bs->tr, (int)a->k.pid, a->k.nr, a->k.err,
+			    (a->k.flags & STK_EMPTY_PATH) != 0,
+			    fd_name(bs, (int)a->k.pid, a->k.fd, a->k.gen),
+			    a->count, a->bytes, a->total_ns);
+	}
+	fdacc_release(bs);
 }
 
 /* Names of the processes, as the kernel last saw them (exec included). */
 static void
-read_targets(void)
+read_targets(struct bpf_state *bs)
 {
 	uint32_t k, next, *kp = NULL;
 	struct st_target t;
 
-	while (map_next(skel->maps.targets.map_fd, kp, &next) == 0) {
+	while (map_next(bs->skel->maps.targets.map_fd, kp, &next) == 0) {
 		k = next;
 		kp = &k;
-		if (map_lookup(skel->maps.targets.map_fd, &k, &t) == 0 && t.comm[0])
-			proc_comm_set((int)k, t.comm);
+		if (map_lookup(bs->skel->maps.targets.map_fd, &k, &t) == 0 && t.comm[0])
+			proc_comm_set(bs->tr, (int)k, t.comm);
 	}
 }
 
 static void
-reap_child(struct target_set *ts)
+cleanup(struct bpf_state *bs)
 {
-	int st;
-
-	if (ts->child > 0 && !ts->child_reaped &&
-	    waitpid(ts->child, &st, WNOHANG) == ts->child) {
-		ts->child_status = st;
-		ts->child_reaped = 1;
-	}
-}
-
-static void
-cleanup(void)
-{
-	ring_unmap();
-	if (skel != NULL)
-		systrace__destroy(skel);
-	skel = NULL;
-	fdevs_free();
+	ring_unmap(bs);
+	if (bs->skel != NULL)
+		systrace__destroy(bs->skel);
+	bs->skel = NULL;
+	fdevs_release(bs);
+	fdacc_release(bs);
 }
 
 static int
-load(char *why, size_t whylen)
+load(struct bpf_state *bs, char *why, size_t whylen)
 {
 	int rc;
 
-	ncpu = possible_cpus();
+	bs->ncpu = possible_cpus();
 	errno = 0;
-	if ((skel = systrace__open()) == NULL)
+	if ((bs->skel = systrace__open()) == NULL)
 		return fail(why, whylen, "BPF programs", errno ? errno : ENOMEM);
-	skel->rodata->cfg.failures = opt.failures;
-	skel->rodata->cfg.errno_filter = opt.errno_filter;
-	skel->rodata->cfg.summary = opt.summary;
-	skel->rodata->cfg.diagnose = opt.diagnose;
-	if ((rc = systrace__load(skel)) < 0) {
+	bs->skel->rodata->cfg.failures = bs->tr->opt.failures;
+	bs->skel->rodata->cfg.errno_filter = bs->tr->opt.errno_filter;
+	bs->skel->rodata->cfg.summary = bs->tr->opt.summary;
+	bs->skel->rodata->cfg.diagnose = bs->tr->opt.diagnose;
+	if ((rc = systrace__load(bs->skel)) < 0) {
 		int e = -rc;
 
-		systrace__destroy(skel);
-		skel = NULL;
+		systrace__destroy(bs->skel);
+		bs->skel = NULL;
 		return fail(why, whylen, "loading the BPF syscall programs", e);
 	}
-	fill_specs();
-	return ring_map(why, whylen);
+	fill_specs(bs);
+	return ring_map(bs, why, whylen);
 }
 
 static int
-add_targets(struct target_set *ts, char *why, size_t whylen)
+add_targets(struct bpf_state *bs, struct target_set *ts, char *why, size_t whylen)
 {
 	int e;
 
-	if (ts->child > 0 && (e = target_add(ts->child, 0)) != 0)
+	if (ts->child > 0 && (e = target_add(bs, ts->child, 0)) != 0)
 		return fail(why, whylen, "adding the command to the BPF target set", e);
 	if (ts->child > 0)
-		threads0++;
+		bs->threads0++;
 	for (size_t i = 0; i < ts->pids.n; i++) {
 		int pid = ts->pids.v[i];
 
 		/* A zombie's pid is still in /proc, but nothing of it can run. */
 		if (proc_is_zombie(pid) ||
-		    (e = target_add(pid, 1)) == ENOENT || e == ESRCH) {
+		    (e = target_add(bs, pid, 1)) == ENOENT || e == ESRCH) {
 			warn_gone(pid);
 			continue;
 		}
 		if (e != 0)
 			return fail(why, whylen, "adding a pid to the BPF target set", e);
-		proc_comm(pid);
-		count_threads(pid);
+		proc_comm(bs->tr, pid);
+		count_threads(bs, pid);
 	}
-	if (skel->bss->n_procs == 0) {
+	if (bs->skel->bss->n_procs == 0) {
 		snprintf(why, whylen, "no target process is running");
 		return -2;
 	}
@@ -802,87 +790,82 @@ add_targets(struct target_set *ts, char *why, size_t whylen)
 }
 
 static void
-capture(struct target_set *ts, int sfd)
+capture(struct bpf_state *bs, struct target_set *ts, int sfd)
 {
 	uint64_t deadline = 0;
 
-	if (opt.duration_s > 0)
-		deadline = mono_ns() + (uint64_t)(opt.duration_s * 1e9);
+	deadline = run_deadline(bs->tr);
 	for (;;) {
-		struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { rb.fd, POLLIN, 0 } };
-		struct signalfd_siginfo si;
+		struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { bs->rb.fd, POLLIN, 0 } };
 		int timeout = 20;
 
-		if (deadline) {
-			uint64_t now = mono_ns();
-
-			if (now >= deadline)
-				break;
-			if ((deadline - now) / 1000000 < (uint64_t)timeout)
-				timeout = (int)((deadline - now) / 1000000) + 1;
-		}
+		if ((timeout = deadline_timeout(deadline, timeout)) < 0)
+			break;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			break;
-		ring_drain();
-		harvest();
-		while (read(sfd, &si, sizeof(si)) == sizeof(si))
-			if (si.ssi_signo != SIGCHLD)
-				stop_reason = (int)si.ssi_signo;
-		reap_child(ts);
-		if (stop_reason)
+		ring_drain(bs);
+		harvest(bs);
+		spawn_reap(ts);
+		if (signals_take(bs->tr, sfd))
 			break;
-		if (skel->bss->n_exited >= skel->bss->n_procs)
+		if (bs->skel->bss->n_exited >= bs->skel->bss->n_procs)
 			break;
 	}
 }
 
-int
-bpf_run(struct target_set *ts, char *why, size_t whylen)
+static int
+run(struct bpf_state *bs, struct target_set *ts, char *why, size_t whylen)
 {
 	sigset_t set;
 	int sfd, rc;
 
-	threads0 = 0;
-	if (load(why, whylen) != 0 || (rc = add_targets(ts, why, whylen)) == -1) {
-		cleanup();
+	if (load(bs, why, whylen) != 0 || (rc = add_targets(bs, ts, why, whylen)) == -1) {
+		cleanup(bs);
 		return -1;
 	}
 	if (rc == -2) {
-		cleanup();
+		cleanup(bs);
 		return -2;
 	}
-	if ((rc = systrace__attach(skel)) != 0) {
+	if ((rc = systrace__attach(bs->skel)) != 0) {
 		fail(why, whylen, "attaching the BPF syscall programs", -rc);
-		cleanup();
+		cleanup(bs);
 		return -1;
 	}
 	signals_block(&set);
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
 		fail(why, whylen, "signalfd", errno);
-		cleanup();
+		cleanup(bs);
 		return -1;
 	}
 	if (ts->child > 0)
-		spawn_release(&ts->child_gate);
-	capture(ts, sfd);
+		spawn_go(&ts->child_gate);
+	capture(bs, ts, sfd);
 	/* Stop the programs, then take what they left. */
-	systrace__detach(skel);
-	ring_drain();
+	systrace__detach(bs->skel);
+	ring_drain(bs);
 	close(sfd);
-	for (int i = 0; i < 100 && ts->child > 0 && !ts->child_reaped &&
-	    skel->bss->n_exited >= skel->bss->n_procs; i++) {
-		struct timespec nap = { 0, 10000000 };
-
-		reap_child(ts);
-		if (!ts->child_reaped)
-			nanosleep(&nap, NULL);
-	}
-	stats.threads_seen = threads0 + skel->bss->n_threads;
-	stats.procs_exited = skel->bss->n_exited;
-	stats.lost = skel->bss->lost + skel->bss->overflow;
-	read_targets();
-	read_stats();
-	read_fdstats();
-	cleanup();
+	if (ts->child > 0 && bs->skel->bss->n_exited >= bs->skel->bss->n_procs)
+		spawn_reap_exited(ts);
+	bs->tr->stats.threads_seen = bs->threads0 + bs->skel->bss->n_threads;
+	bs->tr->stats.procs_exited = bs->skel->bss->n_exited;
+	bs->tr->stats.lost = bs->skel->bss->lost + bs->skel->bss->overflow;
+	read_targets(bs);
+	read_stats(bs);
+	read_fdstats(bs);
+	cleanup(bs);
 	return 0;
+}
+
+int
+bpf_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen)
+{
+	struct bpf_state *bs = xcalloc(1, sizeof(*bs));
+	int rc;
+
+	bs->tr = tr;
+	bs->rb.fd = -1;
+	rc = run(bs, ts, why, whylen);
+	free(bs);
+	return rc;
 }

@@ -9,31 +9,31 @@
 #include "trace.h"
 
 static void
-finish(struct thr *t, long ret, uint64_t ts)
+finish(struct trace *tr, struct thr *t, long ret, uint64_t ts)
 {
 	struct call *c = &t->cur;
 
 	c->ret = ret;
 	c->done = 1;
 	c->dur_ns = ts >= c->ts_ns ? ts - c->ts_ns : 0;
-	decode_exit(c);
-	stats.calls++;
-	out_call(c);
+	decode_exit(tr, c);
+	tr->stats.calls++;
+	out_call(tr, c);
 	free(c->path);
 	c->path = NULL;
 	t->in_call = 0;
 }
 
 void
-call_enter(struct thr *t, long nr, const uint64_t args[6], uint64_t ts,
+call_enter(struct trace *tr, struct thr *t, long nr, const uint64_t args[6], uint64_t ts,
     const uint64_t *stack, int nstack)
 {
 	struct call *c = &t->cur;
 	int first = !t->seen_enter;
 
-	stats.events++;
+	tr->stats.events++;
 	if (t->in_call) {		/* its exit was lost */
-		stats.unpaired++;
+		tr->stats.unpaired++;
 		free(c->path);
 		c->path = NULL;
 	}
@@ -46,7 +46,7 @@ call_enter(struct thr *t, long nr, const uint64_t args[6], uint64_t ts,
 	c->nstack = nstack > MAX_STACK ? MAX_STACK : nstack;
 	if (c->nstack > 0)
 		memcpy(c->stack, stack, (size_t)c->nstack * sizeof(*stack));
-	decode_enter(c);
+	decode_enter(tr, c);
 	t->in_call = 1;
 	t->seen_enter = 1;
 	if (t->have_early_exit) {
@@ -54,25 +54,25 @@ call_enter(struct thr *t, long nr, const uint64_t args[6], uint64_t ts,
 
 		t->have_early_exit = 0;
 		if (e->nr == nr && e->ts_ns >= ts) {
-			finish(t, e->ret, e->ts_ns);
+			finish(tr, t, e->ret, e->ts_ns);
 			return;
 		}
 		/* An exit from before we attached is not a loss. */
 		if (!first)
-			stats.unpaired++;
+			tr->stats.unpaired++;
 	}
 }
 
 void
-call_exit(struct thr *t, long nr, long ret, uint64_t ts)
+call_exit(struct trace *tr, struct thr *t, long nr, long ret, uint64_t ts)
 {
-	stats.events++;
+	tr->stats.events++;
 	if (t->in_call && t->cur.nr == nr && ts >= t->cur.ts_ns) {
-		finish(t, ret, ts);
+		finish(tr, t, ret, ts);
 		return;
 	}
 	if (t->have_early_exit && t->seen_enter)
-		stats.unpaired++;
+		tr->stats.unpaired++;
 	t->early_exit.nr = nr;
 	t->early_exit.ret = ret;
 	t->early_exit.ts_ns = ts;
@@ -80,17 +80,16 @@ call_exit(struct thr *t, long nr, long ret, uint64_t ts)
 }
 
 static void
-count_unfinished(struct thr *t, void *arg)
+count_unfinished(struct trace *tr, struct thr *t)
 {
-	(void)arg;
 	if (t->in_call)
-		stats.unfinished++;
-	thr_forget(t->tid);
+		tr->stats.unfinished++;
+	thr_forget(tr, t->tid);
 }
 
 /* Calls still in progress (a thread blocked in poll, exit_group) are counted, not guessed. */
 void
-calls_finish(void)
+calls_finish(struct trace *tr)
 {
-	thr_each(count_unfinished, NULL);
+	thr_each(tr, count_unfinished);
 }

@@ -162,71 +162,82 @@ static const struct spec specs[] = {
 	S("sched_yield", F_BLOCK, -1, -1),
 };
 
-static const struct spec *by_nr[NR_MAX];
+/* The specs by syscall number, for this machine's numbering. */
+struct decoder {
+	const struct spec *by_nr[NR_MAX];
+};
 
 void
-decode_init(void)
+decode_init(struct trace *tr)
 {
+	tr->dec = xcalloc(1, sizeof(*tr->dec));
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		long nr = syscall_number(specs[i].name);
 
 		if (nr >= 0 && nr < NR_MAX)
-			by_nr[nr] = &specs[i];
+			tr->dec->by_nr[nr] = &specs[i];
 	}
 }
 
-static const struct spec *
-spec_of(long nr)
+void
+decode_release(struct trace *tr)
 {
-	return nr >= 0 && nr < NR_MAX ? by_nr[nr] : NULL;
+	free(tr->dec);
+	tr->dec = NULL;
+}
+
+static const struct spec *
+spec_of(const struct trace *tr, long nr)
+{
+	return nr >= 0 && nr < NR_MAX ? tr->dec->by_nr[nr] : NULL;
 }
 
 static int
-has(long nr, int flag)
+has(const struct trace *tr, long nr, int flag)
 {
-	const struct spec *s = spec_of(nr);
+	const struct spec *s = spec_of(tr, nr);
 
 	return s != NULL && (s->flags & flag) != 0;
 }
 
-int call_is_io(long nr) { return has(nr, F_IO); }
-int call_is_net(long nr) { return has(nr, F_NET); }
-int call_is_metadata(long nr) { return has(nr, F_META); }
-int call_is_poll(long nr) { return has(nr, F_POLL); }
+int call_is_io(const struct trace *tr, long nr) { return has(tr, nr, F_IO); }
+int call_is_net(const struct trace *tr, long nr) { return has(tr, nr, F_NET); }
+int call_is_metadata(const struct trace *tr, long nr) { return has(tr, nr, F_META); }
+int call_is_poll(const struct trace *tr, long nr) { return has(tr, nr, F_POLL); }
 
 int
-call_path_arg(long nr)
+call_path_arg(const struct trace *tr, long nr)
 {
-	const struct spec *s = spec_of(nr);
+	const struct spec *s = spec_of(tr, nr);
 
 	return s ? s->path : -1;
 }
 
 int
-call_fd_arg(long nr)
+call_fd_arg(const struct trace *tr, long nr)
 {
-	const struct spec *s = spec_of(nr);
+	const struct spec *s = spec_of(tr, nr);
 
 	return s ? s->fd : -1;
 }
 
 int
-call_bytes_dir(long nr)
+call_bytes_dir(const struct trace *tr, long nr)
 {
-	if (has(nr, F_READ))
+	if (has(tr, nr, F_READ))
 		return 1;
-	if (has(nr, F_WRITE))
+	if (has(tr, nr, F_WRITE))
 		return -1;
 	return 0;
 }
 
-int call_blocks_always(long nr) { return has(nr, F_BLOCK); }
-int call_is_stream(long nr) { return has(nr, F_STREAM); }
+int call_blocks_always(const struct trace *tr, long nr) { return has(tr, nr, F_BLOCK); }
+int call_is_stream(const struct trace *tr, long nr) { return has(tr, nr, F_STREAM); }
 
 int
-call_changes_fds(long nr)
+call_changes_fds(const struct trace *tr, long nr)
 {
-	const struct spec *s = spec_of(nr);
+	const struct spec *s = spec_of(tr, nr);
 
 	if (s == NULL)
 		return 0;
@@ -235,9 +246,9 @@ call_changes_fds(long nr)
 }
 
 void
-call_arg_layout(long nr, int idx[6])
+call_arg_layout(const struct trace *tr, long nr, int idx[6])
 {
-	const struct spec *s = spec_of(nr);
+	const struct spec *s = spec_of(tr, nr);
 
 	if (s == NULL) {
 		for (int i = 0; i < 6; i++)
@@ -267,9 +278,9 @@ fd_desc_blocks(const char *d)
  * because it is meant to be; its latency says nothing about the kernel.
  */
 int
-call_blocks_by_design(const struct call *c)
+call_blocks_by_design(struct trace *tr, const struct call *c)
 {
-	const struct spec *s = spec_of(c->nr);
+	const struct spec *s = spec_of(tr, c->nr);
 	const char *d;
 
 	if (s == NULL)
@@ -278,7 +289,7 @@ call_blocks_by_design(const struct call *c)
 		return 1;
 	if (!(s->flags & F_STREAM) || s->fd < 0)
 		return 0;
-	d = fd_describe(c->pid, (int)c->args[s->fd]);
+	d = fd_describe(tr, c->pid, (int)c->args[s->fd]);
 	return fd_desc_blocks(d);
 }
 
@@ -339,9 +350,9 @@ read_sockaddr(struct call *c, uint64_t addr, uint64_t len)
 }
 
 void
-decode_enter(struct call *c)
+decode_enter(struct trace *tr, struct call *c)
 {
-	const struct spec *s = spec_of(c->nr);
+	const struct spec *s = spec_of(tr, c->nr);
 	char buf[4096];
 
 	c->salen = 0;
@@ -354,7 +365,7 @@ decode_enter(struct call *c)
 			c->path = xstrdup(buf);
 		} else {
 			c->path_unreadable = 1;
-			stats.path_unreadable++;
+			tr->stats.path_unreadable++;
 		}
 	}
 	if (s->addr >= 0)
@@ -362,9 +373,9 @@ decode_enter(struct call *c)
 }
 
 void
-decode_exit(struct call *c)
+decode_exit(struct trace *tr, struct call *c)
 {
-	const struct spec *s = spec_of(c->nr);
+	const struct spec *s = spec_of(tr, c->nr);
 	uint32_t olen;
 	char *addr;
 
@@ -377,32 +388,32 @@ decode_exit(struct call *c)
 	/* Keep the fd table true so later reads and writes name their file. */
 	if ((s->flags & F_OPEN) && c->ret >= 0) {
 		if (c->path != NULL) {
-			fd_set_desc(c->pid, (int)c->ret, c->path);
+			fd_set_desc(tr, c->pid, (int)c->ret, c->path);
 		} else if (c->salen > 0 &&
 		    (addr = sockaddr_str(&c->sa, c->salen, NULL, NULL)) != NULL) {
-			fd_set_desc(c->pid, (int)c->ret, addr);
+			fd_set_desc(tr, c->pid, (int)c->ret, addr);
 			free(addr);
 		} else {
-			fd_forget(c->pid, (int)c->ret);
+			fd_forget(tr, c->pid, (int)c->ret);
 		}
 	}
 	if ((s->flags & F_CLOSE) && c->ret == 0) {
 		/* Name what was closed before the table forgets it. */
-		const char *d = fd_describe(c->pid, (int)c->args[0]);
+		const char *d = fd_describe(tr, c->pid, (int)c->args[0]);
 
 		if (d != NULL && c->path == NULL)
 			c->path = xstrdup(d);
-		fd_forget(c->pid, (int)c->args[0]);
+		fd_forget(tr, c->pid, (int)c->args[0]);
 	}
 	if (strcmp(s->name, "connect") == 0 && c->salen > 0 &&
 	    (addr = sockaddr_str(&c->sa, c->salen, NULL, NULL)) != NULL) {
-		fd_set_desc(c->pid, (int)c->args[0], addr);
+		fd_set_desc(tr, c->pid, (int)c->args[0], addr);
 		free(addr);
 	}
 	if (strncmp(s->name, "dup", 3) == 0 && c->ret >= 0)
-		fd_forget(c->pid, (int)c->ret);
+		fd_forget(tr, c->pid, (int)c->ret);
 	if (strncmp(s->name, "execve", 6) == 0 && c->ret == 0)
-		fd_forget_pid(c->pid);
+		fd_forget_pid(tr, c->pid);
 }
 
 int

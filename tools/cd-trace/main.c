@@ -20,11 +20,7 @@
 #include "syscall_names.h"
 #include "targets.h"
 #include "trace.h"
-
-struct opts opt;
-static int strict;
-struct run_stats stats;
-volatile sig_atomic_t stop_reason;
+#include "units.h"
 
 static const char usage[] =
 "usage: cd-trace [options] --pid PID ...\n"
@@ -91,72 +87,25 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-uint64_t
-mono_ns(void)
+static void
+defaults(struct trace_opts *o)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Blocked from the start, so they arrive through signalfd in the loops. */
-int
-signals_block(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGQUIT);
-	sigaddset(set, SIGCHLD);
-	return sigprocmask(SIG_BLOCK, set, NULL);
-}
-
-/*
- * Whether setup must give up: the duration is over, or a signal came
- * (taken here, as the loops would, since setup does not read the signalfd).
- */
-int
-setup_interrupted(uint64_t deadline)
-{
-	static const struct timespec zero;
-	sigset_t set;
-	int sig;
-
-	if (stop_reason)
-		return 1;
-	if (deadline && mono_ns() >= deadline)
-		return 1;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	sig = sigtimedwait(&set, NULL, &zero);
-	if (sig > 0)
-		stop_reason = sig;
-	return sig > 0;
+	o->duration_s = 5;
+	o->diagnose = 1;
+	o->method = METHOD_AUTO;
+	o->ring_pages = 1024;
+	o->spin_rate = 1000;
+	o->io_error_rate = 50;
+	o->slow_ms = 10;
+	o->meta_rate = 5000;
+	o->connect_fail_rate = 5;
+	o->dns_rate = 20;
+	o->min_calls = 3;
 }
 
 static void
-defaults(void)
-{
-	opt.duration_s = 5;
-	opt.diagnose = 1;
-	opt.method = METHOD_AUTO;
-	opt.ring_pages = 1024;
-	opt.spin_rate = 1000;
-	opt.io_error_rate = 50;
-	opt.slow_ms = 10;
-	opt.meta_rate = 5000;
-	opt.connect_fail_rate = 5;
-	opt.dns_rate = 20;
-	opt.min_calls = 3;
-}
-
-static void
-parse_args(int argc, char **argv, struct pidlist *pids)
+parse_args(int argc, char **argv, struct trace_opts *o, struct pidlist *pids,
+    int *strict)
 {
 	int c;
 
@@ -166,49 +115,49 @@ parse_args(int argc, char **argv, struct pidlist *pids)
 			pidlist_add(pids, cli_pid(optarg));
 			break;
 		case 'd':
-			opt.duration_s = cli_double(optarg, 0, 86400 * 365, "--duration");
-			opt.duration_set = 1;
+			o->duration_s = cli_double(optarg, 0, 86400 * 365, "--duration");
+			o->duration_set = 1;
 			break;
 		case 'm': {
 			static const char *const m[] = { [METHOD_AUTO] = "auto",
 				[METHOD_TRACEPOINT] = "tracepoint", [METHOD_PTRACE] = "ptrace",
 				[METHOD_BPF] = "bpf" };
 
-			opt.method = cli_choice(optarg, "--method", m, 4);
+			o->method = cli_choice(optarg, "--method", m, 4);
 			break;
 		}
-		case 's': opt.summary = 1; break;
+		case 's': o->summary = 1; break;
 		case OPT_TOP:
-			opt.top = (int)cli_long(optarg, 1, 100000, "--top");
-			opt.summary = 1;
+			o->top = (int)cli_long(optarg, 1, 100000, "--top");
+			o->summary = 1;
 			break;
-		case OPT_IO: opt.io = 1; break;
-		case OPT_NET: opt.network = 1; break;
-		case OPT_FAIL: opt.failures = 1; break;
+		case OPT_IO: o->io = 1; break;
+		case OPT_NET: o->network = 1; break;
+		case OPT_FAIL: o->failures = 1; break;
 		case OPT_ERRNO:
-			opt.errno_filter = errno_number(optarg);
-			if (opt.errno_filter <= 0)
+			o->errno_filter = errno_number(optarg);
+			if (o->errno_filter <= 0)
 				cli_usage("--errno: '%s' is not an errno name", optarg);
 			break;
-		case OPT_STACKS: opt.stacks = 1; break;
-		case OPT_NODIAG: opt.diagnose = 0; break;
-		case OPT_SPIN: opt.spin_rate = cli_double(optarg, 0.001, 1e9, "--spin-rate"); break;
-		case OPT_IOERR: opt.io_error_rate = cli_double(optarg, 0.001, 1e9, "--io-error-rate"); break;
-		case OPT_SLOW: opt.slow_ms = cli_double(optarg, 1e-9, 1e9, "--slow-ms"); break;
-		case OPT_META: opt.meta_rate = cli_double(optarg, 0.001, 1e9, "--metadata-rate"); break;
-		case OPT_CONNFAIL: opt.connect_fail_rate = cli_double(optarg, 0.001, 1e9, "--connect-fail-rate"); break;
-		case OPT_DNS: opt.dns_rate = cli_double(optarg, 0.001, 1e9, "--dns-rate"); break;
-		case OPT_MINCALLS: opt.min_calls = cli_double(optarg, 1, 1e12, "--min-calls"); break;
+		case OPT_STACKS: o->stacks = 1; break;
+		case OPT_NODIAG: o->diagnose = 0; break;
+		case OPT_SPIN: o->spin_rate = cli_double(optarg, 0.001, 1e9, "--spin-rate"); break;
+		case OPT_IOERR: o->io_error_rate = cli_double(optarg, 0.001, 1e9, "--io-error-rate"); break;
+		case OPT_SLOW: o->slow_ms = cli_double(optarg, 1e-9, 1e9, "--slow-ms"); break;
+		case OPT_META: o->meta_rate = cli_double(optarg, 0.001, 1e9, "--metadata-rate"); break;
+		case OPT_CONNFAIL: o->connect_fail_rate = cli_double(optarg, 0.001, 1e9, "--connect-fail-rate"); break;
+		case OPT_DNS: o->dns_rate = cli_double(optarg, 0.001, 1e9, "--dns-rate"); break;
+		case OPT_MINCALLS: o->min_calls = cli_double(optarg, 1, 1e12, "--min-calls"); break;
 		case OPT_PAGES: {
 			long n = cli_long(optarg, 1, 65536, "--buffer-pages");
 
 			if (n & (n - 1))
 				cli_usage("--buffer-pages: %ld is not a power of two", n);
-			opt.ring_pages = (size_t)n;
+			o->ring_pages = (size_t)n;
 			break;
 		}
 		case CLI_OPT_NO_COLOR: break;
-		case CLI_OPT_STRICT: strict = 1; break;
+		case CLI_OPT_STRICT: *strict = 1; break;
 		default: cli_other(c, usage);
 		}
 	}
@@ -234,8 +183,9 @@ join_why(char *buf, size_t len, const char *why_bpf, const char *why_tp)
 }
 
 static void
-emit_meta(int method, const char *fallback, const char *error,
-    struct target_set *ts, double elapsed, char **cmd, int tracefs_mounted)
+emit_meta(const struct trace *tr, int method, const char *fallback,
+    const char *error, struct target_set *ts, double elapsed, char **cmd,
+    int tracefs_mounted)
 {
 	cJSON *m = rec_meta_new("cd-trace");
 	cJSON *arr;
@@ -248,12 +198,12 @@ emit_meta(int method, const char *fallback, const char *error,
 		rec_add_str(m, "error", error);
 	rec_add_str(m, "arch", syscall_arch());
 	rec_add_num(m, "duration_s", (double)(long long)(elapsed * 1000) / 1000);
-	if (opt.duration_s > 0)
-		rec_add_num(m, "requested_duration_s", opt.duration_s);
-	rec_add_str(m, "stopped_by", stop_reason == SIGINT ? "SIGINT" :
-	    stop_reason == SIGTERM ? "SIGTERM" : stop_reason == SIGHUP ? "SIGHUP" :
-	    stop_reason ? "signal" : opt.duration_s > 0 &&
-	    elapsed + 0.05 >= opt.duration_s ? "duration" : "targets_exited");
+	if (tr->opt.duration_s > 0)
+		rec_add_num(m, "requested_duration_s", tr->opt.duration_s);
+	rec_add_str(m, "stopped_by", tr->stop_reason == SIGINT ? "SIGINT" :
+	    tr->stop_reason == SIGTERM ? "SIGTERM" : tr->stop_reason == SIGHUP ? "SIGHUP" :
+	    tr->stop_reason ? "signal" : tr->opt.duration_s > 0 &&
+	    elapsed + 0.05 >= tr->opt.duration_s ? "duration" : "targets_exited");
 	arr = cJSON_AddArrayToObject(m, "targets");
 	for (size_t i = 0; i < ts->pids.n; i++)
 		cJSON_AddItemToArray(arr, cJSON_CreateNumber(ts->pids.v[i]));
@@ -267,72 +217,141 @@ emit_meta(int method, const char *fallback, const char *error,
 			    WEXITSTATUS(st) : 128 + WTERMSIG(st));
 		}
 	}
-	rec_add_num(m, "events", (double)stats.events);
-	rec_add_num(m, "calls", (double)stats.calls);
-	rec_add_num(m, "lost", (double)stats.lost);
-	rec_add_num(m, "dropped", (double)stats.lost);
-	rec_add_num(m, "unpaired", (double)stats.unpaired);
-	rec_add_num(m, "unfinished", (double)stats.unfinished);
-	rec_add_num(m, "path_unreadable", (double)stats.path_unreadable);
+	rec_add_num(m, "events", (double)tr->stats.events);
+	rec_add_num(m, "calls", (double)tr->stats.calls);
+	rec_add_num(m, "lost", (double)tr->stats.lost);
+	rec_add_num(m, "dropped", (double)tr->stats.lost);
+	rec_add_num(m, "unpaired", (double)tr->stats.unpaired);
+	rec_add_num(m, "unfinished", (double)tr->stats.unfinished);
+	rec_add_num(m, "path_unreadable", (double)tr->stats.path_unreadable);
 	if (method == METHOD_PTRACE)
 		rec_add_str(m, "latency_note", "latencies under ptrace include "
 		    "the tracer's stops (often 100x a call's own time): counts "
 		    "are exact, latencies are not, and no finding is critical "
 		    "on them alone");
-	rec_add_num(m, "threads", (double)stats.threads_seen);
-	rec_add_num(m, "processes_exited", (double)stats.procs_exited);
-	rec_add_num(m, "detach_s", (double)(long long)(stats.detach_ns / 1000000) / 1000);
+	rec_add_num(m, "threads", (double)tr->stats.threads_seen);
+	rec_add_num(m, "processes_exited", (double)tr->stats.procs_exited);
+	rec_add_num(m, "detach_s", (double)(long long)(tr->stats.detach_ns / 1000000) / 1000);
 	rec_add_bool(m, "tracefs_mounted", tracefs_mounted);
 	rec_emit_free(m);
+}
+
+/* The targets: --pid, a command to spawn, or process records on stdin. */
+static long
+get_targets(struct target_set *ts, char **cmd, int strict)
+{
+	long bad = 0;
+
+	if (cmd == NULL && ts->pids.n == 0) {
+		bad = targets_from_stdin(&ts->pids, strict, rec_stdout());
+		if (bad < 0)
+			msg_die(CD_EXIT_DATAERR, "stopped at a malformed line (--strict)");
+		if (ts->pids.n == 0 && targets_records_seen() == 0)
+			cli_usage("no target: give --pid PID, a COMMAND after --, "
+			    "or process records on stdin");
+		/* cd-ps found no Claude: not a usage error, and its records went on */
+		if (ts->pids.n == 0)
+			msg_die(CD_EXIT_FAIL, "no process records with a pid on "
+			    "stdin: nothing to trace");
+	}
+	if (cmd != NULL) {
+		ts->child = spawn_gated(cmd, &ts->child_gate);
+		if (ts->child < 0)
+			msg_dieerr(CD_EXIT_FAIL, "fork");
+	}
+	return bad;
+}
+
+/* How the run went: the method that ran and why the others did not. */
+struct outcome {
+	int method;			/* METHOD_*, 0 when none could start */
+	const char *fallback;		/* why the preferred method was passed over */
+	const char *error;		/* why none ran */
+	int tracefs_mounted;
+	double elapsed;
+	char why_bpf[400], why_tp[400], why_pt[512], fbuf[1024];
+};
+
+/* bpf, else tracepoint, else ptrace, as --method allows. 0 when one ran. */
+static int
+trace_best(struct trace *tr, struct target_set *ts, struct outcome *oc)
+{
+	const struct trace_opts *o = &tr->opt;
+	int rc = -1, m = o->method;
+	uint64_t t0 = now_mono_ns();
+
+	if (m == METHOD_BPF || (m == METHOD_AUTO && !o->stacks)) {
+		rc = bpf_run(tr, ts, oc->why_bpf, sizeof(oc->why_bpf));
+		if (rc == 0)
+			oc->method = METHOD_BPF;
+		else if (rc == -1 && m == METHOD_AUTO)
+			oc->fallback = join_why(oc->fbuf, sizeof(oc->fbuf), oc->why_bpf, NULL);
+	}
+	if (rc == -1 && (m == METHOD_AUTO || m == METHOD_TRACEPOINT)) {
+		t0 = now_mono_ns();
+		rc = tp_run(tr, ts, oc->why_tp, sizeof(oc->why_tp), &oc->tracefs_mounted);
+		if (rc == 0)
+			oc->method = METHOD_TRACEPOINT;
+		else if (rc == -1 && m == METHOD_AUTO)
+			oc->fallback = join_why(oc->fbuf, sizeof(oc->fbuf), oc->why_bpf,
+			    oc->why_tp);
+	}
+	if (rc == -1 && (m == METHOD_AUTO || m == METHOD_PTRACE) && !o->stacks) {
+		t0 = now_mono_ns();
+		rc = pt_run(tr, ts, oc->why_pt, sizeof(oc->why_pt));
+		if (rc == 0)
+			oc->method = METHOD_PTRACE;
+	} else if (rc == -1 && o->stacks && m == METHOD_AUTO) {
+		snprintf(oc->why_pt, sizeof(oc->why_pt), "--stacks needs the "
+		    "tracepoint method: %s", oc->why_tp);
+	}
+	oc->elapsed = (double)(now_mono_ns() - t0) / 1e9;
+	if (rc != 0)
+		oc->error = oc->why_pt[0] ? oc->why_pt : oc->why_tp[0] ?
+		    oc->why_tp : oc->why_bpf;
+	return rc;
+}
+
+static void
+release_all(struct trace *tr, struct target_set *ts)
+{
+	out_release(tr);
+	thr_release(tr);
+	decode_release(tr);
+	pidlist_release(&ts->pids);
 }
 
 int
 main(int argc, char **argv)
 {
+	struct trace tr;
 	struct target_set ts;
-	char why_bpf[400] = "", why_tp[400] = "", why_pt[512] = "", fbuf[1024];
-	const char *fallback = NULL;
+	struct outcome oc;
 	sigset_t set;
-	int method = 0, rc = -1, mounted = 0, crit, code = CD_EXIT_OK;
-	long bad = 0;
-	uint64_t t0;
-	double elapsed;
+	int crit, code = CD_EXIT_OK, strict = 0;
+	long bad;
 	char **cmd = NULL;
 
 	msg_init(argv[0]);
 	rec_out_init(1);
-	defaults();
+	memset(&tr, 0, sizeof(tr));
+	memset(&oc, 0, sizeof(oc));
+	defaults(&tr.opt);
 	memset(&ts, 0, sizeof(ts));
 	ts.child_gate = -1;
-	parse_args(argc, argv, &ts.pids);
+	parse_args(argc, argv, &tr.opt, &ts.pids, &strict);
 	if (optind < argc)
 		cmd = argv + optind;
-	if (cmd != NULL && !opt.duration_set)
-		opt.duration_s = 0;	/* a command runs to its end, as under strace */
-	if (opt.stacks && (opt.method == METHOD_PTRACE || opt.method == METHOD_BPF))
+	if (cmd != NULL && !tr.opt.duration_set)
+		tr.opt.duration_s = 0;	/* a command runs to its end, as under strace */
+	if (tr.opt.stacks && (tr.opt.method == METHOD_PTRACE || tr.opt.method == METHOD_BPF))
 		cli_usage("--stacks needs the tracepoint method");
 	signal(SIGPIPE, SIG_IGN);
 	signals_block(&set);
-	decode_init();
-	out_init();
-
-	if (cmd == NULL && ts.pids.n == 0) {
-		bad = targets_from_stdin(&ts.pids, strict);
-		if (bad < 0)
-			msg_die(CD_EXIT_DATAERR, "stopped at a malformed line (--strict)");
-		if (ts.pids.n == 0 && targets_records_seen() == 0)
-			cli_usage("no target: give --pid PID, a COMMAND after --, "
-			    "or process records on stdin");
-		/* cd-ps found no Claude: not a usage error, and its records went on */
-		if (ts.pids.n == 0)
-			msg_die(CD_EXIT_FAIL, "no process records with a pid on "
-			    "stdin: nothing to trace");
-	}
-	if (cmd != NULL) {
-		ts.child = spawn_gated(cmd, &ts.child_gate);
-		if (ts.child < 0)
-			msg_dieerr(CD_EXIT_FAIL, "fork");
-	}
+	decode_init(&tr);
+	thr_init(&tr);
+	out_init(&tr);
+	bad = get_targets(&ts, cmd, strict);
 
 	/*
 	 * Starved of CPU by the busy threads it traces, a tracer holds them
@@ -344,65 +363,34 @@ main(int argc, char **argv)
 
 	/* What the fds opened before the capture are, sockets by address. */
 	for (size_t i = 0; i < ts.pids.n; i++)
-		fd_snapshot(ts.pids.v[i]);
-	t0 = mono_ns();
-	if (opt.method == METHOD_BPF || (opt.method == METHOD_AUTO && !opt.stacks)) {
-		rc = bpf_run(&ts, why_bpf, sizeof(why_bpf));
-		if (rc == 0)
-			method = METHOD_BPF;
-		else if (rc == -1 && opt.method == METHOD_AUTO)
-			fallback = join_why(fbuf, sizeof(fbuf), why_bpf, NULL);
-	}
-	if (rc == -1 && (opt.method == METHOD_AUTO || opt.method == METHOD_TRACEPOINT)) {
-		t0 = mono_ns();
-		rc = tp_run(&ts, why_tp, sizeof(why_tp), &mounted);
-		if (rc == 0)
-			method = METHOD_TRACEPOINT;
-		else if (rc == -1 && opt.method == METHOD_AUTO)
-			fallback = join_why(fbuf, sizeof(fbuf), why_bpf, why_tp);
-	}
-	if (rc == -1 && (opt.method == METHOD_AUTO || opt.method == METHOD_PTRACE) &&
-	    !opt.stacks) {
-		t0 = mono_ns();
-		rc = pt_run(&ts, why_pt, sizeof(why_pt));
-		if (rc == 0)
-			method = METHOD_PTRACE;
-	} else if (rc == -1 && opt.stacks && opt.method == METHOD_AUTO) {
-		snprintf(why_pt, sizeof(why_pt), "--stacks needs the tracepoint "
-		    "method: %s", why_tp);
-	}
-	elapsed = (double)(mono_ns() - t0) / 1e9;
-	if (rc != 0) {
-		const char *err = why_pt[0] ? why_pt : why_tp[0] ? why_tp : why_bpf;
-
+		fd_snapshot(&tr, ts.pids.v[i]);
+	if (trace_best(&tr, &ts, &oc) != 0) {
 		spawn_abort(&ts.child_gate);
 		if (ts.child > 0)
 			waitpid(ts.child, NULL, 0);	/* it exits 127 at the closed gate */
-		msg_warn("cannot trace: %s", err);
-		if (fallback && err != fallback)
-			msg_warn("before that: %s", fallback);
-		emit_meta(0, fallback, err, &ts, 0, cmd, mounted);
+		msg_warn("cannot trace: %s", oc.error);
+		if (oc.fallback && oc.error != oc.fallback)
+			msg_warn("before that: %s", oc.fallback);
+		emit_meta(&tr, 0, oc.fallback, oc.error, &ts, 0, cmd, oc.tracefs_mounted);
 		rec_flush();
-		calls_finish();
-		out_free();
-		pidlist_free(&ts.pids);
+		calls_finish(&tr);
+		release_all(&tr, &ts);
 		return CD_EXIT_FAIL;
 	}
-	if (fallback)
-		msg_warn("using %s: %s", method_name(method), fallback);
-	opt.ptrace_latency = method == METHOD_PTRACE;
-	calls_finish();
-	out_summaries(elapsed);
-	crit = out_diagnose(elapsed);
-	emit_meta(method, fallback, NULL, &ts, elapsed, cmd, mounted);
+	if (oc.fallback)
+		msg_warn("using %s: %s", method_name(oc.method), oc.fallback);
+	tr.opt.ptrace_latency = oc.method == METHOD_PTRACE;
+	calls_finish(&tr);
+	out_summaries(&tr, oc.elapsed);
+	crit = out_diagnose(&tr, oc.elapsed);
+	emit_meta(&tr, oc.method, oc.fallback, NULL, &ts, oc.elapsed, cmd,
+	    oc.tracefs_mounted);
 	if (rec_close() != 0)
 		code = CD_EXIT_FAIL;
 	else if (bad > 0)
 		code = CD_EXIT_DATAERR;
 	else if (crit > 0)
 		code = CD_EXIT_FOUND;
-	out_free();
-	fd_tables_free();
-	pidlist_free(&ts.pids);
+	release_all(&tr, &ts);
 	return code;
 }

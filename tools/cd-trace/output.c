@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diagnosis.h"
+#include "hashmap.h"
 #include "msg.h"
 #include "record.h"
 #include "syscall_names.h"
 #include "trace.h"
 
-#define BUCKETS 4096
 #define NERR 4
 #define NHIST 32		/* log2 buckets of ns, as the BPF programs keep */
 #define NBY 8			/* syscalls told apart per file or address */
@@ -26,7 +27,6 @@ struct sagg {
 	int err[NERR];
 	uint64_t errn[NERR];
 	uint64_t hist[NHIST];		/* latency, log2 buckets of ns */
-	struct sagg *next;
 };
 
 /* Per pid and path or address: the I/O and network activity. */
@@ -40,79 +40,73 @@ struct kagg {
 	uint64_t bytes_in, bytes_out;
 	uint64_t connects, connect_failed, dns;
 	struct { long nr; uint64_t n; } by[NBY];	/* calls by syscall */
-	struct kagg *next;
 };
 
 /* Per pid: what the rate-based diagnoses need, over every call. */
 struct pagg {
 	int pid;
 	uint64_t calls, spin, metadata, io_errors, connect_failed, dns;
-	struct pagg *next;
 };
 
-static struct sagg *stab[BUCKETS];
-static struct kagg *ktab[BUCKETS];
-static struct kagg *dtab[BUCKETS];	/* diagnosis view: every call */
-static struct pagg *ptab[BUCKETS];
-static struct sagg *dstab[BUCKETS];	/* diagnosis view of latency */
-
-static unsigned
-hash_str(const char *s, unsigned h)
-{
-	while (*s)
-		h = h * 31 + (unsigned char)*s++;
-	return h % BUCKETS;
-}
+/* Keyed by (pid, syscall), by (pid, net, path or address) and by pid. */
+struct out_tables {
+	struct hmap stab;		/* struct sagg: --summary, what the filters keep */
+	struct hmap ktab;		/* struct kagg: --summary's io and net rows */
+	struct hmap dtab;		/* struct kagg: diagnosis view, every call */
+	struct hmap ptab;		/* struct pagg: the rates of the diagnoses */
+	struct hmap dstab;		/* struct sagg: diagnosis view of latency */
+};
 
 static struct sagg *
-sagg_get(struct sagg **tab, int pid, long nr)
+sagg_get(struct hmap *tab, int pid, long nr)
 {
-	unsigned b = ((unsigned)pid * 2654435761u + (unsigned)nr) % BUCKETS;
-	struct sagg *s;
+	struct { long nr; int pid, pad; } key = { nr, pid, 0 };
+	void **slot = hmap_insert(tab, &key, sizeof(key), NULL);
+	struct sagg *s = *slot;
 
-	for (s = tab[b]; s; s = s->next)
-		if (s->pid == pid && s->nr == nr)
-			return s;
-	s = xcalloc(1, sizeof(*s));
-	s->pid = pid;
-	s->nr = nr;
-	s->next = tab[b];
-	tab[b] = s;
+	if (s == NULL) {
+		*slot = s = xcalloc(1, sizeof(*s));
+		s->pid = pid;
+		s->nr = nr;
+	}
 	return s;
 }
 
+/* Its key: pid, net, then the path or address, NUL and all. */
 static struct kagg *
-kagg_get(struct kagg **tab, int pid, int net, const char *key)
+kagg_get(struct hmap *tab, int pid, int net, const char *key)
 {
-	unsigned b = hash_str(key, (unsigned)pid * 7u + (unsigned)net);
+	size_t len = strlen(key) + 1;
+	char stack[256], *kb = len + 8 <= sizeof(stack) ? stack : xmalloc(len + 8);
+	void **slot;
 	struct kagg *k;
 
-	for (k = tab[b]; k; k = k->next)
-		if (k->pid == pid && k->net == net && strcmp(k->key, key) == 0)
-			return k;
-	k = xcalloc(1, sizeof(*k));
-	k->pid = pid;
-	k->net = net;
-	k->key = xstrdup(key);
-	k->port = -1;
-	k->next = tab[b];
-	tab[b] = k;
+	memcpy(kb, &pid, 4);
+	memcpy(kb + 4, &net, 4);
+	memcpy(kb + 8, key, len);
+	slot = hmap_insert(tab, kb, len + 8, NULL);
+	if (kb != stack)
+		free(kb);
+	if ((k = *slot) == NULL) {
+		*slot = k = xcalloc(1, sizeof(*k));
+		k->pid = pid;
+		k->net = net;
+		k->key = xstrdup(key);
+		k->port = -1;
+	}
 	return k;
 }
 
 static struct pagg *
-pagg_get(int pid)
+pagg_get(struct trace *tr, int pid)
 {
-	unsigned b = (unsigned)pid % BUCKETS;
-	struct pagg *p;
+	void **slot = hmap_insert(&tr->out->ptab, &pid, sizeof(pid), NULL);
+	struct pagg *p = *slot;
 
-	for (p = ptab[b]; p; p = p->next)
-		if (p->pid == pid)
-			return p;
-	p = xcalloc(1, sizeof(*p));
-	p->pid = pid;
-	p->next = ptab[b];
-	ptab[b] = p;
+	if (p == NULL) {
+		*slot = p = xcalloc(1, sizeof(*p));
+		p->pid = pid;
+	}
 	return p;
 }
 
@@ -123,35 +117,35 @@ call_errno(const struct call *c)
 }
 
 static int
-passes(const struct call *c)
+passes(struct trace *tr, const struct call *c)
 {
 	int e = call_errno(c);
 
-	if ((opt.io || opt.network) &&
-	    !((opt.io && call_is_io(c->nr)) || (opt.network && call_is_net(c->nr))))
+	if ((tr->opt.io || tr->opt.network) &&
+	    !((tr->opt.io && call_is_io(tr, c->nr)) || (tr->opt.network && call_is_net(tr, c->nr))))
 		return 0;
-	if (opt.failures && e == 0)
+	if (tr->opt.failures && e == 0)
 		return 0;
-	if (opt.errno_filter && e != opt.errno_filter)
+	if (tr->opt.errno_filter && e != tr->opt.errno_filter)
 		return 0;
 	return 1;
 }
 
 /* The file or address a call acted on, as decoded or from the fd table. */
 static const char *
-call_target(const struct call *c, char **owned, int *is_net, int *port,
+call_target(struct trace *tr, const struct call *c, char **owned, int *is_net, int *port,
     const char **family)
 {
-	int fdarg = call_fd_arg(c->nr);
+	int fdarg = call_fd_arg(tr, c->nr);
 
 	*owned = NULL;
-	*is_net = call_is_net(c->nr);
+	*is_net = call_is_net(tr, c->nr);
 	*port = -1;
 	*family = NULL;
 	/* fstat is newfstatat(fd, "", AT_EMPTY_PATH): it names its fd */
-	if (c->path != NULL && c->path[0] == '\0' && call_path_arg(c->nr) == 1 &&
+	if (c->path != NULL && c->path[0] == '\0' && call_path_arg(tr, c->nr) == 1 &&
 	    (long)c->args[0] >= 0)
-		return fd_describe(c->pid, (int)c->args[0]);
+		return fd_describe(tr, c->pid, (int)c->args[0]);
 	if (c->path != NULL)
 		return c->path;
 	if (c->salen > 0) {
@@ -159,7 +153,7 @@ call_target(const struct call *c, char **owned, int *is_net, int *port,
 		return *owned;
 	}
 	if (fdarg >= 0 && (long)c->args[fdarg] >= 0)
-		return fd_describe(c->pid, (int)c->args[fdarg]);
+		return fd_describe(tr, c->pid, (int)c->args[fdarg]);
 	return NULL;
 }
 
@@ -194,7 +188,7 @@ log2_bucket(uint64_t v)
 }
 
 static void
-agg_latency(struct sagg *s, const struct call *c, int e)
+agg_latency(struct trace *tr, struct sagg *s, const struct call *c, int e)
 {
 	s->hist[log2_bucket(c->dur_ns)]++;
 	s->count++;
@@ -205,19 +199,19 @@ agg_latency(struct sagg *s, const struct call *c, int e)
 		s->errors++;
 		agg_errno(s, e);
 	}
-	if (!call_blocks_by_design(c)) {
+	if (!call_blocks_by_design(tr, c)) {
 		s->measured++;
 		s->measured_ns += c->dur_ns;
 	}
 }
 
 static void
-agg_target_n(struct kagg **tab, int pid, long nr, const char *target,
+agg_target_n(struct trace *tr, struct hmap *tab, int pid, long nr, const char *target,
     int is_net, int port, const char *family, int e, uint64_t n,
     uint64_t bytes, uint64_t dns)
 {
 	struct kagg *k = kagg_get(tab, pid, is_net, target);
-	int dir = call_bytes_dir(nr);
+	int dir = call_bytes_dir(tr, nr);
 	const char *name = syscall_name(nr);
 
 	k->calls += n;
@@ -252,52 +246,52 @@ agg_target_n(struct kagg **tab, int pid, long nr, const char *target,
 }
 
 static void
-agg_target(struct kagg **tab, const struct call *c, const char *target,
+agg_target(struct trace *tr, struct hmap *tab, const struct call *c, const char *target,
     int is_net, int port, const char *family, int e)
 {
-	agg_target_n(tab, c->pid, c->nr, target, is_net, port, family, e, 1,
+	agg_target_n(tr, tab, c->pid, c->nr, target, is_net, port, family, e, 1,
 	    c->ret > 0 ? (uint64_t)c->ret : 0, (uint64_t)call_is_dns(c));
 }
 
 /* Every call feeds the diagnoses, whatever the filters keep. */
 static void
-agg_diagnose(const struct call *c, const char *target, int is_net, int port,
+agg_diagnose(struct trace *tr, const struct call *c, const char *target, int is_net, int port,
     const char *family, int e)
 {
-	struct pagg *p = pagg_get(c->pid);
+	struct pagg *p = pagg_get(tr, c->pid);
 	const char *name = syscall_name(c->nr);
 
 	p->calls++;
 	/* Returned nothing and did not wait: a poll with a zero timeout. */
-	if (call_is_poll(c->nr) && c->ret == 0 && c->dur_ns < 1000000)
+	if (call_is_poll(tr, c->nr) && c->ret == 0 && c->dur_ns < 1000000)
 		p->spin++;
-	if (call_is_metadata(c->nr))
+	if (call_is_metadata(tr, c->nr))
 		p->metadata++;
-	if (e && call_is_io(c->nr) && (e == ENOENT || e == EACCES || e == EPERM))
+	if (e && call_is_io(tr, c->nr) && (e == ENOENT || e == EACCES || e == EPERM))
 		p->io_errors++;
 	if (name && strcmp(name, "connect") == 0 && e && e != EINPROGRESS)
 		p->connect_failed++;
 	if (call_is_dns(c))
 		p->dns++;
-	agg_latency(sagg_get(dstab, c->pid, c->nr), c, e);
+	agg_latency(tr, sagg_get(&tr->out->dstab, c->pid, c->nr), c, e);
 	if (target != NULL)
-		agg_target(dtab, c, target, is_net, port, family, e);
+		agg_target(tr, &tr->out->dtab, c, target, is_net, port, family, e);
 }
 
 static void
-emit_call(const struct call *c, const char *target, int is_net, int port,
+emit_call(struct trace *tr, const struct call *c, const char *target, int is_net, int port,
     const char *family, int e)
 {
 	cJSON *r = rec_new("syscall");
 	const char *name = syscall_name(c->nr);
-	struct thr *t = thr_find(c->tid);
-	int fdarg = call_fd_arg(c->nr);
-	int dir = call_bytes_dir(c->nr);
+	struct thr *t = thr_find(tr, c->tid);
+	int fdarg = call_fd_arg(tr, c->nr);
+	int dir = call_bytes_dir(tr, c->nr);
 	char fbuf[256];
 
 	rec_add_num(r, "pid", c->pid);
 	rec_add_num(r, "tid", c->tid);
-	rec_add_str(r, "comm", proc_comm(c->pid));
+	rec_add_str(r, "comm", proc_comm(tr, c->pid));
 	rec_add_str(r, "thread", t ? t->comm : "");
 	if (name)
 		rec_add_str(r, "name", name);
@@ -313,7 +307,7 @@ emit_call(const struct call *c, const char *target, int is_net, int port,
 	rec_add_num(r, "ts_ns", (double)c->ts_ns);
 	if (fdarg >= 0)
 		rec_add_num(r, "fd", (double)(int)c->args[fdarg]);
-	else if (call_path_arg(c->nr) >= 0 && !e && c->ret >= 0 &&
+	else if (call_path_arg(tr, c->nr) >= 0 && !e && c->ret >= 0 &&
 	    (strcmp(name ? name : "", "openat") == 0 ||
 	    strcmp(name ? name : "", "open") == 0 ||
 	    strcmp(name ? name : "", "creat") == 0 ||
@@ -342,7 +336,7 @@ emit_call(const struct call *c, const char *target, int is_net, int port,
 		    c->args[0] == 16 ? "netlink" : "other");
 	if (c->nstack > 0) {
 		const char *names[MAX_STACK];
-		int n = stack_names(c->pid, c->stack, c->nstack, names, MAX_STACK);
+		int n = stack_names(tr, c->pid, c->stack, c->nstack, names, MAX_STACK);
 		cJSON *st = cJSON_AddArrayToObject(r, "stack");
 
 		for (int i = 0; i < n; i++)
@@ -352,28 +346,29 @@ emit_call(const struct call *c, const char *target, int is_net, int port,
 }
 
 void
-out_init(void)
+out_init(struct trace *tr)
 {
+	tr->out = xcalloc(1, sizeof(*tr->out));
 }
 
 void
-out_call(const struct call *c)
+out_call(struct trace *tr, const struct call *c)
 {
 	int e = call_errno(c), is_net, port;
 	const char *family;
 	char *owned;
-	const char *target = call_target(c, &owned, &is_net, &port, &family);
+	const char *target = call_target(tr, c, &owned, &is_net, &port, &family);
 
-	agg_diagnose(c, target, is_net, port, family, e);
-	if (passes(c)) {
-		if (opt.summary) {
-			agg_latency(sagg_get(stab, c->pid, c->nr), c, e);
+	agg_diagnose(tr, c, target, is_net, port, family, e);
+	if (passes(tr, c)) {
+		if (tr->opt.summary) {
+			agg_latency(tr, sagg_get(&tr->out->stab, c->pid, c->nr), c, e);
 			if (target != NULL &&
-			    (call_is_io(c->nr) || call_is_net(c->nr)))
-				agg_target(ktab, c, target, is_net, port,
+			    (call_is_io(tr, c->nr) || call_is_net(tr, c->nr)))
+				agg_target(tr, &tr->out->ktab, c, target, is_net, port,
 				    family, e);
 		} else {
-			emit_call(c, target, is_net, port, family, e);
+			emit_call(tr, c, target, is_net, port, family, e);
 		}
 	}
 	free(owned);
@@ -382,37 +377,37 @@ out_call(const struct call *c)
 /* ---- the BPF method: counts from the kernel, names from user space ---- */
 
 static int
-passes_nr(long nr, int e)
+passes_nr(const struct trace *tr, long nr, int e)
 {
-	if ((opt.io || opt.network) &&
-	    !((opt.io && call_is_io(nr)) || (opt.network && call_is_net(nr))))
+	if ((tr->opt.io || tr->opt.network) &&
+	    !((tr->opt.io && call_is_io(tr, nr)) || (tr->opt.network && call_is_net(tr, nr))))
 		return 0;
-	if (opt.failures && e == 0)
+	if (tr->opt.failures && e == 0)
 		return 0;
-	if (opt.errno_filter && e != opt.errno_filter)
+	if (tr->opt.errno_filter && e != tr->opt.errno_filter)
 		return 0;
 	return 1;
 }
 
 /* A ring record: its own record, and the paths and addresses it names. */
 void
-out_call_bpf(const struct call *c, int keep, int targeted)
+out_call_bpf(struct trace *tr, const struct call *c, int keep, int targeted)
 {
 	int e = call_errno(c), is_net, port;
 	const char *family;
 	char *owned;
-	const char *target = call_target(c, &owned, &is_net, &port, &family);
+	const char *target = call_target(tr, c, &owned, &is_net, &port, &family);
 
 	if (call_is_dns(c))
-		pagg_get(c->pid)->dns++;
+		pagg_get(tr, c->pid)->dns++;
 	if (targeted && target != NULL)
-		agg_target(dtab, c, target, is_net, port, family, e);
-	if (opt.summary) {
-		if (targeted && target != NULL && passes(c) &&
-		    (call_is_io(c->nr) || call_is_net(c->nr)))
-			agg_target(ktab, c, target, is_net, port, family, e);
-	} else if (keep && passes(c)) {
-		emit_call(c, target, is_net, port, family, e);
+		agg_target(tr, &tr->out->dtab, c, target, is_net, port, family, e);
+	if (tr->opt.summary) {
+		if (targeted && target != NULL && passes(tr, c) &&
+		    (call_is_io(tr, c->nr) || call_is_net(tr, c->nr)))
+			agg_target(tr, &tr->out->ktab, c, target, is_net, port, family, e);
+	} else if (keep && passes(tr, c)) {
+		emit_call(tr, c, target, is_net, port, family, e);
 	}
 	free(owned);
 }
@@ -439,23 +434,23 @@ sagg_add(struct sagg *s, int e, uint64_t count, uint64_t total_ns,
 
 /* One (pid, syscall, errno) counter of the kernel's. */
 void
-out_kernel_sum(int pid, long nr, int e, uint64_t count, uint64_t total_ns,
+out_kernel_sum(struct trace *tr, int pid, long nr, int e, uint64_t count, uint64_t total_ns,
     uint64_t max_ns, uint64_t spin, const uint64_t *hist, int nhist)
 {
-	struct pagg *p = pagg_get(pid);
+	struct pagg *p = pagg_get(tr, pid);
 	const char *name = syscall_name(nr);
-	int measured = !call_blocks_always(nr);
+	int measured = !call_blocks_always(tr, nr);
 
-	sagg_add(sagg_get(dstab, pid, nr), e, count, total_ns, max_ns, measured,
+	sagg_add(sagg_get(&tr->out->dstab, pid, nr), e, count, total_ns, max_ns, measured,
 	    hist, nhist);
-	if (opt.summary && passes_nr(nr, e))
-		sagg_add(sagg_get(stab, pid, nr), e, count, total_ns, max_ns,
+	if (tr->opt.summary && passes_nr(tr, nr, e))
+		sagg_add(sagg_get(&tr->out->stab, pid, nr), e, count, total_ns, max_ns,
 		    measured, hist, nhist);
 	p->calls += count;
 	p->spin += spin;
-	if (call_is_metadata(nr))
+	if (call_is_metadata(tr, nr))
 		p->metadata += count;
-	if (e && call_is_io(nr) && (e == ENOENT || e == EACCES || e == EPERM))
+	if (e && call_is_io(tr, nr) && (e == ENOENT || e == EACCES || e == EPERM))
 		p->io_errors += count;
 	if (name && strcmp(name, "connect") == 0 && e && e != EINPROGRESS)
 		p->connect_failed += count;
@@ -468,16 +463,16 @@ out_kernel_sum(int pid, long nr, int e, uint64_t count, uint64_t total_ns,
  * finding, as the other methods do per call.
  */
 void
-out_kernel_fd(int pid, long nr, int e, int empty_path, const char *target,
+out_kernel_fd(struct trace *tr, int pid, long nr, int e, int empty_path, const char *target,
     uint64_t count, uint64_t bytes, uint64_t total_ns)
 {
-	int is_net = call_is_net(nr), l[6];
+	int is_net = call_is_net(tr, nr), l[6];
 
-	call_arg_layout(nr, l);
+	call_arg_layout(tr, nr, l);
 	if (empty_path)
 		l[0] = l[2] = l[4] = -1;	/* named by its fd after all */
-	if (call_is_stream(nr) && fd_desc_blocks(target)) {
-		struct sagg *s = sagg_get(dstab, pid, nr);
+	if (call_is_stream(tr, nr) && fd_desc_blocks(target)) {
+		struct sagg *s = sagg_get(&tr->out->dstab, pid, nr);
 
 		s->measured -= count <= s->measured ? count : s->measured;
 		s->measured_ns -= total_ns <= s->measured_ns ? total_ns : s->measured_ns;
@@ -485,9 +480,9 @@ out_kernel_fd(int pid, long nr, int e, int empty_path, const char *target,
 	/* A call with a path or address came through the ring, named by it. */
 	if (target == NULL || l[0] >= 0 || l[2] >= 0 || l[4] >= 0)
 		return;
-	agg_target_n(dtab, pid, nr, target, is_net, -1, NULL, e, count, bytes, 0);
-	if (opt.summary && passes_nr(nr, e) && (call_is_io(nr) || is_net))
-		agg_target_n(ktab, pid, nr, target, is_net, -1, NULL, e, count,
+	agg_target_n(tr, &tr->out->dtab, pid, nr, target, is_net, -1, NULL, e, count, bytes, 0);
+	if (tr->opt.summary && passes_nr(tr, nr, e) && (call_is_io(tr, nr) || is_net))
+		agg_target_n(tr, &tr->out->ktab, pid, nr, target, is_net, -1, NULL, e, count,
 		    bytes, 0);
 }
 
@@ -519,22 +514,17 @@ kagg_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* The values of a table, in no given order; *n of them. */
 static void **
-collect(void **tab, size_t next_off, size_t *n)
+collect(const struct hmap *tab, size_t *n)
 {
-	void **v = NULL;
-	size_t cap = 0;
+	void **v = xreallocarray(NULL, tab->n ? tab->n : 1, sizeof(*v));
+	const struct hmap_ent *e;
+	size_t pos = 0;
 
 	*n = 0;
-	for (int b = 0; b < BUCKETS; b++) {
-		for (void *e = tab[b]; e; e = *(void **)((char *)e + next_off)) {
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 64;
-				v = xreallocarray(v, cap, sizeof(*v));
-			}
-			v[(*n)++] = e;
-		}
-	}
+	while ((e = hmap_next(tab, &pos)) != NULL)
+		v[(*n)++] = e->val;
 	return v;
 }
 
@@ -589,19 +579,18 @@ add_by_syscall(cJSON *r, const struct kagg *k)
 }
 
 void
-out_summaries(double elapsed_s)
+out_summaries(struct trace *tr, double elapsed_s)
 {
 	size_t n;
 	struct sagg **sv;
 	struct kagg **kv;
 
-	if (!opt.summary)
+	if (!tr->opt.summary)
 		return;
-	sv = (struct sagg **)collect((void **)stab,
-	    offsetof(struct sagg, next), &n);
+	sv = (struct sagg **)collect(&tr->out->stab, &n);
 	if (n > 0)
 		qsort(sv, n, sizeof(*sv), sagg_cmp);
-	for (size_t i = 0; i < n && (opt.top == 0 || i < (size_t)opt.top); i++) {
+	for (size_t i = 0; i < n && (tr->opt.top == 0 || i < (size_t)tr->opt.top); i++) {
 		struct sagg *s = sv[i];
 		cJSON *r = rec_new("syscall_summary");
 		const char *name = syscall_name(s->nr);
@@ -609,7 +598,7 @@ out_summaries(double elapsed_s)
 
 		snprintf(nb, sizeof(nb), "syscall_%ld", s->nr);
 		rec_add_num(r, "pid", s->pid);
-		rec_add_str(r, "comm", proc_comm(s->pid));
+		rec_add_str(r, "comm", proc_comm(tr, s->pid));
 		rec_add_str(r, "name", name ? name : nb);
 		rec_add_num(r, "nr", (double)s->nr);
 		rec_add_num(r, "count", (double)s->count);
@@ -626,8 +615,7 @@ out_summaries(double elapsed_s)
 	}
 	free(sv);
 
-	kv = (struct kagg **)collect((void **)ktab,
-	    offsetof(struct kagg, next), &n);
+	kv = (struct kagg **)collect(&tr->out->ktab, &n);
 	if (n > 0)
 		qsort(kv, n, sizeof(*kv), kagg_cmp);
 	for (size_t i = 0; i < n; i++) {
@@ -635,7 +623,7 @@ out_summaries(double elapsed_s)
 		cJSON *r = rec_new(k->net ? "net_summary" : "io_summary");
 
 		rec_add_num(r, "pid", k->pid);
-		rec_add_str(r, "comm", proc_comm(k->pid));
+		rec_add_str(r, "comm", proc_comm(tr, k->pid));
 		if (k->net) {
 			rec_add_str(r, "addr", k->key);
 			if (k->family)
@@ -664,66 +652,133 @@ out_summaries(double elapsed_s)
 }
 
 static void
-free_tabs(void)
+kagg_free(void *v)
 {
-	for (int b = 0; b < BUCKETS; b++) {
-		struct sagg *s, *sn;
-		struct kagg *k, *kn;
-		struct pagg *p, *pn;
+	struct kagg *k = v;
 
-		for (s = stab[b]; s; s = sn) { sn = s->next; free(s); }
-		for (s = dstab[b]; s; s = sn) { sn = s->next; free(s); }
-		for (k = ktab[b]; k; k = kn) { kn = k->next; free(k->key); free(k); }
-		for (k = dtab[b]; k; k = kn) { kn = k->next; free(k->key); free(k); }
-		for (p = ptab[b]; p; p = pn) { pn = p->next; free(p); }
-		stab[b] = dstab[b] = NULL;
-		ktab[b] = dtab[b] = NULL;
-		ptab[b] = NULL;
-	}
+	free(k->key);
+	free(k);
+}
+
+static void
+free_tabs(struct trace *tr)
+{
+	hmap_release(&tr->out->stab, free);
+	hmap_release(&tr->out->dstab, free);
+	hmap_release(&tr->out->ktab, kagg_free);
+	hmap_release(&tr->out->dtab, kagg_free);
+	hmap_release(&tr->out->ptab, free);
 }
 
 void
-out_free(void)
+out_release(struct trace *tr)
 {
-	free_tabs();
-	stack_free();
+	if (tr->out != NULL)
+		free_tabs(tr);
+	free(tr->out);
+	tr->out = NULL;
+	stack_release(tr);
 }
 
 /* ---- diagnoses ---- */
 
-/* The human title of each finding's code, as the report shows it. */
-static const char *
-diag_title(const char *code)
-{
-	static const struct { const char *code, *title; } t[] = {
-		{ "event_loop_spin", "Event loop spinning" },
-		{ "io_error_storm", "High I/O error rate" },
-		{ "metadata_storm", "Excessive metadata operations" },
-		{ "network_retry_storm", "Network retry storm" },
-		{ "slow_syscalls", "Slow system calls" },
-	};
+static uint64_t get_ioerr(const struct kagg *k) { return k->enoent + k->eacces; }
+static uint64_t get_connfail(const struct kagg *k) { return k->connect_failed; }
+static uint64_t get_dns(const struct kagg *k) { return k->dns; }
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(t[i].code, code) == 0)
-			return t[i].title;
-	return code;
-}
+/* One per-process counter a rate rule compares with its threshold. */
+struct rate_signal {
+	size_t count_off;		/* offsetof(struct pagg, ...): the events */
+	size_t threshold_off;		/* offsetof(struct trace_opts, ...): events/s that fire */
+	const char *count_field;	/* evidence: the events */
+	const char *rate_field;		/* evidence: the events per second */
+	const char *threshold_field;	/* evidence: the threshold, or NULL */
+	uint64_t (*target_count)(const struct kagg *);	/* its share of a path or address */
+};
+
+/*
+ * A finding on a per-process rate: it fires when any of its signals
+ * reaches its threshold, and is critical at ten times it. One row per
+ * finding; add a row to teach cd-trace a new one.
+ */
+struct rate_rule {
+	const char *code;		/* the record's "code" */
+	const char *issue;		/* its title: the record's "issue" */
+	struct rate_signal signal[2];	/* the second unused when count_field is NULL */
+	/* printf format: rate, count, seconds; with two signals, the two rates */
+	const char *description;
+	const char *remedy;
+	const char *targets_field;	/* evidence: the top paths or addresses, or NULL */
+	int targets_net;		/* those are addresses */
+};
+
+static const struct rate_rule rate_rules[] = {
+	{
+		.code = "event_loop_spin",
+		.issue = "Event loop spinning",
+		.signal = { { offsetof(struct pagg, spin), offsetof(struct trace_opts, spin_rate),
+		    "immediate_polls", "rate_per_s", "threshold_per_s", NULL } },
+		.description = "%.0f poll/epoll calls per second return at once "
+		    "with nothing ready (%llu in %.1f s): the event loop is spinning",
+		.remedy = "find the timer or watcher that re-arms with a zero "
+		    "timeout (cd-trace --stacks shows the caller); avoid "
+		    "setImmediate/poll loops with timeout 0",
+	},
+	{
+		.code = "io_error_storm",
+		.issue = "High I/O error rate",
+		.signal = { { offsetof(struct pagg, io_errors), offsetof(struct trace_opts, io_error_rate),
+		    "errors", "rate_per_s", "threshold_per_s", get_ioerr } },
+		.description = "%.0f file calls per second fail with "
+		    "ENOENT/EACCES/EPERM (%llu in %.1f s)",
+		.remedy = "the process keeps probing paths that do not exist or "
+		    "it may not read: cache the negative result, fix the search "
+		    "path or the permissions of the paths below",
+		.targets_field = "top_paths",
+	},
+	{
+		.code = "metadata_storm",
+		.issue = "Excessive metadata operations",
+		.signal = { { offsetof(struct pagg, metadata), offsetof(struct trace_opts, meta_rate),
+		    "calls", "rate_per_s", "threshold_per_s", NULL } },
+		.description = "%.0f metadata calls per second (stat family, "
+		    "access, readlink, getdents; %llu in %.1f s)",
+		.remedy = "a file watcher or module resolver is polling the file "
+		    "system: use inotify-based watching, narrow the watched "
+		    "tree, cache stat results",
+	},
+	{
+		.code = "network_retry_storm",
+		.issue = "Network retry storm",
+		.signal = {
+			{ offsetof(struct pagg, connect_failed), offsetof(struct trace_opts, connect_fail_rate),
+			    "connect_failed", "connect_failed_per_s", NULL, get_connfail },
+			{ offsetof(struct pagg, dns), offsetof(struct trace_opts, dns_rate),
+			    "dns_queries", "dns_per_s", NULL, get_dns },
+		},
+		.description = "%.1f failed connects and %.1f DNS queries per "
+		    "second: the process is retrying a network peer",
+		.remedy = "check that the peer is up and reachable (proxy, VPN, "
+		    "firewall); retries need backoff; repeated DNS queries mean "
+		    "the resolver result is not cached",
+		.targets_field = "top_addrs",
+		.targets_net = 1,
+	},
+};
+
+static const char slow_issue[] = "Slow system calls";
 
 static cJSON *
-diag_new(const char *severity, const char *issue, int pid, const char *desc,
-    const char *remedy)
+diag_new(struct trace *tr, const char *severity, const char *code, const char *issue, int pid,
+    const char *desc, const char *remedy)
 {
-	cJSON *r = rec_new("diagnosis");
+	struct diagnosis d = {
+		.source = "cd-trace", .severity = severity, .code = code,
+		.issue = issue, .description = desc, .remedy = remedy,
+		.pid = pid, .comm = proc_comm(tr, pid),
+	};
 
-	rec_add_str(r, "severity", severity);
-	rec_add_str(r, "issue", diag_title(issue));
-	rec_add_str(r, "code", issue);
-	rec_add_str(r, "source", "cd-trace");
-	rec_add_num(r, "pid", pid);
-	rec_add_str(r, "comm", proc_comm(pid));
-	rec_add_str(r, "description", desc);
-	rec_add_str(r, "remedy", remedy);
-	return r;
+	return diagnosis_new(&d);
 }
 
 static const char *
@@ -744,12 +799,11 @@ round1(double v)
 
 /* The paths (or addresses) of pid with the most of a counter, as evidence. */
 static void
-add_top_keys(cJSON *ev, const char *field, int pid, int net,
+add_top_keys(struct trace *tr, cJSON *ev, const char *field, int pid, int net,
     uint64_t (*get)(const struct kagg *))
 {
 	size_t n, m = 0;
-	struct kagg **kv = (struct kagg **)collect((void **)dtab,
-	    offsetof(struct kagg, next), &n);
+	struct kagg **kv = (struct kagg **)collect(&tr->out->dtab, &n);
 	cJSON *arr = cJSON_AddArrayToObject(ev, field);
 
 	for (size_t i = 0; i < n; i++)
@@ -775,130 +829,130 @@ add_top_keys(cJSON *ev, const char *field, int pid, int net,
 	free(kv);
 }
 
-static uint64_t get_ioerr(const struct kagg *k) { return k->enoent + k->eacces; }
-static uint64_t get_connfail(const struct kagg *k) { return k->connect_failed; }
-static uint64_t get_dns(const struct kagg *k) { return k->dns; }
-
-static void
-diag_pid(const struct pagg *p, double secs, int *crit)
+static uint64_t
+signal_count(const struct rate_signal *s, const struct pagg *p)
 {
+	return *(const uint64_t *)((const char *)p + s->count_off);
+}
+
+static double
+signal_threshold(const struct rate_signal *s, const struct trace_opts *o)
+{
+	return *(const double *)((const char *)o + s->threshold_off);
+}
+
+/* One rule over one process: the record, or nothing below every threshold. */
+static void
+diag_rate(struct trace *tr, const struct rate_rule *rr, const struct pagg *p, double secs, int *crit)
+{
+	int nsig = rr->signal[1].count_field ? 2 : 1, fired = -1, top = -1;
+	uint64_t count[2] = { 0, 0 };
+	double rate[2] = { 0, 0 };
 	char desc[512];
-	double r;
 	cJSON *d, *ev;
 
-	r = p->spin / secs;
-	if (r >= opt.spin_rate) {
-		snprintf(desc, sizeof(desc), "%.0f poll/epoll calls per second "
-		    "return at once with nothing ready (%llu in %.1f s): the "
-		    "event loop is spinning", r, (unsigned long long)p->spin, secs);
-		d = diag_new(severity(r, opt.spin_rate, crit), "event_loop_spin",
-		    p->pid, desc, "find the timer or watcher that re-arms with a "
-		    "zero timeout (cd-trace --stacks shows the caller); avoid "
-		    "setImmediate/poll loops with timeout 0");
-		ev = cJSON_AddObjectToObject(d, "evidence");
-		rec_add_num(ev, "immediate_polls", (double)p->spin);
-		rec_add_num(ev, "rate_per_s", round1(r));
-		rec_add_num(ev, "threshold_per_s", opt.spin_rate);
-		rec_emit_free(d);
+	for (int i = 0; i < nsig; i++) {
+		count[i] = signal_count(&rr->signal[i], p);
+		rate[i] = (double)count[i] / secs;
+		if (fired < 0 && rate[i] >= signal_threshold(&rr->signal[i], &tr->opt))
+			fired = i;
+		if (top < 0 && count[i] > 0)
+			top = i;
 	}
-	r = p->io_errors / secs;
-	if (r >= opt.io_error_rate) {
-		snprintf(desc, sizeof(desc), "%.0f file calls per second fail with "
-		    "ENOENT/EACCES/EPERM (%llu in %.1f s)", r,
-		    (unsigned long long)p->io_errors, secs);
-		d = diag_new(severity(r, opt.io_error_rate, crit), "io_error_storm",
-		    p->pid, desc, "the process keeps probing paths that do not "
-		    "exist or it may not read: cache the negative result, fix "
-		    "the search path or the permissions of the paths below");
-		ev = cJSON_AddObjectToObject(d, "evidence");
-		rec_add_num(ev, "errors", (double)p->io_errors);
-		rec_add_num(ev, "rate_per_s", round1(r));
-		rec_add_num(ev, "threshold_per_s", opt.io_error_rate);
-		add_top_keys(ev, "top_paths", p->pid, 0, get_ioerr);
-		rec_emit_free(d);
-	}
-	r = p->metadata / secs;
-	if (r >= opt.meta_rate) {
-		snprintf(desc, sizeof(desc), "%.0f metadata calls per second "
-		    "(stat family, access, readlink, getdents; %llu in %.1f s)",
-		    r, (unsigned long long)p->metadata, secs);
-		d = diag_new(severity(r, opt.meta_rate, crit), "metadata_storm",
-		    p->pid, desc, "a file watcher or module resolver is polling "
-		    "the file system: use inotify-based watching, narrow the "
-		    "watched tree, cache stat results");
-		ev = cJSON_AddObjectToObject(d, "evidence");
-		rec_add_num(ev, "calls", (double)p->metadata);
-		rec_add_num(ev, "rate_per_s", round1(r));
-		rec_add_num(ev, "threshold_per_s", opt.meta_rate);
-		rec_emit_free(d);
-	}
-	r = p->connect_failed / secs;
-	if (r >= opt.connect_fail_rate || p->dns / secs >= opt.dns_rate) {
-		double dr = p->dns / secs;
+	if (fired < 0)
+		return;
+	if (nsig == 2)
+		snprintf(desc, sizeof(desc), rr->description, rate[0], rate[1]);
+	else
+		snprintf(desc, sizeof(desc), rr->description, rate[0],
+		    (unsigned long long)count[0], secs);
+	d = diag_new(tr, severity(rate[fired], signal_threshold(&rr->signal[fired], &tr->opt), crit),
+	    rr->code, rr->issue, p->pid, desc, rr->remedy);
+	ev = diagnosis_evidence(d);
+	for (int i = 0; i < nsig; i++) {
+		const struct rate_signal *s = &rr->signal[i];
 
-		snprintf(desc, sizeof(desc), "%.1f failed connects and %.1f DNS "
-		    "queries per second: the process is retrying a network "
-		    "peer", r, dr);
-		d = diag_new(r >= opt.connect_fail_rate ?
-		    severity(r, opt.connect_fail_rate, crit) :
-		    severity(dr, opt.dns_rate, crit), "network_retry_storm",
-		    p->pid, desc, "check that the peer is up and reachable "
-		    "(proxy, VPN, firewall); retries need backoff; repeated "
-		    "DNS queries mean the resolver result is not cached");
-		ev = cJSON_AddObjectToObject(d, "evidence");
-		rec_add_num(ev, "connect_failed", (double)p->connect_failed);
-		rec_add_num(ev, "connect_failed_per_s", round1(r));
-		rec_add_num(ev, "dns_queries", (double)p->dns);
-		rec_add_num(ev, "dns_per_s", round1(dr));
-		add_top_keys(ev, "top_addrs", p->pid, 1,
-		    p->connect_failed ? get_connfail : get_dns);
-		rec_emit_free(d);
+		rec_add_num(ev, s->count_field, (double)count[i]);
+		rec_add_num(ev, s->rate_field, round1(rate[i]));
+		if (s->threshold_field)
+			rec_add_num(ev, s->threshold_field, signal_threshold(s, &tr->opt));
 	}
+	/* By the first signal that counted anything: the one to look into. */
+	if (rr->targets_field)
+		add_top_keys(tr, ev, rr->targets_field, p->pid, rr->targets_net,
+		    rr->signal[top < 0 ? 0 : top].target_count);
+	rec_emit_free(d);
 }
 
 static void
-diag_slow(const struct sagg *s, int *crit)
+diag_pid(struct trace *tr, const struct pagg *p, double secs, int *crit)
+{
+	for (size_t i = 0; i < sizeof(rate_rules) / sizeof(rate_rules[0]); i++)
+		diag_rate(tr, &rate_rules[i], p, secs, crit);
+}
+
+static void
+diag_slow(struct trace *tr, const struct sagg *s, int *crit)
 {
 	double avg_ms;
 	char desc[512];
 	const char *name = syscall_name(s->nr);
 	cJSON *d, *ev;
 
-	if (s->measured < (uint64_t)opt.min_calls || s->measured == 0)
+	if (s->measured < (uint64_t)tr->opt.min_calls || s->measured == 0)
 		return;
 	avg_ms = (double)s->measured_ns / (double)s->measured / 1e6;
-	if (avg_ms < opt.slow_ms)
+	if (avg_ms < tr->opt.slow_ms)
 		return;
 	snprintf(desc, sizeof(desc), "%s takes %.1f ms on average over %llu "
 	    "calls%s", name ? name : "syscall", avg_ms,
-	    (unsigned long long)s->measured, opt.ptrace_latency ?
+	    (unsigned long long)s->measured, tr->opt.ptrace_latency ?
 	    " (measured under ptrace, whose stops are inside every call's "
 	    "time: a hint, not a finding)" : "");
 	/* ptrace's stops can make any call look slow: never critical on that alone */
-	d = diag_new(opt.ptrace_latency ? "warning" :
-	    severity(avg_ms, opt.slow_ms, crit), "slow_syscalls",
+	d = diag_new(tr, tr->opt.ptrace_latency ? "warning" :
+	    severity(avg_ms, tr->opt.slow_ms, crit), "slow_syscalls", slow_issue,
 	    s->pid, desc, "slow file calls point at a slow or network file "
 	    "system, a full disk or heavy swapping: check the paths it uses "
 	    "(cd-trace --io) and the device");
-	ev = cJSON_AddObjectToObject(d, "evidence");
+	ev = diagnosis_evidence(d);
 	rec_add_str(ev, "syscall", name ? name : "?");
 	rec_add_num(ev, "count", (double)s->measured);
 	rec_add_num(ev, "avg_ms", round1(avg_ms));
 	rec_add_num(ev, "max_ms", round1((double)s->max_ns / 1e6));
-	rec_add_num(ev, "threshold_ms", opt.slow_ms);
-	if (opt.ptrace_latency)
+	rec_add_num(ev, "threshold_ms", tr->opt.slow_ms);
+	if (tr->opt.ptrace_latency)
 		rec_add_bool(ev, "includes_tracer_stops", 1);
 	rec_emit_free(d);
 }
 
+/* Findings in the order of pid, then syscall: the same from run to run. */
+static int
+pagg_cmp(const void *a, const void *b)
+{
+	const struct pagg *x = *(struct pagg *const *)a, *y = *(struct pagg *const *)b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int
+sagg_key_cmp(const void *a, const void *b)
+{
+	const struct sagg *x = *(struct sagg *const *)a, *y = *(struct sagg *const *)b;
+
+	if (x->pid != y->pid)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	return (x->nr > y->nr) - (x->nr < y->nr);
+}
+
 int
-out_diagnose(double elapsed_s)
+out_diagnose(struct trace *tr, double elapsed_s)
 {
 	size_t n;
 	void **v;
 	int crit = 0;
 
-	if (!opt.diagnose || elapsed_s <= 0)
+	if (!tr->opt.diagnose || elapsed_s <= 0)
 		return 0;
 	/*
 	 * A rate is per second of capture; a capture shorter than a second
@@ -907,13 +961,15 @@ out_diagnose(double elapsed_s)
 	 */
 	if (elapsed_s < 1)
 		elapsed_s = 1;
-	v = collect((void **)ptab, offsetof(struct pagg, next), &n);
+	v = collect(&tr->out->ptab, &n);
+	qsort(v, n, sizeof(*v), pagg_cmp);
 	for (size_t i = 0; i < n; i++)
-		diag_pid(v[i], elapsed_s, &crit);
+		diag_pid(tr, v[i], elapsed_s, &crit);
 	free(v);
-	v = collect((void **)dstab, offsetof(struct sagg, next), &n);
+	v = collect(&tr->out->dstab, &n);
+	qsort(v, n, sizeof(*v), sagg_key_cmp);
 	for (size_t i = 0; i < n; i++)
-		diag_slow(v[i], &crit);
+		diag_slow(tr, v[i], &crit);
 	free(v);
 	return crit;
 }

@@ -19,19 +19,24 @@
 
 #include "msg.h"
 #include "trace.h"
+#include "units.h"
 
 #define PT_OPTS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | \
 	PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC)
 
-static struct pidlist tracees;	/* tids we are attached to */
-static struct target_set *cur_ts;
+/* One ptrace run. */
+struct pt {
+	struct trace *tr;
+	struct target_set *ts;
+	struct pidlist tracees;		/* tids we are attached to */
+};
 
 static void
-tracee_del(int tid)
+tracee_del(struct pt *pt, int tid)
 {
-	for (size_t i = 0; i < tracees.n; i++)
-		if (tracees.v[i] == tid) {
-			tracees.v[i] = tracees.v[--tracees.n];
+	for (size_t i = 0; i < pt->tracees.n; i++)
+		if (pt->tracees.v[i] == tid) {
+			pt->tracees.v[i] = pt->tracees.v[--pt->tracees.n];
 			return;
 		}
 }
@@ -55,12 +60,12 @@ tgid_of(int tid)
 }
 
 static struct thr *
-tracee_add(int pid, int tid)
+tracee_add(struct pt *pt, int pid, int tid)
 {
-	struct thr *t = thr_get(pid, tid);
+	struct thr *t = thr_get(pt->tr, pid, tid);
 
 	t->pt_attached = 1;
-	pidlist_add(&tracees, tid);
+	pidlist_add(&pt->tracees, tid);
 	return t;
 }
 
@@ -93,52 +98,33 @@ thread_gone(int tid)
 	return access(path, F_OK) != 0 || proc_is_zombie(tid);
 }
 
-/*
- * Seize every thread of pid, listing again while threads are new: a few
- * times only, as a target making threads all the time always has new
- * ones (those made by a seized thread are auto-attached anyway), and
- * never past the deadline or a signal.
- */
+/* 0 seized, 1 gone or auto-attached already, -1 failed (errno). */
 static int
-seize_pid(int pid, uint64_t deadline)
+seize_thread(void *arg, int pid, int tid)
 {
-	char path[64];
-	int added, any = 0;
+	struct pt *pt = arg;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	for (int pass = 0; pass < 4; pass++) {
-		DIR *d = opendir(path);
-		struct dirent *de;
+	if (ptrace(PTRACE_SEIZE, tid, 0, PT_OPTS) != 0) {
+		int e = errno;
 
-		if (d == NULL)
-			return any ? 0 : -1;
-		added = 0;
-		while ((de = readdir(d)) != NULL && !setup_interrupted(deadline)) {
-			int tid = atoi(de->d_name);
-
-			if (tid <= 0 || pidlist_has(&tracees, tid))
-				continue;
-			if (ptrace(PTRACE_SEIZE, tid, 0, PT_OPTS) != 0) {
-				int e = errno;
-
-				if (e == ESRCH || thread_gone(tid) ||
-				    (e == EPERM && tracer_of(tid) == getpid()))
-					continue;	/* gone, or auto-attached */
-				closedir(d);
-				errno = e;
-				return -1;
-			}
-			tracee_add(pid, tid);
-			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-			added = any = 1;
-		}
-		closedir(d);
-		if (!added || setup_interrupted(deadline))
-			break;
+		if (e == ESRCH || thread_gone(tid) ||
+		    (e == EPERM && tracer_of(tid) == getpid()))
+			return 1;
+		errno = e;
+		return -1;
 	}
-	if (!any)
-		errno = ESRCH;	/* a zombie: its threads are all gone */
-	return any ? 0 : -1;
+	tracee_add(pt, pid, tid);
+	ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+	return 0;
+}
+
+/* Threads made by a seized thread are auto-attached by the kernel. */
+static int
+seize_pid(struct pt *pt, int pid, uint64_t deadline)
+{
+	const struct thread_walk w = { &pt->tracees, seize_thread, NULL, pt };
+
+	return attach_threads(pt->tr, pid, deadline, &w);
 }
 
 static void
@@ -150,7 +136,7 @@ resume(struct thr *t, int sig)
 }
 
 static void
-on_syscall_stop(struct thr *t)
+on_syscall_stop(struct pt *pt, struct thr *t)
 {
 	struct __ptrace_syscall_info si;
 
@@ -160,44 +146,44 @@ on_syscall_stop(struct thr *t)
 	if (t->pt_preexec)
 		return;
 	if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
-		call_enter(t, (long)si.entry.nr, si.entry.args, mono_ns(), NULL, 0);
+		call_enter(pt->tr, t, (long)si.entry.nr, si.entry.args, now_mono_ns(), NULL, 0);
 	} else if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
 		if (t->in_call)	/* else we attached in the middle of it */
-			call_exit(t, t->cur.nr, (long)si.exit.rval, mono_ns());
+			call_exit(pt->tr, t, t->cur.nr, (long)si.exit.rval, now_mono_ns());
 	}
 }
 
 static void
-on_exit_status(int tid, int st)
+on_exit_status(struct pt *pt, int tid, int st)
 {
-	struct thr *t = thr_find(tid);
+	struct thr *t = thr_find(pt->tr, tid);
 
 	if (t != NULL) {
 		if (t->in_call)
-			stats.unfinished++;	/* exit_group never returns */
+			pt->tr->stats.unfinished++;	/* exit_group never returns */
 		t->in_call = 0;
 		if (t->tid == t->pid)
-			stats.procs_exited++;
+			pt->tr->stats.procs_exited++;
 	}
-	tracee_del(tid);
-	if (cur_ts->child == tid && !cur_ts->child_reaped) {
-		cur_ts->child_status = st;
-		cur_ts->child_reaped = 1;
+	tracee_del(pt, tid);
+	if (pt->ts->child == tid && !pt->ts->child_reaped) {
+		pt->ts->child_status = st;
+		pt->ts->child_reaped = 1;
 	}
 }
 
 static void
-on_stop(int tid, int st)
+on_stop(struct pt *pt, int tid, int st)
 {
-	struct thr *t = thr_find(tid);
+	struct thr *t = thr_find(pt->tr, tid);
 	int sig = WSTOPSIG(st), event = st >> 16;
 	unsigned long msg = 0;
 
 	if (t == NULL || !t->pt_attached)	/* auto-attached before its parent's event */
-		t = tracee_add(tgid_of(tid), tid);
+		t = tracee_add(pt, tgid_of(tid), tid);
 	t->pt_stopped = 1;
 	if (sig == (SIGTRAP | 0x80)) {
-		on_syscall_stop(t);
+		on_syscall_stop(pt, t);
 		resume(t, 0);
 		return;
 	}
@@ -221,7 +207,7 @@ on_stop(int tid, int st)
 		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 && msg > 0) {
 			int ntid = (int)msg;
 
-			tracee_add(event == PTRACE_EVENT_CLONE ? tgid_of(ntid) :
+			tracee_add(pt, event == PTRACE_EVENT_CLONE ? tgid_of(ntid) :
 			    ntid, ntid)->pt_preexec = 0;
 		}
 		resume(t, 0);
@@ -230,16 +216,16 @@ on_stop(int tid, int st)
 		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 &&
 		    (int)msg != tid) {
 			/* A non-leader thread exec'd and took the leader's tid. */
-			struct thr *old = thr_find((int)msg);
+			struct thr *old = thr_find(pt->tr, (int)msg);
 
 			if (old != NULL && old != t) {
-				tracee_del((int)msg);
-				thr_forget((int)msg);
+				tracee_del(pt, (int)msg);
+				thr_forget(pt->tr, (int)msg);
 			}
 		}
 		t->pt_preexec = 0;
 		thr_refresh_comm(t);
-		proc_comm_set(t->pid, t->comm);
+		proc_comm_set(pt->tr, t->pid, t->comm);
 		resume(t, 0);
 		return;
 	default:
@@ -249,12 +235,12 @@ on_stop(int tid, int st)
 }
 
 static void
-dispatch(int tid, int st)
+dispatch(struct pt *pt, int tid, int st)
 {
 	if (WIFEXITED(st) || WIFSIGNALED(st))
-		on_exit_status(tid, st);
+		on_exit_status(pt, tid, st);
 	else if (WIFSTOPPED(st))
-		on_stop(tid, st);
+		on_stop(pt, tid, st);
 }
 
 /*
@@ -263,14 +249,14 @@ dispatch(int tid, int st)
  * and the signals. 1 when there may be more.
  */
 static int
-reap_some(void)
+reap_some(struct pt *pt)
 {
-	uint64_t until = mono_ns() + 20000000;
+	uint64_t until = now_mono_ns() + 20000000;
 	int st, tid;
 
 	for (int n = 0; (tid = waitpid(-1, &st, __WALL | WNOHANG)) > 0; n++) {
-		dispatch(tid, st);
-		if ((n & 63) == 63 && mono_ns() >= until)
+		dispatch(pt, tid, st);
+		if ((n & 63) == 63 && now_mono_ns() >= until)
 			return 1;
 	}
 	return 0;
@@ -285,13 +271,13 @@ reap_some(void)
  * so wait half a second, not for ever.
  */
 static void
-detach_all(void)
+detach_all(struct pt *pt)
 {
-	uint64_t t0 = mono_ns(), give_up = t0 + 500000000ull;
+	uint64_t t0 = now_mono_ns(), give_up = t0 + 500000000ull;
 
-	for (size_t i = 0; i < tracees.n; i++)
-		ptrace(PTRACE_INTERRUPT, tracees.v[i], 0, 0);
-	while (tracees.n > 0 && mono_ns() < give_up) {
+	for (size_t i = 0; i < pt->tracees.n; i++)
+		ptrace(PTRACE_INTERRUPT, pt->tracees.v[i], 0, 0);
+	while (pt->tracees.n > 0 && now_mono_ns() < give_up) {
 		int st, tid = waitpid(-1, &st, __WALL | WNOHANG);
 		int sig = 0;
 
@@ -304,7 +290,7 @@ detach_all(void)
 			continue;
 		}
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			on_exit_status(tid, st);
+			on_exit_status(pt, tid, st);
 			continue;
 		}
 		if (!WIFSTOPPED(st))
@@ -313,26 +299,27 @@ detach_all(void)
 			sig = WSTOPSIG(st);	/* a signal on its way: keep it */
 		/* A clone in flight shows up here too; it is detached alike. */
 		ptrace(PTRACE_DETACH, tid, 0, sig);
-		tracee_del(tid);
+		tracee_del(pt, tid);
 	}
-	if (tracees.n > 0)
+	if (pt->tracees.n > 0)
 		msg_warn("%zu threads did not stop to be detached in 0.5 s; "
-		    "the kernel detaches them as cd-trace exits", tracees.n);
-	stats.detach_ns = mono_ns() - t0;
+		    "the kernel detaches them as cd-trace exits", pt->tracees.n);
+	pt->tr->stats.detach_ns = now_mono_ns() - t0;
 }
 
 int
-pt_run(struct target_set *ts, char *why, size_t whylen)
+pt_run(struct trace *tr, struct target_set *ts, char *why, size_t whylen)
 {
+	struct pt pts, *pt = &pts;
 	sigset_t set;
 	int sfd;
 	uint64_t deadline = 0;
 
-	cur_ts = ts;
-	memset(&tracees, 0, sizeof(tracees));
+	memset(pt, 0, sizeof(*pt));
+	pt->tr = tr;
+	pt->ts = ts;
 	/* The duration counts from here: a slow setup must not stretch it. */
-	if (opt.duration_s > 0)
-		deadline = mono_ns() + (uint64_t)(opt.duration_s * 1e9);
+	deadline = run_deadline(tr);
 	if (ts->child > 0) {
 		struct thr *t;
 
@@ -341,13 +328,13 @@ pt_run(struct target_set *ts, char *why, size_t whylen)
 			    ts->child, strerror(errno));
 			return -1;
 		}
-		t = tracee_add(ts->child, ts->child);
+		t = tracee_add(pt, ts->child, ts->child);
 		t->pt_preexec = 1;	/* its own calls until execve are ours */
 		ptrace(PTRACE_INTERRUPT, ts->child, 0, 0);
 	}
-	for (size_t i = 0; i < ts->pids.n && !setup_interrupted(deadline); i++) {
-		if (seize_pid(ts->pids.v[i], deadline) == 0) {
-			proc_comm(ts->pids.v[i]);
+	for (size_t i = 0; i < ts->pids.n && !setup_interrupted(tr, deadline); i++) {
+		if (seize_pid(pt, ts->pids.v[i], deadline) == 0) {
+			proc_comm(tr, ts->pids.v[i]);
 			continue;
 		}
 		if (errno == ENOENT || errno == ESRCH || proc_is_zombie(ts->pids.v[i])) {
@@ -358,51 +345,42 @@ pt_run(struct target_set *ts, char *why, size_t whylen)
 		    ts->pids.v[i], strerror(errno), errno == EPERM ?
 		    " (not our process, no CAP_SYS_PTRACE, or "
 		    "kernel.yama.ptrace_scope)" : "");
-		detach_all();
-		pidlist_free(&tracees);
+		detach_all(pt);
+		pidlist_release(&pt->tracees);
 		return -1;
 	}
-	if (tracees.n == 0 && !stop_reason) {
+	if (pt->tracees.n == 0 && !tr->stop_reason) {
 		snprintf(why, whylen, "no target process is running");
-		pidlist_free(&tracees);
+		pidlist_release(&pt->tracees);
 		return -2;
 	}
 	signals_block(&set);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
 		snprintf(why, whylen, "signalfd: %s", strerror(errno));
-		detach_all();
-		pidlist_free(&tracees);
+		detach_all(pt);
+		pidlist_release(&pt->tracees);
 		return -1;
 	}
 	if (ts->child > 0)
-		spawn_release(&ts->child_gate);
+		spawn_go(&ts->child_gate);
 
-	while (tracees.n > 0 && !stop_reason) {
+	while (pt->tracees.n > 0 && !tr->stop_reason) {
 		struct pollfd pfd = { sfd, POLLIN, 0 };
-		struct signalfd_siginfo si;
 		int timeout = 100;
 
-		if (reap_some())
+		if (reap_some(pt))
 			timeout = 0;	/* more waiting: only look at the signals */
-		if (tracees.n == 0)
+		if (pt->tracees.n == 0)
 			break;
-		if (deadline) {
-			uint64_t now = mono_ns();
-
-			if (now >= deadline)
-				break;
-			if ((deadline - now) / 1000000 < (uint64_t)timeout)
-				timeout = (int)((deadline - now) / 1000000) + 1;
-		}
+		if ((timeout = deadline_timeout(deadline, timeout)) < 0)
+			break;
 		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
 			break;
-		while (read(sfd, &si, sizeof(si)) == sizeof(si))
-			if (si.ssi_signo != SIGCHLD)
-				stop_reason = (int)si.ssi_signo;
+		signals_take(tr, sfd);
 	}
-	detach_all();
+	detach_all(pt);
 	close(sfd);
-	pidlist_free(&tracees);
+	pidlist_release(&pt->tracees);
 	return 0;
 }

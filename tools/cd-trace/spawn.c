@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "msg.h"
 #include "trace.h"
 
@@ -37,11 +40,11 @@ spawn_gated(char **argv, int *gate)
 		close(p[1]);
 		/* EOF without a byte: the tracer gave up; do not run untraced. */
 		if (read(p[0], &c, 1) != 1)
-			_exit(127);
+			_exit(CD_EXIT_NOTFOUND);
 		close(p[0]);
 		execvp(argv[0], argv);
 		fprintf(stderr, "%s: %s: %s\n", msg_prog(), argv[0], strerror(errno));
-		_exit(127);
+		_exit(CD_EXIT_NOTFOUND);
 	}
 	close(p[0]);
 	*gate = p[1];
@@ -49,7 +52,7 @@ spawn_gated(char **argv, int *gate)
 }
 
 void
-spawn_release(int *gate)
+spawn_go(int *gate)
 {
 	if (*gate < 0)
 		return;
@@ -66,4 +69,33 @@ spawn_abort(int *gate)
 		return;
 	close(*gate);
 	*gate = -1;
+}
+
+/* Reap the command if it has exited, keeping its status for the meta record. */
+void
+spawn_reap(struct target_set *ts)
+{
+	int st;
+
+	if (ts->child > 0 && !ts->child_reaped &&
+	    waitpid(ts->child, &st, WNOHANG) == ts->child) {
+		ts->child_status = st;
+		ts->child_reaped = 1;
+	}
+}
+
+/*
+ * The command has exited by the tracer's records, which can come a moment
+ * before it is waitable: wait for that, a second at most.
+ */
+void
+spawn_reap_exited(struct target_set *ts)
+{
+	for (int i = 0; i < 100 && !ts->child_reaped; i++) {
+		struct timespec nap = { 0, 10000000 };
+
+		spawn_reap(ts);
+		if (!ts->child_reaped)
+			nanosleep(&nap, NULL);
+	}
 }

@@ -9,6 +9,7 @@
 #include "msg.h"
 #include "symbols.h"
 #include "trace.h"
+#include "units.h"
 
 struct psym {
 	int pid;
@@ -17,49 +18,47 @@ struct psym {
 	struct psym *next;
 };
 
-static struct psym *cache;
-
 static struct psym *
-psym_get(int pid)
+psym_get(struct trace *tr, int pid)
 {
 	struct psym *p;
 
-	for (p = cache; p; p = p->next)
+	for (p = tr->syms; p; p = p->next)
 		if (p->pid == pid)
 			return p;
 	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
 	p->s = sym_open(pid);
-	p->next = cache;
-	cache = p;
+	p->next = tr->syms;
+	tr->syms = p;
 	return p;
 }
 
 void
-stack_prepare(int pid)
+stack_prepare(struct trace *tr, int pid)
 {
-	if (opt.stacks)
-		psym_get(pid);
+	if (tr->opt.stacks)
+		psym_get(tr, pid);
 }
 
 /* After an execve the old maps say nothing about the new program. */
 void
-stack_exec(int pid)
+stack_exec(struct trace *tr, int pid)
 {
 	struct psym *p;
 
-	if (!opt.stacks)
+	if (!tr->opt.stacks)
 		return;
-	p = psym_get(pid);
+	p = psym_get(tr, pid);
 	if (p->s)
 		sym_close(p->s);
 	p->s = sym_open(pid);
 }
 
 int
-stack_names(int pid, const uint64_t *ips, int n, const char **out, int max)
+stack_names(struct trace *tr, int pid, const uint64_t *ips, int n, const char **out, int max)
 {
-	struct psym *p = psym_get(pid);
+	struct psym *p = psym_get(tr, pid);
 	int m, unknown = 0;
 
 	if (p->s == NULL)
@@ -71,8 +70,8 @@ stack_names(int pid, const uint64_t *ips, int n, const char **out, int max)
 		if (strcmp(out[i], "[unknown]") == 0)
 			unknown = 1;
 	/* A module loaded since we read the maps: read them again, once a second at most. */
-	if (unknown && mono_ns() - p->refreshed_ns > 1000000000ull) {
-		p->refreshed_ns = mono_ns();
+	if (unknown && now_mono_ns() - p->refreshed_ns > 1000000000ull) {
+		p->refreshed_ns = now_mono_ns();
 		if (sym_refresh(p->s) == 0)
 			m = (int)sym_callchain(p->s, ips, (size_t)n, out, (size_t)max);
 	}
@@ -80,15 +79,15 @@ stack_names(int pid, const uint64_t *ips, int n, const char **out, int max)
 }
 
 void
-stack_free(void)
+stack_release(struct trace *tr)
 {
 	struct psym *p, *next;
 
-	for (p = cache; p; p = next) {
+	for (p = tr->syms; p; p = next) {
 		next = p->next;
 		if (p->s)
 			sym_close(p->s);
 		free(p);
 	}
-	cache = NULL;
+	tr->syms = NULL;
 }

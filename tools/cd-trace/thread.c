@@ -8,30 +8,30 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hashmap.h"
 #include "msg.h"
 #include "sockdiag.h"
 #include "trace.h"
 
-#define THR_BUCKETS 1024
-#define FD_BUCKETS 4096
-#define PROC_BUCKETS 256
-
-static struct thr *thr_tab[THR_BUCKETS];
-
-struct proc {
-	int pid;
-	char comm[32];
-	struct proc *next;
+/* Keyed by tid, by pid, and by (pid, fd). */
+struct thr_tables {
+	struct hmap thr_tab;		/* struct thr */
+	struct hmap proc_tab;		/* char[COMM_LEN]: the process's name */
+	struct hmap fd_tab;		/* char *: what the fd refers to now */
+	struct hmap snap_tab;		/* char *: the same as tracing began */
 };
-static struct proc *proc_tab[PROC_BUCKETS];
 
-struct fdent {
+#define COMM_LEN 32
+
+struct fdkey {
 	int pid, fd;
-	char *desc;
-	struct fdent *next;
 };
-static struct fdent *fd_tab[FD_BUCKETS];
-static struct fdent *snap_tab[FD_BUCKETS];	/* the fd tables as tracing began */
+
+void
+thr_init(struct trace *tr)
+{
+	tr->thr = xcalloc(1, sizeof(*tr->thr));
+}
 
 static void
 read_comm(const char *path, char *buf, size_t len)
@@ -88,22 +88,66 @@ warn_gone(int pid)
 		msg_warn("pid %d: no such process", pid);
 }
 
-struct thr *
-thr_find(int tid)
+/*
+ * Every thread of pid. A thread created meanwhile by one not reached yet
+ * would be missed, so list again while threads are new; a target that
+ * makes threads all the time always has new ones, so a few times only,
+ * and never past the deadline or a signal. 0 with at least one thread
+ * attached, else -1 with errno (ESRCH: a zombie, its threads all gone).
+ */
+int
+attach_threads(struct trace *tr, int pid, uint64_t deadline,
+    const struct thread_walk *w)
 {
-	struct thr *t;
+	char path[64];
+	int added, any = 0;
 
-	for (t = thr_tab[(unsigned)tid % THR_BUCKETS]; t; t = t->next)
-		if (t->tid == tid)
-			return t;
-	return NULL;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	for (int pass = 0; pass < 4; pass++) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		if (d == NULL)
+			return any ? 0 : -1;
+		if (w->before_listing != NULL)
+			w->before_listing(w->arg);
+		added = 0;
+		while ((de = readdir(d)) != NULL && !setup_interrupted(tr, deadline)) {
+			int tid = atoi(de->d_name), r;
+
+			if (tid <= 0 || pidlist_has(w->attached, tid))
+				continue;
+			if ((r = w->attach(w->arg, pid, tid)) < 0) {
+				int e = errno;
+
+				closedir(d);
+				errno = e;
+				return -1;
+			}
+			if (r == 0)
+				added = any = 1;
+		}
+		closedir(d);
+		if (!added || setup_interrupted(tr, deadline))
+			break;
+	}
+	if (!any)
+		errno = ESRCH;
+	return any ? 0 : -1;
 }
 
 struct thr *
-thr_get(int pid, int tid)
+thr_find(struct trace *tr, int tid)
 {
-	struct thr *t = thr_find(tid);
-	unsigned b = (unsigned)tid % THR_BUCKETS;
+	void **slot = hmap_find(&tr->thr->thr_tab, &tid, sizeof(tid));
+
+	return slot ? *slot : NULL;
+}
+
+struct thr *
+thr_get(struct trace *tr, int pid, int tid)
+{
+	struct thr *t = thr_find(tr, tid);
 
 	if (t != NULL) {
 		if (pid > 0 && t->pid != pid)
@@ -115,104 +159,87 @@ thr_get(int pid, int tid)
 	t->pid = pid;
 	thr_refresh_comm(t);
 	if (pid > 0) {
-		proc_comm(pid);	/* while it can still be read */
-		stack_prepare(pid);
+		proc_comm(tr, pid);	/* while it can still be read */
+		stack_prepare(tr, pid);
 	}
-	t->next = thr_tab[b];
-	thr_tab[b] = t;
-	stats.threads_seen++;
+	*hmap_insert(&tr->thr->thr_tab, &tid, sizeof(tid), NULL) = t;
+	tr->stats.threads_seen++;
 	return t;
 }
 
-void
-thr_forget(int tid)
+static void
+thr_free(void *v)
 {
-	struct thr **pp = &thr_tab[(unsigned)tid % THR_BUCKETS];
+	struct thr *t = v;
 
-	for (; *pp; pp = &(*pp)->next) {
-		struct thr *t = *pp;
-
-		if (t->tid == tid) {
-			*pp = t->next;
-			free(t->cur.path);
-			free(t->early_exit.path);
-			free(t);
-			return;
-		}
-	}
+	free(t->cur.path);
+	free(t->early_exit.path);
+	free(t);
 }
 
 void
-thr_each(void (*fn)(struct thr *, void *), void *arg)
+thr_forget(struct trace *tr, int tid)
 {
-	for (int b = 0; b < THR_BUCKETS; b++) {
-		struct thr *t = thr_tab[b], *next;
+	void *t;
 
-		for (; t; t = next) {
-			next = t->next;	/* fn may forget t */
-			fn(t, arg);
-		}
-	}
+	if (hmap_delete(&tr->thr->thr_tab, &tid, sizeof(tid), &t))
+		thr_free(t);
+}
+
+/* fn may forget the thread it is given: it walks a copy of the table. */
+void
+thr_each(struct trace *tr, void (*fn)(struct trace *, struct thr *))
+{
+	const struct hmap *m = &tr->thr->thr_tab;
+	struct thr **v = xreallocarray(NULL, m->n ? m->n : 1, sizeof(*v));
+	const struct hmap_ent *e;
+	size_t n = 0, pos = 0;
+
+	while ((e = hmap_next(m, &pos)) != NULL)
+		v[n++] = e->val;
+	for (size_t i = 0; i < n; i++)
+		fn(tr, v[i]);
+	free(v);
 }
 
 const char *
-proc_comm(int pid)
+proc_comm(struct trace *tr, int pid)
 {
-	unsigned b = (unsigned)pid % PROC_BUCKETS;
-	struct proc *p;
+	int added;
+	void **slot = hmap_insert(&tr->thr->proc_tab, &pid, sizeof(pid), &added);
 	char path[64];
 
-	for (p = proc_tab[b]; p; p = p->next)
-		if (p->pid == pid)
-			return p->comm;
-	p = xcalloc(1, sizeof(*p));
-	p->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	read_comm(path, p->comm, sizeof(p->comm));
-	p->next = proc_tab[b];
-	proc_tab[b] = p;
-	return p->comm;
+	if (added) {
+		*slot = xcalloc(1, COMM_LEN);
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		read_comm(path, *slot, COMM_LEN);
+	}
+	return *slot;
 }
 
 /* After an execve the process has a new name. */
 void
-proc_comm_set(int pid, const char *comm)
+proc_comm_set(struct trace *tr, int pid, const char *comm)
 {
-	snprintf((char *)proc_comm(pid), 32, "%.31s", comm);
+	snprintf((char *)proc_comm(tr, pid), COMM_LEN, "%.31s", comm);
 }
 
-static unsigned
-fd_hash(int pid, int fd)
+static char **
+fd_slot(struct hmap *tab, int pid, int fd, int create)
 {
-	return ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FD_BUCKETS;
-}
+	struct fdkey k = { pid, fd };
 
-static struct fdent *
-fd_lookup(int pid, int fd)
-{
-	struct fdent *e;
-
-	for (e = fd_tab[fd_hash(pid, fd)]; e; e = e->next)
-		if (e->pid == pid && e->fd == fd)
-			return e;
-	return NULL;
+	return (char **)(create ? hmap_insert(tab, &k, sizeof(k), NULL) :
+	    hmap_find(tab, &k, sizeof(k)));
 }
 
 void
-fd_set_desc(int pid, int fd, const char *desc)
+fd_set_desc(struct trace *tr, int pid, int fd, const char *desc)
 {
-	struct fdent *e = fd_lookup(pid, fd);
-	unsigned b = fd_hash(pid, fd);
+	char **slot = fd_slot(&tr->thr->fd_tab, pid, fd, 1);
 
-	if (e == NULL) {
-		e = xcalloc(1, sizeof(*e));
-		e->pid = pid;
-		e->fd = fd;
-		e->next = fd_tab[b];
-		fd_tab[b] = e;
-	}
-	free(e->desc);
-	e->desc = xstrdup(desc);
+	free(*slot);
+	*slot = xstrdup(desc);
 }
 
 /*
@@ -260,16 +287,12 @@ socket_name1(char *buf, size_t len)
 }
 
 static void
-fd_put(struct fdent **tab, int pid, int fd, const char *desc)
+fd_put(struct hmap *tab, int pid, int fd, const char *desc)
 {
-	struct fdent *e = xcalloc(1, sizeof(*e));
-	unsigned b = ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FD_BUCKETS;
+	char **slot = fd_slot(tab, pid, fd, 1);
 
-	e->pid = pid;
-	e->fd = fd;
-	e->desc = xstrdup(desc);
-	e->next = tab[b];
-	tab[b] = e;
+	free(*slot);
+	*slot = xstrdup(desc);
 }
 
 /*
@@ -278,7 +301,7 @@ fd_put(struct fdent **tab, int pid, int fd, const char *desc)
  * even once the process has gone.
  */
 void
-fd_snapshot(int pid)
+fd_snapshot(struct trace *tr, int pid)
 {
 	char path[64], link[4096];
 	DIR *d;
@@ -317,9 +340,9 @@ fd_snapshot(int pid)
 		snprintf(link, sizeof(link), "%s", v[i].desc);
 		if (t != NULL)
 			socket_name(t, link, sizeof(link));
-		fd_put(snap_tab, pid, v[i].fd, link);
-		if (fd_lookup(pid, v[i].fd) == NULL)
-			fd_set_desc(pid, v[i].fd, link);
+		fd_put(&tr->thr->snap_tab, pid, v[i].fd, link);
+		if (fd_slot(&tr->thr->fd_tab, pid, v[i].fd, 0) == NULL)
+			fd_set_desc(tr, pid, v[i].fd, link);
 		free(v[i].desc);
 	}
 	if (t != NULL)
@@ -330,34 +353,22 @@ fd_snapshot(int pid)
 
 /* What fd was when tracing began (fd_snapshot), or NULL. */
 const char *
-fd_snapshot_name(int pid, int fd)
+fd_snapshot_name(struct trace *tr, int pid, int fd)
 {
-	unsigned b = ((unsigned)pid * 2654435761u ^ (unsigned)fd) % FD_BUCKETS;
+	char **slot = fd_slot(&tr->thr->snap_tab, pid, fd, 0);
 
-	for (struct fdent *e = snap_tab[b]; e; e = e->next)
-		if (e->pid == pid && e->fd == fd)
-			return e->desc;
-	return NULL;
+	return slot ? *slot : NULL;
 }
 
 void
-fd_tables_free(void)
+thr_release(struct trace *tr)
 {
-	for (int b = 0; b < FD_BUCKETS; b++) {
-		struct fdent *e, *next;
-
-		for (e = snap_tab[b]; e; e = next) {
-			next = e->next;
-			free(e->desc);
-			free(e);
-		}
-		for (e = fd_tab[b]; e; e = next) {
-			next = e->next;
-			free(e->desc);
-			free(e);
-		}
-		snap_tab[b] = fd_tab[b] = NULL;
-	}
+	hmap_release(&tr->thr->snap_tab, free);
+	hmap_release(&tr->thr->fd_tab, free);
+	hmap_release(&tr->thr->proc_tab, free);
+	hmap_release(&tr->thr->thr_tab, thr_free);
+	free(tr->thr);
+	tr->thr = NULL;
 }
 
 /*
@@ -365,14 +376,14 @@ fd_tables_free(void)
  * until the fd is closed, so a loop of reads costs one readlink.
  */
 const char *
-fd_describe(int pid, int fd)
+fd_describe(struct trace *tr, int pid, int fd)
 {
-	struct fdent *e = fd_lookup(pid, fd);
+	char **slot = fd_slot(&tr->thr->fd_tab, pid, fd, 0);
 	char path[64], buf[4096];
 	ssize_t n;
 
-	if (e != NULL)
-		return e->desc;
+	if (slot != NULL)
+		return *slot;
 	if (fd < 0)
 		return NULL;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
@@ -382,43 +393,36 @@ fd_describe(int pid, int fd)
 	buf[n] = '\0';
 	if (strncmp(buf, "socket:[", 8) == 0)
 		socket_name1(buf, sizeof(buf));
-	fd_set_desc(pid, fd, buf);
-	return fd_lookup(pid, fd)->desc;
+	fd_set_desc(tr, pid, fd, buf);
+	return *fd_slot(&tr->thr->fd_tab, pid, fd, 0);
 }
 
 void
-fd_forget(int pid, int fd)
+fd_forget(struct trace *tr, int pid, int fd)
 {
-	struct fdent **pp = &fd_tab[fd_hash(pid, fd)];
+	struct fdkey k = { pid, fd };
+	void *desc;
 
-	for (; *pp; pp = &(*pp)->next) {
-		struct fdent *e = *pp;
-
-		if (e->pid == pid && e->fd == fd) {
-			*pp = e->next;
-			free(e->desc);
-			free(e);
-			return;
-		}
-	}
+	if (hmap_delete(&tr->thr->fd_tab, &k, sizeof(k), &desc))
+		free(desc);
 }
 
+/* The keys first: the table must not change while it is walked. */
 void
-fd_forget_pid(int pid)
+fd_forget_pid(struct trace *tr, int pid)
 {
-	for (int b = 0; b < FD_BUCKETS; b++) {
-		struct fdent **pp = &fd_tab[b];
+	const struct hmap *m = &tr->thr->fd_tab;
+	struct fdkey *v = xreallocarray(NULL, m->n ? m->n : 1, sizeof(*v));
+	const struct hmap_ent *e;
+	size_t n = 0, pos = 0;
 
-		while (*pp) {
-			struct fdent *e = *pp;
+	while ((e = hmap_next(m, &pos)) != NULL) {
+		const struct fdkey *k = hmap_ent_key(e, NULL);
 
-			if (e->pid == pid) {
-				*pp = e->next;
-				free(e->desc);
-				free(e);
-			} else {
-				pp = &e->next;
-			}
-		}
+		if (k->pid == pid)
+			memcpy(&v[n++], k, sizeof(*k));
 	}
+	for (size_t i = 0; i < n; i++)
+		fd_forget(tr, v[i].pid, v[i].fd);
+	free(v);
 }

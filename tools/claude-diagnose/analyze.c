@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "diagnose.h"
+#include "diagnosis.h"
 #include "msg.h"
 #include "record.h"
 
@@ -16,19 +17,13 @@ void
 finding_add(struct report *r, const char *severity, const char *code,
     const char *issue, int pid, const char *description, const char *remedy)
 {
-	cJSON *d = rec_new("diagnosis");
+	struct diagnosis d = {
+		.source = "claude-diagnose", .severity = severity, .code = code,
+		.issue = issue, .description = description, .remedy = remedy,
+		.pid = pid,
+	};
 
-	rec_add_str(d, "severity", severity);
-	rec_add_str(d, "issue", issue);
-	rec_add_str(d, "code", code);
-	rec_add_str(d, "description", description);
-	rec_add_str(d, "remedy", remedy);
-	if (pid > 0)
-		cJSON_AddNumberToObject(d, "pid", pid);	/* a number, not raw: rec_get_num reads it back */
-	else
-		cJSON_AddNullToObject(d, "pid");
-	rec_add_str(d, "source", "claude-diagnose");
-	cJSON_AddItemToArray(r->findings, d);
+	cJSON_AddItemToArray(r->findings, diagnosis_new(&d));
 }
 
 int

@@ -28,18 +28,18 @@ static int
 records_fd(const struct report *r, int c, const char *const *types)
 {
 	int fd = memfd_create("records", MFD_CLOEXEC);
+	struct rec_writer *w;
 	const cJSON *x;
 
 	if (fd < 0)
 		return -1;
-	rec_flush();
-	rec_out_init(fd);
+	w = rec_writer_new(fd);
 	cJSON_ArrayForEach(x, r->cap[c].recs)
 		for (int i = 0; types[i]; i++)
 			if (rec_is(x, types[i]))
-				rec_emit(x);
-	rec_flush();
-	rec_out_init(1);
+				rec_writer_emit(w, x);
+	rec_writer_flush(w);
+	rec_writer_free(w);
 	return fd;
 }
 
@@ -210,6 +210,7 @@ flame_tree(const struct report *r, int pid, int max_lines)
 		"2", NULL };
 	cJSON *recs = capture_select(r, CAP_SAMPLE, "sample", pid);
 	int fd = memfd_create("samples", MFD_CLOEXEC);
+	struct rec_writer *w;
 	const cJSON *x;
 	struct stage st;
 	char *text = NULL, *p;
@@ -221,12 +222,11 @@ flame_tree(const struct report *r, int pid, int max_lines)
 		cJSON_Delete(recs);
 		return NULL;
 	}
-	rec_flush();
-	rec_out_init(fd);
+	w = rec_writer_new(fd);
 	cJSON_ArrayForEach(x, recs)
-		rec_emit(x);
-	rec_flush();
-	rec_out_init(1);
+		rec_writer_emit(w, x);
+	rec_writer_flush(w);
+	rec_writer_free(w);
 	cJSON_Delete(recs);
 	if (stage_start(&st, argv, fd) == 0 && stage_wait(&st) == 0)
 		text = stage_stdout(&st, &len);

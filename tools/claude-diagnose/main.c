@@ -377,7 +377,7 @@ main(int argc, char **argv)
 	cJSON_Delete(r.files);
 	cJSON_Delete(r.file_errors);
 	free(r.ps_error);
-	pidlist_free(&o.pids);
+	pidlist_release(&o.pids);
 	free(o.output_base);
 	return rc;
 }

@@ -48,7 +48,7 @@ lookup(int pid)
 	pidlist_add(&pl, pid);
 	ps_run(&q, procs, &meta, &error);
 	cJSON_Delete(meta);
-	pidlist_free(&pl);
+	pidlist_release(&pl);
 	p = cJSON_DetachItemFromArray(procs, 0);
 	cJSON_Delete(procs);
 	if (p == NULL)

@@ -407,7 +407,7 @@ warn_crossings(const struct snapshot *s, const struct topts *o,
 		why(p, oc, o, whybuf, sizeof(whybuf));
 		recorder_crossed(rec, pid, whybuf);
 	}
-	pidlist_free(was_over);
+	pidlist_release(was_over);
 	*was_over = now;
 	return crossed;
 }
@@ -503,7 +503,7 @@ main(int argc, char **argv)
 		    o.action == ACT_UPGRADE ? do_upgrade(&o) :
 		    o.action == ACT_PROMETHEUS ? do_prometheus(&o) :
 		    do_release_notes(&o);
-		pidlist_free(&pids);
+		pidlist_release(&pids);
 		out_flush();
 		return rc;
 	}
@@ -556,7 +556,7 @@ main(int argc, char **argv)
 	if (o.watch_s > 0 && color_on())
 		fputs("\033[?25h", stdout);	/* cursor back */
 	out_flush();
-	pidlist_free(&pids);
-	pidlist_free(&was_over);
+	pidlist_release(&pids);
+	pidlist_release(&was_over);
 	return rc;
 }

@@ -114,7 +114,7 @@ versions_newest_local(const cJSON *procs)
 		if ((pw = getpwuid((uid_t)uid)) != NULL)
 			scan_home(&best, pw->pw_dir);
 	}
-	pidlist_free(&uids);
+	pidlist_release(&uids);
 	return best;
 }
 
