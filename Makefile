@@ -24,14 +24,18 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS    ?= -O2 -g
+# common/ in its layers: the record stream (stream/), what the tools know of
+# Claude Code (claude/), collection behind platform-neutral headers
+# (collect/) with the Linux implementations under collect/linux/.
+COMMON_INC := -Icommon/stream -Icommon/claude -Icommon/collect -Icommon/collect/linux
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
-	-Icommon -I$(O)/gen -DCD_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -MMD -MP
+	$(COMMON_INC) -I$(O)/gen -DCD_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(EXTRA_LDFLAGS) -Wl,--as-needed
 LIBS      := $(PKG_LIBS) -lm -lpthread
 
 TOOLS     := $(notdir $(patsubst %/,%,$(wildcard tools/*/)))
 BINS      := $(addprefix $(O)/bin/,$(TOOLS))
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard common/*/*.c common/*/*/*.c)
 COMMON_OBJ := $(patsubst common/%.c,$(O)/common/%.o,$(COMMON_SRC))
 TARGET_SRC := $(wildcard tests/targets/*.c)
 TARGETS   := $(patsubst tests/targets/%.c,$(O)/targets/%,$(TARGET_SRC))
@@ -56,7 +60,7 @@ all: $(BINS) $(TARGETS)
 
 # Per-tool fragments may add generated headers or extra objects.
 -include tools/*/tool.mk
-include common/bpf/bpf.mk
+include common/collect/linux/bpf/bpf.mk
 
 $(O)/common/%.o: common/%.c | $(GEN_HDRS)
 	@mkdir -p $(@D)

@@ -2,7 +2,7 @@
 # Build and run every libFuzzer harness tests/fuzz/fuzz_*.c for
 # FUZZ_SECONDS (default 10) each, with ASan and UBSan. A harness names the
 # tool sources it needs in a comment line "FUZZ_SOURCES: path...": a
-# directory means its *.c but main.c, a file itself; common/*.c is always
+# directory means its *.c but main.c, a file itself; common/ is always
 # linked. Crashes are kept in tests/fuzz/corpus-NAME/ (ignored by git).
 #
 # FUZZ_JOBS (default: the number of CPUs) objects are compiled and
@@ -22,7 +22,7 @@ out="${FUZZ_OUT:-build-fuzz}"
 mkdir -p "$out/gen"
 # generated headers some tools need (cd-svg's embedded script)
 make -s O="$out" gen
-cflags="-std=c11 -D_GNU_SOURCE -DCD_VERSION=\"fuzz\" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icommon -I$out/gen $(pkg-config --cflags libcjson libproc2 libdw 2>/dev/null)"
+cflags="-std=c11 -D_GNU_SOURCE -DCD_VERSION=\"fuzz\" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icommon/stream -Icommon/claude -Icommon/collect -Icommon/collect/linux -I$out/gen $(pkg-config --cflags libcjson libproc2 libdw 2>/dev/null)"
 libs="$(pkg-config --libs libcjson libproc2 libdw libelf libprotobuf-c zlib 2>/dev/null) -lm -lpthread -lstdc++"
 
 # Object files are instrumented but without libFuzzer's main.
@@ -53,7 +53,7 @@ harnesses="$*"
 declare -A objs_of=() seen=()
 objs=()
 mkdir -p "$out/common"
-for f in common/*.c "$out"/gen/*.c; do
+for f in $(find common -name "*.c" ! -name "*.bpf.c" | sort) "$out"/gen/*.c; do
 	[ -f "$f" ] || continue
 	o="$out/common/$(basename "$f" .c).o"
 	objs+=("$o")

@@ -1,12 +1,12 @@
 /*
- * The one syscall category table (common/syscall_category.c), read from
+ * The one syscall category table (common/claude/syscall_category.c), read from
  * inside: bsearch needs it sorted, and every category must be one the
  * palettes and cd-categorize --strict know.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "../../common/syscall_category.c"
+#include "../../common/claude/syscall_category.c"
 
 int
 main(void)

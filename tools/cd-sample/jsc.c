@@ -1,6 +1,6 @@
 /*
  * JavaScriptCore frames named from the target's own stack and heap
- * (common/jsc_frames.h): which targets get it, naming a sample's frames,
+ * (common/collect/jsc_frames.h): which targets get it, naming a sample's frames,
  * --jsc-check (each name against the jitdump's) and --learn-jsc-layout.
  */
 #include <errno.h>

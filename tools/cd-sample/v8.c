@@ -1,6 +1,6 @@
 /*
  * V8 (Node.js) frames named from the target's own stack and heap
- * (common/v8_frames.h): which targets get it, naming a sample's frames,
+ * (common/collect/v8_frames.h): which targets get it, naming a sample's frames,
  * and --js-check, each name against a --perf-basic-prof map's.
  */
 #include <stdio.h>

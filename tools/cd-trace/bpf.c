@@ -1,5 +1,5 @@
 /*
- * Method 0: BPF (common/bpf/systrace.bpf.c). Counts, errors, latencies
+ * Method 0: BPF (common/collect/linux/bpf/systrace.bpf.c). Counts, errors, latencies
  * and log2 histograms per process and syscall are kept by the kernel in
  * per-CPU maps and read once at the end; a call costs user space nothing
  * unless a record of it was asked for, the fd table changed, or a

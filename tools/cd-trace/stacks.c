@@ -1,5 +1,5 @@
 /*
- * Frames of --stacks: callchains named through common/symbols.h (libdwfl),
+ * Frames of --stacks: callchains named through common/collect/symbols.h (libdwfl),
  * one symbolizer per process, opened when the process is first seen so
  * that a process that exits before we print still has its modules known.
  */
