@@ -124,7 +124,7 @@ js_in_ranges(const uint64_t *ranges, size_t n, uint64_t a)
 }
 
 int
-js_stack_read(const struct jsc_sample *s, jsc_read_fn rd, void *arg, uint64_t addr,
+js_stack_read(const struct js_sample *s, js_read_fn rd, void *arg, uint64_t addr,
     void *buf, size_t need)
 {
 	if (s->stack != NULL && addr >= s->sp && addr - s->sp <= s->stack_len &&
@@ -136,7 +136,7 @@ js_stack_read(const struct jsc_sample *s, jsc_read_fn rd, void *arg, uint64_t ad
 }
 
 void
-js_reader_init(struct js_reader *r, jsc_read_fn rd, void *arg)
+js_reader_init(struct js_reader *r, js_read_fn rd, void *arg)
 {
 	memset(r, 0, sizeof(*r));
 	r->rd = rd;

@@ -13,10 +13,10 @@
 struct js_names;
 
 /* Reads len bytes at addr of the target into buf: 0 when all were read. */
-typedef int (*jsc_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
+typedef int (*js_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
 
 /* The registers and stack copy of one sample (PERF_SAMPLE_REGS_USER/STACK_USER). */
-struct jsc_sample {
+struct js_sample {
 	uint64_t ip, sp, bp;
 	const unsigned char *stack;	/* copy of [sp, sp + stack_len) */
 	size_t stack_len;
@@ -26,19 +26,19 @@ struct jsc_sample {
  * need bytes at addr of the sampled stack into buf: from the sample's
  * copy when it holds them all, else through rd. 0, or -1.
  */
-int js_stack_read(const struct jsc_sample *s, jsc_read_fn rd, void *arg, uint64_t addr,
+int js_stack_read(const struct js_sample *s, js_read_fn rd, void *arg, uint64_t addr,
     void *buf, size_t need);
 
 /* What both walkers hold: the reader, the names, the target's code. */
 struct js_reader {
-	jsc_read_fn rd;
+	js_read_fn rd;
 	void *arg;
 	struct js_names *names;
 	uint64_t *code;		/* executable [lo, hi) pairs, sorted */
 	size_t ncode;
 };
 
-void js_reader_init(struct js_reader *r, jsc_read_fn rd, void *arg);
+void js_reader_init(struct js_reader *r, js_read_fn rd, void *arg);
 /* Frees what r holds, not r. */
 void js_reader_release(struct js_reader *r);
 /* Keep a copy of n [lo, hi) pairs as r's code. */

@@ -51,7 +51,7 @@ word(const unsigned char *b, size_t off)
 }
 
 struct jsc_walker *
-jsc_walker_new(const struct jsc_layout *l, jsc_read_fn rd, void *arg)
+jsc_walker_new(const struct jsc_layout *l, js_read_fn rd, void *arg)
 {
 	struct jsc_walker *w = xcalloc(1, sizeof(*w));
 
@@ -100,7 +100,7 @@ in_code(const struct jsc_walker *w, uint64_t a)
  * Returns the length, or -1 when unreadable or not an identifier's.
  */
 static long
-read_string(jsc_read_fn rd, void *arg, uint64_t s, char *out)
+read_string(js_read_fn rd, void *arg, uint64_t s, char *out)
 {
 	unsigned char h[STR_HDR];
 	unsigned char raw[2 * JS_NAME_MAX];
@@ -189,7 +189,7 @@ name_of(struct jsc_walker *w, uint64_t cb, uint64_t *execp)
 
 /* The frame header at fp: from the stack copy when it holds it. */
 static int
-read_header(const struct jsc_walker *w, const struct jsc_sample *s, uint64_t fp,
+read_header(const struct jsc_walker *w, const struct js_sample *s, uint64_t fp,
     uint64_t *hdr)
 {
 	size_t need = HDR_WORDS * sizeof(uint64_t);
@@ -216,7 +216,7 @@ callee_runs(const struct jsc_walker *w, uint64_t callee, uint64_t exec)
  * caller's bp: either way bp is still the caller's frame.
  */
 static int
-leaf_frame_built(const struct jsc_walker *w, const struct jsc_sample *s)
+leaf_frame_built(const struct jsc_walker *w, const struct js_sample *s)
 {
 	uint64_t top;
 
@@ -227,7 +227,7 @@ leaf_frame_built(const struct jsc_walker *w, const struct jsc_sample *s)
 }
 
 size_t
-jsc_walk(struct jsc_walker *w, const struct jsc_sample *s, const uint64_t *pcs, size_t n,
+jsc_walk(struct jsc_walker *w, const struct js_sample *s, const uint64_t *pcs, size_t n,
     const char **names)
 {
 	uint64_t fp = s->bp, hdr[HDR_WORDS];
@@ -269,7 +269,7 @@ jsc_walk(struct jsc_walker *w, const struct jsc_sample *s, const uint64_t *pcs, 
 }
 
 size_t
-jsc_chain(const struct jsc_sample *s, jsc_read_fn rd, void *arg, uint64_t *pcs, size_t max)
+jsc_chain(const struct js_sample *s, js_read_fn rd, void *arg, uint64_t *pcs, size_t max)
 {
 	struct jsc_walker w;
 	uint64_t fp = s->bp, hdr[HDR_WORDS];
@@ -291,7 +291,7 @@ jsc_chain(const struct jsc_sample *s, jsc_read_fn rd, void *arg, uint64_t *pcs, 
 }
 
 size_t
-jsc_headers(const struct jsc_sample *s, jsc_read_fn rd, void *arg, const uint64_t *pcs,
+jsc_headers(const struct js_sample *s, js_read_fn rd, void *arg, const uint64_t *pcs,
     size_t n, uint64_t *cbs, uint64_t *callees)
 {
 	struct jsc_walker w;
@@ -349,7 +349,7 @@ struct cand {
 };
 
 struct jsc_learner {
-	jsc_read_fn rd;
+	js_read_fn rd;
 	void *arg;
 	uint32_t *votes;	/* by path: (o1, o2, o3) / 8 */
 	uint8_t *types;		/* by path: the cells' type bytes when it last hit */
@@ -361,7 +361,7 @@ struct jsc_learner {
 
 /* Does the StringImpl at s hold exactly want? */
 static int
-string_is(jsc_read_fn rd, void *arg, uint64_t s, const char *want)
+string_is(js_read_fn rd, void *arg, uint64_t s, const char *want)
 {
 	char got[JS_NAME_BUF];
 
@@ -376,7 +376,7 @@ static void
 search_pair(struct jsc_learner *le, uint64_t cb, const char *name)
 {
 	unsigned char b1[JSC_OFF_MAX], b2[JSC_OFF_MAX], b3[JSC_OFF_MAX];
-	jsc_read_fn rd = le->rd;
+	js_read_fn rd = le->rd;
 	void *arg = le->arg;
 
 	if (!cell_ptr(cb) || rd(arg, cb, b1, sizeof(b1)) != 0)
@@ -407,7 +407,7 @@ search_pair(struct jsc_learner *le, uint64_t cb, const char *name)
 }
 
 struct jsc_learner *
-jsc_learner_new(jsc_read_fn rd, void *arg)
+jsc_learner_new(js_read_fn rd, void *arg)
 {
 	struct jsc_learner *le = xcalloc(1, sizeof(*le));
 

@@ -91,7 +91,7 @@ struct jsc_stats {
 	unsigned long leaf_skipped;	/* innermost frame in a prologue/epilogue */
 };
 
-struct jsc_walker *jsc_walker_new(const struct jsc_layout *l, jsc_read_fn rd, void *arg);
+struct jsc_walker *jsc_walker_new(const struct jsc_layout *l, js_read_fn rd, void *arg);
 void jsc_walker_free(struct jsc_walker *w);
 
 /*
@@ -114,18 +114,18 @@ void jsc_walker_flush(struct jsc_walker *w);
  * the frame: the callee is written before the CodeBlock).
  * Returns how many frames were named.
  */
-size_t jsc_walk(struct jsc_walker *w, const struct jsc_sample *s, const uint64_t *pcs,
+size_t jsc_walk(struct jsc_walker *w, const struct js_sample *s, const uint64_t *pcs,
     size_t n, const char **names);
 
 /* The frame-pointer chain of a sample, as the kernel builds it: at most max. */
-size_t jsc_chain(const struct jsc_sample *s, jsc_read_fn rd, void *arg, uint64_t *pcs,
+size_t jsc_chain(const struct js_sample *s, js_read_fn rd, void *arg, uint64_t *pcs,
     size_t max);
 
 /*
  * The CodeBlock and callee slots of the frames of pcs (as for jsc_walk),
  * for as long as the chain holds: returns how many frames were read.
  */
-size_t jsc_headers(const struct jsc_sample *s, jsc_read_fn rd, void *arg, const uint64_t *pcs,
+size_t jsc_headers(const struct js_sample *s, js_read_fn rd, void *arg, const uint64_t *pcs,
     size_t n, uint64_t *cbs, uint64_t *callees);
 
 const struct jsc_stats *jsc_walker_stats(const struct jsc_walker *w);
@@ -156,7 +156,7 @@ struct jsc_learned {
 
 struct jsc_learner;
 
-struct jsc_learner *jsc_learner_new(jsc_read_fn rd, void *arg);
+struct jsc_learner *jsc_learner_new(js_read_fn rd, void *arg);
 void jsc_learner_add(struct jsc_learner *le, const struct jsc_pair *p);
 /* Stop searching before 64 pairs: later pairs check the candidates. */
 void jsc_learner_freeze(struct jsc_learner *le);

@@ -15,7 +15,7 @@
  */
 int procmem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 
-/* The same as a jsc_read_fn: arg points at the pid_t. */
+/* The same as a js_read_fn: arg points at the pid_t. */
 int procmem_read_cb(void *arg, uint64_t addr, void *buf, size_t len);
 
 /*

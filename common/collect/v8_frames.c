@@ -446,7 +446,7 @@ function_name(struct v8_walker *w, uint64_t fn)
 /* ---- walking a sample ---- */
 
 struct v8_walker *
-v8_walker_new(const struct v8_layout *l, jsc_read_fn rd, void *arg)
+v8_walker_new(const struct v8_layout *l, js_read_fn rd, void *arg)
 {
 	struct v8_walker *w = xcalloc(1, sizeof(*w));
 
@@ -483,7 +483,7 @@ v8_walker_stats(const struct v8_walker *w)
  * (fp_function .. fp+16): from the stack copy when it holds them.
  */
 static int
-read_slots(const struct v8_walker *w, const struct jsc_sample *s, uint64_t fp, uint64_t *v,
+read_slots(const struct v8_walker *w, const struct js_sample *s, uint64_t fp, uint64_t *v,
     size_t nwords)
 {
 	uint64_t lo = fp + (uint64_t)(int64_t)w->l.fp_function;
@@ -501,7 +501,7 @@ read_slots(const struct v8_walker *w, const struct jsc_sample *s, uint64_t fp, u
  * return address or the caller's fp.
  */
 static int
-leaf_frame_built(const struct v8_walker *w, const struct jsc_sample *s)
+leaf_frame_built(const struct v8_walker *w, const struct js_sample *s)
 {
 	uint64_t top;
 
@@ -513,7 +513,7 @@ leaf_frame_built(const struct v8_walker *w, const struct jsc_sample *s)
 }
 
 size_t
-v8_walk(struct v8_walker *w, const struct jsc_sample *s, const uint64_t *pcs, size_t n,
+v8_walk(struct v8_walker *w, const struct js_sample *s, const uint64_t *pcs, size_t n,
     const char **names)
 {
 	const struct v8_layout *l = &w->l;

@@ -25,7 +25,7 @@
  * cached by the address of the string or ScopeInfo they came from and only
  * after the SharedFunctionInfo pointing there was read again. Nothing is
  * written to the target and it is never stopped (reads through a
- * jsc_read_fn, i.e. process_vm_readv). Pointer compression (a 32-bit
+ * js_read_fn, i.e. process_vm_readv). Pointer compression (a 32-bit
  * tagged size) is refused: Node's builds do not use it.
  */
 #ifndef CD_V8_FRAMES_H
@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "js_util.h"		/* jsc_read_fn, struct jsc_sample */
+#include "js_util.h"		/* js_read_fn, struct js_sample */
 
 /* Where a function's name is in one V8 build: from its v8dbg_* symbols. */
 struct v8_layout {
@@ -67,7 +67,7 @@ struct v8_stats {
 	unsigned long leaf_skipped;	/* innermost frame not built */
 };
 
-struct v8_walker *v8_walker_new(const struct v8_layout *l, jsc_read_fn rd, void *arg);
+struct v8_walker *v8_walker_new(const struct v8_layout *l, js_read_fn rd, void *arg);
 void v8_walker_free(struct v8_walker *w);
 /* Executable ranges of the target, as for jsc_walker_set_code. Copied. */
 void v8_walker_set_code(struct v8_walker *w, const uint64_t *ranges, size_t n);
@@ -83,7 +83,7 @@ const struct v8_stats *v8_walker_stats(const struct v8_walker *w);
  * built. An anonymous function is "(anonymous)". Names stay valid until
  * v8_walker_free. Returns how many frames were named.
  */
-size_t v8_walk(struct v8_walker *w, const struct jsc_sample *s, const uint64_t *pcs,
+size_t v8_walk(struct v8_walker *w, const struct js_sample *s, const uint64_t *pcs,
     size_t n, const char **names);
 
 /*

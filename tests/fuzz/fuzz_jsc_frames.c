@@ -19,7 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct jsc_layout l = { "00", 64, 88, 80, 24, 18, 12, 13, NULL };
 	struct image im = { data, size };
-	struct jsc_sample s;
+	struct js_sample s;
 	struct jsc_walker *w;
 	struct jsc_learner *le;
 	struct jsc_learned r;

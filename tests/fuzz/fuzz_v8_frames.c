@@ -80,7 +80,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct image im = { data, size };
-	struct jsc_sample s;
+	struct js_sample s;
 	struct v8_walker *w;
 	uint64_t pcs[64], code[2] = { BASE, BASE + 4096 };
 	const char *names[64];

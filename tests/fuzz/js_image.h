@@ -49,7 +49,7 @@ check_name(const char *s)
  * rest is heap, read remotely). size >= 32.
  */
 static void
-img_sample(const uint8_t *data, size_t size, struct jsc_sample *s)
+img_sample(const uint8_t *data, size_t size, struct js_sample *s)
 {
 	memcpy(&s->ip, data, 8);
 	memcpy(&s->bp, data + 8, 8);

@@ -23,7 +23,7 @@ struct chunk {
 };
 
 struct fsample {
-	struct jsc_sample s;
+	struct js_sample s;
 	unsigned char *stack;
 	uint64_t pcs[MAXF];
 	size_t n;

@@ -148,7 +148,7 @@ function(uint64_t nosi)
  * pcs[i] the chain a kernel would give.
  */
 static void
-stack(struct jsc_sample *s, const size_t *fns, size_t nf, uint64_t *pcs)
+stack(struct js_sample *s, const size_t *fns, size_t nf, uint64_t *pcs)
 {
 	memset(img, 0, 0x1000);
 	s->sp = BASE + 0x100;
@@ -174,7 +174,7 @@ static const char *
 walk1(size_t fn)
 {
 	static const char *names[4];
-	struct jsc_sample s;
+	struct js_sample s;
 	uint64_t pcs[4], code[2] = { 0x500000, 0x600000 };
 	struct v8_walker *w = v8_walker_new(&node20, rd, NULL);
 
@@ -249,7 +249,7 @@ static void
 test_chain(void)
 {
 	const char *names[4];
-	struct jsc_sample s;
+	struct js_sample s;
 	uint64_t pcs[4], code[2] = { 0x500000, 0x600000 };
 	size_t fns[3] = { function(T(seq_string("leaf"))), 0, function(T(seq_string("outer"))) };
 	struct v8_walker *w = v8_walker_new(&node20, rd, NULL);

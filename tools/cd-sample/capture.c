@@ -138,7 +138,7 @@ cap_thread_lookup(struct capture *c, pid_t pid, pid_t tid)
  */
 void
 cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
-    const uint64_t *ips, size_t n, uint64_t ns, const struct jsc_sample *js)
+    const uint64_t *ips, size_t n, uint64_t ns, const struct js_sample *js)
 {
 	struct rawkey k;
 	_Alignas(uint64_t) char key[sizeof(k) + MAX_FRAMES * 2 * sizeof(uint64_t)];

@@ -148,7 +148,7 @@ js_user_chain(const uint64_t *chain, size_t nr, size_t *first, uint64_t *pcs)
 
 /* Learning: frames the jitdump names give (CodeBlock, name) pairs. */
 static void
-learn_sample(struct jscproc *j, struct symbolizer *sym, const struct jsc_sample *s,
+learn_sample(struct jscproc *j, struct symbolizer *sym, const struct js_sample *s,
     const uint64_t *pcs, const uint64_t *kips, size_t n)
 {
 	uint64_t cbs[MAX_FRAMES], callees[MAX_FRAMES];
@@ -176,7 +176,7 @@ learn_sample(struct jscproc *j, struct symbolizer *sym, const struct jsc_sample 
  * that name (it has the "#hash"); --jsc-check compares the two.
  */
 void
-jsc_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
+jsc_sample(struct capture *c, struct proc *p, const struct js_sample *s,
     const uint64_t *chain, uint64_t *kips, size_t nr, uint64_t ns)
 {
 	struct jscproc *j = p->jsc;

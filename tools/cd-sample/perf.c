@@ -137,8 +137,8 @@ scan_threads(struct perf_state *ps, pid_t pid)
  * bp, sp, ip, then the copy's size, bytes and the part filled. Returns
  * s, or NULL when the sample has none (a kernel thread, no user regs).
  */
-static const struct jsc_sample *
-user_stack(const uint64_t *q, const uint64_t *end, struct jsc_sample *s)
+static const struct js_sample *
+user_stack(const uint64_t *q, const uint64_t *end, struct js_sample *s)
 {
 	uint64_t size, dyn;
 
@@ -162,8 +162,8 @@ on_sample(struct perf_state *ps, const struct perf_event_header *h)
 {
 	const uint64_t *p = (const uint64_t *)(h + 1);
 	const uint64_t *end = (const uint64_t *)((const char *)h + h->size);
-	const struct jsc_sample *js = NULL;
-	struct jsc_sample jss;
+	const struct js_sample *js = NULL;
+	struct js_sample jss;
 	uint64_t id, nr;
 	uint32_t pid, tid;
 	void **own;

@@ -130,13 +130,13 @@ struct proc *cap_proc(struct capture *c, pid_t pid, int create);
 struct proc *cap_next_proc(const struct capture *c, size_t *pos);
 void cap_thread_name(struct capture *c, pid_t pid, pid_t tid, const char *name);
 const char *cap_thread_lookup(struct capture *c, pid_t pid, pid_t tid);
-struct jsc_sample;
+struct js_sample;
 /*
  * ns: when it was taken, CLOCK_MONOTONIC (JIT addresses are named by it);
  * js: its registers and stack copy, or NULL.
  */
 void cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
-    const uint64_t *ips, size_t n, uint64_t ns, const struct jsc_sample *js);
+    const uint64_t *ips, size_t n, uint64_t ns, const struct js_sample *js);
 void cap_refresh_procs(struct capture *c);
 int cap_targets_alive(struct capture *c);
 void cap_release(struct capture *c);
@@ -154,7 +154,7 @@ int ptrace_capture(struct capture *c, double deadline);
 int jsc_attach(struct capture *c, struct proc *p);
 /* Did the stack name JS frames of p? */
 int jsc_named_any(const struct proc *p);
-void jsc_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
+void jsc_sample(struct capture *c, struct proc *p, const struct js_sample *s,
     const uint64_t *chain, uint64_t *kips, size_t nr, uint64_t ns);
 struct cJSON;
 int jsc_meta(struct cJSON *m, struct capture *c);
@@ -168,7 +168,7 @@ size_t js_user_chain(const uint64_t *chain, size_t nr, size_t *first, uint64_t *
 
 /* v8.c */
 int v8_attach(struct capture *c, struct proc *p);
-void v8_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
+void v8_sample(struct capture *c, struct proc *p, const struct js_sample *s,
     const uint64_t *chain, uint64_t *kips, size_t nr);
 void v8_meta(struct cJSON *o, const struct jscproc *j, int check);
 

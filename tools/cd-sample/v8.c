@@ -99,7 +99,7 @@ check_frame(struct jscproc *j, const char *map_name, const char *got, size_t dep
  * (it has the script and line).
  */
 void
-v8_sample(struct capture *c, struct proc *p, const struct jsc_sample *s,
+v8_sample(struct capture *c, struct proc *p, const struct js_sample *s,
     const uint64_t *chain, uint64_t *kips, size_t nr)
 {
 	struct jscproc *j = p->jsc;
