@@ -14,9 +14,10 @@
 
 /* Phase 1: only what matching needs, for every process. */
 static enum pids_item cheap_items[] = {
-	PIDS_ID_PID, PIDS_ID_PPID, PIDS_CMD, PIDS_CMDLINE_V,
+	PIDS_ID_PID, PIDS_ID_PPID, PIDS_CMD, PIDS_CMDLINE_V, PIDS_TIME_START,
 };
-enum { C_PID, C_PPID, C_CMD, C_ARGV };
+enum { C_PID, C_PPID, C_CMD, C_ARGV, C_START };
+#define NCHEAP ((int)(sizeof(cheap_items) / sizeof(cheap_items[0])))
 
 /*
  * Phase 2: everything cd-ps reports, for the processes kept. Memory from
@@ -28,10 +29,22 @@ static enum pids_item full_items[] = {
 	PIDS_ID_PID, PIDS_STATE, PIDS_NLWP, PIDS_TICS_ALL, PIDS_TIME_START,
 	PIDS_TIME_ELAPSED, PIDS_VM_RSS, PIDS_VM_SIZE, PIDS_TTY_NAME,
 	PIDS_ID_EUID, PIDS_EXE, PIDS_ID_PGRP, PIDS_ID_SESSION, PIDS_ID_TPGID,
-	PIDS_NICE,
+	PIDS_NICE, PIDS_ID_PPID,
 };
 enum { F_PID, F_STATE, F_NLWP, F_TICS, F_START, F_ELAPSED, F_RES, F_VIRT,
-	F_TTY, F_EUID, F_EXE, F_PGRP, F_SID, F_TPGID, F_NICE };
+	F_TTY, F_EUID, F_EXE, F_PGRP, F_SID, F_TPGID, F_NICE, F_PPID };
+
+/*
+ * A process already filled, read again: only what moves. statm, not
+ * status (the kernel's dearest file here: a third of a frame's time).
+ */
+static enum pids_item moving_items[] = {
+	PIDS_ID_PID, PIDS_ID_PPID, PIDS_STATE, PIDS_NLWP, PIDS_TICS_ALL,
+	PIDS_TIME_ELAPSED, PIDS_MEM_RES, PIDS_MEM_VIRT, PIDS_ID_PGRP,
+	PIDS_ID_SESSION, PIDS_ID_TPGID, PIDS_NICE, PIDS_TIME_START,
+};
+enum { M_PID, M_PPID, M_STATE, M_NLWP, M_TICS, M_ELAPSED, M_RES, M_VIRT,
+	M_PGRP, M_SID, M_TPGID, M_NICE, M_START };
 
 static enum pids_item tick_items[] = { PIDS_ID_PID, PIDS_TICS_ALL };
 
@@ -106,6 +119,19 @@ proclist_free(struct proclist *pl)
 	pl->n = 0;
 }
 
+/* The cheap fields of one libproc2 stack. */
+static void
+cheap_of(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
+{
+	(void)info;	/* PIDS_VAL's argument, unused by this libproc2 */
+	memset(p, 0, sizeof(*p));
+	p->pid = PIDS_VAL(C_PID, s_int, s, info);
+	p->ppid = PIDS_VAL(C_PPID, s_int, s, info);
+	snprintf(p->comm, sizeof(p->comm), "%s", PIDS_VAL(C_CMD, str, s, info));
+	copy_argv(p, PIDS_VAL(C_ARGV, strv, s, info));
+	p->start_s = PIDS_VAL(C_START, real, s, info);
+}
+
 int
 procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
     int want_all_cheap)
@@ -116,7 +142,7 @@ procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
 	int total;
 
 	memset(out, 0, sizeof(*out));
-	if (procps_pids_new(&info, cheap_items, 4) < 0) {
+	if (procps_pids_new(&info, cheap_items, NCHEAP) < 0) {
 		msg_warn("cannot read /proc (is it mounted?)");
 		return -1;
 	}
@@ -130,15 +156,9 @@ procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
 	out->scanned = (size_t)total;
 	out->v = xcalloc((size_t)total + 1, sizeof(*out->v));
 	for (int i = 0; i < total; i++) {
-		struct pids_stack *s = f->stacks[i];
 		struct procinfo *p = &out->v[out->n];
 
-		memset(p, 0, sizeof(*p));
-		p->pid = PIDS_VAL(C_PID, s_int, s, info);
-		p->ppid = PIDS_VAL(C_PPID, s_int, s, info);
-		snprintf(p->comm, sizeof(p->comm), "%s",
-		    PIDS_VAL(C_CMD, str, s, info));
-		copy_argv(p, PIDS_VAL(C_ARGV, strv, s, info));
+		cheap_of(p, f->stacks[i], info);
 		/* Matching may need exe when argv[0] was rewritten; read it
 		 * only for processes whose argv leaves a doubt. */
 		p->full = keep ? keep(p, arg) : 1;
@@ -154,6 +174,72 @@ procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
 	if (nkept == 0)
 		return 0;
 	return procinfo_fill(out->v, out->n);
+}
+
+int
+procinfo_cheap(struct proclist *out, const int *pids, size_t n)
+{
+	struct pids_info *info = NULL;
+	struct pids_fetch *f;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0)
+		return 0;
+	if (procps_pids_new(&info, cheap_items, NCHEAP) < 0) {
+		msg_warn("cannot read /proc (is it mounted?)");
+		return -1;
+	}
+	/* Gone since they were listed: not in the fetch, not an error. */
+	f = procps_pids_select(info, (unsigned *)pids, (int)n, PIDS_SELECT_PID);
+	if (f == NULL) {
+		procps_pids_unref(&info);
+		return 0;
+	}
+	out->v = xcalloc((size_t)f->counts->total + 1, sizeof(*out->v));
+	for (int i = 0; i < f->counts->total; i++)
+		cheap_of(&out->v[out->n++], f->stacks[i], info);
+	out->scanned = out->n;
+	procps_pids_unref(&info);
+	return 0;
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+procinfo_pids(int **out, size_t *n)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (d == NULL) {
+		msg_warnerr("/proc");
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+
+		if (*end != '\0' || pid <= 0 || pid > INT_MAX)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 512;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		(*out)[(*n)++] = (int)pid;
+	}
+	closedir(d);
+	if (*n > 0)
+		qsort(*out, *n, sizeof(**out), cmp_int);
+	return 0;
 }
 
 int
@@ -193,6 +279,7 @@ procinfo_fill(struct procinfo *v, size_t n)
 			if (p->pid != pid)
 				continue;
 			p->full = 1;
+			p->ppid = PIDS_VAL(F_PPID, s_int, s, info);
 			p->state = PIDS_VAL(F_STATE, s_ch, s, info);
 			p->threads = PIDS_VAL(F_NLWP, s_int, s, info);
 			p->ticks = PIDS_VAL(F_TICS, ull_int, s, info);
@@ -213,6 +300,64 @@ procinfo_fill(struct procinfo *v, size_t n)
 				p->exe = xstrdup(exe);
 			if (p->cwd == NULL)
 				p->cwd = readlink_proc(pid, "cwd");
+			break;
+		}
+	}
+	procps_pids_unref(&info);
+	return 0;
+}
+
+static void
+moving_of(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
+{
+	(void)info;
+	p->ppid = PIDS_VAL(M_PPID, s_int, s, info);
+	p->state = PIDS_VAL(M_STATE, s_ch, s, info);
+	p->threads = PIDS_VAL(M_NLWP, s_int, s, info);
+	p->ticks = PIDS_VAL(M_TICS, ull_int, s, info);
+	p->elapsed_s = PIDS_VAL(M_ELAPSED, real, s, info);
+	p->rss_kb = PIDS_VAL(M_RES, ul_int, s, info);
+	p->vsz_kb = PIDS_VAL(M_VIRT, ul_int, s, info);
+	p->pgrp = PIDS_VAL(M_PGRP, s_int, s, info);
+	p->sid = PIDS_VAL(M_SID, s_int, s, info);
+	p->tpgid = PIDS_VAL(M_TPGID, s_int, s, info);
+	p->nice = PIDS_VAL(M_NICE, s_int, s, info);
+	p->nfds = count_fds(p->pid);
+	free(p->cwd);
+	p->cwd = readlink_proc(p->pid, "cwd");
+}
+
+int
+procinfo_refresh(struct procinfo *v, size_t n)
+{
+	struct pids_info *info = NULL;
+	struct pids_fetch *f;
+	unsigned *pids = xcalloc(n + 1, sizeof(*pids));
+	size_t np = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].full)
+			pids[np++] = (unsigned)v[i].pid;
+	if (np == 0 || procps_pids_new(&info, moving_items,
+	    (int)(sizeof(moving_items) / sizeof(moving_items[0]))) < 0) {
+		free(pids);
+		return np == 0 ? 0 : -1;
+	}
+	f = procps_pids_select(info, pids, (int)np, PIDS_SELECT_PID);
+	free(pids);
+	for (size_t i = 0; i < n; i++)
+		v[i].full = 0;
+	for (int k = 0; f && k < f->counts->total; k++) {
+		struct pids_stack *s = f->stacks[k];
+		int pid = PIDS_VAL(M_PID, s_int, s, info);
+
+		for (size_t i = 0; i < n; i++) {
+			/* Another process under a reused pid: not this one. */
+			if (v[i].pid != pid || v[i].start_s !=
+			    PIDS_VAL(M_START, real, s, info))
+				continue;
+			v[i].full = 1;
+			moving_of(&v[i], s, info);
 			break;
 		}
 	}

@@ -32,13 +32,17 @@ static const char usage[] =
 "  -s, --sort KEY        cpu (default), rss or pid\n"
 "  -n, --top N           only the first N after sorting\n"
 "      --no-redact       show secrets in command lines\n"
+"      --stream          stay running: one batch of records, ending with its\n"
+"                        meta record, for each line read on stdin (a number\n"
+"                        on the line: that batch's --interval), until end of\n"
+"                        input; processes already known are not rescanned\n"
 "      --no-color        no colour in --table\n"
 "      --help, --version\n"
 "\n"
 "Exit status: 0 ok (also when no Claude process runs), 2 usage,\n"
 "3 a --pid that does not exist or /proc unreadable.\n";
 
-enum { OPT_NO_REDACT = CLI_OPT_FIRST_TOOL };
+enum { OPT_NO_REDACT = CLI_OPT_FIRST_TOOL, OPT_STREAM };
 
 static const struct option longopts[] = {
 	{ "all", no_argument, NULL, 'a' },
@@ -50,6 +54,7 @@ static const struct option longopts[] = {
 	{ "sort", required_argument, NULL, 's' },
 	{ "top", required_argument, NULL, 'n' },
 	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
+	{ "stream", no_argument, NULL, OPT_STREAM },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -117,6 +122,9 @@ parse(int argc, char **argv, struct opts *o, int *nocolor)
 		case OPT_NO_REDACT:
 			o->redact = 0;
 			break;
+		case OPT_STREAM:
+			o->stream = 1;
+			break;
 		case CLI_OPT_NO_COLOR:
 			*nocolor = 1;
 			break;
@@ -128,6 +136,8 @@ parse(int argc, char **argv, struct opts *o, int *nocolor)
 	}
 	if (optind < argc)
 		cli_usage("unexpected argument '%s'", argv[optind]);
+	if (o->stream && o->table)
+		cli_usage("--stream writes records, not --table");
 }
 
 /*
@@ -233,77 +243,51 @@ orphaned(const struct proclist *pl, const struct procinfo *p)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* What a row says of its process beyond the numbers. */
+static void
+describe_row(const struct opts *o, const struct proclist *pl, struct row *r)
 {
-	struct opts o = { 0 };
-	struct proclist pl;
-	struct row *rows, **top;
-	int *want;
-	size_t ntop = 0, nfull = 0, ngone = 0;
-	int nocolor = 0, rc = CD_EXIT_OK;
-	long hz;
-	double mem_total = 0, up;
+	const struct procinfo *p = r->p;
+
+	r->kind = select_kind(p);
+	r->orphaned = orphaned(pl, p);
+	r->command = command_of(p, o->redact);
+	r->version = r->kind ? claude_version(claude_install_path(
+	    &(struct match_input){ p->comm, p->exe, p->argv, p->argc },
+	    r->kind)) : NULL;
+	if (r->version == NULL && r->kind == CLAUDE_NODE)
+		r->version = version_from_env(p->pid);
+	r->project = claude_project(p->argv, p->argc, p->cwd);
+	if (o->redact && r->project != NULL) {
+		/* taken from a prompt, which can hold anything */
+		char *x = redact_str(r->project);
+
+		free(r->project);
+		r->project = x;
+	}
+}
+
+/* The full fields of each process a row reports; gone ones marked. */
+static size_t
+fill_rows(const struct opts *o, struct proclist *pl, struct row *rows,
+    uint64_t t0, uint64_t t1)
+{
+	long hz = procinfo_hertz();
+	double mem_total = 0;
 	struct sysmem sm;
-	uint64_t t0, t1, tstart = now_mono_ns();
-	cJSON *meta, *gone_arr;
+	size_t ngone = 0;
 
-	msg_init(argv[0]);
-	parse(argc, argv, &o, &nocolor);
-	color_init(1, nocolor);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-
-	if (procinfo_scan(&pl, select_keep, &o, o.tree) < 0)
-		return CD_EXIT_FAIL;
-	want = xcalloc(pl.n + 1, sizeof(*want));
-	for (size_t i = 0; i < pl.n; i++)
-		want[i] = pl.v[i].full;
-	if (o.tree) {
-		int *top_want = xcalloc(pl.n + 1, sizeof(*top_want));
-
-		memcpy(top_want, want, pl.n * sizeof(*want));
-		select_tree(&pl, want);
-		for (size_t i = 0; i < pl.n; i++)
-			pl.v[i].full = want[i];
-		procinfo_fill(pl.v, pl.n);
-		/* want[] now: 1 top-level match, 2 descendant only. */
-		for (size_t i = 0; i < pl.n; i++)
-			want[i] = top_want[i] ? 1 : (want[i] ? 2 : 0);
-		free(top_want);
-	}
-	for (size_t i = 0; i < o.pids.n; i++) {
-		int found = 0;
-
-		for (size_t k = 0; k < pl.n; k++)
-			if (pl.v[k].pid == o.pids.v[i] && pl.v[k].full)
-				found = 1;
-		if (!found) {
-			msg_warn("no process with pid %d", o.pids.v[i]);
-			rc = CD_EXIT_FAIL;
-		}
-	}
-
-	rows = xcalloc(pl.n + 1, sizeof(*rows));
-	t0 = now_mono_ns();
-	if (o.interval_s > 0)
-		sleep_ns((uint64_t)(o.interval_s * 1e9), &stop);
-	t1 = now_mono_ns();
-	hz = procinfo_hertz();
-	up = procinfo_uptime();
 	if (sysmem_read(&sm) == 0)
 		mem_total = (double)sm.total_kb;
-
-	for (size_t i = 0; i < pl.n; i++) {
+	for (size_t i = 0; i < pl->n; i++) {
 		struct row *r = &rows[i];
-		struct procinfo *p = &pl.v[i];
+		struct procinfo *p = &pl->v[i];
 		unsigned long long before = p->ticks;
 
 		r->p = p;
 		if (!p->full)
 			continue;
-		nfull++;
-		if (o.interval_s > 0) {
+		if (o->interval_s > 0) {
 			procinfo_ticks(p, 1);
 			if (p->state == 'X') {
 				r->gone = 1;
@@ -316,61 +300,125 @@ main(int argc, char **argv)
 		if (p->elapsed_s > 0)
 			r->cpu_life_pct = (double)before / (double)hz /
 			    p->elapsed_s * 100;
-		if (o.interval_s == 0)
+		if (o->interval_s == 0)
 			r->cpu_pct = r->cpu_life_pct;
 		/* A counter: a watcher's deltas give CPU% with no second read. */
 		r->cpu_time_s = (double)p->ticks / (double)hz;
 		if (mem_total > 0)
 			r->mem_pct = (double)p->rss_kb / mem_total * 100;
-		r->kind = select_kind(p);
-		r->orphaned = orphaned(&pl, p);
-		r->command = command_of(p, o.redact);
-		r->version = r->kind ? claude_version(
-		    claude_install_path(&(struct match_input){ p->comm, p->exe,
-		    p->argv, p->argc }, r->kind)) : NULL;
-		if (r->version == NULL && r->kind == CLAUDE_NODE)
-			r->version = version_from_env(p->pid);
-		r->project = claude_project(p->argv, p->argc, p->cwd);
-		if (o.redact && r->project != NULL) {
-			/* taken from a prompt, which can hold anything */
-			char *x = redact_str(r->project);
-
-			free(r->project);
-			r->project = x;
-		}
+		describe_row(o, pl, r);
 	}
-	(void)up;
+	return ngone;
+}
 
-	/* Build the tree: each descendant under its parent. */
-	if (o.tree) {
-		for (size_t i = 0; i < pl.n; i++) {
-			if (want[i] != 2 || rows[i].gone || !pl.v[i].full)
+/* Build the tree: each descendant under its parent. */
+static void
+link_tree(struct proclist *pl, struct row *rows, const int *want)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		if (want[i] != 2 || rows[i].gone || !pl->v[i].full)
+			continue;
+		for (size_t j = 0; j < pl->n; j++) {
+			struct row *par = &rows[j];
+
+			if (!want[j] || par->gone || pl->v[j].pid != pl->v[i].ppid)
 				continue;
-			for (size_t j = 0; j < pl.n; j++) {
-				struct row *par = &rows[j];
-
-				if (!want[j] || par->gone || pl.v[j].pid != pl.v[i].ppid)
-					continue;
-				par->children = xreallocarray(par->children,
-				    par->nchildren + 1, sizeof(*par->children));
-				par->children[par->nchildren++] = &rows[i];
-				rows[i].is_child = 1;
-				break;
-			}
+			par->children = xreallocarray(par->children,
+			    par->nchildren + 1, sizeof(*par->children));
+			par->children[par->nchildren++] = &rows[i];
+			rows[i].is_child = 1;
+			break;
 		}
 	}
+}
 
-	top = xcalloc(pl.n + 1, sizeof(*top));
-	for (size_t i = 0; i < pl.n; i++)
-		if (pl.v[i].full && !rows[i].gone && !rows[i].is_child &&
-		    (!o.tree || want[i] == 1))
+/*
+ * want[i]: 1 a process matched, 2 (--tree) a descendant only, 0 neither.
+ * With --tree the descendants' full fields are read here.
+ */
+static int *
+wanted(const struct opts *o, struct proclist *pl)
+{
+	int *want = xcalloc(pl->n + 1, sizeof(*want));
+	int *top_want;
+
+	for (size_t i = 0; i < pl->n; i++)
+		want[i] = pl->v[i].full;
+	if (!o->tree)
+		return want;
+	top_want = xcalloc(pl->n + 1, sizeof(*top_want));
+	memcpy(top_want, want, pl->n * sizeof(*want));
+	select_tree(pl, want);
+	for (size_t i = 0; i < pl->n; i++)
+		pl->v[i].full = want[i];
+	procinfo_fill(pl->v, pl->n);
+	for (size_t i = 0; i < pl->n; i++)
+		want[i] = top_want[i] ? 1 : (want[i] ? 2 : 0);
+	free(top_want);
+	return want;
+}
+
+static int
+check_pids(const struct opts *o, const struct proclist *pl)
+{
+	int rc = CD_EXIT_OK;
+
+	for (size_t i = 0; i < o->pids.n; i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < pl->n; k++)
+			if (pl->v[k].pid == o->pids.v[i] && pl->v[k].full)
+				found = 1;
+		if (!found) {
+			msg_warn("no process with pid %d", o->pids.v[i]);
+			rc = CD_EXIT_FAIL;
+		}
+	}
+	return rc;
+}
+
+static void
+emit_meta(const struct opts *o, const struct proclist *pl,
+    const struct row *rows, size_t ntop, size_t ngone, uint64_t tstart,
+    const struct pscache *c)
+{
+	cJSON *meta = rec_meta_new("cd-ps"), *gone_arr;
+
+	rec_add_str(meta, "backend", "libproc2");
+	rec_add_num(meta, "processes_scanned", (double)pl->scanned);
+	rec_add_num(meta, "matched", (double)ntop);
+	rec_add_num(meta, "interval_s", o->interval_s);
+	rec_add_num(meta, "duration_s", (double)(now_mono_ns() - tstart) / 1e9);
+	rec_add_num(meta, "exited_during_interval", (double)ngone);
+	gone_arr = cJSON_AddArrayToObject(meta, "exited_pids");
+	for (size_t i = 0; gone_arr && i < pl->n; i++)
+		if (rows[i].gone)
+			cJSON_AddItemToArray(gone_arr,
+			    cJSON_CreateNumber(pl->v[i].pid));
+	rec_add_bool(meta, "redacted", o->redact);
+	if (c)
+		stream_meta(c, meta);
+	rec_emit_free(meta);
+	if (rec_flush() < 0)
+		msg_dieerr(CD_EXIT_FAIL, "write");
+}
+
+static void
+write_out(const struct opts *o, const struct proclist *pl, struct row *rows,
+    size_t ngone, uint64_t tstart, const struct pscache *c)
+{
+	struct row **top = xcalloc(pl->n + 1, sizeof(*top));
+	size_t ntop = 0;
+
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->v[i].full && !rows[i].gone && !rows[i].is_child &&
+		    (!o->tree || rows[i].want == 1))
 			top[ntop++] = &rows[i];
-	qsort_r(top, ntop, sizeof(*top), cmp_rows, &o.sort);
-	if (o.top > 0 && (size_t)o.top < ntop)
-		ntop = (size_t)o.top;
-
-	if (o.table) {
-		if (ntop == 0 && o.pids.n == 0)
+	qsort_r(top, ntop, sizeof(*top), cmp_rows, (void *)&o->sort);
+	if (o->top > 0 && (size_t)o->top < ntop)
+		ntop = (size_t)o->top;
+	if (o->table) {
+		if (ntop == 0 && o->pids.n == 0)
 			printf("No Claude Code processes found.\n");
 		else
 			table_print(top, ntop);
@@ -378,46 +426,103 @@ main(int argc, char **argv)
 			msg_dieerr(CD_EXIT_FAIL, "cannot write the output");
 	} else {
 		emit_rows(top, ntop);
-		meta = rec_meta_new("cd-ps");
-		rec_add_str(meta, "backend", "libproc2");
-		rec_add_num(meta, "processes_scanned", (double)pl.scanned);
-		rec_add_num(meta, "matched", (double)ntop);
-		rec_add_num(meta, "interval_s", o.interval_s);
-		rec_add_num(meta, "duration_s",
-		    (double)(now_mono_ns() - tstart) / 1e9);
-		rec_add_num(meta, "exited_during_interval", (double)ngone);
-		gone_arr = cJSON_AddArrayToObject(meta, "exited_pids");
-		for (size_t i = 0; gone_arr && i < pl.n; i++)
-			if (rows[i].gone)
-				cJSON_AddItemToArray(gone_arr,
-				    cJSON_CreateNumber(pl.v[i].pid));
-		rec_add_bool(meta, "redacted", o.redact);
-		rec_emit_free(meta);
-		if (rec_flush() < 0)
-			msg_dieerr(CD_EXIT_FAIL, "write");
+		emit_meta(o, pl, rows, ntop, ngone, tstart, c);
 	}
-	for (size_t i = 0; i < o.pids.n; i++)
-		for (size_t k = 0; k < pl.n; k++)
-			if (pl.v[k].pid == o.pids.v[i] && rows[k].gone) {
+	free(top);
+}
+
+static int
+report_gone(const struct opts *o, const struct proclist *pl,
+    const struct row *rows)
+{
+	int rc = CD_EXIT_OK;
+
+	for (size_t i = 0; i < o->pids.n; i++)
+		for (size_t k = 0; k < pl->n; k++)
+			if (pl->v[k].pid == o->pids.v[i] && rows[k].gone) {
 				msg_warn("pid %d exited during the measurement",
-				    o.pids.v[i]);
+				    o->pids.v[i]);
 				rc = CD_EXIT_FAIL;
 			}
+	return rc;
+}
 
-	for (size_t i = 0; i < pl.n; i++) {
+static void
+rows_free(struct row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
 		free(rows[i].command);
 		free(rows[i].version);
 		free(rows[i].project);
 		free(rows[i].children);
 	}
 	free(rows);
-	free(top);
+}
+
+/* One set of records (or one table) from processes already scanned. */
+static int
+report(const struct opts *o, struct proclist *pl, uint64_t tstart,
+    const struct pscache *c)
+{
+	int *want = wanted(o, pl);
+	int rc = check_pids(o, pl), rc2;
+	struct row *rows = xcalloc(pl->n + 1, sizeof(*rows));
+	uint64_t t0, t1;
+	size_t ngone;
+
+	t0 = now_mono_ns();
+	if (o->interval_s > 0)
+		sleep_ns((uint64_t)(o->interval_s * 1e9), &stop);
+	t1 = now_mono_ns();
+	ngone = fill_rows(o, pl, rows, t0, t1);
+	for (size_t i = 0; i < pl->n; i++)
+		rows[i].want = want[i];
+	if (o->tree)
+		link_tree(pl, rows, want);
+	write_out(o, pl, rows, ngone, tstart, c);
+	rc2 = report_gone(o, pl, rows);
+	rows_free(rows, pl->n);
 	free(want);
+	return rc != CD_EXIT_OK ? rc : rc2;
+}
+
+/*
+ * One scan and its report: the whole run, or one --stream batch. Returns
+ * the exit status, or -1 when the processes could not be scanned.
+ */
+int
+ps_batch(struct opts *o, struct pscache *c)
+{
+	struct proclist pl;
+	uint64_t tstart = now_mono_ns();
+	int rc;
+
+	if ((c ? stream_gather(c, o, &pl) :
+	    procinfo_scan(&pl, select_keep, o, o->tree)) < 0)
+		return -1;
+	rc = report(o, &pl, tstart, c);
 	proclist_free(&pl);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	int nocolor = 0, rc;
+
+	msg_init(argv[0]);
+	parse(argc, argv, &o, &nocolor);
+	color_init(1, nocolor);
+	/* No SA_RESTART: Ctrl-C must end --stream's wait for a request. */
+	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	rc = o.stream ? stream_run(&o, &stop) : ps_batch(&o, NULL);
+	if (rc < 0)
+		rc = CD_EXIT_FAIL;
 	for (size_t i = 0; i < o.nmatch; i++)
 		regfree(&o.match[i]);
 	free(o.match);
 	pidlist_free(&o.pids);
-	(void)nfull;
 	return rc;
 }

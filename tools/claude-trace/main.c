@@ -338,7 +338,7 @@ cpu_from_deltas(cJSON *procs, const struct cpuprev *old, struct cpuprev *now,
 
 static int
 take(struct snapshot *s, const struct topts *o, double interval,
-    struct cpuprev *prev)
+    struct cpuprev *prev, struct psstream *ps)
 {
 	struct ps_query q = { .interval_s = interval, .tree = o->tree,
 		.redact = 1, .pids = o->pids };
@@ -346,7 +346,10 @@ take(struct snapshot *s, const struct topts *o, double interval,
 
 	memset(s, 0, sizeof(*s));
 	s->procs = cJSON_CreateArray();
-	ps_run(&q, s->procs, &s->meta, &s->error);
+	if (ps)
+		psstream_take(ps, &q, s->procs, &s->meta, &s->error);
+	else
+		ps_run(&q, s->procs, &s->meta, &s->error);
 	if (prev) {
 		struct cpuprev now = { .t = now_mono_ns() };
 
@@ -499,6 +502,7 @@ main(int argc, char **argv)
 	struct snapshot s;
 	struct recorder rec;
 	struct cpuprev prev = { 0 };
+	struct psstream ps = { 0 };
 	int rc = CD_EXIT_OK, frame = 0, lfd;
 
 	msg_init(argv[0]);
@@ -527,7 +531,8 @@ main(int argc, char **argv)
 
 		if (o.watch_s > 0 && prev.t != 0)
 			interval = 0;
-		if (take(&s, &o, interval, o.watch_s > 0 ? &prev : NULL) < 0 &&
+		if (take(&s, &o, interval, o.watch_s > 0 ? &prev : NULL,
+		    o.watch_s > 0 ? &ps : NULL) < 0 &&
 		    o.watch_s == 0) {
 			/* An error is for stderr; -j keeps its document. */
 			if (o.json)
@@ -557,6 +562,7 @@ main(int argc, char **argv)
 		snapshot_free(&s);
 	} while (o.watch_s > 0 && !stop);
 	recorder_close(&rec);
+	psstream_close(&ps);
 	if (lfd >= 0)
 		close(lfd);
 	cpuprev_free(&prev);

@@ -105,6 +105,22 @@ int listen_open(const char *spec);
 /* Sleep ns, answering GET /metrics for procs meanwhile, until *stop. */
 void listen_wait(int lfd, uint64_t ns, volatile int *stop, const cJSON *procs);
 
+/* psstream.c: watch mode's long-lived cd-ps --stream. */
+struct ps_query;
+struct psstream {
+	pid_t pid;		/* 0: not running */
+	int req_fd;		/* a request line per batch */
+	FILE *out;		/* its records */
+	int err_fd;		/* memfd: its stderr, emptied each batch */
+};
+/*
+ * ps_run for one frame: the same records, meta and error (the batch's
+ * stderr); -1 when there is an error. Starts cd-ps first if need be.
+ */
+int psstream_take(struct psstream *s, const struct ps_query *q, cJSON *procs,
+    cJSON **meta, char **error);
+void psstream_close(struct psstream *s);
+
 /* kill.c */
 int do_kill(const struct topts *o);
 
