@@ -46,6 +46,12 @@ static enum pids_item moving_items[] = {
 enum { M_PID, M_PPID, M_STATE, M_NLWP, M_TICS, M_ELAPSED, M_RES, M_VIRT,
 	M_PGRP, M_SID, M_TPGID, M_NICE, M_START };
 
+/*
+ * procps_pids_select in chunks: it refuses more than 255 pids at once
+ * (libproc2's FILL_ID_MAX), and a box can well run more processes.
+ */
+#define SELECT_MAX 255
+
 static enum pids_item tick_items[] = { PIDS_ID_PID, PIDS_TICS_ALL };
 
 static char *
@@ -189,15 +195,16 @@ procinfo_cheap(struct proclist *out, const int *pids, size_t n)
 		msg_warn("cannot read /proc (is it mounted?)");
 		return -1;
 	}
-	/* Gone since they were listed: not in the fetch, not an error. */
-	f = procps_pids_select(info, (unsigned *)pids, (int)n, PIDS_SELECT_PID);
-	if (f == NULL) {
-		procps_pids_unref(&info);
-		return 0;
+	out->v = xcalloc(n + 1, sizeof(*out->v));
+	for (size_t off = 0; off < n; off += SELECT_MAX) {
+		int cnt = (int)(n - off < SELECT_MAX ? n - off : SELECT_MAX);
+
+		/* Gone since they were listed: not in the fetch, no error. */
+		f = procps_pids_select(info, (unsigned *)pids + off, cnt,
+		    PIDS_SELECT_PID);
+		for (int i = 0; f && i < f->counts->total; i++)
+			cheap_of(&out->v[out->n++], f->stacks[i], info);
 	}
-	out->v = xcalloc((size_t)f->counts->total + 1, sizeof(*out->v));
-	for (int i = 0; i < f->counts->total; i++)
-		cheap_of(&out->v[out->n++], f->stacks[i], info);
 	out->scanned = out->n;
 	procps_pids_unref(&info);
 	return 0;
@@ -242,15 +249,41 @@ procinfo_pids(int **out, size_t *n)
 	return 0;
 }
 
-int
-procinfo_fill(struct procinfo *v, size_t n)
+/* Fill one process from its stack; 0 refuses it (another process). */
+typedef int (*fill_fn)(struct procinfo *p, struct pids_stack *s,
+    struct pids_info *info);
+
+static void
+select_apply(struct pids_info *info, unsigned *pids, size_t np,
+    struct procinfo *v, size_t n, fill_fn fn)
+{
+	for (size_t off = 0; off < np; off += SELECT_MAX) {
+		int cnt = (int)(np - off < SELECT_MAX ? np - off : SELECT_MAX);
+		struct pids_fetch *f = procps_pids_select(info, pids + off, cnt,
+		    PIDS_SELECT_PID);
+
+		for (int k = 0; f && k < f->counts->total; k++) {
+			struct pids_stack *s = f->stacks[k];
+			int pid = PIDS_VAL(0, s_int, s, info);
+
+			for (size_t i = 0; i < n; i++)
+				if (v[i].pid == pid && !v[i].full) {
+					v[i].full = fn(&v[i], s, info);
+					break;
+				}
+		}
+	}
+}
+
+/* Read items of the processes marked full; those not read are unmarked. */
+static int
+select_full(enum pids_item *items, int nitems, struct procinfo *v, size_t n,
+    fill_fn fn)
 {
 	struct pids_info *info = NULL;
-	struct pids_fetch *f;
-	unsigned *pids;
+	unsigned *pids = xcalloc(n + 1, sizeof(*pids));
 	size_t np = 0;
 
-	pids = xcalloc(n + 1, sizeof(*pids));
 	for (size_t i = 0; i < n; i++)
 		if (v[i].full)
 			pids[np++] = (unsigned)v[i].pid;
@@ -258,59 +291,62 @@ procinfo_fill(struct procinfo *v, size_t n)
 		free(pids);
 		return 0;
 	}
-	if (procps_pids_new(&info, full_items,
-	    (int)(sizeof(full_items) / sizeof(full_items[0]))) < 0) {
+	if (procps_pids_new(&info, items, nitems) < 0) {
 		free(pids);
 		msg_warn("cannot read /proc");
 		return -1;
 	}
-	f = procps_pids_select(info, pids, (int)np, PIDS_SELECT_PID);
-	free(pids);
 	for (size_t i = 0; i < n; i++)
 		v[i].full = 0;
-	for (int k = 0; f && k < f->counts->total; k++) {
-		struct pids_stack *s = f->stacks[k];
-		int pid = PIDS_VAL(F_PID, s_int, s, info);
-		const char *exe;
-
-		for (size_t i = 0; i < n; i++) {
-			struct procinfo *p = &v[i];
-
-			if (p->pid != pid)
-				continue;
-			p->full = 1;
-			p->ppid = PIDS_VAL(F_PPID, s_int, s, info);
-			p->state = PIDS_VAL(F_STATE, s_ch, s, info);
-			p->threads = PIDS_VAL(F_NLWP, s_int, s, info);
-			p->ticks = PIDS_VAL(F_TICS, ull_int, s, info);
-			p->start_s = PIDS_VAL(F_START, real, s, info);
-			p->elapsed_s = PIDS_VAL(F_ELAPSED, real, s, info);
-			p->rss_kb = PIDS_VAL(F_RES, ul_int, s, info);
-			p->vsz_kb = PIDS_VAL(F_VIRT, ul_int, s, info);
-			snprintf(p->tty, sizeof(p->tty), "%s",
-			    PIDS_VAL(F_TTY, str, s, info));
-			p->uid = PIDS_VAL(F_EUID, u_int, s, info);
-			p->pgrp = PIDS_VAL(F_PGRP, s_int, s, info);
-			p->sid = PIDS_VAL(F_SID, s_int, s, info);
-			p->tpgid = PIDS_VAL(F_TPGID, s_int, s, info);
-			p->nice = PIDS_VAL(F_NICE, s_int, s, info);
-			p->nfds = count_fds(pid);
-			exe = PIDS_VAL(F_EXE, str, s, info);
-			if (p->exe == NULL && exe && exe[0] == '/')
-				p->exe = xstrdup(exe);
-			if (p->cwd == NULL)
-				p->cwd = readlink_proc(pid, "cwd");
-			break;
-		}
-	}
+	select_apply(info, pids, np, v, n, fn);
+	free(pids);
 	procps_pids_unref(&info);
 	return 0;
 }
 
-static void
+static int
+full_of(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
+{
+	const char *exe;
+
+	(void)info;
+	p->ppid = PIDS_VAL(F_PPID, s_int, s, info);
+	p->state = PIDS_VAL(F_STATE, s_ch, s, info);
+	p->threads = PIDS_VAL(F_NLWP, s_int, s, info);
+	p->ticks = PIDS_VAL(F_TICS, ull_int, s, info);
+	p->start_s = PIDS_VAL(F_START, real, s, info);
+	p->elapsed_s = PIDS_VAL(F_ELAPSED, real, s, info);
+	p->rss_kb = PIDS_VAL(F_RES, ul_int, s, info);
+	p->vsz_kb = PIDS_VAL(F_VIRT, ul_int, s, info);
+	snprintf(p->tty, sizeof(p->tty), "%s", PIDS_VAL(F_TTY, str, s, info));
+	p->uid = PIDS_VAL(F_EUID, u_int, s, info);
+	p->pgrp = PIDS_VAL(F_PGRP, s_int, s, info);
+	p->sid = PIDS_VAL(F_SID, s_int, s, info);
+	p->tpgid = PIDS_VAL(F_TPGID, s_int, s, info);
+	p->nice = PIDS_VAL(F_NICE, s_int, s, info);
+	p->nfds = count_fds(p->pid);
+	exe = PIDS_VAL(F_EXE, str, s, info);
+	if (p->exe == NULL && exe && exe[0] == '/')
+		p->exe = xstrdup(exe);
+	if (p->cwd == NULL)
+		p->cwd = readlink_proc(p->pid, "cwd");
+	return 1;
+}
+
+int
+procinfo_fill(struct procinfo *v, size_t n)
+{
+	return select_full(full_items,
+	    (int)(sizeof(full_items) / sizeof(full_items[0])), v, n, full_of);
+}
+
+static int
 moving_of(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
 {
 	(void)info;
+	/* Another process under a reused pid: not this one. */
+	if (p->start_s != PIDS_VAL(M_START, real, s, info))
+		return 0;
 	p->ppid = PIDS_VAL(M_PPID, s_int, s, info);
 	p->state = PIDS_VAL(M_STATE, s_ch, s, info);
 	p->threads = PIDS_VAL(M_NLWP, s_int, s, info);
@@ -325,44 +361,15 @@ moving_of(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
 	p->nfds = count_fds(p->pid);
 	free(p->cwd);
 	p->cwd = readlink_proc(p->pid, "cwd");
+	return 1;
 }
 
 int
 procinfo_refresh(struct procinfo *v, size_t n)
 {
-	struct pids_info *info = NULL;
-	struct pids_fetch *f;
-	unsigned *pids = xcalloc(n + 1, sizeof(*pids));
-	size_t np = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (v[i].full)
-			pids[np++] = (unsigned)v[i].pid;
-	if (np == 0 || procps_pids_new(&info, moving_items,
-	    (int)(sizeof(moving_items) / sizeof(moving_items[0]))) < 0) {
-		free(pids);
-		return np == 0 ? 0 : -1;
-	}
-	f = procps_pids_select(info, pids, (int)np, PIDS_SELECT_PID);
-	free(pids);
-	for (size_t i = 0; i < n; i++)
-		v[i].full = 0;
-	for (int k = 0; f && k < f->counts->total; k++) {
-		struct pids_stack *s = f->stacks[k];
-		int pid = PIDS_VAL(M_PID, s_int, s, info);
-
-		for (size_t i = 0; i < n; i++) {
-			/* Another process under a reused pid: not this one. */
-			if (v[i].pid != pid || v[i].start_s !=
-			    PIDS_VAL(M_START, real, s, info))
-				continue;
-			v[i].full = 1;
-			moving_of(&v[i], s, info);
-			break;
-		}
-	}
-	procps_pids_unref(&info);
-	return 0;
+	return select_full(moving_items,
+	    (int)(sizeof(moving_items) / sizeof(moving_items[0])), v, n,
+	    moving_of);
 }
 
 int
