@@ -54,6 +54,10 @@ static const char usage[] =
 "      --capture-every S     at most one capture of a process per S seconds\n"
 "                            (default 300)\n"
 "      --capture-keep K      keep the newest K capture folders (default 20)\n"
+"      --capture-before S    keep a rolling 19 Hz CPU sample (cd-sample, perf)\n"
+"                            of the watched processes in S-second chunks, so\n"
+"                            a capture also holds the S to 2S seconds before\n"
+"                            the crossing (before.folded, before.svg)\n"
 "      --no-color            no colour\n"
 "  -h, --help, and --version\n"
 "\n"
@@ -65,7 +69,7 @@ static const char usage[] =
 
 enum { OPT_CHECK = CLI_OPT_FIRST_TOOL, OPT_UPGRADE, OPT_INSTALL, OPT_UNINSTALL_APP,
 	OPT_CAPTURE, OPT_CAPTURE_DUR, OPT_CAPTURE_EVERY, OPT_CAPTURE_KEEP,
-	OPT_PROM, OPT_PROM_FILE, OPT_LISTEN };
+	OPT_PROM, OPT_PROM_FILE, OPT_LISTEN, OPT_CAPTURE_BEFORE };
 
 static const struct option longopts[] = {
 	{ "watch", optional_argument, NULL, 'w' },
@@ -91,6 +95,7 @@ static const struct option longopts[] = {
 	{ "capture-duration", required_argument, NULL, OPT_CAPTURE_DUR },
 	{ "capture-every", required_argument, NULL, OPT_CAPTURE_EVERY },
 	{ "capture-keep", required_argument, NULL, OPT_CAPTURE_KEEP },
+	{ "capture-before", required_argument, NULL, OPT_CAPTURE_BEFORE },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -218,6 +223,11 @@ parse(int argc, char **argv, struct topts *o)
 			    "--capture-keep");
 			capture_opt = 1;
 			break;
+		case OPT_CAPTURE_BEFORE:
+			o->capture_before_s = cli_double(optarg, 1, 600,
+			    "--capture-before");
+			capture_opt = 1;
+			break;
 		case 'h':	/* the original's short form */
 			cli_help(usage);
 			break;
@@ -237,8 +247,8 @@ parse(int argc, char **argv, struct topts *o)
 	if (o->listen && o->watch_s == 0)
 		cli_usage("--listen serves metrics while watching: add -w");
 	if (capture_opt && o->capture_dir == NULL)
-		cli_usage("--capture-duration, --capture-every and --capture-keep "
-		    "go with --capture DIR");
+		cli_usage("--capture-duration, --capture-every, --capture-keep "
+		    "and --capture-before go with --capture DIR");
 	if (o->capture_dir && (o->watch_s == 0 ||
 	    (o->cpu_warn <= 0 && o->rss_warn_mb <= 0)))
 		cli_usage("--capture captures on a crossing: it needs -w and a "
@@ -549,6 +559,7 @@ main(int argc, char **argv)
 		recorder_poll(&rec);
 		if (warn_crossings(&s, &o, &was_over, &rec))
 			rc = CD_EXIT_FOUND;
+		recorder_sample(&rec, s.procs);
 		show(&s, &o, frame++, &rec);
 		if (o.watch_s > 0) {
 			uint64_t spent = now_mono_ns() - t0;

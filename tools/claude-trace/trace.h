@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <cjson/cJSON.h>
 
+#include "stage.h"
+
 /* What a one-off action (not the table) should do. */
 enum action { ACT_TABLE, ACT_KILL, ACT_CHECK_VERSION, ACT_UPGRADE,
 	ACT_RELEASE_NOTES, ACT_PROMETHEUS };
@@ -24,9 +26,32 @@ struct topts {
 	double capture_s;		/* --capture-duration */
 	double capture_every_s;		/* --capture-every, per process */
 	int capture_keep;		/* --capture-keep folders */
+	double capture_before_s;	/* --capture-before; 0 off */
 	const char *prom_file;		/* --prometheus-file */
 	const char *listen;		/* --listen [ADDR:]PORT */
 };
+
+/* --capture-before's rolling sample (presample.c). */
+struct prepend {
+	int pid;		/* crossed */
+	int folder;		/* its capture's folder */
+	uint64_t t;		/* when */
+};
+struct presample {
+	double window_s;	/* 0: off */
+	struct stage cur;	/* the running chunk of cd-sample */
+	int running, failed;
+	uint64_t t0;		/* when cur began */
+	char *prev;		/* the last finished chunk's records */
+	uint64_t prev_t0;
+	struct prepend *pend;	/* crossings waiting for cur to end */
+	size_t npend;
+};
+/* Once a frame: collect an ended chunk, start the next on procs. */
+void presample_frame(struct presample *p, const cJSON *procs);
+/* pid crossed and is captured into folder: its "before" files go there. */
+void presample_crossed(struct presample *p, int pid, int folder);
+void presample_close(struct presample *p);
 
 /* The flight recorder's state (capture.c). */
 #define RECORDER_EVENTS 3
@@ -48,6 +73,7 @@ struct recorder {
 	size_t nlast;
 	int started, skipped, removed;
 	char *events[RECORDER_EVENTS];	/* newest first */
+	struct presample pre;
 };
 
 struct snapshot {
@@ -88,6 +114,8 @@ void recorder_open(struct recorder *r, const struct topts *o);
 void recorder_crossed(struct recorder *r, int pid, const char *why);
 /* Reap ended captures (once a frame). */
 void recorder_poll(struct recorder *r);
+/* --capture-before: the rolling sample, on this frame's processes. */
+void recorder_sample(struct recorder *r, const cJSON *procs);
 void recorder_lines(FILE *out, const struct recorder *r, const char *eol);
 /* Stop and reap every capture still running; free. */
 void recorder_close(struct recorder *r);
