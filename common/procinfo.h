@@ -73,6 +73,8 @@ int procinfo_ticks(struct procinfo *v, size_t n);
  */
 int procinfo_exiting(int pid);
 void proclist_free(struct proclist *pl);
+/* Non-zero: the fills leave nfds -1 (a caller that shows no fd count). */
+void procinfo_no_fds(int off);
 void procinfo_clear(struct procinfo *p);
 
 long procinfo_hertz(void);

@@ -32,6 +32,8 @@ static const char usage[] =
 "  -s, --sort KEY        cpu (default), rss or pid\n"
 "  -n, --top N           only the first N after sorting\n"
 "      --no-redact       show secrets in command lines\n"
+"      --no-fds          do not count open files (fds: null), for a caller\n"
+"                        that does not show them\n"
 "      --stream          stay running: one batch of records, ending with its\n"
 "                        meta record, for each line read on stdin (a number\n"
 "                        on the line: that batch's --interval), until end of\n"
@@ -42,7 +44,7 @@ static const char usage[] =
 "Exit status: 0 ok (also when no Claude process runs), 2 usage,\n"
 "3 a --pid that does not exist or /proc unreadable.\n";
 
-enum { OPT_NO_REDACT = CLI_OPT_FIRST_TOOL, OPT_STREAM };
+enum { OPT_NO_REDACT = CLI_OPT_FIRST_TOOL, OPT_STREAM, OPT_NO_FDS };
 
 static const struct option longopts[] = {
 	{ "all", no_argument, NULL, 'a' },
@@ -55,6 +57,7 @@ static const struct option longopts[] = {
 	{ "top", required_argument, NULL, 'n' },
 	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
 	{ "stream", no_argument, NULL, OPT_STREAM },
+	{ "no-fds", no_argument, NULL, OPT_NO_FDS },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -124,6 +127,9 @@ parse(int argc, char **argv, struct opts *o, int *nocolor)
 			break;
 		case OPT_STREAM:
 			o->stream = 1;
+			break;
+		case OPT_NO_FDS:
+			procinfo_no_fds(1);
 			break;
 		case CLI_OPT_NO_COLOR:
 			*nocolor = 1;

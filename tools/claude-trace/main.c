@@ -532,6 +532,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_DFL);
 	recorder_open(&rec, &o);
 	lfd = o.listen ? listen_open(o.listen) : -1;
+	/* fds show in -v's FILES, -j -v's open_files and --listen's metrics. */
+	psstream_no_fds(&ps, !o.verbose && !o.json && !o.listen);
 
 	if (o.watch_s > 0 && color_on())
 		fputs("\033[?25l\033[2J", stdout);	/* hide cursor, clear */

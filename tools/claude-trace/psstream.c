@@ -38,7 +38,8 @@ child(const struct psstream *s, int req, int out, char *const argv[])
 }
 
 static void
-args(struct stage_argv *a, const char *path, const struct ps_query *q)
+args(struct stage_argv *a, const char *path, const struct ps_query *q,
+    int no_fds)
 {
 	stage_arg(a, path);
 	stage_arg(a, "--stream");
@@ -46,6 +47,8 @@ args(struct stage_argv *a, const char *path, const struct ps_query *q)
 	stage_arg(a, "0");
 	if (q->tree)
 		stage_arg(a, "--tree");
+	if (no_fds)
+		stage_arg(a, "--no-fds");
 	if (!q->redact)
 		stage_arg(a, "--no-redact");
 	for (size_t i = 0; q->pids && i < q->pids->n; i++) {
@@ -74,7 +77,7 @@ start(struct psstream *s, const struct ps_query *q, char **error)
 		free(path);
 		return -1;
 	}
-	args(&a, path, q);
+	args(&a, path, q, s->no_fds);
 	free(path);
 	if ((s->pid = fork()) == 0)
 		child(s, sv[1], po[1], a.v);
@@ -191,5 +194,13 @@ psstream_close(struct psstream *s)
 			;
 	if (s->err_fd > 0)
 		close(s->err_fd);
-	memset(s, 0, sizeof(*s));
+	s->pid = 0;
+	s->req_fd = s->err_fd = 0;
+	s->out = NULL;
+}
+
+void
+psstream_no_fds(struct psstream *s, int off)
+{
+	s->no_fds = off;
 }

@@ -140,6 +140,7 @@ struct psstream {
 	int req_fd;		/* a request line per batch */
 	FILE *out;		/* its records */
 	int err_fd;		/* memfd: its stderr, emptied each batch */
+	int no_fds;		/* cd-ps --no-fds */
 };
 /*
  * ps_run for one frame: the same records, meta and error (the batch's
@@ -147,6 +148,8 @@ struct psstream {
  */
 int psstream_take(struct psstream *s, const struct ps_query *q, cJSON *procs,
     cJSON **meta, char **error);
+/* The frames show no fd count (no -v, -j or --listen): cd-ps need not count. */
+void psstream_no_fds(struct psstream *s, int off);
 void psstream_close(struct psstream *s);
 
 /* kill.c */
