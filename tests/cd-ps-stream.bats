@@ -128,3 +128,15 @@ batch_meta() {
 	n=$(printf '%s\n' "$output" | grep '^{' | json_eval "len([r for r in recs if r['type']=='process'])")
 	[ "$n" -ge 520 ]
 }
+
+@test "--no-fds: fds is null, the rest as without it" {
+	fake_native idle
+	run cd-ps --interval 0 --pid "$FAKE_PID"
+	assert_success
+	[ "$(printf '%s\n' "$output" | json_eval "recs[0]['fds'] is not None and recs[0]['fds'] > 0")" = True ]
+	with=$(printf '%s\n' "$output" | json_eval "recs[0]['comm'], recs[0]['rss_kb'] > 0, recs[0]['cwd']")
+	run cd-ps --interval 0 --no-fds --pid "$FAKE_PID"
+	assert_success
+	[ "$(printf '%s\n' "$output" | json_eval "recs[0]['fds']")" = None ]
+	[ "$(printf '%s\n' "$output" | json_eval "recs[0]['comm'], recs[0]['rss_kb'] > 0, recs[0]['cwd']")" = "$with" ]
+}

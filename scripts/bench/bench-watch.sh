@@ -5,11 +5,15 @@
 # system) of claude-trace and of every cd-ps it ran (its reaped children,
 # cutime + cstime, and the children still running: the long-lived
 # cd-ps --stream), over the wall time: percent of one core.
-# usage: bench-watch.sh BUILD_DIR [N=200] [T=60]
+# usage: bench-watch.sh BUILD_DIR [N=200] [T=60] [EXTRA CLAUDE-TRACE ARGS...]
+# (e.g. --capture-before 10: the rolling sample's cost). The table row
+# goes to stdout and, with no extra arguments, into results/watch.md.
 set -euo pipefail
 build=${1:?usage: bench-watch.sh BUILD_DIR [N] [T]}
 n=${2:-200}
 t=${3:-60}
+shift $(( $# < 3 ? $# : 3 ))
+extra=("$@")
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/results/watch.md"
 tmp=$(mktemp -d)
@@ -44,7 +48,7 @@ ticks() {
 }
 self_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-"$build/bin/claude-trace" -w 1 -k 90 --capture "$tmp/caps" --no-color \
+"$build/bin/claude-trace" -w 1 -k 90 --capture "$tmp/caps" --no-color "${extra[@]}" \
 	>"$tmp/out" 2>"$tmp/err" &
 ct=$!
 sleep 3	# the first frames: start-up is not the steady cost
@@ -78,5 +82,7 @@ pct=$(python3 -c 'import sys; a,b,hz,w0,w1 = map(float, sys.argv[1:]); print("%.
 	echo "| processes | CPU, % of one core | of which claude-trace itself |"
 	echo "|---|---|---|"
 	echo "| $n | $pct | $self_pct |"
-} >"$out"
-cat "$out"
+} >"$tmp/result"
+echo "extra arguments: ${extra[*]:-none}"
+cat "$tmp/result"
+[ ${#extra[@]} -gt 0 ] || cp "$tmp/result" "$out"
