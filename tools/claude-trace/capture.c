@@ -367,7 +367,7 @@ finished(struct recorder *r, struct capjob *j, int ws)
 		    "report.json, flamegraph.folded, flamegraph.svg%s)",
 		    j->target, j->stopping ? "stopped early, written" : "done",
 		    took, r->path, j->name, r->pre.window_s > 0 ?
-		    ", before.folded, before.svg" : "");
+		    ", before.*" : "");
 	else
 		event(r, "capture of pid %d failed (exit %d) after %.1f s: see "
 		    "%s/%s/capture.log", j->target, code, took,

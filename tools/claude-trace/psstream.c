@@ -57,6 +57,14 @@ args(struct stage_argv *a, const char *path, const struct ps_query *q,
 	}
 }
 
+static int
+fail(struct psstream *s, char **error, const char *what)
+{
+	*error = xasprintf("cannot start cd-ps: %s: %s", what, strerror(errno));
+	psstream_close(s);
+	return -1;
+}
+
 /* Returns 0, or -1 with *error set. */
 static int
 start(struct psstream *s, const struct ps_query *q, char **error)
@@ -70,12 +78,19 @@ start(struct psstream *s, const struct ps_query *q, char **error)
 		    msg_prog());
 		return -1;
 	}
-	s->err_fd = memfd_create("cd-ps", MFD_CLOEXEC);
-	if (s->err_fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-	    sv) < 0 || pipe2(po, O_CLOEXEC) < 0) {
-		*error = xasprintf("cannot start cd-ps: %s", strerror(errno));
+	if ((s->err_fd = memfd_create("cd-ps", MFD_CLOEXEC)) < 0) {
 		free(path);
-		return -1;
+		return fail(s, error, "memfd_create");
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(path);
+		return fail(s, error, "socketpair");
+	}
+	s->req_fd = sv[0];
+	if (pipe2(po, O_CLOEXEC) < 0) {
+		close(sv[1]);
+		free(path);
+		return fail(s, error, "pipe");
 	}
 	args(&a, path, q, s->no_fds);
 	free(path);
@@ -84,15 +99,10 @@ start(struct psstream *s, const struct ps_query *q, char **error)
 	stage_argv_free(&a);
 	close(sv[1]);
 	close(po[1]);
-	s->req_fd = sv[0];
-	s->out = fdopen(po[0], "r");
-	if (s->pid < 0 || s->out == NULL) {
-		*error = xasprintf("cannot start cd-ps: %s", strerror(errno));
-		if (s->out == NULL)
-			close(po[0]);
-		psstream_close(s);
-		return -1;
-	}
+	if ((s->out = fdopen(po[0], "r")) == NULL)
+		close(po[0]);
+	if (s->pid < 0 || s->out == NULL)
+		return fail(s, error, s->pid < 0 ? "fork" : "fdopen");
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <cjson/cJSON.h>
 
+#include "cli.h"
 #include "stage.h"
 
 /* What a one-off action (not the table) should do. */
@@ -37,13 +38,20 @@ struct prepend {
 	int folder;		/* its capture's folder */
 	uint64_t t;		/* when */
 };
+#define PRE_RING 32
+struct prechunk {
+	char *text;		/* its records */
+	uint64_t t0, t1;
+};
 struct presample {
 	double window_s;	/* 0: off */
 	struct stage cur;	/* the running chunk of cd-sample */
-	int running, failed;
+	int running, failed, cutting;
+	int fails;		/* chunks that failed in a row */
 	uint64_t t0;		/* when cur began */
-	char *prev;		/* the last finished chunk's records */
-	uint64_t prev_t0;
+	struct pidlist set;	/* what cur samples */
+	struct prechunk ring[PRE_RING];	/* finished chunks, oldest first */
+	size_t nring;
 	struct prepend *pend;	/* crossings waiting for cur to end */
 	size_t npend;
 };
