@@ -36,15 +36,39 @@
 #define PRE_BUSY_PCT 0.5	/* CPU% in the last frame that gets sampled */
 #define PRE_MIN_CHUNK_NS 1000000000ULL	/* no shorter cut for a newcomer */
 
-/* The processes of the frame that used CPU: what a chunk samples. */
+/*
+ * The processes busy now or within the last S seconds: what a chunk
+ * samples. Remembering them keeps one that flickers around the floor in
+ * the next chunks, rather than cutting a chunk each time it comes back.
+ */
 static void
-busy_pids(const cJSON *procs, struct pidlist *out)
+busy_pids(struct presample *p, const cJSON *procs, struct pidlist *out)
 {
+	uint64_t now = now_mono_ns(), win = (uint64_t)(p->window_s * 1e9);
 	const cJSON *r;
+	size_t k = 0;
 
-	cJSON_ArrayForEach(r, procs)
-		if (rec_get_num(r, "cpu_pct", 0) >= PRE_BUSY_PCT)
-			pidlist_add(out, (int)rec_get_num(r, "pid", 0));
+	cJSON_ArrayForEach(r, procs) {
+		int pid = (int)rec_get_num(r, "pid", 0);
+		size_t i;
+
+		if (rec_get_num(r, "cpu_pct", 0) < PRE_BUSY_PCT)
+			continue;
+		for (i = 0; i < p->nrecent && p->recent[i].pid != pid; i++)
+			;
+		if (i == p->nrecent) {
+			p->recent = xreallocarray(p->recent, ++p->nrecent,
+			    sizeof(*p->recent));
+			p->recent[i].pid = pid;
+		}
+		p->recent[i].t = now;
+	}
+	for (size_t i = 0; i < p->nrecent; i++)
+		if (p->recent[i].t + win >= now) {
+			p->recent[k++] = p->recent[i];
+			pidlist_add(out, p->recent[i].pid);
+		}
+	p->nrecent = k;
 }
 
 static void
@@ -293,7 +317,7 @@ presample_frame(struct presample *p, const cJSON *procs)
 		return;
 	if (p->running && stage_poll(&p->cur))
 		chunk_done(p);
-	busy_pids(procs, &busy);
+	busy_pids(p, procs, &busy);
 	if (p->running)
 		maybe_cut(p, &busy);
 	else if (!p->failed && busy.n > 0)
@@ -338,6 +362,7 @@ presample_close(struct presample *p)
 	for (size_t i = 0; i < p->nring; i++)
 		free(p->ring[i].text);
 	pidlist_free(&p->set);
+	free(p->recent);
 	free(p->pend);
 	memset(p, 0, sizeof(*p));
 }

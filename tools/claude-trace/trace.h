@@ -50,6 +50,8 @@ struct presample {
 	int fails;		/* chunks that failed in a row */
 	uint64_t t0;		/* when cur began */
 	struct pidlist set;	/* what cur samples */
+	struct { int pid; uint64_t t; } *recent;	/* last seen busy */
+	size_t nrecent;
 	struct prechunk ring[PRE_RING];	/* finished chunks, oldest first */
 	size_t nring;
 	struct prepend *pend;	/* crossings waiting for cur to end */
