@@ -178,3 +178,91 @@ assert d["interrupted"] is True' "$f/report.json"
 	assert_failure 3
 	[ ! -e "$BATS_TEST_TMPDIR/c" ]
 }
+
+@test "--capture-before: the capture's folder also holds the sample from before the crossing, named in its report" {
+	fake_native warm 4000	# 20% CPU in warm_up for 4 s, then a spin
+	run cd-sample --method perf -d 0.2 --no-analysis --no-progress --pid "$FAKE_PID"
+	[ "$status" -eq 0 ] || skip "perf_event_open refused here: --capture-before samples with perf only"
+	D="$BATS_TEST_TMPDIR/caps"
+	ct_start -w 0.5 -k 45 --capture "$D" --capture-duration 1 --capture-before 10 -p "$FAKE_PID"
+	wait_frames 3 30
+	# the watcher's own cd-sample runs beside it while the target is busy
+	sampler=""
+	for _ in $(seq 100); do
+		for c in $(cat /proc/"$CT_PID"/task/*/children); do
+			[ "$(cat /proc/"$c"/comm 2>/dev/null)" = cd-sample ] && sampler=$c
+		done
+		[ -n "$sampler" ] && break
+		sleep 0.05
+	done
+	[ -n "$sampler" ]
+	wait_err "capture of pid $FAKE_PID .*started: $D/" 60
+	wait_err "capture of pid $FAKE_PID done in .*before\.\*" 90
+	f=$(ls -d "$D"/*)
+	# the warm-up's own frames, counted before the crossing
+	[ -s "$f/before.folded" ] || { cat "$f/before.txt" "$BATS_TEST_TMPDIR/err"; grep "^$FAKE_PID " "$BATS_TEST_TMPDIR/out"; false; }
+	grep -Eq '^claude;.*warm_up.* [0-9]+$' "$f/before.folded"
+	grep -q '<svg' "$f/before.svg"
+	grep -q 'Before the crossing' "$f/before.svg"
+	grep -q '^Before the crossing (--capture-before): [0-9]* samples at 19 Hz' "$f/report.txt"
+	grep -q 'warm_up' "$f/before.tree"
+	# files are the invoking user's, private
+	[ "$(stat -c %a "$f/before.folded")" = 600 ]
+	kill -INT "$CT_PID"
+	rc=0
+	wait "$CT_PID" || rc=$?
+	[ "$rc" -eq 1 ]
+	# nothing left behind: the watcher's cd-samples ended with it
+	for c in $sampler; do
+		for _ in $(seq 100); do kill -0 "$c" 2>/dev/null || break; sleep 0.05; done
+		run kill -0 "$c"
+		assert_failure
+	done
+	[ "$(awk '/^TracerPid:/ {print $2}' /proc/"$FAKE_PID"/status)" = 0 ]
+}
+
+@test "--capture-before: idle processes are not sampled; the report says what it had" {
+	fake_native idle
+	idle=$FAKE_PID
+	fake_native spin
+	kill -STOP "$FAKE_PID"
+	D="$BATS_TEST_TMPDIR/caps"
+	ct_start -w 0.5 -k 50 --capture "$D" --capture-duration 1 --capture-before 2 -p "$idle" -p "$FAKE_PID"
+	wait_frames 4 30
+	# nothing busy: no sampler runs
+	for c in $(cat /proc/"$CT_PID"/task/*/children); do
+		[ "$(cat /proc/"$c"/comm 2>/dev/null)" != cd-sample ]
+	done
+	kill -CONT "$FAKE_PID"
+	wait_err "capture of pid $FAKE_PID done in" 90
+	f=$(ls -d "$D"/*)
+	# a sample if the spinner was seen busy below the threshold first (a
+	# loaded machine), else a statement that there was none
+	grep -Eq '^Before the crossing \(--capture-before\): ([0-9]+ samples at 19 Hz|no sample: the process used under 0.5% CPU)' "$f/report.txt"
+	kill -INT "$CT_PID"
+	wait "$CT_PID" || true
+}
+
+@test "--capture-before off (the default): no watcher's cd-sample, no before files" {
+	fake_native spin
+	D="$BATS_TEST_TMPDIR/caps"
+	ct_start -w 0.5 -k 50 --capture "$D" --capture-duration 1 -p "$FAKE_PID"
+	wait_err "capture of pid $FAKE_PID done in" 90
+	f=$(ls -d "$D"/*)
+	[ ! -e "$f/before.folded" ]
+	run grep -q 'Before the crossing' "$f/report.txt"
+	assert_failure
+	kill -INT "$CT_PID"
+	wait "$CT_PID" || true
+}
+
+@test "--capture-before: its value is checked, and it goes with --capture" {
+	run claude-trace -w 1 -k 50 --capture-before 5
+	assert_failure 2
+	assert_output --partial "go with --capture DIR"
+	run claude-trace -w 1 -k 50 --capture "$BATS_TEST_TMPDIR/c" --capture-before 0
+	assert_failure 2
+	run claude-trace -w 1 -k 50 --capture "$BATS_TEST_TMPDIR/c" --capture-before abc
+	assert_failure 2
+	[ ! -e "$BATS_TEST_TMPDIR/c" ]
+}

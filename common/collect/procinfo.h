@@ -14,12 +14,12 @@ struct procinfo {
 	char *exe;		/* NULL when unreadable */
 	char **argv;		/* argc strings, NULL-terminated */
 	size_t argc;
+	double start_s;		/* seconds since boot */
 	/* Filled only for processes the caller keeps: */
 	int full;
 	char state;
 	int threads;
 	unsigned long long ticks;	/* utime + stime, clock ticks */
-	double start_s;		/* seconds since boot */
 	double elapsed_s;
 	unsigned long rss_kb, vsz_kb;
 	char tty[32];		/* "pts/3", or "?" */
@@ -48,8 +48,22 @@ typedef int (*proc_keep_fn)(const struct procinfo *p, void *arg);
  */
 int procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
     int want_all_cheap);
+/*
+ * The cheap fields (those procinfo_scan reads of every process, and
+ * start_s) of the listed pids, for a caller that keeps what it learnt of
+ * the others; pids gone meanwhile are left out. Returns 0, or -1.
+ */
+int procinfo_cheap(struct proclist *out, const int *pids, size_t n);
+/* The pids now in /proc, ascending (caller frees). Returns 0, or -1. */
+int procinfo_pids(int **out, size_t *n);
 /* Fill the full fields of the listed pids; gone processes are marked !full. */
 int procinfo_fill(struct procinfo *v, size_t n);
+/*
+ * procinfo_fill again for processes it filled before, reading only what
+ * changes (not exe, tty, uid, start): gone or replaced (another start
+ * time) ones are marked !full.
+ */
+int procinfo_refresh(struct procinfo *v, size_t n);
 /* Re-read CPU ticks of the listed processes; gone ones get ticks=0, state 'X'. */
 int procinfo_ticks(struct procinfo *v, size_t n);
 /*
@@ -59,6 +73,8 @@ int procinfo_ticks(struct procinfo *v, size_t n);
  */
 int procinfo_exiting(int pid);
 void proclist_release(struct proclist *pl);
+/* Non-zero: the fills leave nfds -1 (a caller that shows no fd count). */
+void procinfo_no_fds(int off);
 void procinfo_clear(struct procinfo *p);
 
 long procinfo_hertz(void);

@@ -3,12 +3,17 @@
 # watching N Claude-like processes (the fake claude target, idle, so no
 # capture starts) for T seconds. The figure is the CPU time (user +
 # system) of claude-trace and of every cd-ps it ran (its reaped children,
-# cutime + cstime), over the wall time: percent of one core.
-# usage: bench-watch.sh BUILD_DIR [N=200] [T=60]
+# cutime + cstime, and the children still running: the long-lived
+# cd-ps --stream), over the wall time: percent of one core.
+# usage: bench-watch.sh BUILD_DIR [N=200] [T=60] [EXTRA CLAUDE-TRACE ARGS...]
+# (e.g. --capture-before 10: the rolling sample's cost). The table row
+# goes to stdout and, with no extra arguments, into results/watch.md.
 set -euo pipefail
 build=${1:?usage: bench-watch.sh BUILD_DIR [N] [T]}
 n=${2:-200}
 t=${3:-60}
+shift $(( $# < 3 ? $# : 3 ))
+extra=("$@")
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/results/watch.md"
 tmp=$(mktemp -d)
@@ -31,11 +36,19 @@ all=(/proc/[0-9]*)
 nproc_now=${#all[@]}
 hz=$(getconf CLK_TCK)
 
-# Fields 14-17 of /proc/PID/stat: utime stime cutime cstime, in ticks.
-ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
+# Fields 14-17 of /proc/PID/stat: utime stime cutime cstime, in ticks;
+# and the same of the children running now.
+ticks() {
+	local kids
+	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+	for k in $kids; do
+		awk '{print $14 + $15 + $16 + $17}' "/proc/$k/stat" 2>/dev/null || true
+	done | awk -v own="$(awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat")" \
+		'{ s += $1 } END { print s + own }'
+}
 self_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-"$build/bin/claude-trace" -w 1 -k 90 --capture "$tmp/caps" --no-color \
+"$build/bin/claude-trace" -w 1 -k 90 --capture "$tmp/caps" --no-color "${extra[@]}" \
 	>"$tmp/out" 2>"$tmp/err" &
 ct=$!
 sleep 3	# the first frames: start-up is not the steady cost
@@ -61,12 +74,15 @@ pct=$(python3 -c 'import sys; a,b,hz,w0,w1 = map(float, sys.argv[1:]); print("%.
 	echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores (shared), $nproc_now processes"
 	echo "running, $n of them idle fake Claude Code processes, by scripts/bench/bench-watch.sh."
 	echo "claude-trace -w 1 -k 90 --capture DIR for $t s after a 3 s start ($frames frames in all);"
-	echo "CPU = user + system of claude-trace and the cd-ps runs it waited for."
+	echo "CPU = user + system of claude-trace and of its children (the cd-ps runs it"
+	echo "waited for, and the cd-ps --stream still running)."
 	echo
 	echo "Load average (1 min) at the end: $load."
 	echo
 	echo "| processes | CPU, % of one core | of which claude-trace itself |"
 	echo "|---|---|---|"
 	echo "| $n | $pct | $self_pct |"
-} >"$out"
-cat "$out"
+} >"$tmp/result"
+echo "extra arguments: ${extra[*]:-none}"
+cat "$tmp/result"
+[ ${#extra[@]} -gt 0 ] || cp "$tmp/result" "$out"

@@ -10,6 +10,8 @@
  *   blip           burn 30 ms of CPU a second, sleep the rest
  *   sleepers N     N threads sleeping 200 ms at a time, as an idle
  *                  runtime's timers do
+ *   warm MS        burn 20 ms of CPU every 100 ms (in warm_up) for MS
+ *                  milliseconds, then spin: busy, then over a threshold
  *   busy-child     run a shell loop that burns a CPU, wrapped as Claude
  *                  Code's Bash tool wraps a command, and idle
  * Extra arguments are ignored (tests pass secrets and prompts in them).
@@ -63,6 +65,35 @@ blip(void)
 	}
 }
 
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);	/* vDSO: stays in user space */
+	return (t.tv_sec - t0->tv_sec) * 1000L +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * Kept out of main so a flame graph names it; the burn checks the time
+ * only now and then, so the samples land here, not in the kernel.
+ */
+static __attribute__((noinline)) void
+warm_up(long ms)
+{
+	struct timespec nap = { 0, 80 * 1000 * 1000 }, start, burst;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (ms_since(&start) < ms) {
+		clock_gettime(CLOCK_MONOTONIC, &burst);
+		while (ms_since(&burst) < 20)
+			for (int i = 0; i < 100000; i++)
+				sink++;
+		nanosleep(&nap, NULL);
+	}
+}
+
 static void *
 sleeper(void *arg)
 {
@@ -97,6 +128,11 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "blip") == 0)
 		blip();
+	if (strcmp(mode, "warm") == 0 && argc > 2) {
+		warm_up(atol(argv[2]));
+		for (;;)
+			sink++;
+	}
 	if (strcmp(mode, "spin-threads") == 0 && argc > 2) {
 		for (int i = 0; i < atoi(argv[2]); i++) {
 			pthread_t t;

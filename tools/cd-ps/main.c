@@ -33,13 +33,19 @@ static const char usage[] =
 "  -s, --sort KEY        cpu (default), rss or pid\n"
 "  -n, --top N           only the first N after sorting\n"
 "      --no-redact       show secrets in command lines\n"
+"      --no-fds          do not count open files (fds: null), for a caller\n"
+"                        that does not show them\n"
+"      --stream          stay running: one batch of records, ending with its\n"
+"                        meta record, for each line read on stdin (a number\n"
+"                        on the line: that batch's --interval), until end of\n"
+"                        input; processes already known are not rescanned\n"
 "      --no-color        no colour in --table\n"
 "      --help, --version\n"
 "\n"
 "Exit status: 0 ok (also when no Claude process runs), 2 usage,\n"
 "3 a --pid that does not exist or /proc unreadable.\n";
 
-enum { OPT_NO_REDACT = CLI_OPT_FIRST_TOOL };
+enum { OPT_NO_REDACT = CLI_OPT_FIRST_TOOL, OPT_STREAM, OPT_NO_FDS };
 
 static const struct option longopts[] = {
 	{ "all", no_argument, NULL, 'a' },
@@ -51,6 +57,8 @@ static const struct option longopts[] = {
 	{ "sort", required_argument, NULL, 's' },
 	{ "top", required_argument, NULL, 'n' },
 	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
+	{ "stream", no_argument, NULL, OPT_STREAM },
+	{ "no-fds", no_argument, NULL, OPT_NO_FDS },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -111,6 +119,12 @@ parse(int argc, char **argv, struct ps_opts *o, int *nocolor)
 		case OPT_NO_REDACT:
 			o->redact = 0;
 			break;
+		case OPT_STREAM:
+			o->stream = 1;
+			break;
+		case OPT_NO_FDS:
+			procinfo_no_fds(1);
+			break;
 		case CLI_OPT_NO_COLOR:
 			*nocolor = 1;
 			break;
@@ -122,6 +136,8 @@ parse(int argc, char **argv, struct ps_opts *o, int *nocolor)
 	}
 	if (optind < argc)
 		cli_usage("unexpected argument '%s'", argv[optind]);
+	if (o->stream && o->table)
+		cli_usage("--stream writes records, not --table");
 }
 
 /*
@@ -227,78 +243,18 @@ orphaned(const struct proclist *pl, const struct procinfo *p)
 	return 0;
 }
 
-/*
- * The processes to report: pl.v[i].full for each match. With --tree
- * their descendants too, and want[i] says which: 1 a match, 2 a
- * descendant only. Without, want[i] is full.
- */
-static int *
-select_procs(struct proclist *pl, struct ps_opts *o)
-{
-	int *want, *top_want;
-
-	if (procinfo_scan(pl, select_keep, o, o->tree) < 0)
-		return NULL;
-	want = xcalloc(pl->n + 1, sizeof(*want));
-	for (size_t i = 0; i < pl->n; i++)
-		want[i] = pl->v[i].full;
-	if (!o->tree)
-		return want;
-	top_want = xcalloc(pl->n + 1, sizeof(*top_want));
-	memcpy(top_want, want, pl->n * sizeof(*want));
-	select_tree(pl, want);
-	for (size_t i = 0; i < pl->n; i++)
-		pl->v[i].full = want[i];
-	procinfo_fill(pl->v, pl->n);
-	for (size_t i = 0; i < pl->n; i++)
-		want[i] = top_want[i] ? 1 : (want[i] ? 2 : 0);
-	free(top_want);
-	return want;
-}
-
-/* Index in pl of pid among the reported processes, or -1. */
-static long
-find_pid(const struct proclist *pl, int pid)
-{
-	for (size_t k = 0; k < pl->n; k++)
-		if (pl->v[k].pid == pid && pl->v[k].full)
-			return (long)k;
-	return -1;
-}
-
-/* A --pid that names no process: CD_EXIT_FAIL, else CD_EXIT_OK. */
-static int
-check_pids(const struct ps_opts *o, const struct proclist *pl)
-{
-	int rc = CD_EXIT_OK;
-
-	for (size_t i = 0; i < o->pids.n; i++)
-		if (find_pid(pl, o->pids.v[i]) < 0) {
-			msg_warn("no process with pid %d", o->pids.v[i]);
-			rc = CD_EXIT_FAIL;
-		}
-	return rc;
-}
-
-/* What the CPU figures are measured with. */
-struct basis {
-	long hz;		/* clock ticks a second */
-	double dt_s;		/* the interval actually slept, 0 for none */
-	double mem_total;	/* kB, 0 when unknown */
-};
-
-/* The names and versions of a row: what no interval changes. */
+/* What a row says of its process beyond the numbers. */
 static void
-describe_row(struct row *r, const struct proclist *pl, const struct ps_opts *o)
+describe_row(const struct ps_opts *o, const struct proclist *pl, struct row *r)
 {
-	struct procinfo *p = r->p;
+	const struct procinfo *p = r->p;
 
 	r->kind = select_kind(p);
 	r->orphaned = orphaned(pl, p);
 	r->command = command_of(p, o->redact);
-	r->version = r->kind ? claude_version(
-	    claude_install_path(&(struct match_input){ p->comm, p->exe,
-	    p->argv, p->argc }, r->kind)) : NULL;
+	r->version = r->kind ? claude_version(claude_install_path(
+	    &(struct match_input){ p->comm, p->exe, p->argv, p->argc },
+	    r->kind)) : NULL;
 	if (r->version == NULL && r->kind == CLAUDE_NODE)
 		r->version = version_from_env(p->pid);
 	r->project = claude_project(p->argv, p->argc, p->cwd);
@@ -311,66 +267,53 @@ describe_row(struct row *r, const struct proclist *pl, const struct ps_opts *o)
 	}
 }
 
-/* One row's measures; 0, or -1 when it exited during the interval. */
-static int
-measure_row(struct row *r, const struct basis *ck)
-{
-	struct procinfo *p = r->p;
-	unsigned long long before = p->ticks;
-
-	if (ck->dt_s > 0) {
-		procinfo_ticks(p, 1);
-		if (p->state == 'X')
-			return -1;
-		r->cpu_pct = (double)(p->ticks - before) / (double)ck->hz /
-		    ck->dt_s * 100;
-	}
-	if (p->elapsed_s > 0)
-		r->cpu_life_pct = (double)before / (double)ck->hz /
-		    p->elapsed_s * 100;
-	if (ck->dt_s == 0)
-		r->cpu_pct = r->cpu_life_pct;
-	/* A counter: a watcher's deltas give CPU% with no second read. */
-	r->cpu_time_s = (double)p->ticks / (double)ck->hz;
-	if (ck->mem_total > 0)
-		r->mem_pct = (double)p->rss_kb / ck->mem_total * 100;
-	return 0;
-}
-
-/* Sleep the interval, then measure every reported process; how many exited. */
+/* The full fields of each process a row reports; gone ones marked. */
 static size_t
-measure(struct proclist *pl, struct row *rows, const struct ps_opts *o)
+fill_rows(const struct ps_opts *o, struct proclist *pl, struct row *rows,
+    uint64_t t0, uint64_t t1)
 {
-	struct basis ck = { .hz = procinfo_hertz() };
+	long hz = procinfo_hertz();
+	double mem_total = 0;
 	struct sysmem sm;
-	uint64_t t0 = now_mono_ns();
 	size_t ngone = 0;
 
-	if (o->interval_s > 0) {
-		sleep_ns((uint64_t)(o->interval_s * 1e9), &stop);
-		ck.dt_s = (double)(now_mono_ns() - t0) / 1e9;
-	}
 	if (sysmem_read(&sm) == 0)
-		ck.mem_total = (double)sm.total_kb;
+		mem_total = (double)sm.total_kb;
 	for (size_t i = 0; i < pl->n; i++) {
 		struct row *r = &rows[i];
+		struct procinfo *p = &pl->v[i];
+		unsigned long long before = p->ticks;
 
-		r->p = &pl->v[i];
-		if (!r->p->full)
+		r->p = p;
+		if (!p->full)
 			continue;
-		if (measure_row(r, &ck) < 0) {
-			r->gone = 1;
-			ngone++;
-			continue;
+		if (o->interval_s > 0) {
+			procinfo_ticks(p, 1);
+			if (p->state == 'X') {
+				r->gone = 1;
+				ngone++;
+				continue;
+			}
+			r->cpu_pct = (double)(p->ticks - before) / (double)hz /
+			    ((double)(t1 - t0) / 1e9) * 100;
 		}
-		describe_row(r, pl, o);
+		if (p->elapsed_s > 0)
+			r->cpu_life_pct = (double)before / (double)hz /
+			    p->elapsed_s * 100;
+		if (o->interval_s == 0)
+			r->cpu_pct = r->cpu_life_pct;
+		/* A counter: a watcher's deltas give CPU% with no second read. */
+		r->cpu_time_s = (double)p->ticks / (double)hz;
+		if (mem_total > 0)
+			r->mem_pct = (double)p->rss_kb / mem_total * 100;
+		describe_row(o, pl, r);
 	}
 	return ngone;
 }
 
-/* --tree: each descendant under its parent. */
+/* Build the tree: each descendant under its parent. */
 static void
-link_children(const struct proclist *pl, struct row *rows, const int *want)
+link_tree(struct proclist *pl, struct row *rows, const int *want)
 {
 	for (size_t i = 0; i < pl->n; i++) {
 		if (want[i] != 2 || rows[i].gone || !pl->v[i].full)
@@ -389,28 +332,61 @@ link_children(const struct proclist *pl, struct row *rows, const int *want)
 	}
 }
 
-/* The rows at the top level, sorted and cut to --top; their number in *n. */
-static struct row **
-top_rows(const struct proclist *pl, struct row *rows, const int *want,
-    struct ps_opts *o, size_t *n)
+/*
+ * want[i]: 1 a process matched, 2 (--tree) a descendant only, 0 neither.
+ * With --tree the descendants' full fields are read here.
+ */
+static int *
+wanted(const struct ps_opts *o, struct proclist *pl)
 {
-	struct row **top = xcalloc(pl->n + 1, sizeof(*top));
-	size_t ntop = 0;
+	int *want = xcalloc(pl->n + 1, sizeof(*want));
+	int *top_want;
 
 	for (size_t i = 0; i < pl->n; i++)
-		if (pl->v[i].full && !rows[i].gone && !rows[i].is_child &&
-		    (!o->tree || want[i] == 1))
-			top[ntop++] = &rows[i];
-	qsort_r(top, ntop, sizeof(*top), cmp_rows, &o->sort);
-	if (o->top > 0 && (size_t)o->top < ntop)
-		ntop = (size_t)o->top;
-	*n = ntop;
-	return top;
+		want[i] = pl->v[i].full;
+	if (!o->tree)
+		return want;
+	top_want = xcalloc(pl->n + 1, sizeof(*top_want));
+	memcpy(top_want, want, pl->n * sizeof(*want));
+	select_tree(pl, want);
+	for (size_t i = 0; i < pl->n; i++)
+		pl->v[i].full = want[i];
+	procinfo_fill(pl->v, pl->n);
+	for (size_t i = 0; i < pl->n; i++)
+		want[i] = top_want[i] ? 1 : (want[i] ? 2 : 0);
+	free(top_want);
+	return want;
 }
 
+static int
+check_pids(const struct ps_opts *o, const struct proclist *pl)
+{
+	int rc = CD_EXIT_OK;
+
+	for (size_t i = 0; i < o->pids.n; i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < pl->n; k++)
+			if (pl->v[k].pid == o->pids.v[i] && pl->v[k].full)
+				found = 1;
+		if (!found) {
+			msg_warn("no process with pid %d", o->pids.v[i]);
+			rc = CD_EXIT_FAIL;
+		}
+	}
+	return rc;
+}
+
+/*
+ * read_mono_s: when the CPU counters were read (CLOCK_MONOTONIC), so a
+ * watcher takes deltas over the time between two reads, not between two
+ * arrivals: on a loaded machine those differ, and a 20% process read 0.1 s
+ * apart but received 0.5 s apart looked like 290%.
+ */
 static void
-emit_meta(const struct proclist *pl, const struct row *rows, const struct ps_opts *o,
-    size_t ntop, size_t ngone, uint64_t tstart)
+emit_meta(const struct ps_opts *o, const struct proclist *pl,
+    const struct row *rows, size_t ntop, size_t ngone, uint64_t tstart,
+    uint64_t tread, const struct pscache *c)
 {
 	cJSON *meta = rec_meta_new("cd-ps"), *gone_arr;
 
@@ -419,22 +395,55 @@ emit_meta(const struct proclist *pl, const struct row *rows, const struct ps_opt
 	rec_add_num(meta, "matched", (double)ntop);
 	rec_add_num(meta, "interval_s", o->interval_s);
 	rec_add_num(meta, "duration_s", (double)(now_mono_ns() - tstart) / 1e9);
+	rec_add_num(meta, "read_mono_s", (double)tread / 1e9);
 	rec_add_num(meta, "exited_during_interval", (double)ngone);
 	gone_arr = cJSON_AddArrayToObject(meta, "exited_pids");
 	for (size_t i = 0; gone_arr && i < pl->n; i++)
 		if (rows[i].gone)
-			cJSON_AddItemToArray(gone_arr, cJSON_CreateNumber(pl->v[i].pid));
+			cJSON_AddItemToArray(gone_arr,
+			    cJSON_CreateNumber(pl->v[i].pid));
 	rec_add_bool(meta, "redacted", o->redact);
+	if (c)
+		stream_meta(c, meta);
 	rec_emit_free(meta);
 	if (rec_flush() < 0)
 		msg_dieerr(CD_EXIT_FAIL, "write");
 }
 
-/* A --pid that exited during the interval: CD_EXIT_FAIL, else rc. */
-static int
-check_gone(const struct ps_opts *o, const struct proclist *pl,
-    const struct row *rows, int rc)
+static void
+write_out(const struct ps_opts *o, const struct proclist *pl, struct row *rows,
+    size_t ngone, uint64_t tstart, uint64_t tread, const struct pscache *c)
 {
+	struct row **top = xcalloc(pl->n + 1, sizeof(*top));
+	size_t ntop = 0;
+
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->v[i].full && !rows[i].gone && !rows[i].is_child &&
+		    (!o->tree || rows[i].want == 1))
+			top[ntop++] = &rows[i];
+	qsort_r(top, ntop, sizeof(*top), cmp_rows, (void *)&o->sort);
+	if (o->top > 0 && (size_t)o->top < ntop)
+		ntop = (size_t)o->top;
+	if (o->table) {
+		if (ntop == 0 && o->pids.n == 0)
+			printf("No Claude Code processes found.\n");
+		else
+			table_print(top, ntop);
+		if (fflush(stdout) == EOF || ferror(stdout))
+			msg_dieerr(CD_EXIT_FAIL, "cannot write the output");
+	} else {
+		emit_rows(top, ntop);
+		emit_meta(o, pl, rows, ntop, ngone, tstart, tread, c);
+	}
+	free(top);
+}
+
+static int
+report_gone(const struct ps_opts *o, const struct proclist *pl,
+    const struct row *rows)
+{
+	int rc = CD_EXIT_OK;
+
 	for (size_t i = 0; i < o->pids.n; i++)
 		for (size_t k = 0; k < pl->n; k++)
 			if (pl->v[k].pid == o->pids.v[i] && rows[k].gone) {
@@ -446,57 +455,81 @@ check_gone(const struct ps_opts *o, const struct proclist *pl,
 }
 
 static void
-release_all(struct proclist *pl, struct row *rows, struct ps_opts *o)
+rows_free(struct row *rows, size_t n)
 {
-	for (size_t i = 0; i < pl->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		free(rows[i].command);
 		free(rows[i].version);
 		free(rows[i].project);
 		free(rows[i].children);
 	}
 	free(rows);
-	proclist_release(pl);
-	for (size_t i = 0; i < o->nmatch; i++)
-		regfree(&o->match[i]);
-	free(o->match);
-	pidlist_release(&o->pids);
+}
+
+/* One set of records (or one table) from processes already scanned. */
+static int
+report(const struct ps_opts *o, struct proclist *pl, uint64_t tstart,
+    const struct pscache *c)
+{
+	int *want = wanted(o, pl);
+	int rc = check_pids(o, pl), rc2;
+	struct row *rows = xcalloc(pl->n + 1, sizeof(*rows));
+	uint64_t t0, t1;
+	size_t ngone;
+
+	t0 = now_mono_ns();
+	if (o->interval_s > 0)
+		sleep_ns((uint64_t)(o->interval_s * 1e9), &stop);
+	t1 = now_mono_ns();
+	ngone = fill_rows(o, pl, rows, t0, t1);
+	for (size_t i = 0; i < pl->n; i++)
+		rows[i].want = want[i];
+	if (o->tree)
+		link_tree(pl, rows, want);
+	/* the counters were read by the scan, or again after the interval */
+	write_out(o, pl, rows, ngone, tstart, o->interval_s > 0 ? t1 : t0, c);
+	rc2 = report_gone(o, pl, rows);
+	rows_free(rows, pl->n);
+	free(want);
+	return rc != CD_EXIT_OK ? rc : rc2;
+}
+
+/*
+ * One scan and its report: the whole run, or one --stream batch. Returns
+ * the exit status, or -1 when the processes could not be scanned.
+ */
+int
+ps_batch(struct ps_opts *o, struct pscache *c)
+{
+	struct proclist pl;
+	uint64_t tstart = now_mono_ns();
+	int rc;
+
+	if ((c ? stream_gather(c, o, &pl) :
+	    procinfo_scan(&pl, select_keep, o, o->tree)) < 0)
+		return -1;
+	rc = report(o, &pl, tstart, c);
+	proclist_release(&pl);
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct ps_opts o = { 0 };
-	struct proclist pl;
-	struct row *rows, **top;
-	int *want, nocolor = 0, rc;
-	size_t ntop, ngone;
-	uint64_t tstart = now_mono_ns();
+	int nocolor = 0, rc;
 
 	msg_init(argv[0]);
 	parse(argc, argv, &o, &nocolor);
 	color_init(1, nocolor);
-	sigstop_catch(&stop, SIGSTOP_RESTART);
-	if ((want = select_procs(&pl, &o)) == NULL)
-		return CD_EXIT_FAIL;
-	rc = check_pids(&o, &pl);
-	rows = xcalloc(pl.n + 1, sizeof(*rows));
-	ngone = measure(&pl, rows, &o);
-	if (o.tree)
-		link_children(&pl, rows, want);
-	top = top_rows(&pl, rows, want, &o, &ntop);
-	if (o.table) {
-		if (ntop == 0 && o.pids.n == 0)
-			printf("No Claude Code processes found.\n");
-		else
-			table_print(top, ntop);
-		cli_flush_stdout();
-	} else {
-		emit_rows(top, ntop);
-		emit_meta(&pl, rows, &o, ntop, ngone, tstart);
-	}
-	rc = check_gone(&o, &pl, rows, rc);
-	free(top);
-	free(want);
-	release_all(&pl, rows, &o);
+	/* No SA_RESTART: Ctrl-C must end --stream's wait for a request. */
+	sigstop_catch(&stop, 0);
+	rc = o.stream ? stream_run(&o, &stop) : ps_batch(&o, NULL);
+	if (rc < 0)
+		rc = CD_EXIT_FAIL;
+	for (size_t i = 0; i < o.nmatch; i++)
+		regfree(&o.match[i]);
+	free(o.match);
+	pidlist_release(&o.pids);
 	return rc;
 }

@@ -104,6 +104,14 @@ recorder_open(struct recorder *r, const struct topts *o)
 	if (r->driver == NULL)
 		msg_die(CD_EXIT_FAIL, "--capture needs claude-diagnose, beside "
 		    "claude-trace or on PATH");
+	r->pre.window_s = o->capture_before_s;
+}
+
+void
+recorder_sample(struct recorder *r, const cJSON *procs)
+{
+	if (r->dirfd >= 0)
+		presample_frame(&r->pre, procs);
 }
 
 static struct capjob *
@@ -269,6 +277,7 @@ start(struct recorder *r, int pid, const char *why)
 	j->t0 = now_mono_ns();
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	remember(r, pid, j->t0);
+	presample_crossed(&r->pre, pid, folder);
 	r->started++;
 	event(r, "capture of pid %d (%s) started: %s/%s (%g s)", pid, why,
 	    r->path, name, r->o->capture_s);
@@ -314,6 +323,35 @@ recorder_crossed(struct recorder *r, int pid, const char *why)
 	start(r, pid, why);
 }
 
+/* The "before" sample's lines (if written by now) at the report's end. */
+static void
+append_before(const struct recorder *r, const struct capjob *j)
+{
+	static const char *const parts[] = { "before.txt", "before.tree" };
+	int folder = openat(r->dirfd, j->name, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC), out;
+	char buf[8192];
+	ssize_t n;
+
+	if (folder < 0)
+		return;
+	out = openat(folder, "report.txt", O_WRONLY | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC);
+	for (size_t i = 0; out >= 0 && i < 2; i++) {
+		int in = openat(folder, parts[i], O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC);
+
+		while (in >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				msg_warnerr("%s/%s/report.txt", r->path, j->name);
+		if (in >= 0)
+			close(in);
+	}
+	if (out >= 0)
+		close(out);
+	close(folder);
+}
+
 static void
 finished(struct recorder *r, struct capjob *j, int ws)
 {
@@ -321,12 +359,15 @@ finished(struct recorder *r, struct capjob *j, int ws)
 	int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 
 	j->child = 0;
+	if (r->pre.window_s > 0)
+		append_before(r, j);
 	/* 1 is "critical findings": the capture worked. */
 	if (code <= 1)
 		event(r, "capture of pid %d %s in %.1f s: %s/%s (report.txt, "
-		    "report.json, flamegraph.folded, flamegraph.svg)", j->target,
-		    j->stopping ? "stopped early, written" : "done", took,
-		    r->path, j->name);
+		    "report.json, flamegraph.folded, flamegraph.svg%s)",
+		    j->target, j->stopping ? "stopped early, written" : "done",
+		    took, r->path, j->name, r->pre.window_s > 0 ?
+		    ", before.*" : "");
 	else
 		event(r, "capture of pid %d failed (exit %d) after %.1f s: see "
 		    "%s/%s/capture.log", j->target, code, took,
@@ -455,6 +496,7 @@ recorder_close(struct recorder *r)
 	uint64_t end;
 	size_t left;
 
+	presample_close(&r->pre);	/* pending "before" files written */
 	for (size_t i = 0; i < r->njobs; i++)
 		if (r->jobs[i].child > 0) {
 			kill(r->jobs[i].child, SIGINT);

@@ -55,6 +55,10 @@ static const char usage[] =
 "      --capture-every S     at most one capture of a process per S seconds\n"
 "                            (default 300)\n"
 "      --capture-keep K      keep the newest K capture folders (default 20)\n"
+"      --capture-before S    keep a rolling 19 Hz CPU sample (cd-sample, perf)\n"
+"                            of the busy watched processes, so a capture also\n"
+"                            holds the S to 2S seconds before the crossing\n"
+"                            (before.folded, before.svg)\n"
 "      --no-color            no colour\n"
 "  -h, --help, and --version\n"
 "\n"
@@ -66,7 +70,7 @@ static const char usage[] =
 
 enum { OPT_CHECK = CLI_OPT_FIRST_TOOL, OPT_UPGRADE, OPT_INSTALL, OPT_UNINSTALL_APP,
 	OPT_CAPTURE, OPT_CAPTURE_DUR, OPT_CAPTURE_EVERY, OPT_CAPTURE_KEEP,
-	OPT_PROM, OPT_PROM_FILE, OPT_LISTEN };
+	OPT_PROM, OPT_PROM_FILE, OPT_LISTEN, OPT_CAPTURE_BEFORE };
 
 static const struct option longopts[] = {
 	{ "watch", optional_argument, NULL, 'w' },
@@ -92,6 +96,7 @@ static const struct option longopts[] = {
 	{ "capture-duration", required_argument, NULL, OPT_CAPTURE_DUR },
 	{ "capture-every", required_argument, NULL, OPT_CAPTURE_EVERY },
 	{ "capture-keep", required_argument, NULL, OPT_CAPTURE_KEEP },
+	{ "capture-before", required_argument, NULL, OPT_CAPTURE_BEFORE },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -212,6 +217,11 @@ parse(int argc, char **argv, struct topts *o)
 			    "--capture-keep");
 			capture_opt = 1;
 			break;
+		case OPT_CAPTURE_BEFORE:
+			o->capture_before_s = cli_double(optarg, 1, 600,
+			    "--capture-before");
+			capture_opt = 1;
+			break;
 		case 'h':	/* the original's short form */
 			cli_help(usage);
 			break;
@@ -231,8 +241,8 @@ parse(int argc, char **argv, struct topts *o)
 	if (o->listen && o->watch_s == 0)
 		cli_usage("--listen serves metrics while watching: add -w");
 	if (capture_opt && o->capture_dir == NULL)
-		cli_usage("--capture-duration, --capture-every and --capture-keep "
-		    "go with --capture DIR");
+		cli_usage("--capture-duration, --capture-every, --capture-keep "
+		    "and --capture-before go with --capture DIR");
 	if (o->capture_dir && (o->watch_s == 0 ||
 	    (o->cpu_warn <= 0 && o->rss_warn_mb <= 0)))
 		cli_usage("--capture captures on a crossing: it needs -w and a "
@@ -332,7 +342,7 @@ cpu_from_deltas(cJSON *procs, const struct cpuprev *old, struct cpuprev *now,
 
 static int
 take(struct snapshot *s, const struct topts *o, double interval,
-    struct cpuprev *prev)
+    struct cpuprev *prev, struct psstream *ps)
 {
 	struct ps_query q = { .interval_s = interval, .tree = o->tree,
 		.redact = 1, .pids = o->pids };
@@ -340,9 +350,14 @@ take(struct snapshot *s, const struct topts *o, double interval,
 
 	memset(s, 0, sizeof(*s));
 	s->procs = cJSON_CreateArray();
-	ps_run(&q, s->procs, &s->meta, &s->error);
+	if (ps)
+		psstream_take(ps, &q, s->procs, &s->meta, &s->error);
+	else
+		ps_run(&q, s->procs, &s->meta, &s->error);
 	if (prev) {
-		struct cpuprev now = { .t = now_mono_ns() };
+		/* when cd-ps read the counters; their arrival is later, unevenly */
+		double rd = rec_get_num(s->meta, "read_mono_s", -1);
+		struct cpuprev now = { .t = rd > 0 ? (uint64_t)(rd * 1e9) : now_mono_ns() };
 
 		cpu_from_deltas(s->procs, prev, &now, prev->t ?
 		    (double)(now.t - prev->t) / 1e9 : 0);
@@ -492,6 +507,7 @@ main(int argc, char **argv)
 	struct snapshot s;
 	struct recorder rec;
 	struct cpuprev prev = { 0 };
+	struct psstream ps = { 0 };
 	int rc = CD_EXIT_OK, frame = 0, lfd;
 
 	msg_init(argv[0]);
@@ -511,6 +527,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_DFL);
 	recorder_open(&rec, &o);
 	lfd = o.listen ? listen_open(o.listen) : -1;
+	/* fds show in -v's FILES, -j -v's open_files and --listen's metrics. */
+	psstream_no_fds(&ps, !o.verbose && !o.json && !o.listen);
 
 	if (o.watch_s > 0 && color_on())
 		fputs("\033[?25l\033[2J", stdout);	/* hide cursor, clear */
@@ -520,7 +538,8 @@ main(int argc, char **argv)
 
 		if (o.watch_s > 0 && prev.t != 0)
 			interval = 0;
-		if (take(&s, &o, interval, o.watch_s > 0 ? &prev : NULL) < 0 &&
+		if (take(&s, &o, interval, o.watch_s > 0 ? &prev : NULL,
+		    o.watch_s > 0 ? &ps : NULL) < 0 &&
 		    o.watch_s == 0) {
 			/* An error is for stderr; -j keeps its document. */
 			if (o.json)
@@ -537,6 +556,7 @@ main(int argc, char **argv)
 		recorder_poll(&rec);
 		if (warn_crossings(&s, &o, &was_over, &rec))
 			rc = CD_EXIT_FOUND;
+		recorder_sample(&rec, s.procs);
 		show(&s, &o, frame++, &rec);
 		if (o.watch_s > 0) {
 			uint64_t spent = now_mono_ns() - t0;
@@ -550,6 +570,7 @@ main(int argc, char **argv)
 		snapshot_free(&s);
 	} while (o.watch_s > 0 && !stop);
 	recorder_close(&rec);
+	psstream_close(&ps);
 	if (lfd >= 0)
 		close(lfd);
 	cpuprev_free(&prev);

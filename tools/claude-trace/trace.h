@@ -7,6 +7,9 @@
 #include <sys/types.h>
 #include <cjson/cJSON.h>
 
+#include "cli.h"
+#include "stage.h"
+
 /* What a one-off action (not the table) should do. */
 enum action { ACT_TABLE, ACT_KILL, ACT_CHECK_VERSION, ACT_UPGRADE,
 	ACT_RELEASE_NOTES, ACT_PROMETHEUS };
@@ -24,9 +27,41 @@ struct topts {
 	double capture_s;		/* --capture-duration */
 	double capture_every_s;		/* --capture-every, per process */
 	int capture_keep;		/* --capture-keep folders */
+	double capture_before_s;	/* --capture-before; 0 off */
 	const char *prom_file;		/* --prometheus-file */
 	const char *listen;		/* --listen [ADDR:]PORT */
 };
+
+/* --capture-before's rolling sample (presample.c). */
+struct prepend {
+	int pid;		/* crossed */
+	int folder;		/* its capture's folder */
+	uint64_t t;		/* when */
+};
+#define PRE_RING 32
+struct prechunk {
+	char *text;		/* its records */
+	uint64_t t0, t1;
+};
+struct presample {
+	double window_s;	/* 0: off */
+	struct stage cur;	/* the running chunk of cd-sample */
+	int running, failed, cutting;
+	int fails;		/* chunks that failed in a row */
+	uint64_t t0;		/* when cur began */
+	struct pidlist set;	/* what cur samples */
+	struct { int pid; uint64_t t; } *recent;	/* last seen busy */
+	size_t nrecent;
+	struct prechunk ring[PRE_RING];	/* finished chunks, oldest first */
+	size_t nring;
+	struct prepend *pend;	/* crossings waiting for cur to end */
+	size_t npend;
+};
+/* Once a frame: collect an ended chunk, start the next on procs. */
+void presample_frame(struct presample *p, const cJSON *procs);
+/* pid crossed and is captured into folder: its "before" files go there. */
+void presample_crossed(struct presample *p, int pid, int folder);
+void presample_close(struct presample *p);
 
 /* The flight recorder's state (capture.c). */
 #define RECORDER_EVENTS 3
@@ -48,6 +83,7 @@ struct recorder {
 	size_t nlast;
 	int started, skipped, removed;
 	char *events[RECORDER_EVENTS];	/* newest first */
+	struct presample pre;
 };
 
 struct snapshot {
@@ -88,6 +124,8 @@ void recorder_open(struct recorder *r, const struct topts *o);
 void recorder_crossed(struct recorder *r, int pid, const char *why);
 /* Reap ended captures (once a frame). */
 void recorder_poll(struct recorder *r);
+/* --capture-before: the rolling sample, on this frame's processes. */
+void recorder_sample(struct recorder *r, const cJSON *procs);
 void recorder_lines(FILE *out, const struct recorder *r, const char *eol);
 /* Stop and reap every capture still running; free. */
 void recorder_close(struct recorder *r);
@@ -104,6 +142,25 @@ cJSON *prom_fd_summaries(const cJSON *procs);
 int listen_open(const char *spec);
 /* Sleep ns, answering GET /metrics for procs meanwhile, until *stop. */
 void listen_wait(int lfd, uint64_t ns, volatile int *stop, const cJSON *procs);
+
+/* psstream.c: watch mode's long-lived cd-ps --stream. */
+struct ps_query;
+struct psstream {
+	pid_t pid;		/* 0: not running */
+	int req_fd;		/* a request line per batch */
+	FILE *out;		/* its records */
+	int err_fd;		/* memfd: its stderr, emptied each batch */
+	int no_fds;		/* cd-ps --no-fds */
+};
+/*
+ * ps_run for one frame: the same records, meta and error (the batch's
+ * stderr); -1 when there is an error. Starts cd-ps first if need be.
+ */
+int psstream_take(struct psstream *s, const struct ps_query *q, cJSON *procs,
+    cJSON **meta, char **error);
+/* The frames show no fd count (no -v, -j or --listen): cd-ps need not count. */
+void psstream_no_fds(struct psstream *s, int off);
+void psstream_close(struct psstream *s);
 
 /* kill.c */
 int do_kill(const struct topts *o);

@@ -14,9 +14,10 @@
 
 /* Phase 1: only what matching needs, for every process. */
 static enum pids_item cheap_items[] = {
-	PIDS_ID_PID, PIDS_ID_PPID, PIDS_CMD, PIDS_CMDLINE_V,
+	PIDS_ID_PID, PIDS_ID_PPID, PIDS_CMD, PIDS_CMDLINE_V, PIDS_TIME_START,
 };
-enum { C_PID, C_PPID, C_CMD, C_ARGV };
+enum { C_PID, C_PPID, C_CMD, C_ARGV, C_START };
+#define NCHEAP ((int)(sizeof(cheap_items) / sizeof(cheap_items[0])))
 
 /*
  * Phase 2: everything cd-ps reports, for the processes kept. Memory from
@@ -28,10 +29,28 @@ static enum pids_item full_items[] = {
 	PIDS_ID_PID, PIDS_STATE, PIDS_NLWP, PIDS_TICS_ALL, PIDS_TIME_START,
 	PIDS_TIME_ELAPSED, PIDS_VM_RSS, PIDS_VM_SIZE, PIDS_TTY_NAME,
 	PIDS_ID_EUID, PIDS_EXE, PIDS_ID_PGRP, PIDS_ID_SESSION, PIDS_ID_TPGID,
-	PIDS_NICE,
+	PIDS_NICE, PIDS_ID_PPID,
 };
 enum { F_PID, F_STATE, F_NLWP, F_TICS, F_START, F_ELAPSED, F_RES, F_VIRT,
-	F_TTY, F_EUID, F_EXE, F_PGRP, F_SID, F_TPGID, F_NICE };
+	F_TTY, F_EUID, F_EXE, F_PGRP, F_SID, F_TPGID, F_NICE, F_PPID };
+
+/*
+ * A process already filled, read again: only what moves. statm, not
+ * status (the kernel's dearest file here: a third of a frame's time).
+ */
+static enum pids_item moving_items[] = {
+	PIDS_ID_PID, PIDS_ID_PPID, PIDS_STATE, PIDS_NLWP, PIDS_TICS_ALL,
+	PIDS_TIME_ELAPSED, PIDS_MEM_RES, PIDS_MEM_VIRT, PIDS_ID_PGRP,
+	PIDS_ID_SESSION, PIDS_ID_TPGID, PIDS_NICE, PIDS_TIME_START,
+};
+enum { M_PID, M_PPID, M_STATE, M_NLWP, M_TICS, M_ELAPSED, M_RES, M_VIRT,
+	M_PGRP, M_SID, M_TPGID, M_NICE, M_START };
+
+/*
+ * procps_pids_select in chunks: it refuses more than 255 pids at once
+ * (libproc2's FILL_ID_MAX), and a box can well run more processes.
+ */
+#define SELECT_MAX 255
 
 static enum pids_item tick_items[] = { PIDS_ID_PID, PIDS_TICS_ALL };
 
@@ -49,6 +68,14 @@ readlink_proc(int pid, const char *what)
 	return xstrdup(buf);
 }
 
+static int fds_off;
+
+void
+procinfo_no_fds(int off)
+{
+	fds_off = off;
+}
+
 /* Entries of /proc/PID/fd: the open files; -1 when not ours to read. */
 static int
 count_fds(int pid)
@@ -58,6 +85,8 @@ count_fds(int pid)
 	struct dirent *e;
 	int n = 0;
 
+	if (fds_off)
+		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	if ((d = opendir(path)) == NULL)
 		return -1;
@@ -106,6 +135,19 @@ proclist_release(struct proclist *pl)
 	pl->n = 0;
 }
 
+/* The cheap fields of one libproc2 stack. */
+static void
+cheap_of(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
+{
+	(void)info;	/* PIDS_VAL's argument, unused by this libproc2 */
+	memset(p, 0, sizeof(*p));
+	p->pid = PIDS_VAL(C_PID, s_int, s, info);
+	p->ppid = PIDS_VAL(C_PPID, s_int, s, info);
+	snprintf(p->comm, sizeof(p->comm), "%s", PIDS_VAL(C_CMD, str, s, info));
+	copy_argv(p, PIDS_VAL(C_ARGV, strv, s, info));
+	p->start_s = PIDS_VAL(C_START, real, s, info);
+}
+
 int
 procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
     int want_all_cheap)
@@ -116,7 +158,7 @@ procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
 	int total;
 
 	memset(out, 0, sizeof(*out));
-	if (procps_pids_new(&info, cheap_items, 4) < 0) {
+	if (procps_pids_new(&info, cheap_items, NCHEAP) < 0) {
 		msg_warn("cannot read /proc (is it mounted?)");
 		return -1;
 	}
@@ -130,15 +172,9 @@ procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
 	out->scanned = (size_t)total;
 	out->v = xcalloc((size_t)total + 1, sizeof(*out->v));
 	for (int i = 0; i < total; i++) {
-		struct pids_stack *s = f->stacks[i];
 		struct procinfo *p = &out->v[out->n];
 
-		memset(p, 0, sizeof(*p));
-		p->pid = PIDS_VAL(C_PID, s_int, s, info);
-		p->ppid = PIDS_VAL(C_PPID, s_int, s, info);
-		snprintf(p->comm, sizeof(p->comm), "%s",
-		    PIDS_VAL(C_CMD, str, s, info));
-		copy_argv(p, PIDS_VAL(C_ARGV, strv, s, info));
+		cheap_of(p, f->stacks[i], info);
 		/* Matching may need exe when argv[0] was rewritten; read it
 		 * only for processes whose argv leaves a doubt. */
 		p->full = keep ? keep(p, arg) : 1;
@@ -156,56 +192,108 @@ procinfo_scan(struct proclist *out, proc_keep_fn keep, void *arg,
 	return procinfo_fill(out->v, out->n);
 }
 
-/* The process of v[] that s describes gets the full details. */
-static void
-fill_from(struct procinfo *v, size_t n, struct pids_stack *s, struct pids_info *info)
-{
-	int pid = PIDS_VAL(F_PID, s_int, s, info);
-	const char *exe;
-
-	(void)info;	/* PIDS_VAL names it, and uses it in no release so far */
-	for (size_t i = 0; i < n; i++) {
-		struct procinfo *p = &v[i];
-
-		if (p->pid != pid)
-			continue;
-		p->full = 1;
-		p->state = PIDS_VAL(F_STATE, s_ch, s, info);
-		p->threads = PIDS_VAL(F_NLWP, s_int, s, info);
-		p->ticks = PIDS_VAL(F_TICS, ull_int, s, info);
-		p->start_s = PIDS_VAL(F_START, real, s, info);
-		p->elapsed_s = PIDS_VAL(F_ELAPSED, real, s, info);
-		p->rss_kb = PIDS_VAL(F_RES, ul_int, s, info);
-		p->vsz_kb = PIDS_VAL(F_VIRT, ul_int, s, info);
-		snprintf(p->tty, sizeof(p->tty), "%s",
-		    PIDS_VAL(F_TTY, str, s, info));
-		p->uid = PIDS_VAL(F_EUID, u_int, s, info);
-		p->pgrp = PIDS_VAL(F_PGRP, s_int, s, info);
-		p->sid = PIDS_VAL(F_SID, s_int, s, info);
-		p->tpgid = PIDS_VAL(F_TPGID, s_int, s, info);
-		p->nice = PIDS_VAL(F_NICE, s_int, s, info);
-		p->nfds = count_fds(pid);
-		exe = PIDS_VAL(F_EXE, str, s, info);
-		if (p->exe == NULL && exe && exe[0] == '/')
-			p->exe = xstrdup(exe);
-		if (p->cwd == NULL)
-			p->cwd = readlink_proc(pid, "cwd");
-		break;
-	}
-}
-
-/* libproc2 refuses a selection of more pids than this (FILL_ID_MAX). */
-#define SELECT_MAX 255
-
 int
-procinfo_fill(struct procinfo *v, size_t n)
+procinfo_cheap(struct proclist *out, const int *pids, size_t n)
 {
 	struct pids_info *info = NULL;
 	struct pids_fetch *f;
-	unsigned *pids;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0)
+		return 0;
+	if (procps_pids_new(&info, cheap_items, NCHEAP) < 0) {
+		msg_warn("cannot read /proc (is it mounted?)");
+		return -1;
+	}
+	out->v = xcalloc(n + 1, sizeof(*out->v));
+	for (size_t off = 0; off < n; off += SELECT_MAX) {
+		int cnt = (int)(n - off < SELECT_MAX ? n - off : SELECT_MAX);
+
+		/* Gone since they were listed: not in the fetch, no error. */
+		f = procps_pids_select(info, (unsigned *)pids + off, cnt,
+		    PIDS_SELECT_PID);
+		for (int i = 0; f && i < f->counts->total; i++)
+			cheap_of(&out->v[out->n++], f->stacks[i], info);
+	}
+	out->scanned = out->n;
+	procps_pids_unref(&info);
+	return 0;
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+procinfo_pids(int **out, size_t *n)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (d == NULL) {
+		msg_warnerr("/proc");
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+
+		if (*end != '\0' || pid <= 0 || pid > INT_MAX)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 512;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		(*out)[(*n)++] = (int)pid;
+	}
+	closedir(d);
+	if (*n > 0)
+		qsort(*out, *n, sizeof(**out), cmp_int);
+	return 0;
+}
+
+/* Fill one process from its stack; 0 refuses it (another process). */
+typedef int (*fill_fn)(struct procinfo *p, struct pids_stack *s,
+    struct pids_info *info);
+
+static void
+select_apply(struct pids_info *info, unsigned *pids, size_t np,
+    struct procinfo *v, size_t n, fill_fn fn)
+{
+	for (size_t off = 0; off < np; off += SELECT_MAX) {
+		int cnt = (int)(np - off < SELECT_MAX ? np - off : SELECT_MAX);
+		struct pids_fetch *f = procps_pids_select(info, pids + off, cnt,
+		    PIDS_SELECT_PID);
+
+		for (int k = 0; f && k < f->counts->total; k++) {
+			struct pids_stack *s = f->stacks[k];
+			int pid = PIDS_VAL(0, s_int, s, info);
+
+			for (size_t i = 0; i < n; i++)
+				if (v[i].pid == pid && !v[i].full) {
+					v[i].full = fn(&v[i], s, info);
+					break;
+				}
+		}
+	}
+}
+
+/* Read items of the processes marked full; those not read are unmarked. */
+static int
+select_full(enum pids_item *items, int nitems, struct procinfo *v, size_t n,
+    fill_fn fn)
+{
+	struct pids_info *info = NULL;
+	unsigned *pids = xcalloc(n + 1, sizeof(*pids));
 	size_t np = 0;
 
-	pids = xcalloc(n + 1, sizeof(*pids));
 	for (size_t i = 0; i < n; i++)
 		if (v[i].full)
 			pids[np++] = (unsigned)v[i].pid;
@@ -213,24 +301,85 @@ procinfo_fill(struct procinfo *v, size_t n)
 		free(pids);
 		return 0;
 	}
-	if (procps_pids_new(&info, full_items,
-	    (int)(sizeof(full_items) / sizeof(full_items[0]))) < 0) {
+	if (procps_pids_new(&info, items, nitems) < 0) {
 		free(pids);
 		msg_warn("cannot read /proc");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		v[i].full = 0;
-	for (size_t at = 0; at < np; at += SELECT_MAX) {
-		size_t cnt = np - at < SELECT_MAX ? np - at : SELECT_MAX;
-
-		f = procps_pids_select(info, pids + at, (int)cnt, PIDS_SELECT_PID);
-		for (int k = 0; f && k < f->counts->total; k++)
-			fill_from(v, n, f->stacks[k], info);
-	}
+	select_apply(info, pids, np, v, n, fn);
 	free(pids);
 	procps_pids_unref(&info);
 	return 0;
+}
+
+static int
+full_of(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
+{
+	const char *exe;
+
+	(void)info;
+	p->ppid = PIDS_VAL(F_PPID, s_int, s, info);
+	p->state = PIDS_VAL(F_STATE, s_ch, s, info);
+	p->threads = PIDS_VAL(F_NLWP, s_int, s, info);
+	p->ticks = PIDS_VAL(F_TICS, ull_int, s, info);
+	p->start_s = PIDS_VAL(F_START, real, s, info);
+	p->elapsed_s = PIDS_VAL(F_ELAPSED, real, s, info);
+	p->rss_kb = PIDS_VAL(F_RES, ul_int, s, info);
+	p->vsz_kb = PIDS_VAL(F_VIRT, ul_int, s, info);
+	snprintf(p->tty, sizeof(p->tty), "%s", PIDS_VAL(F_TTY, str, s, info));
+	p->uid = PIDS_VAL(F_EUID, u_int, s, info);
+	p->pgrp = PIDS_VAL(F_PGRP, s_int, s, info);
+	p->sid = PIDS_VAL(F_SID, s_int, s, info);
+	p->tpgid = PIDS_VAL(F_TPGID, s_int, s, info);
+	p->nice = PIDS_VAL(F_NICE, s_int, s, info);
+	p->nfds = count_fds(p->pid);
+	exe = PIDS_VAL(F_EXE, str, s, info);
+	if (p->exe == NULL && exe && exe[0] == '/')
+		p->exe = xstrdup(exe);
+	if (p->cwd == NULL)
+		p->cwd = readlink_proc(p->pid, "cwd");
+	return 1;
+}
+
+int
+procinfo_fill(struct procinfo *v, size_t n)
+{
+	return select_full(full_items,
+	    (int)(sizeof(full_items) / sizeof(full_items[0])), v, n, full_of);
+}
+
+static int
+moving_of(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
+{
+	(void)info;
+	/* Another process under a reused pid: not this one. */
+	if (p->start_s != PIDS_VAL(M_START, real, s, info))
+		return 0;
+	p->ppid = PIDS_VAL(M_PPID, s_int, s, info);
+	p->state = PIDS_VAL(M_STATE, s_ch, s, info);
+	p->threads = PIDS_VAL(M_NLWP, s_int, s, info);
+	p->ticks = PIDS_VAL(M_TICS, ull_int, s, info);
+	p->elapsed_s = PIDS_VAL(M_ELAPSED, real, s, info);
+	p->rss_kb = PIDS_VAL(M_RES, ul_int, s, info);
+	p->vsz_kb = PIDS_VAL(M_VIRT, ul_int, s, info);
+	p->pgrp = PIDS_VAL(M_PGRP, s_int, s, info);
+	p->sid = PIDS_VAL(M_SID, s_int, s, info);
+	p->tpgid = PIDS_VAL(M_TPGID, s_int, s, info);
+	p->nice = PIDS_VAL(M_NICE, s_int, s, info);
+	p->nfds = count_fds(p->pid);
+	free(p->cwd);
+	p->cwd = readlink_proc(p->pid, "cwd");
+	return 1;
+}
+
+int
+procinfo_refresh(struct procinfo *v, size_t n)
+{
+	return select_full(moving_items,
+	    (int)(sizeof(moving_items) / sizeof(moving_items[0])), v, n,
+	    moving_of);
 }
 
 int
