@@ -87,16 +87,7 @@ jit_phase(unsigned char *mem, const char *name, uint64_t index, double secs)
 	void (*fn)(long);
 	double t0;
 
-	if (mprotect(mem, 4096, PROT_READ | PROT_WRITE) != 0) {
-		perror("mprotect");
-		exit(1);
-	}
-	memset(mem, 0xcc, 4096);
-	memcpy(mem, loop_code, sizeof(loop_code));
-	if (mprotect(mem, 4096, PROT_READ | PROT_EXEC) != 0) {
-		perror("mprotect");
-		exit(1);
-	}
+	jdw_place(mem, loop_code, sizeof(loop_code));
 	jdw_load(name, mem, sizeof(loop_code), index);
 	fn = (void (*)(long))(uintptr_t)mem;
 	if (rounds > 0) {
@@ -122,11 +113,7 @@ main(int argc, char **argv)
 	e = getenv("JITDUMP");
 	if (e == NULL || strcmp(e, "0") != 0)
 		dump_open(argv[1]);
-	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
-		perror("mmap");
-		return 1;
-	}
+	mem = jdw_page();
 	ready_write(argc > 2 ? argv[2] : NULL);
 	if ((e = getenv("ROUNDS")) != NULL)
 		rounds = atol(e);

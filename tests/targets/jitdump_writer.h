@@ -2,7 +2,7 @@
  * A perf jitdump writer for the JavaScriptCore stand-ins (jitdump-target,
  * jsc-frames-target): the file header, code-load records, and the mapping
  * of the file that marks it, as JSC writes them (perf's jitdump format,
- * x86_64).
+ * x86_64); and the page of generated code the records name.
  */
 #ifndef CD_JITDUMP_WRITER_H
 #define CD_JITDUMP_WRITER_H
@@ -86,6 +86,36 @@ jdw_load(const char *name, const void *code, size_t size, uint64_t index)
 	jdw_put(&r, sizeof(r));
 	jdw_put(name, nl);
 	jdw_put(code, size);
+}
+
+
+/* A page for generated code ("JIT memory"); any failure exits 1. */
+__attribute__((unused)) static unsigned char *
+jdw_page(void)
+{
+	void *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (mem == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	return mem;
+}
+
+/* code copied to the start of the page mem, int3 after it, made executable. */
+__attribute__((unused)) static void
+jdw_place(unsigned char *mem, const void *code, size_t size)
+{
+	if (mprotect(mem, 4096, PROT_READ | PROT_WRITE) != 0) {
+		perror("mprotect");
+		exit(1);
+	}
+	memset(mem, 0xcc, 4096);
+	memcpy(mem, code, size);
+	if (mprotect(mem, 4096, PROT_READ | PROT_EXEC) != 0) {
+		perror("mprotect");
+		exit(1);
+	}
 }
 
 #endif

@@ -238,17 +238,8 @@ main(int argc, char **argv)
 	}
 	cb_outer = make_function("outerFn", &fn_outer);
 	cb_interp = make_function("interpFn", &fn_interp);
-	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
-		perror("mmap");
-		return 1;
-	}
-	memset(mem, 0xcc, 4096);
-	memcpy(mem, stub_code, sizeof(stub_code));
-	if (mprotect(mem, 4096, PROT_READ | PROT_EXEC) != 0) {
-		perror("mprotect");
-		return 1;
-	}
+	mem = jdw_page();
+	jdw_place(mem, stub_code, sizeof(stub_code));
 	jdw_load("JSC-DFG: outerFn#AAAAAA", mem, sizeof(stub_code), 1);
 	keep(mem, 256);
 	for (int i = 0; i < nkept; i++)
