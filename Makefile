@@ -83,7 +83,7 @@ $(O)/bin/%: $$(call tool_objs,$$*) $(O)/libcommon.a
 # Test targets are deliberately plain: -O1 with frame pointers so the
 # sampler sees real call chains, no sanitizers (they are the observed, not
 # the observers).
-$(O)/targets/%: tests/targets/%.c
+$(O)/targets/%: tests/targets/%.c $(wildcard tests/targets/*.h)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror -o $@ $< -lpthread -lm
 

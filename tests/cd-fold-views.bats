@@ -4,21 +4,7 @@
 
 bats_require_minimum_version 1.5.0
 load helpers/common
-
-# Parse an SVG and evaluate an expression: `frame(name)` is (title, rect attrs).
-svg_eval() {
-	python3 -c '
-import sys, xml.etree.ElementTree as ET
-NS = "{http://www.w3.org/2000/svg}"
-root = ET.parse(sys.argv[1]).getroot()
-frames = []
-for g in root.find(NS + "g[@id=\"frames\"]"):
-    frames.append((g.find(NS + "title").text, g.find(NS + "rect").attrib))
-def frame(prefix):
-    return [f for f in frames if f[0].startswith(prefix + " (")][0]
-print(eval(sys.argv[2]))
-' "$1" "$2"
-}
+load helpers/svg
 
 # The sum of the counts of the folded lines (stdin) with frame $1 in them.
 frame_total() {

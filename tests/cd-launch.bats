@@ -286,32 +286,30 @@ setTimeout(() => {}, 800);'
 	[ ! -e "/tmp/perf-$output.map" ]
 }
 
+# cd-launch running a node script (JS $1, then: write the pid to the ready
+# file, stay up) in the background, its pid in npid, then SIGINT to the
+# process group as Ctrl-C sends it; cd-launch's status in BG_RC.
+launch_node_sigint() {
+	rm -f "$T/ready"
+	bg_job cd-launch node -e "$1"'
+require("fs").writeFileSync(process.argv[1], String(process.pid));
+setInterval(() => {}, 1000);' "$T/ready"
+	wait_file "$T/ready" 20
+	npid=$(cat "$T/ready")
+	echo "$npid" >>"$T/bg.pids"
+	echo "/tmp/perf-$npid.map" >>"$T/rm.list"
+	kill -INT -- "-$BG_PID"
+	bg_wait "$BG_PID"
+}
+
 @test "cd-launch: Ctrl-C (SIGINT to the process group) is the command's; cd-launch ends as it does" {
 	command -v node >/dev/null || skip "node not installed"
 	# the command catches SIGINT and exits 5 later: cd-launch must outlive the SIGINT
-	bg_job cd-launch node -e '
-process.on("SIGINT", () => setTimeout(() => process.exit(5), 300));
-require("fs").writeFileSync(process.argv[1], String(process.pid));
-setInterval(() => {}, 1000);' "$T/ready"
-	wait_file "$T/ready" 20
-	npid=$(cat "$T/ready")
-	echo "$npid" >>"$T/bg.pids"
-	echo "/tmp/perf-$npid.map" >>"$T/rm.list"
-	kill -INT -- "-$BG_PID"
-	bg_wait "$BG_PID"
+	launch_node_sigint 'process.on("SIGINT", () => setTimeout(() => process.exit(5), 300));'
 	[ "$BG_RC" = 5 ]
 	[ ! -e "/tmp/perf-$npid.map" ]
 	# the default action: the command dies of SIGINT, and so does cd-launch
-	rm -f "$T/ready"
-	bg_job cd-launch node -e '
-require("fs").writeFileSync(process.argv[1], String(process.pid));
-setInterval(() => {}, 1000);' "$T/ready"
-	wait_file "$T/ready" 20
-	npid=$(cat "$T/ready")
-	echo "$npid" >>"$T/bg.pids"
-	echo "/tmp/perf-$npid.map" >>"$T/rm.list"
-	kill -INT -- "-$BG_PID"
-	bg_wait "$BG_PID"
+	launch_node_sigint ''
 	[ "$BG_RC" = 130 ]
 	[ ! -e "/tmp/perf-$npid.map" ]
 }

@@ -3,24 +3,9 @@
 
 bats_require_minimum_version 1.5.0
 load helpers/common
+load helpers/svg
 
 FIX="$BATS_TEST_DIRNAME/fixtures"
-
-# Parse an SVG with python's XML parser and evaluate an expression over it:
-# `root` is the document element, `frames` the list of (title, rect) pairs.
-svg_eval() {
-	python3 -c '
-import sys, xml.etree.ElementTree as ET
-NS = "{http://www.w3.org/2000/svg}"
-root = ET.parse(sys.argv[1]).getroot()
-frames = []
-for g in root.find(NS + "g[@id=\"frames\"]"):
-    frames.append((g.find(NS + "title").text, g.find(NS + "rect").attrib, g.find(NS + "text")))
-def frame(prefix):
-    return [f for f in frames if f[0].startswith(prefix + " (")][0]
-print(eval(sys.argv[2]))
-' "$1" "$2"
-}
 
 @test "a folded graph: widths proportional to counts, titles with count and percent" {
 	printf 'main;a 75\nmain;b 25\n' | cd-svg --title "T" --subtitle "S" --countname calls >"$BATS_TEST_TMPDIR/g.svg"

@@ -1,14 +1,21 @@
 # Fake Claude Code processes for the tests. Each helper leaves the pid in
 # $FAKE_PID and registers it for teardown.
 
+# A copy of a test target under another name, started in the background
+# with READY_FILE; waits up to SECS for it: fake_copy TARGET NAME SECS ARGS...
+fake_copy() {
+	local target=$1 name=$2 secs=$3 dir="$BATS_TEST_TMPDIR/fake.$RANDOM"
+	shift 3
+	mkdir -p "$dir"
+	cp "$CD_TARGETS/$target" "$dir/$name"
+	READY_FILE="$dir/ready" bg_start "$dir/$name" "$@"
+	wait_file "$dir/ready" "$secs"
+	FAKE_PID=$(cat "$dir/ready")
+}
+
 # A copy of the fake binary under the name claude.
 fake_native() {
-	local dir="$BATS_TEST_TMPDIR/native.$RANDOM"
-	mkdir -p "$dir"
-	cp "$CD_TARGETS/fakeclaude" "$dir/claude"
-	READY_FILE="$dir/ready" bg_start "$dir/claude" "$@"
-	wait_file "$dir/ready" 5
-	FAKE_PID=$(cat "$dir/ready")
+	fake_copy fakeclaude claude 5 "$@"
 }
 
 # A Node.js script at .../node_modules/@anthropic-ai/claude-code/cli.js,
@@ -39,20 +46,10 @@ fake_orphan() {
 
 # The same binary under another name, with claude only in its arguments.
 fake_mention() {
-	local dir="$BATS_TEST_TMPDIR/mention.$RANDOM"
-	mkdir -p "$dir"
-	cp "$CD_TARGETS/fakeclaude" "$dir/worker"
-	READY_FILE="$dir/ready" bg_start "$dir/worker" idle claude --claude /tmp/claude
-	wait_file "$dir/ready" 5
-	FAKE_PID=$(cat "$dir/ready")
+	fake_copy fakeclaude worker 5 idle claude --claude /tmp/claude
 }
 
 # The misbehave target under the name claude: fake_misbehave MODE ARGS...
 fake_misbehave() {
-	local dir="$BATS_TEST_TMPDIR/mis.$RANDOM"
-	mkdir -p "$dir"
-	cp "$CD_TARGETS/misbehave" "$dir/claude"
-	READY_FILE="$dir/ready" bg_start "$dir/claude" "$@"
-	wait_file "$dir/ready" 20
-	FAKE_PID=$(cat "$dir/ready")
+	fake_copy misbehave claude 20 "$@"
 }

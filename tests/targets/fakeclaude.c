@@ -26,17 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void
-ready(void)
-{
-	const char *f = getenv("READY_FILE");
-	FILE *fp;
-
-	if (f == NULL || (fp = fopen(f, "w")) == NULL)
-		return;
-	fprintf(fp, "%d\n", (int)getpid());
-	fclose(fp);
-}
+#include "target.h"
 
 static volatile unsigned long sink;
 
@@ -111,7 +101,7 @@ main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "idle";
 
 	if (strcmp(mode, "children") != 0)
-		ready();
+		ready_write(getenv("READY_FILE"));
 	if (strcmp(mode, "spin") == 0) {
 		for (;;)
 			sink++;
@@ -124,7 +114,7 @@ main(int argc, char **argv)
 				for (;;)
 					pause();
 			}
-		ready();
+		ready_write(getenv("READY_FILE"));
 	}
 	if (strcmp(mode, "blip") == 0)
 		blip();

@@ -13,25 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile unsigned long sink;
-
-/*
- * Each hot function holds its own loop and then calls publish(): not
- * being a leaf, it keeps a frame pointer, so frame-pointer call chains
- * see its caller (gcc omits the frame in leaf functions).
- */
-__attribute__((noinline)) void
-publish(unsigned long x)
-{
-	sink = x;
-}
-
-#define SPIN(n) do { \
-	unsigned long x_ = sink; \
-	for (unsigned long i_ = 0; i_ < (n); i_++) \
-		x_ = x_ * 6364136223846793005UL + 1442695040888963407UL; \
-	publish(x_); \
-} while (0)
+#include "hotloop.h"
+#include "target.h"
 
 __attribute__((noinline)) void
 hot_two_thirds(void)
@@ -63,19 +46,10 @@ late_worker(void *arg)
 	return NULL;
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int
 main(int argc, char **argv)
 {
-	double end = argc > 2 ? now() + atof(argv[2]) : 0, start = now();
+	double end = argc > 2 ? mono_s() + atof(argv[2]) : 0, start = mono_s();
 	const char *nt = getenv("HOT2TO1_THREADS");
 	const char *nr = getenv("HOT2TO1_ROUNDS");
 	int late = nt ? atoi(nt) : 0;
@@ -91,22 +65,15 @@ main(int argc, char **argv)
 
 		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
 		/* wall seconds, then CPU seconds: the CPU figure resists a busy machine */
-		printf("%.6f %.6f\n", now() - start, cpu.tv_sec + cpu.tv_nsec / 1e9);
+		printf("%.6f %.6f\n", mono_s() - start, cpu.tv_sec + cpu.tv_nsec / 1e9);
 		return 0;
 	}
 
-	if (argc > 1 && argv[1][0]) {
-		FILE *f = fopen(argv[1], "w");
-
-		if (f) {
-			fprintf(f, "%d\n", (int)getpid());
-			fclose(f);
-		}
-	}
+	ready_write(argc > 1 ? argv[1] : NULL);
 	for (;;) {
 		hot_two_thirds();
 		hot_one_third();
-		if (late > 0 && now() - start > 1.0) {
+		if (late > 0 && mono_s() - start > 1.0) {
 			for (long i = 0; i < late; i++) {
 				pthread_t t;
 
@@ -114,7 +81,7 @@ main(int argc, char **argv)
 			}
 			late = 0;
 		}
-		if (end > 0 && now() > end)
+		if (end > 0 && mono_s() > end)
 			return 0;
 	}
 }

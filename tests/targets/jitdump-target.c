@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jitdump_writer.h"
+
 #if defined(__x86_64__)
 /* No .cfi directives: no FDE, as JSC's LLInt; no symbol either. */
 __asm__(
@@ -52,17 +54,7 @@ static const unsigned char loop_code[] = {
 	0x55, 0x48, 0x89, 0xe5, 0x48, 0xff, 0xcf, 0x75, 0xfb, 0x5d, 0xc3,
 };
 
-static int dump_fd = -1;
 static long rounds;
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static double
 cpu_s(void)
@@ -73,73 +65,19 @@ cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-put(const void *p, size_t n)
-{
-	if (write(dump_fd, p, n) != (ssize_t)n) {
-		perror("jitdump write");
-		exit(1);
-	}
-}
-
+/* The dump, as the environment asks (JITDUMP=corrupt, MARKER=0). */
 static void
 dump_open(const char *dir)
 {
-	char path[4096];
-	struct {
-		uint32_t magic, version, total_size, elf_mach, pad1, pid;
-		uint64_t timestamp, flags;
-	} h = { 0x4A695444, 1, 40, 62, 0, (uint32_t)getpid(), 0, 0 };
-	void *marker;
-
-	snprintf(path, sizeof(path), "%s/jit-%ld-%d.dump", dir, (long)syscall(SYS_gettid), (int)getpid());
-	dump_fd = open(path, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600);
-	if (dump_fd < 0) {
-		perror(path);
-		exit(1);
-	}
-	h.timestamp = mono_ns();
-	put(&h, sizeof(h));
+	jdw_open(dir);
 	if (getenv("JITDUMP") && strcmp(getenv("JITDUMP"), "corrupt") == 0) {
 		uint32_t bad[4] = { 0, 8, 0, 0 };
 
-		put(bad, sizeof(bad));
+		jdw_put(bad, sizeof(bad));
 	}
 	if (getenv("MARKER") && strcmp(getenv("MARKER"), "0") == 0)
 		return;
-	/* perf's convention: an executable mapping of the dump marks it */
-	marker = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, dump_fd, 0);
-	if (marker == MAP_FAILED)
-		marker = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, dump_fd, 0);
-	if (marker == MAP_FAILED)
-		perror("marker mmap");
-}
-
-static void
-dump_load(const char *name, const void *code, size_t size, uint64_t index)
-{
-	struct {
-		uint32_t id, total_size;
-		uint64_t timestamp;
-		uint32_t pid, tid;
-		uint64_t vma, code_addr, code_size, code_index;
-	} r;
-	size_t nl = strlen(name) + 1;
-
-	if (dump_fd < 0)
-		return;
-	memset(&r, 0, sizeof(r));
-	r.id = 0;
-	r.total_size = (uint32_t)(sizeof(r) + nl + size);
-	r.timestamp = mono_ns();
-	r.pid = (uint32_t)getpid();
-	r.tid = (uint32_t)syscall(SYS_gettid);
-	r.vma = r.code_addr = (uint64_t)(uintptr_t)code;
-	r.code_size = size;
-	r.code_index = index;
-	put(&r, sizeof(r));
-	put(name, nl);
-	put(code, size);
+	jdw_mark();
 }
 
 /* Generate the loop at mem, load it in the dump under name, run it. */
@@ -149,17 +87,8 @@ jit_phase(unsigned char *mem, const char *name, uint64_t index, double secs)
 	void (*fn)(long);
 	double t0;
 
-	if (mprotect(mem, 4096, PROT_READ | PROT_WRITE) != 0) {
-		perror("mprotect");
-		exit(1);
-	}
-	memset(mem, 0xcc, 4096);
-	memcpy(mem, loop_code, sizeof(loop_code));
-	if (mprotect(mem, 4096, PROT_READ | PROT_EXEC) != 0) {
-		perror("mprotect");
-		exit(1);
-	}
-	dump_load(name, mem, sizeof(loop_code), index);
+	jdw_place(mem, loop_code, sizeof(loop_code));
+	jdw_load(name, mem, sizeof(loop_code), index);
 	fn = (void (*)(long))(uintptr_t)mem;
 	if (rounds > 0) {
 		for (long i = 0; i < rounds; i++)
@@ -184,17 +113,8 @@ main(int argc, char **argv)
 	e = getenv("JITDUMP");
 	if (e == NULL || strcmp(e, "0") != 0)
 		dump_open(argv[1]);
-	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
-		perror("mmap");
-		return 1;
-	}
-	if (argc > 2) {
-		FILE *f = fopen(argv[2], "w");
-
-		if (f)
-			fclose(f);
-	}
+	mem = jdw_page();
+	ready_write(argc > 2 ? argv[2] : NULL);
 	if ((e = getenv("ROUNDS")) != NULL)
 		rounds = atol(e);
 	if (rounds > 0)

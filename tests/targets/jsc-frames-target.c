@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jitdump_writer.h"
+
 #if defined(__x86_64__)
 /*
  * The interpreter stub, without .cfi directives (no FDE, as JSC's LLInt):
@@ -90,15 +92,6 @@ cpu_s(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 __attribute__((noinline)) static void
@@ -230,64 +223,6 @@ fixed_work(int depth, long rounds, void *jit, uint64_t cb[2], uint64_t fn[2])
 	(void)pad;
 }
 
-static int dump_fd = -1;
-
-static void
-put(const void *p, size_t n)
-{
-	if (write(dump_fd, p, n) != (ssize_t)n) {
-		perror("jitdump write");
-		exit(1);
-	}
-}
-
-static void
-dump_open(const char *dir)
-{
-	char path[4096];
-	struct {
-		uint32_t magic, version, total_size, elf_mach, pad1, pid;
-		uint64_t timestamp, flags;
-	} h = { 0x4A695444, 1, 40, 62, 0, (uint32_t)getpid(), 0, 0 };
-
-	snprintf(path, sizeof(path), "%s/jit-%ld-%d.dump", dir, (long)syscall(SYS_gettid),
-	    (int)getpid());
-	if ((dump_fd = open(path, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600)) < 0) {
-		perror(path);
-		exit(1);
-	}
-	h.timestamp = mono_ns();
-	put(&h, sizeof(h));
-	if (mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, dump_fd, 0) == MAP_FAILED)
-		perror("marker mmap");
-}
-
-static void
-dump_load(const char *name, const void *code, size_t size)
-{
-	struct {
-		uint32_t id, total_size;
-		uint64_t timestamp;
-		uint32_t pid, tid;
-		uint64_t vma, code_addr, code_size, code_index;
-	} r;
-	size_t nl = strlen(name) + 1;
-
-	if (dump_fd < 0)
-		return;
-	memset(&r, 0, sizeof(r));
-	r.total_size = (uint32_t)(sizeof(r) + nl + size);
-	r.timestamp = mono_ns();
-	r.pid = (uint32_t)getpid();
-	r.tid = (uint32_t)syscall(SYS_gettid);
-	r.vma = r.code_addr = (uint64_t)(uintptr_t)code;
-	r.code_size = size;
-	r.code_index = 1;
-	put(&r, sizeof(r));
-	put(name, nl);
-	put(code, size);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -297,33 +232,19 @@ main(int argc, char **argv)
 	uint64_t cb_outer, cb_interp, fn_outer, fn_interp;
 	unsigned char *mem;
 
-	if (argc > 1 && argv[1][0] != '\0')
-		dump_open(argv[1]);
+	if (argc > 1 && argv[1][0] != '\0') {
+		jdw_open(argv[1]);
+		jdw_mark();
+	}
 	cb_outer = make_function("outerFn", &fn_outer);
 	cb_interp = make_function("interpFn", &fn_interp);
-	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
-		perror("mmap");
-		return 1;
-	}
-	memset(mem, 0xcc, 4096);
-	memcpy(mem, stub_code, sizeof(stub_code));
-	if (mprotect(mem, 4096, PROT_READ | PROT_EXEC) != 0) {
-		perror("mprotect");
-		return 1;
-	}
-	dump_load("JSC-DFG: outerFn#AAAAAA", mem, sizeof(stub_code));
+	mem = jdw_page();
+	jdw_place(mem, stub_code, sizeof(stub_code));
+	jdw_load("JSC-DFG: outerFn#AAAAAA", mem, sizeof(stub_code), 1);
 	keep(mem, 256);
 	for (int i = 0; i < nkept; i++)
 		memcpy(kept[i].copy, kept[i].p, kept[i].n);
-	if (argc > 2) {
-		FILE *f = fopen(argv[2], "w");
-
-		if (f) {
-			fprintf(f, "%d\n", (int)getpid());
-			fclose(f);
-		}
-	}
+	ready_write(argc > 2 ? argv[2] : NULL);
 	clock_gettime(CLOCK_MONOTONIC, &w0);
 	if ((e = getenv("ROUNDS")) != NULL) {
 		struct timespec pause = { 0, 500000000L };

@@ -28,25 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void
-ready(void)
-{
-	const char *f = getenv("READY_FILE");
-	FILE *fp;
-
-	if (f == NULL || (fp = fopen(f, "w")) == NULL)
-		return;
-	fprintf(fp, "%d\n", (int)getpid());
-	fclose(fp);
-}
-
-static void
-msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
+#include "target.h"
 
 /* A connection opened before any tracer looks: only sock_diag names it. */
 static void
@@ -67,7 +49,7 @@ talk(void)
 	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) != 0 ||
 	    (s = accept(l, NULL, NULL)) < 0)
 		exit(1);
-	ready();
+	ready_write(getenv("READY_FILE"));
 	for (;;) {
 		if (send(c, &b, 1, 0) != 1 || recv(s, &b, 1, 0) != 1)
 			exit(1);
@@ -96,7 +78,7 @@ main(int argc, char **argv)
 			if (pthread_create(&t, NULL, sleeper, NULL) != 0)
 				return 1;
 		}
-		ready();
+		ready_write(getenv("READY_FILE"));
 		sleeper(NULL);
 	}
 
@@ -107,7 +89,7 @@ main(int argc, char **argv)
 		int ep = epoll_create1(0);
 		struct epoll_event ev;
 
-		ready();
+		ready_write(getenv("READY_FILE"));
 		for (;;)
 			epoll_wait(ep, &ev, 1, 0);
 	}
@@ -128,7 +110,7 @@ main(int argc, char **argv)
 		char path[4096];
 		struct stat sb;
 
-		ready();
+		ready_write(getenv("READY_FILE"));
 		for (unsigned n = 0;; n++) {
 			snprintf(path, sizeof(path), "%s/missing-%u", argv[2], n % 50);
 			stat(path, &sb);
@@ -140,7 +122,7 @@ main(int argc, char **argv)
 
 		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		sin.sin_port = htons((unsigned short)atoi(argv[2]));
-		ready();
+		ready_write(getenv("READY_FILE"));
 		for (;;) {
 			int s = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -149,7 +131,7 @@ main(int argc, char **argv)
 			msleep(10);
 		}
 	}
-	ready();
+	ready_write(getenv("READY_FILE"));
 	for (;;)
 		pause();
 }

@@ -10,54 +10,21 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "hotloop.h"
+#include "target.h"
+
 #define UNIT 200000UL
-
-static volatile unsigned long sink;
-
-/* Not leaves (they call publish()), so frame-pointer stacks see their callers. */
-__attribute__((noinline)) void
-publish(unsigned long x)
-{
-	sink = x;
-}
-
-static void
-spin(unsigned long n)
-{
-	unsigned long x = sink;
-
-	for (unsigned long i = 0; i < n; i++)
-		x = x * 6364136223846793005UL + 1442695040888963407UL;
-	publish(x);
-}
 
 __attribute__((noinline)) void
 steady_work(unsigned long units)
 {
-	unsigned long x = sink;
-
-	for (unsigned long i = 0; i < units * UNIT; i++)
-		x = x * 6364136223846793005UL + 1442695040888963407UL;
-	publish(x);
+	SPIN(units * UNIT);
 }
 
 __attribute__((noinline)) void
 grown_work(unsigned long units)
 {
-	unsigned long x = sink;
-
-	for (unsigned long i = 0; i < units * UNIT; i++)
-		x = x * 6364136223846793005UL + 1442695040888963407UL;
-	publish(x);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	SPIN(units * UNIT);
 }
 
 int
@@ -72,12 +39,11 @@ main(int argc, char **argv)
 	}
 	steady = strtoul(argv[1], NULL, 10);
 	grown = strtoul(argv[2], NULL, 10);
-	end = argc > 3 ? now() + atof(argv[3]) : 0;
-	spin(1);
+	end = argc > 3 ? mono_s() + atof(argv[3]) : 0;
 	for (;;) {
 		steady_work(steady);
 		grown_work(grown);
-		if (end > 0 && now() > end)
+		if (end > 0 && mono_s() > end)
 			return 0;
 	}
 }

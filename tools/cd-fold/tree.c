@@ -15,6 +15,7 @@
 #include "folded.h"
 #include "intern.h"
 #include "msg.h"
+#include "pairidx.h"
 
 #define MAX_INDENT 48		/* deeper frames say their depth instead */
 
@@ -27,63 +28,28 @@ struct tnode {
 struct ttree {
 	struct tnode *v;
 	size_t n, cap;
-	uint32_t *slots;
-	size_t nslots;
+	struct pairidx idx;
 	const struct intern *frames;
 };
-
-static uint64_t
-key_hash(uint32_t parent, uint32_t frame)
-{
-	uint64_t k = ((uint64_t)parent << 32 | frame) * 0x9e3779b97f4a7c15ULL;
-
-	return k ^ (k >> 29);
-}
-
-static void
-grow(struct ttree *t)
-{
-	size_t n = t->nslots * 2, mask = n - 1;
-	uint32_t *s = xcalloc(n, sizeof(*s));
-
-	for (size_t i = 0; i < t->nslots; i++) {
-		const struct tnode *nd;
-		size_t j;
-
-		if (t->slots[i] == 0)
-			continue;
-		nd = &t->v[t->slots[i]];
-		for (j = key_hash(nd->parent, nd->frame) & mask; s[j]; j = (j + 1) & mask)
-			;
-		s[j] = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = s;
-	t->nslots = n;
-}
 
 static uint32_t
 child(struct ttree *t, uint32_t parent, uint32_t frame)
 {
-	size_t mask = t->nslots - 1, j;
+	uint32_t *slot = pairidx_slot(&t->idx, t->v, parent, frame), id;
 
-	for (j = key_hash(parent, frame) & mask; t->slots[j]; j = (j + 1) & mask) {
-		const struct tnode *nd = &t->v[t->slots[j]];
-
-		if (nd->parent == parent && nd->frame == frame)
-			return t->slots[j];
-	}
+	if (*slot != 0)
+		return *slot;
 	if (t->n >= UINT32_MAX - 1)
 		msg_die(CD_EXIT_FAIL, "too many call tree nodes");
 	if (t->n == t->cap) {
 		t->cap *= 2;
 		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
 	}
-	t->v[t->n] = (struct tnode){ .frame = frame, .parent = parent };
-	t->slots[j] = (uint32_t)t->n;
-	if (++t->n * 4 > t->nslots * 3)
-		grow(t);
-	return (uint32_t)(t->n - 1);
+	id = (uint32_t)t->n++;
+	t->v[id] = (struct tnode){ .frame = frame, .parent = parent };
+	*slot = id;
+	pairidx_added(&t->idx, t->v);	/* may move the slots: slot is stale after */
+	return id;
 }
 
 static void
@@ -239,12 +205,12 @@ emit(const struct ttree *t, const uint32_t *order, double min_pct, FILE *out)
 int
 fold_tree_write(const struct fold *f, double min_pct, FILE *out)
 {
-	struct ttree t = { .cap = 1024, .n = 1, .nslots = 2048, .frames = f->frames };
+	struct ttree t = { .cap = 1024, .n = 1, .frames = f->frames };
 	uint32_t *order;
 	int r;
 
 	t.v = xcalloc(t.cap, sizeof(*t.v));
-	t.slots = xcalloc(t.nslots, sizeof(*t.slots));
+	PAIRIDX_INIT(&t.idx, struct tnode, parent, frame);
 	build(&t, f->stacks);
 	fprintf(out, "# call tree: %llu %s in %zu distinct stack%s; frames under %g%% left out\n",
 	    (unsigned long long)t.v[0].total, fold_unit(f),
@@ -254,7 +220,7 @@ fold_tree_write(const struct fold *f, double min_pct, FILE *out)
 	    count_width(t.v[0].total), "SELF", "STACK");
 	if (t.v[0].total == 0) {
 		free(t.v);
-		free(t.slots);
+		pairidx_release(&t.idx);
 		return ferror(out) ? -1 : 0;
 	}
 	order = xmalloc(t.n * sizeof(*order));
@@ -271,6 +237,6 @@ fold_tree_write(const struct fold *f, double min_pct, FILE *out)
 	r = emit(&t, order, min_pct, out);
 	free(order);
 	free(t.v);
-	free(t.slots);
+	pairidx_release(&t.idx);
 	return r;
 }

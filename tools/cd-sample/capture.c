@@ -14,25 +14,14 @@
 #include "jsc_frames.h"
 #include "msg.h"
 #include "sample.h"
+#include "units.h"
 
 volatile sig_atomic_t stop_requested;
-
-uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)now_mono_ns() / 1e9;
 }
 
 void

@@ -18,6 +18,7 @@
 
 #include "msg.h"
 #include "sample.h"
+#include "units.h"
 
 #define PTRACE_MAX_HZ 20.0	/* a snapshot stops every thread: keep it rare */
 
@@ -131,7 +132,7 @@ snapshot(struct capture *c, struct pt_target *t)
 			continue;
 		}
 		t->ok++;
-		cap_add_raw(c, t->pid, tid, 0, u.ips, u.n, now_ns(), NULL);
+		cap_add_raw(c, t->pid, tid, 0, u.ips, u.n, now_mono_ns(), NULL);
 	}
 	closedir(dir);
 }

@@ -120,8 +120,8 @@ struct samples {
 
 extern volatile sig_atomic_t stop_requested;
 
+/* Monotonic seconds (now_mono_ns in units.h for nanoseconds). */
 double now_s(void);
-uint64_t now_ns(void);
 
 /* capture bookkeeping (capture.c) */
 void cap_init(struct capture *c, const struct sample_opts *o);

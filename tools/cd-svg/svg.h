@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pairidx.h"
+
 struct intern;
 
 enum palette { PAL_AUTO, PAL_HOT, PAL_CATEGORY, PAL_HASH };
@@ -33,8 +35,7 @@ struct tree {
 	struct intern *names;
 	struct node *v;
 	size_t n, cap;
-	uint32_t *slots;	/* (parent, name) -> node, open addressing */
-	size_t nslots;
+	struct pairidx idx;	/* (parent, name) -> node */
 	int saturated;
 	/*
 	 * 1 for two-column input ("stack COUNT_A COUNT_B", difffolded.pl,

@@ -18,8 +18,7 @@ tree_init(struct tree *t)
 	t->v = xcalloc(t->cap, sizeof(*t->v));
 	t->n = 1;
 	t->v[0].name = intern_id(t->names, "all", 3);
-	t->nslots = 2048;
-	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	PAIRIDX_INIT(&t->idx, struct node, parent, name);
 	t->diff = -1;
 }
 
@@ -32,52 +31,17 @@ tree_release(struct tree *t)
 	free(t->pending_len);
 	intern_free(t->names);
 	free(t->v);
-	free(t->slots);
+	pairidx_release(&t->idx);
 	free(t->path);
-}
-
-static uint64_t
-key_hash(uint32_t parent, uint32_t name)
-{
-	uint64_t k = ((uint64_t)parent << 32 | name) * 0x9e3779b97f4a7c15ULL;
-
-	return k ^ (k >> 31);
-}
-
-static void
-grow_slots(struct tree *t)
-{
-	size_t n = t->nslots * 2, mask = n - 1;
-	uint32_t *s = xcalloc(n, sizeof(*s));
-
-	for (size_t i = 0; i < t->nslots; i++) {
-		const struct node *nd;
-		size_t j;
-
-		if (t->slots[i] == 0)
-			continue;
-		nd = &t->v[t->slots[i]];
-		for (j = key_hash(nd->parent, nd->name) & mask; s[j]; j = (j + 1) & mask)
-			;
-		s[j] = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = s;
-	t->nslots = n;
 }
 
 static uint32_t
 child(struct tree *t, uint32_t parent, uint32_t name)
 {
-	size_t mask = t->nslots - 1, j;
-	uint32_t id;
+	uint32_t *slot = pairidx_slot(&t->idx, t->v, parent, name), id;
 
-	for (j = key_hash(parent, name) & mask; t->slots[j]; j = (j + 1) & mask) {
-		const struct node *nd = &t->v[t->slots[j]];
-
-		if (nd->parent == parent && nd->name == name)
-			return t->slots[j];
-	}
+	if (*slot != 0)
+		return *slot;
 	if (t->n >= UINT32_MAX - 1)
 		msg_die(CD_EXIT_FAIL, "too many distinct frames");
 	if (t->n == t->cap) {
@@ -88,9 +52,8 @@ child(struct tree *t, uint32_t parent, uint32_t name)
 	t->v[id] = (struct node){ .name = name, .parent = parent,
 	    .sibling = t->v[parent].child };
 	t->v[parent].child = id;
-	t->slots[j] = id;
-	if (t->n * 4 > t->nslots * 3)
-		grow_slots(t);
+	*slot = id;
+	pairidx_added(&t->idx, t->v);	/* may move the slots: slot is stale after */
 	return id;
 }
 

@@ -76,31 +76,34 @@ capture_info(cJSON *sec, const struct capture *cap)
 	}
 }
 
+/* o's section name, opening with the process's summary record of capture c. */
+static cJSON *
+summary_section(const struct report *r, cJSON *o, const char *name, int c,
+    const char *type, int pid)
+{
+	cJSON *s = cJSON_AddObjectToObject(o, name);
+	cJSON *sum = records(r, c, type, pid);
+
+	cJSON_AddItemToObject(s, "summary", cJSON_Duplicate(cJSON_GetArrayItem(sum, 0), 1));
+	cJSON_Delete(sum);
+	return s;
+}
+
 static void
 add_sections(const struct report *r, cJSON *o, int pid)
 {
 	if (r->cap[CAP_SAMPLE].wanted) {
-		cJSON *s = cJSON_AddObjectToObject(o, "sample");
-		cJSON *sum = records(r, CAP_SAMPLE, "sample_summary", pid);
+		cJSON *s = summary_section(r, o, "sample", CAP_SAMPLE, "sample_summary", pid);
 
-		cJSON_AddItemToObject(s, "summary",
-		    cJSON_Duplicate(cJSON_GetArrayItem(sum, 0), 1));
-		cJSON_Delete(sum);
 		cJSON_AddItemToObject(s, "hot_functions",
 		    records(r, CAP_SAMPLE, "hot_function", pid));
 		cJSON_AddItemToObject(s, "threads",
 		    records(r, CAP_SAMPLE, "thread_cpu", pid));
 		capture_info(s, &r->cap[CAP_SAMPLE]);
 	}
-	if (r->cap[CAP_FDS].wanted) {
-		cJSON *f = cJSON_AddObjectToObject(o, "file_descriptors");
-		cJSON *sum = records(r, CAP_FDS, "fd_summary", pid);
-
-		cJSON_AddItemToObject(f, "summary",
-		    cJSON_Duplicate(cJSON_GetArrayItem(sum, 0), 1));
-		cJSON_Delete(sum);
-		capture_info(f, &r->cap[CAP_FDS]);
-	}
+	if (r->cap[CAP_FDS].wanted)
+		capture_info(summary_section(r, o, "file_descriptors", CAP_FDS, "fd_summary", pid),
+		    &r->cap[CAP_FDS]);
 	if (r->cap[CAP_TRACE].wanted) {
 		cJSON *t = cJSON_AddObjectToObject(o, "dtrace");
 

@@ -264,6 +264,31 @@ nl_dump(struct sock_table *t, int s, nl_cb cb, void *arg)
 	}
 }
 
+/*
+ * One SOCK_DIAG dump on a socket of its own: the request (its family part
+ * filled in by the caller, the header here) sent, the answer fed to cb.
+ */
+static int
+nl_query(struct sock_table *t, struct nlmsghdr *nh, size_t len, nl_cb cb, void *arg)
+{
+	int s, rc, e;
+
+	*nh = (struct nlmsghdr){
+		.nlmsg_len = (uint32_t)len,
+		.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.nlmsg_seq = 1,
+	};
+	if ((s = nl_open()) < 0)
+		return -1;
+	t->dumps++;
+	rc = nl_send(s, nh, len) < 0 ? -1 : nl_dump(t, s, cb, arg);
+	e = errno;
+	close(s);
+	errno = e;
+	return rc;
+}
+
 struct inet_arg {
 	enum sock_proto proto;
 };
@@ -299,12 +324,6 @@ dump_inet(struct sock_table *t, int family, enum sock_proto proto)
 		struct nlmsghdr nh;
 		struct inet_diag_req_v2 r;
 	} req = {
-		.nh = {
-			.nlmsg_len = sizeof(req),
-			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1,
-		},
 		.r = {
 			.sdiag_family = (unsigned char)family,
 			.sdiag_protocol = proto == SP_TCP ? IPPROTO_TCP : IPPROTO_UDP,
@@ -313,17 +332,8 @@ dump_inet(struct sock_table *t, int family, enum sock_proto proto)
 		},
 	};
 	struct inet_arg a = { proto };
-	int s, rc;
 
-	if ((s = nl_open()) < 0)
-		return -1;
-	t->dumps++;
-	rc = nl_send(s, &req, sizeof(req)) < 0 ? -1 : nl_dump(t, s, inet_cb, &a);
-	int e = errno;
-
-	close(s);
-	errno = e;
-	return rc;
+	return nl_query(t, &req.nh, sizeof(req), inet_cb, &a);
 }
 
 static void
@@ -392,29 +402,14 @@ dump_unix(struct sock_table *t)
 		struct nlmsghdr nh;
 		struct unix_diag_req r;
 	} req = {
-		.nh = {
-			.nlmsg_len = sizeof(req),
-			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1,
-		},
 		.r = {
 			.sdiag_family = AF_UNIX,
 			.udiag_states = ~0U,
 			.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN,
 		},
 	};
-	int s, rc;
 
-	if ((s = nl_open()) < 0)
-		return -1;
-	t->dumps++;
-	rc = nl_send(s, &req, sizeof(req)) < 0 ? -1 : nl_dump(t, s, unix_cb, NULL);
-	int e = errno;
-
-	close(s);
-	errno = e;
-	return rc;
+	return nl_query(t, &req.nh, sizeof(req), unix_cb, NULL);
 }
 
 /* The order sources are tried in; each runs once per table. */

@@ -1,0 +1,18 @@
+# Flame graph SVGs in the tests.
+
+# Parse an SVG with python's XML parser and evaluate an expression over it:
+# `root` is the document element, `frames` the list of (title, rect attrs,
+# text element) of each frame, `frame(name)` the first one named name.
+svg_eval() {
+	python3 -c '
+import sys, xml.etree.ElementTree as ET
+NS = "{http://www.w3.org/2000/svg}"
+root = ET.parse(sys.argv[1]).getroot()
+frames = []
+for g in root.find(NS + "g[@id=\"frames\"]"):
+    frames.append((g.find(NS + "title").text, g.find(NS + "rect").attrib, g.find(NS + "text")))
+def frame(prefix):
+    return [f for f in frames if f[0].startswith(prefix + " (")][0]
+print(eval(sys.argv[2]))
+' "$1" "$2"
+}
