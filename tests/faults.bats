@@ -184,15 +184,18 @@ signalled_run() {
 	done
 	# cd-sample too, perf and ptrace snapshots
 	for m in perf ptrace; do
-		cd-sample --method "$m" --pid "$tpid" -d 600 >"$BATS_TEST_TMPDIR/s.$m" &
+		cd-sample --method "$m" --pid "$tpid" -d 600 >"$BATS_TEST_TMPDIR/s.$m" \
+			2>"$BATS_TEST_TMPDIR/e.$m" &
 		cdpid=$!
 		sig_ready "$cdpid" 60 cd-sample
-		kill -INT "$cdpid"
+		# gone already is judged by its exit status and output below
+		kill -INT "$cdpid" || echo "cd-sample --method $m ended before its SIGINT" >&2
 		( sleep 60; kill -KILL "$cdpid" ) 2>/dev/null &
 		wd=$!
 		rc=0; wait "$cdpid" || rc=$?
 		kill "$wd" 2>/dev/null || true
-		[ "$rc" -le 1 ] || { echo "cd-sample --method $m: exit $rc" >&2; return 1; }
+		[ "$rc" -le 1 ] || { echo "cd-sample --method $m: exit $rc" >&2;
+			cat "$BATS_TEST_TMPDIR/e.$m" >&2; return 1; }
 		untraced "$tpid"
 	done
 	busy_stop

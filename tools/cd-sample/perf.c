@@ -342,6 +342,9 @@ first_open(struct perf_state *ps, pid_t *pids, size_t n)
 	c->kernel_frames = want_kernel;
 	if (!want_kernel && c->kernel_reason == NULL)
 		c->kernel_reason = "not requested (--no-kernel)";
+	/* Ctrl-C before the first thread was opened: an empty capture, not a refusal */
+	if (ps->opened == 0 && stop_requested)
+		return 0;
 	return ps->opened ? 0 : (err ? err : ESRCH);
 }
 
