@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "record.h"
 #include "syscall_names.h"
 #include "trace.h"
 
@@ -338,6 +339,22 @@ read_user_str(int pid, uint64_t addr, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Read after the call (tracepoint method), a reused buffer gives bytes no
+ * path has: control characters, invalid UTF-8. Those are unreadable, not
+ * a name to report.
+ */
+static int
+path_plausible(const char *p)
+{
+	size_t n = strlen(p);
+
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return 0;
+	return utf8_valid(p, n);
+}
+
 static void
 read_sockaddr(struct call *c, uint64_t addr, uint64_t len)
 {
@@ -361,7 +378,8 @@ decode_enter(struct trace *tr, struct call *c)
 	if (s == NULL)
 		return;
 	if (s->path >= 0) {
-		if (read_user_str(c->pid, c->args[s->path], buf, sizeof(buf)) == 0) {
+		if (read_user_str(c->pid, c->args[s->path], buf, sizeof(buf)) == 0 &&
+		    path_plausible(buf)) {
 			c->path = xstrdup(buf);
 		} else {
 			c->path_unreadable = 1;
