@@ -550,6 +550,44 @@ v8_walk(struct v8_walker *w, const struct js_sample *s, const uint64_t *pcs, siz
 	return named;
 }
 
+/*
+ * The innermost function is entering (or has just left) its frame: [sp]
+ * is its return address, or the caller's fp pushed above it. Then bp is
+ * the caller's frame. (Right after "mov rbp, rsp" bp is the function's
+ * own, half built: its caller is at [bp+8], in the chain already.)
+ */
+static int
+leaf_entering(const struct v8_walker *w, const struct js_sample *s)
+{
+	uint64_t top[2];
+
+	if (w->r.ncode == 0 || s->stack == NULL || s->stack_len < sizeof(top) ||
+	    s->sp >= s->bp)
+		return 0;
+	memcpy(top, s->stack, sizeof(top));
+	return js_in_ranges(w->r.code, w->r.ncode, top[0] == s->bp ? top[1] : top[0]);
+}
+
+const char *
+v8_skipped_caller(struct v8_walker *w, const struct js_sample *s, const uint64_t *pcs,
+    size_t n)
+{
+	const struct v8_layout *l = &w->l;
+	size_t nwords = (size_t)(-l->fp_function / 8) + 2;
+	size_t ictx = (size_t)((l->fp_context - l->fp_function) / 8);
+	uint64_t v[16];
+	const char *name;
+
+	if (n < 2 || nwords > 16 || !leaf_entering(w, s) ||
+	    read_slots(w, s, s->bp, v, nwords) != 0 || v[nwords - 1] != pcs[1] ||
+	    (v[ictx] & TAG_MASK) != HEAP_TAG)
+		return NULL;
+	w->nmaps = 0;
+	if ((name = function_name(w, v[0])) != NULL)
+		w->st.callers_added++;
+	return name;
+}
+
 int
 v8_plain_name(const char *map_name, char *buf, size_t len)
 {

@@ -65,6 +65,7 @@ struct v8_stats {
 	unsigned long not_js;		/* a typed frame, or no JSFunction there */
 	unsigned long bad_name;		/* name unreadable or implausible */
 	unsigned long leaf_skipped;	/* innermost frame not built */
+	unsigned long callers_added;	/* v8_skipped_caller's names */
 };
 
 struct v8_walker *v8_walker_new(const struct v8_layout *l, js_read_fn rd, void *arg);
@@ -85,6 +86,17 @@ const struct v8_stats *v8_walker_stats(const struct v8_walker *w);
  */
 size_t v8_walk(struct v8_walker *w, const struct js_sample *s, const uint64_t *pcs,
     size_t n, const char **names);
+
+/*
+ * When the sample caught the innermost function entering or leaving (its
+ * return address on top of the stack, or the caller's fp pushed above
+ * it), bp is still its caller's frame, and a frame-pointer chain skips
+ * that caller: its pc is on the stack, not at [bp+8]. Its name, when that
+ * frame is a JavaScript function's and ties to the chain ([bp+8] ==
+ * pcs[1]), else NULL: the caller puts it between pcs[0] and pcs[1].
+ */
+const char *v8_skipped_caller(struct v8_walker *w, const struct js_sample *s,
+    const uint64_t *pcs, size_t n);
 
 /*
  * "JS:*fib /app/x.js:3:13" (a --perf-basic-prof map entry) -> "fib", or

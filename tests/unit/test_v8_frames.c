@@ -264,11 +264,28 @@ test_chain(void)
 	/* again, from the cache */
 	CHECK(v8_walk(w, &s, pcs, 3, names) == 2);
 	CHECK(v8_walker_stats(w)->cached == 2);
-	/* the leaf mid-prologue: [sp] is the caller's fp, then a code address */
+	/* a built leaf: no caller was skipped */
+	CHECK(v8_skipped_caller(w, &s, pcs, 3) == NULL);
+	/*
+	 * The leaf mid-prologue: [sp] is the caller's fp, then a code
+	 * address. bp's frame is then a caller the chain skipped: named
+	 * by v8_skipped_caller, not given to the leaf.
+	 */
 	put(0x100, s.bp);
+	put(0x108, 0x500020);	/* the return address above the pushed fp */
 	CHECK(v8_walk(w, &s, pcs, 3, names) == 1 && names[0] == NULL);
+	CHECK_STR(v8_skipped_caller(w, &s, pcs, 3), "leaf");
+	/* bp the leaf's own half-built frame (pushed context on top): none */
+	put(0x108, 0x77);
+	CHECK(v8_skipped_caller(w, &s, pcs, 3) == NULL);
 	put(0x100, 0x500010);
 	CHECK(v8_walk(w, &s, pcs, 3, names) == 1 && names[0] == NULL);
+	CHECK_STR(v8_skipped_caller(w, &s, pcs, 3), "leaf");
+	/* not tied to the chain: nothing added */
+	pcs[1] = 0x999;
+	CHECK(v8_skipped_caller(w, &s, pcs, 3) == NULL);
+	pcs[1] = 0x500100;
+	CHECK(v8_walker_stats(w)->callers_added == 2);
 	put(0x100, 0x1234);
 	/* a chain that is not this stack's: bp was not the sample's frame */
 	pcs[1] = 0x999;

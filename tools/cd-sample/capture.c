@@ -147,10 +147,14 @@ cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
 	memcpy(kips, ips, n * sizeof(uint64_t));
 	if (p != NULL && p->sym != NULL)
 		sym_stamp(p->sym, kips, n, perfchain, ns);
-	if (js != NULL && p != NULL && p->jsc != NULL && perfchain && p->jsc->v8 != NULL)
-		v8_sample(c, p, js, ips, kips, n);
-	else if (js != NULL && p != NULL && p->jsc != NULL && perfchain)
+	if (js != NULL && p != NULL && p->jsc != NULL && perfchain && p->jsc->v8 != NULL) {
+		/* a caller the chain skipped may be put in: the key grows */
+		n = v8_sample(c, p, js, ips, kips, n, MAX_FRAMES * 2);
+		k.n = (int32_t)n;
+		memcpy(key, &k, sizeof(k));
+	} else if (js != NULL && p != NULL && p->jsc != NULL && perfchain) {
 		jsc_sample(c, p, js, ips, kips, n, ns);
+	}
 	slot = hmap_insert(&c->raw, key, sizeof(k) + n * sizeof(uint64_t), NULL);
 	*slot = (void *)((uintptr_t)*slot + 1);
 	hmap_insert(&c->threads_seen, &tid, sizeof(tid), NULL);

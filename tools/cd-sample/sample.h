@@ -168,8 +168,8 @@ size_t js_user_chain(const uint64_t *chain, size_t nr, size_t *first, uint64_t *
 
 /* v8.c */
 int v8_attach(struct capture *c, struct proc *p);
-void v8_sample(struct capture *c, struct proc *p, const struct js_sample *s,
-    const uint64_t *chain, uint64_t *kips, size_t nr);
+size_t v8_sample(struct capture *c, struct proc *p, const struct js_sample *s,
+    const uint64_t *chain, uint64_t *kips, size_t nr, size_t cap);
 void v8_meta(struct cJSON *o, const struct jscproc *j, int check);
 
 /* stacks.c */

@@ -94,13 +94,46 @@ check_frame(struct jscproc *j, const char *map_name, const char *got, size_t dep
 }
 
 /*
- * Name the user frames of one perf sample in place (kips, as the
- * kernel's chain gave them). A frame the perf map names keeps that name
- * (it has the script and line).
+ * The caller a frame-pointer chain skips when the innermost frame is not
+ * built: its name goes in after the leaf, when kips has room (cap).
+ * Returns the new length.
  */
-void
+static size_t
+add_skipped_caller(struct jscproc *j, struct proc *p, const struct js_sample *s,
+    const uint64_t *pcs, size_t n, uint64_t *kips, size_t nr, size_t u, size_t cap)
+{
+	const char *name;
+
+	uint64_t ra = 0;
+	enum sym_kind k = SYM_UNKNOWN;
+
+	if (nr >= cap || (name = v8_skipped_caller(j->v8, s, pcs, n)) == NULL)
+		return nr;
+	/*
+	 * Its return address is on top of the stack (above the caller's
+	 * pushed fp when caught right after the push): a perf map naming
+	 * it names the caller, with its script and line.
+	 */
+	if (s->stack != NULL && s->stack_len >= 16) {
+		memcpy(&ra, s->stack, sizeof(ra));
+		if (ra == s->bp)
+			memcpy(&ra, s->stack + 8, sizeof(ra));
+		sym_frame(p->sym, ra, SYM_F_RETADDR, &k);
+	}
+	memmove(&kips[u + 2], &kips[u + 1], (nr - u - 1) * sizeof(*kips));
+	kips[u + 1] = k == SYM_JIT ? ra : sym_js_token(p->sym, name);
+	j->named += k != SYM_JIT;
+	return nr + 1;
+}
+
+/*
+ * Name the user frames of one perf sample in place (kips, as the
+ * kernel's chain gave them, room for cap). A frame the perf map names
+ * keeps that name (it has the script and line). Returns kips' length.
+ */
+size_t
 v8_sample(struct capture *c, struct proc *p, const struct js_sample *s,
-    const uint64_t *chain, uint64_t *kips, size_t nr)
+    const uint64_t *chain, uint64_t *kips, size_t nr, size_t cap)
 {
 	struct jscproc *j = p->jsc;
 	const char *names[MAX_FRAMES];
@@ -109,10 +142,9 @@ v8_sample(struct capture *c, struct proc *p, const struct js_sample *s,
 
 	j->samples++;
 	if (p->sym == NULL || (n = js_user_chain(chain, nr, &u, pcs)) == 0)
-		return;
+		return nr;
 	j->with_stack++;
-	if (v8_walk(j->v8, s, pcs, n, names) == 0 && !c->o->jsc_check)
-		return;
+	v8_walk(j->v8, s, pcs, n, names);
 	for (size_t i = 0; i < n; i++) {
 		enum sym_kind k;
 		const char *sym;
@@ -135,6 +167,7 @@ v8_sample(struct capture *c, struct proc *p, const struct js_sample *s,
 		j->named++;
 		kips[u + i] = sym_js_token(p->sym, names[i]);
 	}
+	return add_skipped_caller(j, p, s, pcs, n, kips, nr, u, cap);
 }
 
 /* meta.jsc_frames[]: a V8 target's part. */
@@ -148,6 +181,7 @@ v8_meta(cJSON *o, const struct jscproc *j, int check)
 	rec_add_num(o, "off_chain", (double)st->no_header);
 	rec_add_num(o, "bad_name", (double)st->bad_name);
 	rec_add_num(o, "leaf_skipped", (double)st->leaf_skipped);
+	rec_add_num(o, "callers_added", (double)st->callers_added);
 	rec_add_num(o, "frames_also_in_perf_map", (double)j->both);
 	if (check) {
 		rec_add_num(o, "check_perf_map_js_frames", (double)j->map_js);
