@@ -108,6 +108,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_names(names, n);
 	v8_walk(w, &s, pcs, n, names);	/* again: through the cache */
 	check_names(names, n);
+	names[0] = v8_skipped_caller(w, &s, pcs, n);
+	check_names(names, 1);
 	v8_walker_free(w);
 	return 0;
 }
