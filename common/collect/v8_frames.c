@@ -20,8 +20,12 @@
 #define SMI_SHIFT 32		/* 64-bit Smis without pointer compression */
 #define CACHE_SLOTS 4096	/* direct-mapped, by SharedFunctionInfo */
 #define MAPS_PER_WALK 16	/* map -> type, for one sample only */
-#define INLINE_LOCALS 75	/* kScopeInfoMaxInlinedLocalNamesSize */
-#define NAME_SLOTS 6		/* after the locals: where the name may be */
+#define INLINE_LOCALS_MIN 16	/* fewer locals: their names always inline */
+/*
+ * After the locals: where the name may be. Ten took later Strings too (a
+ * block list's): 183 of 1,421 frames of Claude Code 1.0.128 misnamed.
+ */
+#define NAME_SLOTS 6
 #define ANON "(anonymous)"
 
 struct centry {
@@ -349,6 +353,19 @@ read_string(struct v8_walker *w, uint64_t str, char *out, int depth)
 	    js_text_utf8(raw, (size_t)len, 1, out);
 }
 
+/* Are the ScopeInfo's local names one hash table (not a String each)? */
+static int
+names_hashed(struct v8_walker *w, uint64_t a)
+{
+	uint64_t first;
+	int t;
+
+	if (w->r.rd(w->r.arg, a + w->l.si_vars, &first, sizeof(first)) != 0 ||
+	    heap_addr(first) == 0 || (t = type_of(w, heap_addr(first))) < 0)
+		return 0;
+	return t >= w->l.t_first_nonstring;
+}
+
 /*
  * The name in a ScopeInfo (untagged address a): the first non-empty
  * String after the context locals' names and infos. 0 when none (an
@@ -366,8 +383,13 @@ scope_info_name(struct v8_walker *w, uint64_t a, char *out)
 	nlocals = (int64_t)v >> SMI_SHIFT;
 	if (nlocals < 0 || nlocals > 1000000)
 		return -1;
-	/* more locals than are inlined: their names are one hash table */
-	skip = nlocals < INLINE_LOCALS ? 2 * (size_t)nlocals : 1 + (size_t)nlocals;
+	skip = 2 * (size_t)nlocals;
+	/*
+	 * Past some count (75 in V8 10-11) the names are one hash table, not
+	 * a String each: which one, the first slot's type says.
+	 */
+	if (nlocals >= INLINE_LOCALS_MIN && names_hashed(w, a))
+		skip = 1 + (size_t)nlocals;
 	if (w->r.rd(w->r.arg, a + w->l.si_vars + 8 * skip, slots, sizeof(slots)) != 0)
 		return -1;
 	for (size_t i = 0; i < NAME_SLOTS; i++) {

@@ -113,20 +113,33 @@ cons_string(size_t a, size_t b)
 	return o;
 }
 
-/* A ScopeInfo with nlocals locals, then the given slots (tagged values). */
+/*
+ * A ScopeInfo with nlocals locals, their names a String each or (hashed)
+ * one hash table, then the given slots (tagged values).
+ */
 static size_t
-scope_info(long nlocals, const uint64_t *slots, size_t nslots)
+scope_info_h(long nlocals, int hashed, const uint64_t *slots, size_t nslots)
 {
-	size_t skip = nlocals < 75 ? 2 * (size_t)nlocals : 1 + (size_t)nlocals;
+	size_t skip = hashed ? 1 + (size_t)nlocals : 2 * (size_t)nlocals;
 	size_t o = alloc(32 + 8 * (skip + nslots));
 
 	put(o, T(map_of(261)));
 	put(o + 24, (uint64_t)nlocals << 32);	/* a Smi */
+	size_t table = alloc(16);
+
+	put(table, T(map_of(200)));	/* a hash table: no string's type */
 	for (size_t i = 0; i < skip; i++)
-		put(o + 32 + 8 * i, T(seq_string("local")));
+		put(o + 32 + 8 * i, i < (hashed ? 1 : (size_t)nlocals) ?
+		    T(hashed ? table : seq_string("local")) : (uint64_t)i << 32);
 	for (size_t i = 0; i < nslots; i++)
 		put(o + 32 + 8 * (skip + i), slots[i]);
 	return o;
+}
+
+static size_t
+scope_info(long nlocals, const uint64_t *slots, size_t nslots)
+{
+	return scope_info_h(nlocals, 0, slots, nslots);
 }
 
 /* A JSFunction whose SharedFunctionInfo's name_or_scope_info is nosi. */
@@ -208,9 +221,10 @@ test_names(void)
 	/* an empty name then the inferred one */
 	uint64_t emp[3] = { T(seq_string("")), 0, T(seq_string("obj.method")) };
 	CHECK_STR(walk1(function(T(scope_info(0, emp, 3)))), "obj.method");
-	/* 80 locals: their names are one hash table slot */
+	/* 80 locals: their names one hash table, or 80 Strings */
 	uint64_t many[2] = { T(seq_string("manyLocals")), 0 };
-	CHECK_STR(walk1(function(T(scope_info(80, many, 2)))), "manyLocals");
+	CHECK_STR(walk1(function(T(scope_info_h(80, 1, many, 2)))), "manyLocals");
+	CHECK_STR(walk1(function(T(scope_info_h(80, 0, many, 2)))), "manyLocals");
 	/* no name anywhere; the sentinel Smi */
 	CHECK_STR(walk1(function(T(scope_info(2, none, 2)))), "(anonymous)");
 	CHECK_STR(walk1(function(0)), "(anonymous)");
