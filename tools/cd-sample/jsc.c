@@ -22,8 +22,8 @@
 
 #define CHECK_EXAMPLES 10
 
-void
-jsc_add_example(struct jscproc *j, const char *want, const char *got, size_t depth)
+static void
+add_example(struct jscproc *j, const char *want, const char *got, size_t depth)
 {
 	if (j->nexamples < CHECK_EXAMPLES)
 		j->examples[j->nexamples++] = xasprintf("frame %zu from the leaf: jitdump %s, "
@@ -78,6 +78,20 @@ jsc_attach(struct capture *c, struct proc *p)
 	if (c->o->jsc_learn)
 		j->learner = jsc_learner_new(procmem_read_cb, &j->pid);
 	return j->w != NULL || j->learner != NULL;
+}
+
+void
+jsc_compare(struct jscproc *j, const char *want, const char *got, size_t depth)
+{
+	j->compared++;
+	j->leaf_compared += depth == 0;
+	if (strcmp(want, got) == 0) {
+		j->agree++;
+		return;
+	}
+	j->differ++;
+	j->leaf_differ += depth == 0;
+	add_example(j, want, got, depth);
 }
 
 /*
@@ -219,15 +233,7 @@ jsc_sample(struct capture *c, struct proc *p, const struct js_sample *s,
 		if (!c->o->jsc_check || !fresh_jitdump_name(j, p->sym, i ? pcs[i] - 1 : pcs[i], ns,
 		    want, sizeof(want)))
 			continue;
-		j->compared++;
-		j->leaf_compared += i == 0;
-		if (strcmp(want, names[i]) == 0) {
-			j->agree++;
-		} else {
-			j->differ++;
-			j->leaf_differ += i == 0;
-			jsc_add_example(j, want, names[i], i);
-		}
+		jsc_compare(j, want, names[i], i);
 	}
 }
 

@@ -159,7 +159,8 @@ void jsc_sample(struct capture *c, struct proc *p, const struct js_sample *s,
 struct cJSON;
 int jsc_meta(struct cJSON *m, struct capture *c);
 void jsc_free(struct jscproc *j);
-void jsc_add_example(struct jscproc *j, const char *want, const char *got, size_t depth);
+/* --js-check: one frame's truth (want) against the stack's name (got). */
+void jsc_compare(struct jscproc *j, const char *want, const char *got, size_t depth);
 /*
  * The user part of a perf callchain (after PERF_CONTEXT_USER) into pcs
  * (MAX_FRAMES), its index in chain into *first: how many frames.

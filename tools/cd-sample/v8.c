@@ -82,15 +82,7 @@ check_frame(struct jscproc *j, const char *map_name, const char *got, size_t dep
 	j->map_js++;
 	if (got == NULL)
 		return;
-	j->compared++;
-	j->leaf_compared += depth == 0;
-	if (strcmp(want, got) == 0) {
-		j->agree++;
-	} else {
-		j->differ++;
-		j->leaf_differ += depth == 0;
-		jsc_add_example(j, want, got, depth);
-	}
+	jsc_compare(j, want, got, depth);
 }
 
 /*
