@@ -348,3 +348,21 @@ print(d["latest_local_version"])' "$BATS_TEST_TMPDIR/t.json"
 	[ "$stopped" = 0.0 ]
 	python3 -c "import sys; sys.exit(0 if float('$running') > 0 else 1)"
 }
+
+@test "-w: every frame of a steady 20% process reads near 20%, the second too (it came 4 ms after the first: 0% calm, 245.9% under load)" {
+	fake_native warm 30000
+	out="$BATS_TEST_TMPDIR/out"
+	claude-trace -w 0.5 --pid "$FAKE_PID" >"$out" 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >>"$BATS_TEST_TMPDIR/bg.pids"
+	frames() { grep -c '^claude-trace: every' "$out" || true; }
+	for _ in $(seq 300); do [ "$(frames)" -ge 5 ] && break; sleep 0.05; done
+	kill -INT "$pid"
+	wait "$pid" || true
+	cpus=$(grep "^$FAKE_PID " "$out" | awk '{print $3}' | tr '\n' ' ')
+	echo "CPU% per frame: $cpus"
+	[ "$(wc -w <<<"$cpus")" -ge 5 ]
+	for c in $cpus; do
+		python3 -c "import sys; sys.exit(0 if 5 <= float('$c') <= 60 else 1)"
+	done
+}

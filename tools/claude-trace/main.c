@@ -559,7 +559,14 @@ main(int argc, char **argv)
 		recorder_sample(&rec, s.procs);
 		show(&s, &o, frame++, &rec);
 		if (o.watch_s > 0) {
-			uint64_t spent = now_mono_ns() - t0;
+			/*
+			 * A period from when the counters were read: the first
+			 * frame's read ends its 0.5 s interval, and the next
+			 * right after it would divide a tick or two of CPU by
+			 * a few ms (0% calm, 245.9% seen under ASan).
+			 */
+			uint64_t from = prev.t > t0 ? prev.t : t0;
+			uint64_t spent = now_mono_ns() - from;
 			uint64_t period = (uint64_t)(o.watch_s * 1e9);
 
 			if (!stop && spent < period && lfd >= 0)
