@@ -165,8 +165,15 @@ ptrace_capture(struct capture *c, double deadline)
 		}
 		n++;
 	}
+	/* Ctrl-C in a slow attach interrupts libdw's waitpid: no refusal. */
+	if (err == EINTR && stop_requested)
+		err = 0;
 	if (ok == 0) {
 		free(t);
+		if (err == 0 && stop_requested) {
+			c->t_start = c->t_end = now_s();
+			return 0;	/* an empty capture, ended by the signal */
+		}
 		return err ? err : ESRCH;
 	}
 	if (hz > PTRACE_MAX_HZ)
@@ -208,6 +215,8 @@ ptrace_capture(struct capture *c, double deadline)
 			dwfl_end(t[i].dwfl);	/* detaches anything still attached */
 	}
 	free(t);
+	if (err == EINTR && stop_requested)
+		err = 0;
 	/* Every unwind refused (Yama, another tracer): say so, not "0 samples". */
 	return c->samples == 0 && err ? err : 0;
 }
