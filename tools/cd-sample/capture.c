@@ -163,7 +163,7 @@ cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
 
 /* New modules (dlopen) and JIT code since the last look. */
 void
-cap_refresh_procs(struct capture *c)
+cap_refresh_procs(struct capture *c, int final)
 {
 	struct proc *p;
 	for (size_t i = 0; (p = cap_next_proc(c, &i)) != NULL;) {
@@ -180,7 +180,8 @@ cap_refresh_procs(struct capture *c)
 				p->sym_errno = errno;
 			continue;
 		}
-		if (sym_refresh(p->sym) != 0 && (errno == ESRCH || errno == ENOENT))
+		if ((final ? sym_refresh(p->sym) : sym_refresh_budget(p->sym)) != 0 &&
+		    (errno == ESRCH || errno == ENOENT))
 			p->exited = 1;
 	}
 }
@@ -335,5 +336,5 @@ cap_wait_exec(struct capture *c)
 			break;
 		nanosleep(&ts, NULL);
 	}
-	cap_refresh_procs(c);
+	cap_refresh_procs(c, 1);
 }

@@ -488,7 +488,7 @@ main(int argc, char **argv)
 	}
 	end_command(&c);
 	cap_targets_alive(&c);
-	cap_refresh_procs(&c);
+	cap_refresh_procs(&c, 1);
 	c.t_sym = now_s();
 	samples_from_capture(&s, &c);
 	c.t_sym = now_s() - c.t_sym;

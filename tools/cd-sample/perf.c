@@ -393,7 +393,7 @@ perf_capture(struct capture *c, double deadline, const char **why, int *errp)
 				for (size_t i = 0; i < n; i++)
 					scan_threads(&ps, pids[i]);
 			}
-			cap_refresh_procs(c);
+			cap_refresh_procs(c, 0);
 		}
 		cap_progress(c, deadline, 0);
 	}

@@ -200,7 +200,7 @@ ptrace_capture(struct capture *c, double deadline)
 			t_refresh = now_s() + 0.25;
 			if (cap_targets_alive(c) == 0)
 				break;
-			cap_refresh_procs(c);
+			cap_refresh_procs(c, 0);
 		}
 		cap_progress(c, deadline, 0);
 	}

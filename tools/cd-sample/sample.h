@@ -137,7 +137,7 @@ struct js_sample;
  */
 void cap_add_raw(struct capture *c, pid_t pid, pid_t tid, int perfchain,
     const uint64_t *ips, size_t n, uint64_t ns, const struct js_sample *js);
-void cap_refresh_procs(struct capture *c);
+void cap_refresh_procs(struct capture *c, int final);
 int cap_targets_alive(struct capture *c);
 void cap_release(struct capture *c);
 void cap_release_cmd(struct capture *c);
