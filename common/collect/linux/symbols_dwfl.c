@@ -479,6 +479,8 @@ xmaps_load(struct symbolizer *s, const char *files)
 		 * JIT runtimes map their jitdump (executable, for perf to see) as
 		 * a marker: never code.
 		 */
+		if (l[pos] != '/')
+			continue;	/* [anon:a/b]: a name, not a file */
 		if (is_jitdump_name_n(l + pos, len)) {
 			if (s->marker == NULL)
 				s->marker = xasprintf("%.*s", (int)len, l + pos);
@@ -616,14 +618,14 @@ static int
 report_maps(struct symbolizer *s)
 {
 	char *files, *code;
+	uint64_t t0 = now_mono_ns(), t1;
 	int rc;
-
-	uint64_t t0 = now_mono_ns();
 
 	if (maps_read(s->pid, &files, &code) < 0)
 		return -1;
 	/* A JIT heap's maps (3,486 lines) cost ~9 ms a read: 1% at most */
-	s->maps_next_ns = now_mono_ns() + 100 * (now_mono_ns() - t0);
+	t1 = now_mono_ns();
+	s->maps_next_ns = t1 + 100 * (t1 - t0);
 	amaps_load(s, code);
 	free(code);
 	if (s->files != NULL && strcmp(files, s->files) == 0) {
@@ -636,6 +638,10 @@ report_maps(struct symbolizer *s)
 	dwfl_report_begin(s->dwfl);
 	rc = dwfl_linux_proc_report(s->dwfl, s->pid);
 	dwfl_report_end(s->dwfl, NULL, NULL);
+	if (rc != 0) {
+		free(s->files);		/* not reported: ask again next time */
+		s->files = NULL;
+	}
 	if (rc > 0) {
 		errno = rc;
 		return -1;
