@@ -130,7 +130,7 @@ fake_versions_home() {
 # The fake npm registry and GitHub API; its port in $REG_PORT.
 fake_registry() {
 	rm -f "$BATS_TEST_TMPDIR/reg.port"
-	bg_start python3 "$BATS_TEST_DIRNAME/helpers/fake-registry.py" "$BATS_TEST_TMPDIR/reg.port" "$1"
+	bg_start "$CD_PYTHON" "$BATS_TEST_DIRNAME/helpers/fake-registry.py" "$BATS_TEST_TMPDIR/reg.port" "$1"
 	wait_file "$BATS_TEST_TMPDIR/reg.port" 10
 	REG_PORT=$(cat "$BATS_TEST_TMPDIR/reg.port")
 }

@@ -49,7 +49,9 @@ export PATH="$CD_BIN:$PATH"
 export NO_COLOR=1
 
 # Start a command in the background; its pid goes in $BG_PID and is
-# remembered so teardown kills it even when the test fails.
+# remembered so teardown kills it even when the test fails. $1 must be a
+# program, not a shell function (python3 is one here): $! would be the
+# subshell running it, and killing that leaves the program running.
 bg_start() {
 	"$@" </dev/null >/dev/null 2>&1 3>&- &
 	BG_PID=$!
