@@ -26,25 +26,24 @@ enum { C_PID, C_PPID, C_CMD, C_ARGV, C_START };
  * -w with 200 sessions.
  */
 static enum pids_item full_items[] = {
-	PIDS_ID_PID, PIDS_STATE, PIDS_NLWP, PIDS_TICS_ALL, PIDS_TIME_START,
-	PIDS_TIME_ELAPSED, PIDS_VM_RSS, PIDS_VM_SIZE, PIDS_TTY_NAME,
-	PIDS_ID_EUID, PIDS_EXE, PIDS_ID_PGRP, PIDS_ID_SESSION, PIDS_ID_TPGID,
-	PIDS_NICE, PIDS_ID_PPID,
+	PIDS_ID_PID, PIDS_ID_PPID, PIDS_STATE, PIDS_NLWP, PIDS_TICS_ALL,
+	PIDS_TIME_ELAPSED, PIDS_VM_RSS, PIDS_VM_SIZE, PIDS_ID_PGRP,
+	PIDS_ID_SESSION, PIDS_ID_TPGID, PIDS_NICE, PIDS_TIME_START,
+	PIDS_TTY_NAME, PIDS_ID_EUID, PIDS_EXE,
 };
-enum { F_PID, F_STATE, F_NLWP, F_TICS, F_START, F_ELAPSED, F_RES, F_VIRT,
-	F_TTY, F_EUID, F_EXE, F_PGRP, F_SID, F_TPGID, F_NICE, F_PPID };
 
 /*
- * A process already filled, read again: only what moves. statm, not
- * status (the kernel's dearest file here: a third of a frame's time).
+ * A process already filled, read again: only what moves, at the same
+ * places as in full_items. Memory from statm, not status (the kernel's
+ * dearest file here: a third of a frame's time).
  */
 static enum pids_item moving_items[] = {
 	PIDS_ID_PID, PIDS_ID_PPID, PIDS_STATE, PIDS_NLWP, PIDS_TICS_ALL,
 	PIDS_TIME_ELAPSED, PIDS_MEM_RES, PIDS_MEM_VIRT, PIDS_ID_PGRP,
 	PIDS_ID_SESSION, PIDS_ID_TPGID, PIDS_NICE, PIDS_TIME_START,
 };
-enum { M_PID, M_PPID, M_STATE, M_NLWP, M_TICS, M_ELAPSED, M_RES, M_VIRT,
-	M_PGRP, M_SID, M_TPGID, M_NICE, M_START };
+enum { F_PID, F_PPID, F_STATE, F_NLWP, F_TICS, F_ELAPSED, F_RES, F_VIRT,
+	F_PGRP, F_SID, F_TPGID, F_NICE, F_START, F_TTY, F_EUID, F_EXE };
 
 /*
  * procps_pids_select in chunks: it refuses more than 255 pids at once
@@ -314,27 +313,35 @@ select_full(enum pids_item *items, int nitems, struct procinfo *v, size_t n,
 	return 0;
 }
 
+/* What moves, at the places both item lists share. */
+static void
+moving_fields(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
+{
+	(void)info;
+	p->ppid = PIDS_VAL(F_PPID, s_int, s, info);
+	p->state = PIDS_VAL(F_STATE, s_ch, s, info);
+	p->threads = PIDS_VAL(F_NLWP, s_int, s, info);
+	p->ticks = PIDS_VAL(F_TICS, ull_int, s, info);
+	p->elapsed_s = PIDS_VAL(F_ELAPSED, real, s, info);
+	p->rss_kb = PIDS_VAL(F_RES, ul_int, s, info);
+	p->vsz_kb = PIDS_VAL(F_VIRT, ul_int, s, info);
+	p->pgrp = PIDS_VAL(F_PGRP, s_int, s, info);
+	p->sid = PIDS_VAL(F_SID, s_int, s, info);
+	p->tpgid = PIDS_VAL(F_TPGID, s_int, s, info);
+	p->nice = PIDS_VAL(F_NICE, s_int, s, info);
+	p->nfds = count_fds(p->pid);
+}
+
 static int
 full_of(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
 {
 	const char *exe;
 
 	(void)info;
-	p->ppid = PIDS_VAL(F_PPID, s_int, s, info);
-	p->state = PIDS_VAL(F_STATE, s_ch, s, info);
-	p->threads = PIDS_VAL(F_NLWP, s_int, s, info);
-	p->ticks = PIDS_VAL(F_TICS, ull_int, s, info);
 	p->start_s = PIDS_VAL(F_START, real, s, info);
-	p->elapsed_s = PIDS_VAL(F_ELAPSED, real, s, info);
-	p->rss_kb = PIDS_VAL(F_RES, ul_int, s, info);
-	p->vsz_kb = PIDS_VAL(F_VIRT, ul_int, s, info);
+	moving_fields(p, s, info);
 	snprintf(p->tty, sizeof(p->tty), "%s", PIDS_VAL(F_TTY, str, s, info));
 	p->uid = PIDS_VAL(F_EUID, u_int, s, info);
-	p->pgrp = PIDS_VAL(F_PGRP, s_int, s, info);
-	p->sid = PIDS_VAL(F_SID, s_int, s, info);
-	p->tpgid = PIDS_VAL(F_TPGID, s_int, s, info);
-	p->nice = PIDS_VAL(F_NICE, s_int, s, info);
-	p->nfds = count_fds(p->pid);
 	exe = PIDS_VAL(F_EXE, str, s, info);
 	if (p->exe == NULL && exe && exe[0] == '/')
 		p->exe = xstrdup(exe);
@@ -355,20 +362,9 @@ moving_of(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
 {
 	(void)info;
 	/* Another process under a reused pid: not this one. */
-	if (p->start_s != PIDS_VAL(M_START, real, s, info))
+	if (p->start_s != PIDS_VAL(F_START, real, s, info))
 		return 0;
-	p->ppid = PIDS_VAL(M_PPID, s_int, s, info);
-	p->state = PIDS_VAL(M_STATE, s_ch, s, info);
-	p->threads = PIDS_VAL(M_NLWP, s_int, s, info);
-	p->ticks = PIDS_VAL(M_TICS, ull_int, s, info);
-	p->elapsed_s = PIDS_VAL(M_ELAPSED, real, s, info);
-	p->rss_kb = PIDS_VAL(M_RES, ul_int, s, info);
-	p->vsz_kb = PIDS_VAL(M_VIRT, ul_int, s, info);
-	p->pgrp = PIDS_VAL(M_PGRP, s_int, s, info);
-	p->sid = PIDS_VAL(M_SID, s_int, s, info);
-	p->tpgid = PIDS_VAL(M_TPGID, s_int, s, info);
-	p->nice = PIDS_VAL(M_NICE, s_int, s, info);
-	p->nfds = count_fds(p->pid);
+	moving_fields(p, s, info);
 	free(p->cwd);
 	p->cwd = readlink_proc(p->pid, "cwd");
 	return 1;
