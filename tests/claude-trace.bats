@@ -366,3 +366,23 @@ print(d["latest_local_version"])' "$BATS_TEST_TMPDIR/t.json"
 		python3 -c "import sys; sys.exit(0 if 5 <= float('$c') <= 60 else 1)"
 	done
 }
+
+@test "-w: its cd-ps killed mid-watch is named in that frame, and the next frames come from a new one" {
+	fake_native idle
+	out="$BATS_TEST_TMPDIR/out"
+	claude-trace -w 0.5 --pid "$FAKE_PID" >"$out" 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >>"$BATS_TEST_TMPDIR/bg.pids"
+	frames() { grep -c '^claude-trace: every' "$out" || true; }
+	for _ in $(seq 200); do [ "$(frames)" -ge 2 ] && break; sleep 0.05; done
+	ps1=$(pgrep -P "$pid" -x cd-ps)
+	kill -KILL "$ps1"
+	n=$(( $(frames) + 3 ))
+	for _ in $(seq 200); do [ "$(frames)" -ge "$n" ] && break; sleep 0.05; done
+	ps2=$(pgrep -P "$pid" -x cd-ps)
+	kill -INT "$pid"
+	wait "$pid" || true
+	grep -q "cd-ps failed: cd-ps was killed by signal 9" "$out"
+	[ -n "$ps2" ] && [ "$ps2" != "$ps1" ]
+	[ "$(grep -c "^$FAKE_PID " "$out")" -ge 3 ]
+}

@@ -59,8 +59,9 @@ stage_find(const char *prog)
 	return NULL;
 }
 
-int
-stage_start(struct stage *st, char *const argv[], int in_fd)
+/* stage_start, stdout to out_wr when it is not -1 (else a memfd). */
+static int
+start(struct stage *st, char *const argv[], int in_fd, int out_wr)
 {
 	char *path;
 	pid_t pid;
@@ -74,9 +75,10 @@ stage_start(struct stage *st, char *const argv[], int in_fd)
 		st->missing = 1;
 		return -1;
 	}
-	st->out_fd = memfd_create(argv[0], MFD_CLOEXEC);
+	if (out_wr < 0)
+		st->out_fd = memfd_create(argv[0], MFD_CLOEXEC);
 	st->err_fd = memfd_create(argv[0], MFD_CLOEXEC);
-	if (st->out_fd < 0 || st->err_fd < 0) {
+	if ((out_wr < 0 && st->out_fd < 0) || st->err_fd < 0) {
 		msg_warnerr("%s: memfd_create", argv[0]);
 		free(path);
 		return -1;
@@ -94,7 +96,8 @@ stage_start(struct stage *st, char *const argv[], int in_fd)
 			in_fd = devnull = open("/dev/null", O_RDONLY);
 		else
 			lseek(in_fd, 0, SEEK_SET);
-		if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(st->out_fd, 1) < 0 ||
+		if (in_fd < 0 || dup2(in_fd, 0) < 0 ||
+		    dup2(out_wr < 0 ? st->out_fd : out_wr, 1) < 0 ||
 		    dup2(st->err_fd, 2) < 0)
 			_exit(CD_EXIT_NOTFOUND);
 		/* Stages inherit the default SIGINT so Ctrl-C ends captures. */
@@ -107,6 +110,35 @@ stage_start(struct stage *st, char *const argv[], int in_fd)
 	}
 	free(path);
 	st->pid = pid;
+	return 0;
+}
+
+int
+stage_start(struct stage *st, char *const argv[], int in_fd)
+{
+	return start(st, argv, in_fd, -1);
+}
+
+int
+stage_start_pipe(struct stage *st, char *const argv[], int in_fd, int *out_rd)
+{
+	int po[2], rc;
+
+	if (pipe2(po, O_CLOEXEC) < 0) {
+		memset(st, 0, sizeof(*st));
+		st->name = xstrdup(argv[0]);
+		st->status = -1;
+		st->out_fd = st->err_fd = -1;
+		msg_warnerr("%s: pipe", argv[0]);
+		return -1;
+	}
+	rc = start(st, argv, in_fd, po[1]);
+	close(po[1]);
+	if (rc < 0) {
+		close(po[0]);
+		return -1;
+	}
+	*out_rd = po[0];
 	return 0;
 }
 

@@ -31,6 +31,11 @@ char *stage_find(const char *prog);
  * message printed.
  */
 int stage_start(struct stage *st, char *const argv[], int in_fd);
+/*
+ * stage_start, its stdout a pipe whose read end goes in *out_rd (the
+ * caller's to close): for a stage read while it runs.
+ */
+int stage_start_pipe(struct stage *st, char *const argv[], int in_fd, int *out_rd);
 /* Wait for the stage; returns st->status. */
 int stage_wait(struct stage *st);
 /* Non-blocking: 1 and st->status set when it has ended, 0 while it runs. */

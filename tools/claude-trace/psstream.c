@@ -2,20 +2,16 @@
  * Watch mode's cd-ps: one long-lived `cd-ps --stream`, asked for a batch
  * each frame, instead of a new cd-ps (an exec, and every /proc entry read
  * again) each frame. Its stdin is a socket so that a request to a cd-ps
- * that died is an error (MSG_NOSIGNAL), not SIGPIPE; its stderr is a
- * memfd emptied before each batch, so a batch's warnings are its error
- * text exactly as a one-shot run's would be. If it dies it is started
- * again on the next frame.
+ * that died is an error (MSG_NOSIGNAL), not SIGPIPE; its stdout a pipe
+ * (stage_start_pipe); its stderr the stage's memfd, emptied before each
+ * batch, so a batch's warnings are its error text exactly as a one-shot
+ * run's would be. If it dies it is started again on the next frame.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -25,23 +21,9 @@
 #include "trace.h"
 
 static void
-child(const struct psstream *s, int req, int out, char *const argv[])
+args(struct stage_argv *a, const struct ps_query *q, int no_fds)
 {
-	if (dup2(req, 0) < 0 || dup2(out, 1) < 0 || dup2(s->err_fd, 2) < 0)
-		_exit(127);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	execv(argv[0], argv);
-	fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
-static void
-args(struct stage_argv *a, const char *path, const struct ps_query *q,
-    int no_fds)
-{
-	stage_arg(a, path);
+	stage_arg(a, "cd-ps");
 	stage_arg(a, "--stream");
 	stage_arg(a, "--interval");
 	stage_arg(a, "0");
@@ -57,86 +39,47 @@ args(struct stage_argv *a, const char *path, const struct ps_query *q,
 	}
 }
 
-static int
-fail(struct psstream *s, char **error, const char *what)
-{
-	*error = xasprintf("cannot start cd-ps: %s: %s", what, strerror(errno));
-	psstream_close(s);
-	return -1;
-}
-
 /* Returns 0, or -1 with *error set. */
 static int
 start(struct psstream *s, const struct ps_query *q, char **error)
 {
 	struct stage_argv a = { 0 };
-	char *path = stage_find("cd-ps");
-	int sv[2], po[2];
+	int sv[2], rd, rc;
 
-	if (path == NULL) {
-		*error = xasprintf("cd-ps not found beside %s or on PATH",
-		    msg_prog());
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		*error = xasprintf("cannot start cd-ps: socketpair: %s",
+		    strerror(errno));
 		return -1;
 	}
-	if ((s->err_fd = memfd_create("cd-ps", MFD_CLOEXEC)) < 0) {
-		free(path);
-		return fail(s, error, "memfd_create");
-	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		free(path);
-		return fail(s, error, "socketpair");
-	}
 	s->req_fd = sv[0];
-	if (pipe2(po, O_CLOEXEC) < 0) {
-		close(sv[1]);
-		free(path);
-		return fail(s, error, "pipe");
-	}
-	args(&a, path, q, s->no_fds);
-	free(path);
-	if ((s->pid = fork()) == 0)
-		child(s, sv[1], po[1], a.v);
+	args(&a, q, s->no_fds);
+	rc = stage_start_pipe(&s->st, a.v, sv[1], &rd);
 	stage_argv_release(&a);
 	close(sv[1]);
-	close(po[1]);
-	if ((s->out = fdopen(po[0], "r")) == NULL)
-		close(po[0]);
-	if (s->pid < 0 || s->out == NULL)
-		return fail(s, error, s->pid < 0 ? "fork" : "fdopen");
+	if (rc == 0 && (s->out = fdopen(rd, "r")) == NULL) {
+		close(rd);
+		rc = -1;
+	}
+	if (rc < 0) {
+		*error = s->st.missing ? stage_error(&s->st) :
+		    xasprintf("cannot start cd-ps: %s", strerror(errno));
+		psstream_close(s);
+		return -1;
+	}
+	s->running = 1;
 	return 0;
 }
 
+/* This batch's stderr, or NULL when it wrote none. */
 static char *
-batch_stderr(int fd)
+batch_stderr(struct psstream *s)
 {
-	char buf[4096];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-	size_t len = n > 0 ? (size_t)n : 0;
+	char *e = stage_stderr(&s->st);
 
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-		len--;
-	buf[len] = '\0';
-	return len ? xstrdup(buf) : NULL;
-}
-
-/* Why the stream ended: its stderr, else how it ended. */
-static char *
-ended(struct psstream *s)
-{
-	char *e = batch_stderr(s->err_fd);
-	int ws;
-
-	if (e)
+	if (*e)
 		return e;
-	if (s->pid > 0 && waitpid(s->pid, &ws, 0) == s->pid) {
-		s->pid = 0;
-		if (WIFSIGNALED(ws))
-			return xasprintf("cd-ps was killed by signal %d",
-			    WTERMSIG(ws));
-		return xasprintf("cd-ps exited with status %d",
-		    WEXITSTATUS(ws));
-	}
-	return xstrdup("cd-ps ended");
+	free(e);
+	return NULL;
 }
 
 /* Lines up to and with the meta record. Returns 0, -1 the stream ended. */
@@ -175,20 +118,29 @@ psstream_take(struct psstream *s, const struct ps_query *q, cJSON *procs,
 
 	*meta = NULL;
 	*error = NULL;
-	if (s->pid <= 0 && start(s, q, error) < 0)
+	if (!s->running && start(s, q, error) < 0)
 		return -1;
-	if (ftruncate(s->err_fd, 0) < 0) {
+	/*
+	 * Emptied, and the offset cd-ps shares with us put back: else its
+	 * next warning lands past a hole of NULs, read as no text at all.
+	 */
+	if (ftruncate(s->st.err_fd, 0) < 0 ||
+	    lseek(s->st.err_fd, 0, SEEK_SET) < 0) {
 		*error = xasprintf("cd-ps: %s", strerror(errno));
 		return -1;
 	}
 	len = snprintf(req, sizeof(req), "%.3f\n", q->interval_s);
 	if (send(s->req_fd, req, (size_t)len, MSG_NOSIGNAL) != len ||
 	    read_batch(s, procs, meta) < 0) {
-		*error = ended(s);
+		/* why the stream ended: its stderr, else how it ended */
+		if ((*error = batch_stderr(s)) == NULL) {
+			stage_wait(&s->st);
+			*error = stage_error(&s->st);
+		}
 		psstream_close(s);
 		return -1;
 	}
-	*error = batch_stderr(s->err_fd);
+	*error = batch_stderr(s);
 	return *error ? -1 : 0;
 }
 
@@ -199,13 +151,12 @@ psstream_close(struct psstream *s)
 		close(s->req_fd);	/* end of input: cd-ps ends */
 	if (s->out)
 		fclose(s->out);
-	if (s->pid > 0)
-		while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	if (s->err_fd > 0)
-		close(s->err_fd);
-	s->pid = 0;
-	s->req_fd = s->err_fd = 0;
+	if (s->running)
+		stage_wait(&s->st);
+	if (s->st.name != NULL)
+		stage_release(&s->st);
+	s->running = 0;
+	s->req_fd = 0;
 	s->out = NULL;
 }
 

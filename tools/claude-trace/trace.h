@@ -146,10 +146,10 @@ void listen_wait(int lfd, uint64_t ns, volatile int *stop, const cJSON *procs);
 /* psstream.c: watch mode's long-lived cd-ps --stream. */
 struct ps_query;
 struct psstream {
-	pid_t pid;		/* 0: not running */
+	struct stage st;	/* cd-ps; its stderr emptied each batch */
+	int running;
 	int req_fd;		/* a request line per batch */
 	FILE *out;		/* its records */
-	int err_fd;		/* memfd: its stderr, emptied each batch */
 	int no_fds;		/* cd-ps --no-fds */
 };
 /*
