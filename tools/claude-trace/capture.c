@@ -178,8 +178,8 @@ make_folder(struct recorder *r, int pid, char *name, size_t len)
 	return fd;
 }
 
-static int
-new_file(int dirfd, const char *name)
+int
+capture_new_file(int dirfd, const char *name)
 {
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
@@ -254,8 +254,8 @@ start(struct recorder *r, int pid, const char *why)
 
 	if ((folder = make_folder(r, pid, name, sizeof(name))) < 0)
 		return;
-	if ((out = new_file(folder, "report.txt")) < 0 ||
-	    (err = new_file(folder, "capture.log")) < 0) {
+	if ((out = capture_new_file(folder, "report.txt")) < 0 ||
+	    (err = capture_new_file(folder, "capture.log")) < 0) {
 		msg_warnerr("%s/%s", r->path, name);
 		goto out;
 	}

@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include "msg.h"
-#include "owner.h"
 #include "record.h"
 #include "stage.h"
 #include "trace.h"
@@ -130,13 +129,10 @@ write_samples(int fd, const char *text, int pid)
 static int
 new_file(int folder, const char *name)
 {
-	int fd = openat(folder, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	int fd = capture_new_file(folder, name);
 
 	if (fd < 0)
 		msg_warnerr("--capture-before: %s", name);
-	else
-		owner_fix_fd(fd);
 	return fd;
 }
 

@@ -119,6 +119,8 @@ int do_upgrade(const struct topts *o);
 int do_release_notes(const struct topts *o);
 
 /* capture.c */
+/* A new private file in a capture folder, the invoking user's; -1 errno. */
+int capture_new_file(int dirfd, const char *name);
 void recorder_open(struct recorder *r, const struct topts *o);
 /* A process went over a threshold: capture it, unless the limits say not. */
 void recorder_crossed(struct recorder *r, int pid, const char *why);
