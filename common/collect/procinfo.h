@@ -64,7 +64,10 @@ int procinfo_fill(struct procinfo *v, size_t n);
  * time) ones are marked !full.
  */
 int procinfo_refresh(struct procinfo *v, size_t n);
-/* Re-read CPU ticks of the listed processes; gone ones get ticks=0, state 'X'. */
+/*
+ * Re-read the CPU ticks of the processes marked full, all in one pass;
+ * gone ones get ticks=0, state 'X'.
+ */
 int procinfo_ticks(struct procinfo *v, size_t n);
 /*
  * Non-zero when pid is gone, a zombie, or tearing itself down (the

@@ -276,19 +276,23 @@ fill_rows(const struct ps_opts *o, struct proclist *pl, struct row *rows,
 	double mem_total = 0;
 	struct sysmem sm;
 	size_t ngone = 0;
+	unsigned long long *first = xcalloc(pl->n + 1, sizeof(*first));
 
 	if (sysmem_read(&sm) == 0)
 		mem_total = (double)sm.total_kb;
+	for (size_t i = 0; i < pl->n; i++)
+		first[i] = pl->v[i].ticks;
+	if (o->interval_s > 0)
+		procinfo_ticks(pl->v, pl->n);	/* one pass, not one a row */
 	for (size_t i = 0; i < pl->n; i++) {
 		struct row *r = &rows[i];
 		struct procinfo *p = &pl->v[i];
-		unsigned long long before = p->ticks;
+		unsigned long long before = first[i];
 
 		r->p = p;
 		if (!p->full)
 			continue;
 		if (o->interval_s > 0) {
-			procinfo_ticks(p, 1);
 			if (p->state == 'X') {
 				r->gone = 1;
 				ngone++;
@@ -308,6 +312,7 @@ fill_rows(const struct ps_opts *o, struct proclist *pl, struct row *rows,
 			r->mem_pct = (double)p->rss_kb / mem_total * 100;
 		describe_row(o, pl, r);
 	}
+	free(first);
 	return ngone;
 }
 

@@ -378,40 +378,31 @@ procinfo_refresh(struct procinfo *v, size_t n)
 	    moving_of);
 }
 
+static int
+ticks_of(struct procinfo *p, struct pids_stack *s, struct pids_info *info)
+{
+	(void)info;
+	p->ticks = PIDS_VAL(1, ull_int, s, info);
+	return 1;
+}
+
 int
 procinfo_ticks(struct procinfo *v, size_t n)
 {
-	struct pids_info *info = NULL;
-	struct pids_fetch *f;
-	unsigned *pids = xcalloc(n + 1, sizeof(*pids));
+	int *was = xcalloc(n + 1, sizeof(*was));
+	int rc;
 
 	for (size_t i = 0; i < n; i++)
-		pids[i] = (unsigned)v[i].pid;
-	if (procps_pids_new(&info, tick_items, 2) < 0) {
-		free(pids);
-		return -1;
-	}
-	f = procps_pids_select(info, pids, (int)n, PIDS_SELECT_PID);
-	free(pids);
-	for (size_t i = 0; i < n; i++) {
-		int found = 0;
-
-		for (int k = 0; f && k < f->counts->total; k++) {
-			struct pids_stack *s = f->stacks[k];
-
-			if (PIDS_VAL(0, s_int, s, info) != v[i].pid)
-				continue;
-			v[i].ticks = PIDS_VAL(1, ull_int, s, info);
-			found = 1;
-			break;
-		}
-		if (!found) {
+		was[i] = v[i].full;
+	rc = select_full(tick_items, 2, v, n, ticks_of);
+	for (size_t i = 0; i < n; i++)
+		if (was[i] && !v[i].full) {
+			v[i].full = 1;
 			v[i].ticks = 0;
 			v[i].state = 'X';
 		}
-	}
-	procps_pids_unref(&info);
-	return 0;
+	free(was);
+	return rc;
 }
 
 /* include/linux/sched.h: set by do_exit() before the fd table is closed. */
