@@ -172,7 +172,7 @@ graphs(int in, int folder, size_t nsamples, double span)
 	    "samples at %d Hz", span, nsamples, PRE_HZ);
 	if (run_into(fold, in, folder, "before.folded", &f) < 0 ||
 	    run_into(svg, stage_stdout_fd(&f), folder, "before.svg", &s) < 0 ||
-	    run_into(tree, in, folder, "before.tree", &t) < 0)
+	    run_into(tree, stage_stdout_fd(&f), folder, "before.tree", &t) < 0)
 		msg_warn("--capture-before: the sample before the crossing "
 		    "was not written in full");
 	stage_release(&f);
