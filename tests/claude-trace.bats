@@ -325,25 +325,37 @@ print(d["latest_local_version"])' "$BATS_TEST_TMPDIR/t.json"
 	assert_failure 2
 }
 
-@test "-w: CPU% is measured between frames: a stopped spinner drops to 0, and back" {
-	fake_native spin
+# claude-trace -w 0.5 on $FAKE_PID in the background: its pid in $pid, its
+# output in $out; frames counts the frames it has shown.
+watch_start() {
 	out="$BATS_TEST_TMPDIR/out"
 	claude-trace -w 0.5 --pid "$FAKE_PID" >"$out" 2>&1 3>&- &
 	pid=$!
 	echo "$pid" >>"$BATS_TEST_TMPDIR/bg.pids"
-	frames() { grep -c '^claude-trace: every' "$out" || true; }
-	cpu_last() { grep "^$FAKE_PID " "$out" | tail -1 | awk '{print $3}'; }
-	for _ in $(seq 200); do [ "$(frames)" -ge 3 ] && break; sleep 0.05; done
-	kill -STOP "$FAKE_PID"
-	n=$(( $(frames) + 3 ))
-	for _ in $(seq 400); do [ "$(frames)" -ge "$n" ] && break; sleep 0.05; done
-	stopped=$(cpu_last)
-	kill -CONT "$FAKE_PID"
-	n=$(( $(frames) + 3 ))
-	for _ in $(seq 400); do [ "$(frames)" -ge "$n" ] && break; sleep 0.05; done
-	running=$(cpu_last)
+}
+frames() { grep -c '^claude-trace: every' "$out" || true; }
+# Wait up to $2 s for $1 frames (the test's checks say if they came).
+watch_frames() {
+	local i
+	for ((i = 0; i < $2 * 20; i++)); do [ "$(frames)" -ge "$1" ] && return; sleep 0.05; done
+}
+watch_stop() {
 	kill -INT "$pid"
 	wait "$pid" || true
+}
+
+@test "-w: CPU% is measured between frames: a stopped spinner drops to 0, and back" {
+	fake_native spin
+	watch_start
+	cpu_last() { grep "^$FAKE_PID " "$out" | tail -1 | awk '{print $3}'; }
+	watch_frames 3 10
+	kill -STOP "$FAKE_PID"
+	watch_frames $(( $(frames) + 3 )) 20
+	stopped=$(cpu_last)
+	kill -CONT "$FAKE_PID"
+	watch_frames $(( $(frames) + 3 )) 20
+	running=$(cpu_last)
+	watch_stop
 	echo "stopped=$stopped running=$running"
 	[ "$stopped" = 0.0 ]
 	python3 -c "import sys; sys.exit(0 if float('$running') > 0 else 1)"
@@ -351,14 +363,9 @@ print(d["latest_local_version"])' "$BATS_TEST_TMPDIR/t.json"
 
 @test "-w: every frame of a steady 20% process reads near 20%, the second too (it came 4 ms after the first: 0% calm, 245.9% under load)" {
 	fake_native warm 30000
-	out="$BATS_TEST_TMPDIR/out"
-	claude-trace -w 0.5 --pid "$FAKE_PID" >"$out" 2>&1 3>&- &
-	pid=$!
-	echo "$pid" >>"$BATS_TEST_TMPDIR/bg.pids"
-	frames() { grep -c '^claude-trace: every' "$out" || true; }
-	for _ in $(seq 300); do [ "$(frames)" -ge 5 ] && break; sleep 0.05; done
-	kill -INT "$pid"
-	wait "$pid" || true
+	watch_start
+	watch_frames 5 15
+	watch_stop
 	cpus=$(grep "^$FAKE_PID " "$out" | awk '{print $3}' | tr '\n' ' ')
 	echo "CPU% per frame: $cpus"
 	[ "$(wc -w <<<"$cpus")" -ge 5 ]
@@ -369,19 +376,13 @@ print(d["latest_local_version"])' "$BATS_TEST_TMPDIR/t.json"
 
 @test "-w: its cd-ps killed mid-watch is named in that frame, and the next frames come from a new one" {
 	fake_native idle
-	out="$BATS_TEST_TMPDIR/out"
-	claude-trace -w 0.5 --pid "$FAKE_PID" >"$out" 2>&1 3>&- &
-	pid=$!
-	echo "$pid" >>"$BATS_TEST_TMPDIR/bg.pids"
-	frames() { grep -c '^claude-trace: every' "$out" || true; }
-	for _ in $(seq 200); do [ "$(frames)" -ge 2 ] && break; sleep 0.05; done
+	watch_start
+	watch_frames 2 10
 	ps1=$(pgrep -P "$pid" -x cd-ps)
 	kill -KILL "$ps1"
-	n=$(( $(frames) + 3 ))
-	for _ in $(seq 200); do [ "$(frames)" -ge "$n" ] && break; sleep 0.05; done
+	watch_frames $(( $(frames) + 3 )) 10
 	ps2=$(pgrep -P "$pid" -x cd-ps)
-	kill -INT "$pid"
-	wait "$pid" || true
+	watch_stop
 	grep -q "cd-ps failed: cd-ps was killed by signal 9" "$out"
 	[ -n "$ps2" ] && [ "$ps2" != "$ps1" ]
 	[ "$(grep -c "^$FAKE_PID " "$out")" -ge 3 ]
