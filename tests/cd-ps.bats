@@ -227,11 +227,16 @@ Be brief."
 	cp "$CD_TARGETS/fakeclaude" "$dir/claude"
 	cp "$(command -v sleep)" "$dir/init"
 	# The child exits at once; its parent, named init, never reaps it.
-	bg_start bash -c "READY_FILE='$dir/ready' '$dir/claude' exit-after 0 & exec '$dir/init' 300"
+	# Python forks and execs without a SIGCHLD handler: bash's "child &
+	# exec init" reaped a child that exited before the exec (CI, once).
+	READY_FILE="$dir/ready" bg_start "$CD_PYTHON" -c 'import os, sys
+if os.fork() == 0:
+    os.execv(sys.argv[2], [sys.argv[2], "exit-after", "0"])
+os.execv(sys.argv[1], [sys.argv[1], "300"])' "$dir/init" "$dir/claude"
 	wait_file "$dir/ready" 5
 	child=$(cat "$dir/ready")
 	for _ in $(seq 100); do
-		[ "$(awk '/^State:/ { print $2 }' "/proc/$child/status")" = Z ] && break
+		[ "$(awk '/^State:/ { print $2 }' "/proc/$child/status" 2>/dev/null)" = Z ] && break
 		sleep 0.05
 	done
 	# --tree: the parent is looked at too (its name is what made it init)
