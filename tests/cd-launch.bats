@@ -12,7 +12,7 @@ setup() {
 	T="$BATS_TEST_TMPDIR"
 	export XDG_RUNTIME_DIR="$T/xdg"
 	mkdir -m 700 "$XDG_RUNTIME_DIR"
-	FAKEBUN="$CD_TARGETS/fakebun"
+	FAKEBUN=$(realpath "$CD_TARGETS/fakebun")	# as cd-launch names it
 }
 
 # Run "$@" in the background in a process group of its own, with SIGINT
