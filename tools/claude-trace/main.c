@@ -273,8 +273,8 @@ struct cpuseen {
 	double cpu_s;
 };
 struct cpuprev {
-	struct cpuseen *v;
-	size_t n;
+	struct cpuseen *v;	/* sorted by pid once a frame is read */
+	size_t n, cap;
 	uint64_t t;		/* when they were read; 0: never */
 };
 
@@ -283,7 +283,27 @@ cpuprev_free(struct cpuprev *c)
 {
 	free(c->v);
 	c->v = NULL;
-	c->n = 0;
+	c->n = c->cap = 0;
+}
+
+static void
+cpuprev_add(struct cpuprev *c, int pid, double start, double cpu_s)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->v = xreallocarray(c->v, c->cap, sizeof(*c->v));
+	}
+	c->v[c->n++] = (struct cpuseen){ .pid = pid, .start = start,
+		.cpu_s = cpu_s };
+}
+
+static int
+cpuseen_cmp(const void *a, const void *b)
+{
+	int x = ((const struct cpuseen *)a)->pid;
+	int y = ((const struct cpuseen *)b)->pid;
+
+	return (x > y) - (x < y);
 }
 
 /*
@@ -294,9 +314,20 @@ cpuprev_free(struct cpuprev *c)
 static const struct cpuseen *
 cpuprev_find(const struct cpuprev *c, int pid, double start)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->v[i].pid == pid && fabs(c->v[i].start - start) < 2)
-			return &c->v[i];
+	size_t lo = 0, hi = c->n;
+
+	/* the first with this pid; a pid can be there twice, reused */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->v[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->n && c->v[lo].pid == pid; lo++)
+		if (fabs(c->v[lo].start - start) < 2)
+			return &c->v[lo];
 	return NULL;
 }
 
@@ -327,10 +358,7 @@ cpu_from_deltas(cJSON *procs, const struct cpuprev *old, struct cpuprev *now,
 		    old, now, dt);
 		if (cpu < 0)
 			continue;
-		now->v = xreallocarray(now->v, now->n + 1, sizeof(*now->v));
-		now->v[now->n].pid = pid;
-		now->v[now->n].start = start;
-		now->v[now->n++].cpu_s = cpu;
+		cpuprev_add(now, pid, start, cpu);
 		/* New since the last frame: its life so far is the interval. */
 		if (dt <= 0 || (was = cpuprev_find(old, pid, start)) == NULL)
 			continue;
@@ -361,6 +389,8 @@ take(struct snapshot *s, const struct topts *o, double interval,
 
 		cpu_from_deltas(s->procs, prev, &now, prev->t ?
 		    (double)(now.t - prev->t) / 1e9 : 0);
+		if (now.n > 1)
+			qsort(now.v, now.n, sizeof(*now.v), cpuseen_cmp);
 		cpuprev_free(prev);
 		*prev = now;
 	}
