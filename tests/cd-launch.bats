@@ -335,7 +335,7 @@ sys.exit(os.waitstatus_to_exitcode(st))' cd-launch sh -c 'echo $$ >"$1"; kill -S
 	wait_file "$T/ready.launch" 10
 	kid=$(cat "$T/ready")
 	launch=$(cat "$T/ready.launch")
-	echo "$kid $launch" >>"$T/bg.pids"
+	printf "%s\n" "$kid" "$launch" >>"$T/bg.pids"
 	wait_state "$kid" T
 	# the shell's view: the job (cd-launch) is stopped too
 	wait_state "$launch" T

@@ -173,6 +173,8 @@ print(d["latest_local_version"])' "$BATS_TEST_TMPDIR/t.json"
 	cp "$CD_TARGETS/fakeclaude" "$dir/claude"
 	READY_FILE="$dir/ready" bg_start script -qec "exec $dir/claude idle" /dev/null
 	wait_file "$dir/ready" 5
+	# script's child outlives it: it has SIGHUP ignored, as bats started it
+	echo "$(cat "$dir/ready")" >>"$BATS_TEST_TMPDIR/bg.pids"
 	run claude-trace -j --pid "$(cat "$dir/ready")"
 	run python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["processes"][0]["state"])' <<<"$output"
 	assert_output --regexp '^S.*\+$'
