@@ -254,6 +254,28 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	! grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$FAKE_PID/status"
 }
 
+@test "Ctrl-C as the stages start: each ends at once, stopped, not failed; no hang" {
+	fake_misbehave spin
+	for i in 1 2 3; do
+		claude-diagnose --pid "$FAKE_PID" -d -s -D --sample-duration 30 \
+			--duration 30 >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+		drv=$!
+		# the moment its first stage is forked: before that stage can
+		# catch SIGINT, often before it execs
+		for _ in $(seq 2000); do
+			[ -n "$(pgrep -P "$drv")" ] && break
+		done
+		kill -INT "$drv"
+		wait_bounded "$drv" 8
+		[ "$WAIT_RC" = 0 ] || [ "$WAIT_RC" = 1 ]	# not 3: nothing failed
+		run cat "$BATS_TEST_TMPDIR/out"
+		assert_output --partial "stopped early"
+		refute_output --partial "Capture failed"
+		refute_output --partial "killed by signal"
+	done
+	! grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$FAKE_PID/status"
+}
+
 @test "a stage program missing: its section says so, the rest of the report comes" {
 	mkdir -p "$BATS_TEST_TMPDIR/bin"
 	cp "$CD_BIN/claude-diagnose" "$CD_BIN/cd-ps" "$BATS_TEST_TMPDIR/bin/"

@@ -150,7 +150,9 @@ assert d["interrupted"] is True' "$f/report.json"
 	ct_start -w 0.5 -k 2 --capture "$D" --capture-keep 2 --capture-duration 60 -p "$FAKE_PID"
 	wait_err "capture of pid $FAKE_PID .*started" 30
 	kill -INT "$CT_PID"
-	for _ in $(seq 600); do kill -0 "$CT_PID" 2>/dev/null || break; sleep 0.05; done
+	# the capture just started: a SIGINT its driver got before it could
+	# catch it was lost, and claude-trace waited out its 10 s grace
+	wait_bounded "$CT_PID" 8
 	run ls "$D"
 	assert_line 20200103T000000Z-pid3
 	assert_line --regexp "^[0-9]{8}T[0-9]{6}Z-pid$FAKE_PID$"

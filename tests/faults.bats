@@ -15,24 +15,6 @@ STORM="$CD_TARGETS/threadstorm"
 BUSY=${CD_FAULT_THREADS:-1000}
 SIG_BUSY=${CD_FAULT_SIG_THREADS:-300}
 
-# Wait up to $2 s for pid $1 (a child of this shell) to exit; its exit
-# status goes in $WAIT_RC. Past the bound it is killed and this fails.
-# (Not a "( sleep; kill ) &" watchdog, killed once the child ends: a
-# subshell signalled before it has reset the traps it was forked with
-# runs bats's own, a second copy of the test that reports a failure and
-# kills the target in its teardown: "a tool gone before its SIGINT".)
-wait_bounded() {
-	local i=0 n=$(( $2 * 20 ))
-	while kill -0 "$1" 2>/dev/null && [ $i -lt $n ]; do sleep 0.05; i=$((i + 1)); done
-	if kill -0 "$1" 2>/dev/null; then
-		kill -KILL "$1" 2>/dev/null
-		wait "$1" 2>/dev/null || true
-		echo "pid $1 still running after $2 s" >&2
-		return 1
-	fi
-	WAIT_RC=0; wait "$1" || WAIT_RC=$?
-}
-
 # Wait until cd-trace ($1) is tracing pid $2 (TracerPid or perf_event fds).
 wait_attached() {
 	local i=0

@@ -1,5 +1,7 @@
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exitcode.h"
 #include "msg.h"
@@ -26,4 +28,34 @@ sigstop_catch(volatile sig_atomic_t *flag, unsigned flags)
 	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0 ||
 	    ((flags & SIGSTOP_HUP) && sigaction(SIGHUP, &sa, NULL) != 0))
 		msg_dieerr(CD_EXIT_FAIL, "sigaction");
+}
+
+pid_t
+sigstop_fork(void)
+{
+	sigset_t all, old;
+	struct sigaction sa;
+	pid_t pid;
+	int e;
+
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, &old) != 0)
+		return -1;
+	pid = fork();
+	if (pid != 0) {
+		e = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		errno = e;
+		return pid;
+	}
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigaction(sig, NULL, &sa) != 0 || sa.sa_handler == SIG_DFL ||
+		    sa.sa_handler == SIG_IGN)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(sig, &sa, NULL);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return 0;
 }

@@ -13,6 +13,7 @@
 #include "exitcode.h"
 #include "msg.h"
 #include "record.h"
+#include "sigstop.h"
 #include "stage.h"
 
 static int
@@ -83,7 +84,7 @@ start(struct stage *st, char *const argv[], int in_fd, int out_wr)
 		free(path);
 		return -1;
 	}
-	pid = fork();
+	pid = sigstop_fork();
 	if (pid < 0) {
 		msg_warnerr("%s: fork", argv[0]);
 		free(path);

@@ -65,6 +65,24 @@ wait_file() {
 	[ -s "$1" ]
 }
 
+# Wait up to $2 s for pid $1 (a child of this shell) to exit; its exit
+# status goes in $WAIT_RC. Past the bound it is killed and this fails.
+# (Not a "( sleep; kill ) &" watchdog, killed once the child ends: a
+# subshell signalled before it has reset the traps it was forked with
+# runs bats's own, a second copy of the test that reports a failure and
+# kills the target in its teardown: "a tool gone before its SIGINT".)
+wait_bounded() {
+	local i=0 n=$(( $2 * 20 ))
+	while kill -0 "$1" 2>/dev/null && [ $i -lt $n ]; do sleep 0.05; i=$((i + 1)); done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null || true
+		echo "pid $1 still running after $2 s" >&2
+		return 1
+	fi
+	WAIT_RC=0; wait "$1" || WAIT_RC=$?
+}
+
 bg_kill_all() {
 	[ -f "$BATS_TEST_TMPDIR/bg.pids" ] || return 0
 	while read -r p; do

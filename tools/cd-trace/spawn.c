@@ -15,6 +15,7 @@
 
 #include "exitcode.h"
 #include "msg.h"
+#include "sigstop.h"
 #include "trace.h"
 
 pid_t
@@ -25,7 +26,7 @@ spawn_gated(char **argv, int *gate)
 
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return -1;
-	pid = fork();
+	pid = sigstop_fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);

@@ -88,13 +88,20 @@ progress(const struct diag_opts *o, double left, int final)
  * found, no such process): it failed, the rest of the report stands.
  */
 static void
-finish(struct capture *cap, struct stage *st)
+finish(struct capture *cap, struct stage *st, int forwarded)
 {
 	int status = st->status;
 	long bad;
 
 	cap->status = status;
 	bad = stage_records(st, cap->recs, &cap->meta);
+	/* Our SIGINT reached it before its handler did (a stage just
+	 * started): stopped, as asked, before it measured anything. */
+	if (forwarded && status == 128 + SIGINT &&
+	    cJSON_GetArraySize(cap->recs) == 0 && cap->meta == NULL) {
+		cap->stopped = 1;
+		return;
+	}
 	cap->broken = status >= 128 || (cap->meta == NULL && status <= 1);
 	if ((status > 1 || cap->broken) && cJSON_GetArraySize(cap->recs) == 0)
 		cap->error = stage_error(st);
@@ -210,7 +217,7 @@ capture_run(struct report *r, const struct diag_opts *o)
 		}
 		if (c == CAP_TRACE)
 			categorize(&st[c]);
-		finish(&r->cap[c], &st[c]);
+		finish(&r->cap[c], &st[c], forwarded);
 		stage_release(&st[c]);
 	}
 }

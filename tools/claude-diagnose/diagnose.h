@@ -41,6 +41,8 @@ struct capture {
 	int status;
 	char *error;		/* failed: why, from the stage's stderr */
 	int broken;		/* crashed, or ended without its meta record */
+	int stopped;		/* ended by the stop we forwarded before it
+				 * could catch it: nothing measured, no fault */
 	cJSON *recs;		/* every record but meta */
 	cJSON *meta;
 };

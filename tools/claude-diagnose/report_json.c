@@ -68,6 +68,8 @@ capture_info(cJSON *sec, const struct capture *cap)
 	rec_add_str(sec, "fallback_reason", capture_fallback(m, fbuf, sizeof(fbuf)));
 	if (cap->error)
 		rec_add_str(sec, "error", cap->error);
+	if (cap->stopped)
+		cJSON_AddBoolToObject(sec, "stopped_before_measuring", 1);
 	if (m) {
 		cJSON *d = cJSON_Duplicate(m, 1);
 

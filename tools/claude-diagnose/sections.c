@@ -84,6 +84,11 @@ method_line(const struct capture *cap)
 static int
 failed(const struct capture *cap)
 {
+	if (cap->stopped) {
+		printf("    %sstopped before it measured anything%s\n",
+		    color(C_YELLOW), color(C_RESET));
+		return 1;
+	}
 	if (cap->error == NULL)
 		return 0;
 	printf("    %s%s: %s%s\n", color(C_RED),

@@ -31,6 +31,7 @@
 #include "msg.h"
 #include "owner.h"
 #include "record.h"
+#include "sigstop.h"
 #include "stage.h"
 #include "trace.h"
 #include "units.h"
@@ -261,7 +262,7 @@ start(struct recorder *r, int pid, const char *why)
 	}
 	driver_argv(&a, r, pid);
 	fflush(NULL);
-	child = fork();
+	child = sigstop_fork();
 	if (child < 0) {
 		msg_warnerr("fork");
 		goto out;
@@ -362,7 +363,10 @@ finished(struct recorder *r, struct capjob *j, int ws)
 	if (r->pre.window_s > 0)
 		append_before(r, j);
 	/* 1 is "critical findings": the capture worked. */
-	if (code <= 1)
+	if (j->stopping && code == 128 + SIGINT)
+		event(r, "capture of pid %d stopped before it began: nothing "
+		    "captured in %s/%s", j->target, r->path, j->name);
+	else if (code <= 1)
 		event(r, "capture of pid %d %s in %.1f s: %s/%s (report.txt, "
 		    "report.json, flamegraph.folded, flamegraph.svg%s)",
 		    j->target, j->stopping ? "stopped early, written" : "done",
