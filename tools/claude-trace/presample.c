@@ -274,7 +274,10 @@ chunk_done(struct presample *p)
 	size_t len;
 	char *text = stage_stdout(&p->cur, &len);
 
-	p->fails = p->cur.status == 0 ? 0 : p->fails + 1;
+	/* Our SIGINT can end a chunk just started before it catches it:
+	 * stopped as asked, not a failure. */
+	if (!(p->cutting && p->cur.status == 128 + SIGINT))
+		p->fails = p->cur.status == 0 ? 0 : p->fails + 1;
 	/* Refused (no perf_event_open), or gone wrong: not every frame. */
 	if (p->fails >= PRE_FAILS) {
 		char *e = stage_error(&p->cur);
@@ -351,6 +354,7 @@ presample_close(struct presample *p)
 {
 	if (p->running) {
 		stage_signal(&p->cur, SIGINT);
+		p->cutting = 1;
 		stage_wait(&p->cur);
 		chunk_done(p);
 	}
