@@ -276,6 +276,43 @@ assert any(s["name"] == "epoll_wait" for s in p["dtrace"]["syscalls"])
 	! grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$FAKE_PID/status"
 }
 
+@test "the driver hung up or killed mid-capture: its stages end with it, not at --duration" {
+	fake_misbehave spin
+	claude-diagnose --pid "$FAKE_PID" -s -D --sample-duration 30 --duration 30 \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	drv=$!
+	sleep 2
+	kill -HUP "$drv"	# a closed terminal: stopped early, as Ctrl-C
+	wait_bounded "$drv" 8
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output --partial "stopped early (SIGHUP)"
+	assert_output --partial "Top Syscalls"
+	claude-diagnose --pid "$FAKE_PID" -s -D --sample-duration 30 --duration 30 \
+		>/dev/null 2>&1 3>&- &
+	drv=$!
+	for _ in $(seq 100); do
+		[ "$(pgrep -P "$drv" | wc -l)" -ge 2 ] && break
+		sleep 0.05
+	done
+	stages=$(pgrep -P "$drv" | tr '\n' ' ')
+	[ -n "$stages" ]
+	sleep 1
+	kill -KILL "$drv"
+	wait "$drv" || true
+	# the kernel tells them (PR_SET_PDEATHSIG): they detach and end
+	for _ in $(seq 100); do
+		alive=""
+		for p in $stages; do
+			[ "$(awk '/^State:/ { print $2 }' "/proc/$p/status" 2>/dev/null)" = Z ] ||
+				[ ! -e "/proc/$p" ] || alive="$alive $p"
+		done
+		[ -z "$alive" ] && break
+		sleep 0.05
+	done
+	[ -z "$alive" ]
+	! grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$FAKE_PID/status"
+}
+
 @test "a stage program missing: its section says so, the rest of the report comes" {
 	mkdir -p "$BATS_TEST_TMPDIR/bin"
 	cp "$CD_BIN/claude-diagnose" "$CD_BIN/cd-ps" "$BATS_TEST_TMPDIR/bin/"

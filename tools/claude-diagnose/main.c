@@ -328,8 +328,9 @@ main(int argc, char **argv)
 	parse(argc, argv, &o);
 	color_init(1, o.nocolor);
 	signal(SIGPIPE, SIG_DFL);
-	/* No SA_RESTART: Ctrl-C must wake the capture loop. */
-	sigstop_catch(&diag_interrupted, 0);
+	/* No SA_RESTART: Ctrl-C must wake the capture loop. A closed
+	 * terminal stops it too: the report's files are still written. */
+	sigstop_catch(&diag_interrupted, SIGSTOP_HUP);
 
 	iso8601(time(NULL), r.timestamp, sizeof(r.timestamp));
 	sysinfo_read(&r.id);

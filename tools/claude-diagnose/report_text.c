@@ -157,7 +157,8 @@ report_text(const struct report *r, const struct diag_opts *o)
 	if (r->interrupted)
 		printf("\n%sThe captures were stopped early (%s); the report "
 		    "covers what was captured.%s\n", color(C_YELLOW),
-		    diag_interrupted == SIGTERM ? "SIGTERM" : "Ctrl-C",
+		    diag_interrupted == SIGTERM ? "SIGTERM" :
+		    diag_interrupted == SIGHUP ? "SIGHUP" : "Ctrl-C",
 		    color(C_RESET));
 	heading("Processes");
 	cJSON_ArrayForEach(p, r->procs) {
