@@ -91,9 +91,10 @@ assert any(x.endswith("flamegraph.svg") for x in d["files_written"])' "$f/report
 	[ "$rc" -eq 1 ]	# a threshold was crossed
 }
 
-@test "--capture: Ctrl-C stops a running capture, which still writes its report; nothing is left running" {
+@test "--capture: Ctrl-C or a closed terminal stops a running capture, which still writes its report; nothing is left running" {
 	fake_native spin
-	D="$BATS_TEST_TMPDIR/caps"
+	for sig in INT HUP; do
+	D="$BATS_TEST_TMPDIR/caps-$sig"
 	ct_start -w 0.5 -k 2 --capture "$D" --capture-duration 120 -p "$FAKE_PID"
 	wait_err "capture of pid $FAKE_PID .*started" 30
 	drv=""
@@ -106,7 +107,7 @@ assert any(x.endswith("flamegraph.svg") for x in d["files_written"])' "$f/report
 	# the capture's stages have started too
 	sleep 1
 	group_alive "$drv"
-	kill -INT "$CT_PID"
+	kill -"$sig" "$CT_PID"
 	# the driver ends its stages (they detach) and writes the report
 	for _ in $(seq 600); do kill -0 "$CT_PID" 2>/dev/null || break; sleep 0.05; done
 	! kill -0 "$CT_PID" 2>/dev/null
@@ -117,6 +118,7 @@ assert any(x.endswith("flamegraph.svg") for x in d["files_written"])' "$f/report
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["interrupted"] is True' "$f/report.json"
+	done
 	# the target was not harmed: still running, not stopped or traced
 	kill -0 "$FAKE_PID"
 	[ "$(awk '/^TracerPid:/ {print $2}' /proc/"$FAKE_PID"/status)" = 0 ]

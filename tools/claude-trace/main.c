@@ -553,7 +553,9 @@ main(int argc, char **argv)
 		out_flush();
 		return rc;
 	}
-	sigstop_catch(&stop, SIGSTOP_RESTART);
+	/* A closed terminal too: running captures are stopped and written,
+	 * and pending --capture-before files, as on Ctrl-C. */
+	sigstop_catch(&stop, SIGSTOP_RESTART | SIGSTOP_HUP);
 	signal(SIGPIPE, SIG_DFL);
 	recorder_open(&rec, &o);
 	lfd = o.listen ? listen_open(o.listen) : -1;
