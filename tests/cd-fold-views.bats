@@ -6,10 +6,14 @@ bats_require_minimum_version 1.5.0
 load helpers/common
 load helpers/svg
 
-# The sum of the counts of the folded lines (stdin) with frame $1 in them.
-frame_total() {
-	awk -v f="$1" '{ n = $NF; sub(/ [0-9]+$/, ""); k = split($0, a, ";");
-	    for (i = 1; i <= k; i++) if (a[i] == f) { s += n; break } } END { print s + 0 }'
+# Samples through function $1 at the place most samples reach it from: a
+# flame graph's frame is one path, and a real capture can have an odd
+# sample or two of a function under another caller (CI once: 1476 in
+# all, 1475 on the main path).
+frame_main() {
+	awk -v f="$1" '{ n = $NF; sub(/ [0-9]+$/, ""); k = split($0, a, ";"); p = "";
+	    for (i = 1; i <= k; i++) { p = p ";" a[i]; if (a[i] == f) { s[p] += n; break } } }
+	    END { for (q in s) if (s[q] > m) m = s[q]; print m + 0 }'
 }
 
 # Sample worksplit STEADY GROWN for 3 s at 997 Hz, folded, into $3 (a few
@@ -64,21 +68,21 @@ a;b 0 2"
 @test "differential graph of a real target: the function that doubled is red, real counts in its tooltip" {
 	capture_split 1 1 "$BATS_TEST_TMPDIR/before.folded"
 	capture_split 1 2 "$BATS_TEST_TMPDIR/after.folded"
-	b=$(frame_total grown_work <"$BATS_TEST_TMPDIR/before.folded")
-	a=$(frame_total grown_work <"$BATS_TEST_TMPDIR/after.folded")
+	b=$(frame_main grown_work <"$BATS_TEST_TMPDIR/before.folded")
+	a=$(frame_main grown_work <"$BATS_TEST_TMPDIR/after.folded")
 	[ "$b" -gt 20 ] && [ "$a" -gt 20 ]
 	cd-fold --diff "$BATS_TEST_TMPDIR/before.folded" "$BATS_TEST_TMPDIR/after.folded" >"$BATS_TEST_TMPDIR/diff.folded"
 	cd-svg --title diff <"$BATS_TEST_TMPDIR/diff.folded" >"$BATS_TEST_TMPDIR/diff.svg"
-	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'frame("grown_work")[0]'
+	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'widest("grown_work")[0]'
 	assert_output --regexp "; before $b = [0-9.]+%, after $a = [0-9.]+%, "
 	# red: full red channel, green and blue lowered alike; steady_work blue
-	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'frame("grown_work")[1]["fill"][:3]'
+	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'widest("grown_work")[1]["fill"][:3]'
 	assert_output "#ff"
-	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'frame("grown_work")[1]["fill"][3:5] == frame("grown_work")[1]["fill"][5:7] != "ff"'
+	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'widest("grown_work")[1]["fill"][3:5] == widest("grown_work")[1]["fill"][5:7] != "ff"'
 	assert_output "True"
-	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'frame("steady_work")[1]["fill"][5:]'
+	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'widest("steady_work")[1]["fill"][5:]'
 	assert_output "ff"
-	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'frame("steady_work")[1]["fill"][1:3] != "ff"'
+	run svg_eval "$BATS_TEST_TMPDIR/diff.svg" 'widest("steady_work")[1]["fill"][1:3] != "ff"'
 	assert_output "True"
 }
 
