@@ -7,6 +7,9 @@ load helpers/fake
 
 # Start claude-trace in the background; its pid in $CT_PID.
 ct_start() {
+	# The background job truncates them only once it runs: a wait_err
+	# right after could still read the last run's "started" line.
+	rm -f "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"
 	claude-trace "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	CT_PID=$!
 	echo "$CT_PID" >>"$BATS_TEST_TMPDIR/bg.pids"
@@ -15,15 +18,15 @@ ct_start() {
 # Wait up to $2 s for a line matching regex $1 in claude-trace's stderr.
 wait_err() {
 	local i=0 n=$(( $2 * 20 ))
-	while ! grep -Eq "$1" "$BATS_TEST_TMPDIR/err" && [ $i -lt $n ]; do
+	while ! grep -Eqs "$1" "$BATS_TEST_TMPDIR/err" && [ $i -lt $n ]; do
 		sleep 0.05
 		i=$((i + 1))
 	done
-	grep -Eq "$1" "$BATS_TEST_TMPDIR/err"
+	grep -Eqs "$1" "$BATS_TEST_TMPDIR/err"
 }
 
 frames() {
-	grep -c '^claude-trace: every' "$BATS_TEST_TMPDIR/out" || true
+	grep -sc '^claude-trace: every' "$BATS_TEST_TMPDIR/out" || true
 }
 
 # Wait up to $2 s for $1 more frames than now.
