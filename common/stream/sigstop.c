@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "exitcode.h"
@@ -31,11 +32,11 @@ sigstop_catch(volatile sig_atomic_t *flag, unsigned flags)
 }
 
 pid_t
-sigstop_fork(void)
+sigstop_fork(int deathsig)
 {
 	sigset_t all, old;
 	struct sigaction sa;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 	int e;
 
 	sigfillset(&all);
@@ -55,6 +56,11 @@ sigstop_fork(void)
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = SIG_DFL;
 		sigaction(sig, &sa, NULL);
+	}
+	if (deathsig != 0) {
+		prctl(PR_SET_PDEATHSIG, deathsig);
+		if (getppid() != parent)	/* it died before the line above */
+			_exit(CD_EXIT_NOTFOUND);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return 0;

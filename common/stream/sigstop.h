@@ -27,8 +27,10 @@ void sigstop_catch(volatile sig_atomic_t *flag, unsigned flags);
  * and the program it execs would run its whole duration. So signals are
  * blocked across the fork, and the child puts every caught signal back to
  * its default before taking the parent's mask again: one that came in
- * between acts on the child as it would on the program. Returns as fork.
+ * between acts on the child as it would on the program. With deathsig,
+ * the child gets that signal when its parent dies (PR_SET_PDEATHSIG), and
+ * exits at once if the parent is already gone. Returns as fork.
  */
-pid_t sigstop_fork(void);
+pid_t sigstop_fork(int deathsig);
 
 #endif

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,7 +65,7 @@ static int
 start(struct stage *st, char *const argv[], int in_fd, int out_wr)
 {
 	char *path;
-	pid_t pid, parent;
+	pid_t pid;
 
 	memset(st, 0, sizeof(*st));
 	st->name = xstrdup(argv[0]);
@@ -85,8 +84,9 @@ start(struct stage *st, char *const argv[], int in_fd, int out_wr)
 		free(path);
 		return -1;
 	}
-	parent = getpid();
-	pid = sigstop_fork();
+	/* Whatever ends the driver (SIGKILL, a crash) stops its stages too:
+	 * they detach and end, not trace on for their duration. */
+	pid = sigstop_fork(SIGINT);
 	if (pid < 0) {
 		msg_warnerr("%s: fork", argv[0]);
 		free(path);
@@ -95,11 +95,6 @@ start(struct stage *st, char *const argv[], int in_fd, int out_wr)
 	if (pid == 0) {
 		int devnull = -1;
 
-		/* Whatever ends the driver (SIGKILL, a crash) stops its stages
-		 * too: they detach and end, not trace on for their duration. */
-		prctl(PR_SET_PDEATHSIG, SIGINT);
-		if (getppid() != parent)
-			_exit(CD_EXIT_NOTFOUND);
 		if (in_fd < 0)
 			in_fd = devnull = open("/dev/null", O_RDONLY);
 		else

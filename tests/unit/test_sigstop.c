@@ -40,6 +40,12 @@ plain_fork(void)
 	return fork();
 }
 
+static pid_t
+stop_fork(void)
+{
+	return sigstop_fork(0);
+}
+
 int
 main(void)
 {
@@ -52,12 +58,12 @@ main(void)
 	ws = child_status(plain_fork);
 	CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 	/* sigstop_fork's child dies of it, as the exec'd program would. */
-	ws = child_status(sigstop_fork);
+	ws = child_status(stop_fork);
 	CHECK(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGINT);
 
 	/* An ignored signal stays ignored in the child (nohup, bats). */
 	signal(SIGQUIT, SIG_IGN);
-	if ((ws = sigstop_fork()) == 0) {
+	if ((ws = sigstop_fork(0)) == 0) {
 		raise(SIGQUIT);
 		_exit(3);
 	}
@@ -68,7 +74,7 @@ main(void)
 	sigemptyset(&before);
 	sigaddset(&before, SIGUSR1);
 	sigprocmask(SIG_SETMASK, &before, NULL);
-	if ((ws = sigstop_fork()) == 0) {
+	if ((ws = sigstop_fork(0)) == 0) {
 		/* ...and so does the child, once its handlers are reset */
 		sigprocmask(SIG_SETMASK, NULL, &after);
 		_exit(sigismember(&after, SIGUSR1) && !sigismember(&after, SIGINT) ?

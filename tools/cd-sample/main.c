@@ -120,7 +120,7 @@ start_command(char **argv, int *go_fd, int *err_fd)
 
 	if (pipe2(go, O_CLOEXEC) != 0 || pipe2(er, O_CLOEXEC) != 0)
 		msg_dieerr(CD_EXIT_FAIL, "pipe");
-	if ((pid = sigstop_fork()) < 0)
+	if ((pid = sigstop_fork(0)) < 0)
 		msg_dieerr(CD_EXIT_FAIL, "fork");
 	if (pid == 0) {
 		int e;

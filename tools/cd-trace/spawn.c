@@ -26,7 +26,7 @@ spawn_gated(char **argv, int *gate)
 
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return -1;
-	pid = sigstop_fork();
+	pid = sigstop_fork(0);
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -225,14 +224,11 @@ driver_argv(struct stage_argv *a, const struct recorder *r, int pid)
 
 /* In the child: never returns. */
 static void
-exec_driver(char *const argv[], int folder, int out, int err, pid_t parent)
+exec_driver(char *const argv[], int folder, int out, int err)
 {
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGINT);
-	if (getppid() != parent)	/* it died before the line above */
-		_exit(CD_EXIT_NOTFOUND);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 ||
 	    dup2(err, 2) < 0 || fchdir(folder) < 0)
 		_exit(CD_EXIT_NOTFOUND);
@@ -251,7 +247,7 @@ start(struct recorder *r, int pid, const char *why)
 	struct capjob *j;
 	char name[64];
 	int folder, out = -1, err = -1;
-	pid_t child, self = getpid();
+	pid_t child;
 
 	if ((folder = make_folder(r, pid, name, sizeof(name))) < 0)
 		return;
@@ -262,13 +258,13 @@ start(struct recorder *r, int pid, const char *why)
 	}
 	driver_argv(&a, r, pid);
 	fflush(NULL);
-	child = sigstop_fork();
+	child = sigstop_fork(SIGINT);
 	if (child < 0) {
 		msg_warnerr("fork");
 		goto out;
 	}
 	if (child == 0)
-		exec_driver(a.v, folder, out, err, self);
+		exec_driver(a.v, folder, out, err);
 	setpgid(child, child);	/* either side may win the race */
 	r->jobs = xreallocarray(r->jobs, r->njobs + 1, sizeof(*r->jobs));
 	j = &r->jobs[r->njobs++];
