@@ -470,3 +470,34 @@ print("{\"type\":\"meta\",\"tool\":\"cd-ps\"}")' >>"$BATS_TEST_TMPDIR/bad"
 		untraced "$tpid"
 	done
 }
+
+@test "faults: BPF ring records written faster than they are read: -d and SIGINT still end the capture" {
+	# --io makes a record of every call and the reader falls behind; a
+	# drain that chased the writer never came back to the capture loop,
+	# so -d 1 and Ctrl-C waited for the whole loop (18 s plain). The
+	# command carries on after either: its output is not the pipe's, and
+	# it reads a file of its own, so it can be found and stopped.
+	f="$BATS_TEST_TMPDIR/flood"
+	echo flood >"$f"
+	cmd=(sh -c 'exec "$0" readfile 5000000 "$1" >/dev/null' "$CD_TARGETS/sysloop" "$f")
+	timeout -k 120 120 cd-trace -m bpf --io -d 1 -- "${cmd[@]}" | tail -n 1 >"$BATS_TEST_TMPDIR/m"
+	pkill -f "readfile 5000000 $f" || true
+	[ "$(last_meta "$BATS_TEST_TMPDIR/m" stopped_by)" = duration ]
+	python3 -c '
+import json, sys
+m = json.loads(open(sys.argv[1]).read())
+assert m["lost"] > 0, m		# the reader did fall behind
+assert m["duration_s"] < 1 + 10, m["duration_s"]	# not a speed test: the loop takes 30 s' "$BATS_TEST_TMPDIR/m"
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	tail -n 1 <"$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/m" &
+	tailpid=$!
+	cd-trace -m bpf --io -d 120 -- "${cmd[@]}" >"$BATS_TEST_TMPDIR/fifo" &
+	cdpid=$!
+	sleep 1.5
+	kill -INT "$cdpid"
+	rc=0; wait_bounded "$cdpid" 10 || rc=$?
+	pkill -f "readfile 5000000 $f" || true
+	[ "$rc" -eq 0 ]
+	wait_bounded "$tailpid" 10
+	[ "$(last_meta "$BATS_TEST_TMPDIR/m" stopped_by)" = SIGINT ]
+}

@@ -1,7 +1,8 @@
 /*
  * Method 0: BPF (common/collect/linux/bpf/systrace.bpf.c). Counts, errors, latencies
  * and log2 histograms per process and syscall are kept by the kernel in
- * per-CPU maps and read once at the end; a call costs user space nothing
+ * per-CPU maps and read once at the end (calls on fds in two maps, one
+ * emptied while the other fills); a call costs user space nothing
  * unless a record of it was asked for, the fd table changed, or a
  * diagnosis needs its path or address. Those come through a BPF ring
  * buffer, already filtered.
@@ -18,10 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/membarrier.h>
 
 #include "hashmap.h"
 #include "msg.h"
@@ -73,8 +77,9 @@ struct bpf_state {
 	struct ring rb;
 	struct hmap fdh;		/* (pid, fd) -> struct fdhist */
 	uint64_t fdev_seq;
-	struct hmap fda;		/* struct st_fdkey -> struct fdacc */
-	uint64_t harvested;		/* fd_keys when last harvested */
+	struct hmap fds;		/* (pid, nr, err, name) -> struct fdsum */
+	uint64_t fd_base[2];		/* fd_made of each map when last emptied */
+	int no_grace;			/* no membarrier: a map is emptied only at the end */
 };
 
 static void bpf_note_names(struct bpf_state *bs, const struct call *c, uint64_t gen);
@@ -412,14 +417,21 @@ on_rec(struct bpf_state *bs, const struct st_rec *r, size_t len)
 	free(c.path);
 }
 
-static void
+/*
+ * The records there when called, not those written meanwhile: a target
+ * that writes them as fast as they are read would keep the capture loop
+ * here, deaf to signals, the deadline and the fd maps (seen under ASan).
+ * Returns whether any was read.
+ */
+static int
 ring_drain(struct bpf_state *bs)
 {
 	unsigned long cons = __atomic_load_n(bs->rb.cons, __ATOMIC_ACQUIRE);
 	unsigned long prod = __atomic_load_n(bs->rb.prod, __ATOMIC_ACQUIRE);
+	unsigned long start = cons;
 
 	if (cons >= prod)
-		return;
+		return 0;
 	/* A record's cJSON objects live until it is written: from an arena. */
 	rec_arena_begin();
 	while (cons < prod) {
@@ -435,10 +447,9 @@ ring_drain(struct bpf_state *bs)
 		}
 		cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
 		__atomic_store_n(bs->rb.cons, cons, __ATOMIC_RELEASE);
-		if (cons >= prod)
-			prod = __atomic_load_n(bs->rb.prod, __ATOMIC_ACQUIRE);
 	}
 	rec_arena_end();
+	return cons != start;
 }
 
 /* ---- the fd table's news, for the fd-keyed counters ---- */
@@ -563,107 +574,154 @@ fd_name(struct bpf_state *bs, int pid, int fd, uint64_t gen)
 }
 
 /*
- * fd-keyed counters taken out of the kernel's map during the capture, by
- * key, to be named at the end with the rest. A key per fd and fd-table
- * generation fills the map on a loop of opens and closes; a generation
- * two behind its process's current one gets no new calls (bar one in
- * flight since before), so its counters can be moved here.
+ * fd-keyed counters taken out of the kernel's maps, named as they come
+ * out and summed by name, so a loop of a million opens and closes costs
+ * one entry per file, not one per fd-table generation. A map is emptied
+ * during the capture while the programs count into the other, so the
+ * calls of a long capture never wait for the end to be named.
  */
-struct fdacc {
-	struct st_fdkey k;
+struct fdsum {
+	int pid, nr, err, empty_path;
+	char *name;			/* NULL: unnamed */
 	uint64_t count, bytes, total_ns;
 };
 
 static void
-fdacc_add(struct bpf_state *bs, const struct st_fdkey *k, uint64_t count,
+fdsum_free(void *v)
+{
+	struct fdsum *f = v;
+
+	free(f->name);
+	free(f);
+}
+
+static void
+fdsum_add(struct bpf_state *bs, const struct st_fdkey *k, uint64_t count,
     uint64_t bytes, uint64_t total)
 {
-	void **slot = hmap_insert(&bs->fda, k, sizeof(*k), NULL);
-	struct fdacc *a = *slot;
+	const char *name = fd_name(bs, (int)k->pid, k->fd, k->gen);
+	size_t len = name ? strlen(name) + 1 : 0;
+	char stack[320], *kb = 13 + len <= sizeof(stack) ? stack : xmalloc(13 + len);
+	int hdr[3] = { (int)k->pid, k->nr, k->err };
+	struct fdsum *f;
+	void **slot;
 
-	if (a == NULL) {
-		*slot = a = xcalloc(1, sizeof(*a));
-		a->k = *k;
+	memcpy(kb, hdr, sizeof(hdr));
+	kb[12] = (char)((k->flags & STK_EMPTY_PATH ? 1 : 0) | (name ? 2 : 0));
+	if (name)
+		memcpy(kb + 13, name, len);
+	slot = hmap_insert(&bs->fds, kb, 13 + len, NULL);
+	if (kb != stack)
+		free(kb);
+	if ((f = *slot) == NULL) {
+		*slot = f = xcalloc(1, sizeof(*f));
+		f->pid = (int)k->pid;
+		f->nr = k->nr;
+		f->err = k->err;
+		f->empty_path = (k->flags & STK_EMPTY_PATH) != 0;
+		f->name = name ? xstrdup(name) : NULL;
 	}
-	a->count += count;
-	a->bytes += bytes;
-	a->total_ns += total;
+	f->count += count;
+	f->bytes += bytes;
+	f->total_ns += total;
 }
 
+#define FD_BATCH 4096
+
+/* The rest of a map, one key at a time: a kernel refused the batch. */
 static void
-fdacc_release(struct bpf_state *bs)
+fd_drain_each(struct bpf_state *bs, int fd)
 {
-	hmap_release(&bs->fda, free);
-	bs->harvested = 0;
-}
-
-/* The summed per-CPU values of k; with del, taken out of the map. 0 or -1. */
-static int
-fd_take(struct bpf_state *bs, const struct st_fdkey *k, struct st_fdval *v, int del)
-{
+	struct st_fdkey k;
+	struct st_fdval v;
 	union bpf_attr a;
-	uint64_t count = 0, bytes = 0, total = 0;
 
-	memset(&a, 0, sizeof(a));
-	a.map_fd = (unsigned)bs->skel->maps.fdstats.map_fd;
-	a.key = (uint64_t)(uintptr_t)k;
-	a.value = (uint64_t)(uintptr_t)v;
-	if (skel_sys_bpf(del ? BPF_MAP_LOOKUP_AND_DELETE_ELEM : BPF_MAP_LOOKUP_ELEM,
-	    &a, sizeof(a)) != 0)
-		return -1;
-	for (int c = 0; c < bs->ncpu; c++) {
-		count += v[c].count;
-		bytes += v[c].bytes;
-		total += v[c].total_ns;
+	while (map_next(fd, NULL, &k) == 0) {
+		memset(&a, 0, sizeof(a));
+		a.map_fd = (unsigned)fd;
+		a.key = (uint64_t)(uintptr_t)&k;
+		a.value = (uint64_t)(uintptr_t)&v;
+		if (skel_sys_bpf(BPF_MAP_LOOKUP_AND_DELETE_ELEM, &a, sizeof(a)) != 0)
+			return;
+		fdsum_add(bs, &k, v.count, v.bytes, v.total_ns);
 	}
-	fdacc_add(bs, k, count, bytes, total);
-	return 0;
 }
 
-/* A process's fd-table generation now, by its slot; UINT64_MAX unknown. */
-static uint64_t
-gen_now(struct bpf_state *bs, uint32_t pid)
-{
-	struct st_target t;
-	uint64_t gen;
-	uint32_t slot;
-
-	if (map_lookup(bs->skel->maps.targets.map_fd, &pid, &t) != 0)
-		return 0;
-	slot = t.slot & (ST_SLOTS - 1);
-	if (map_lookup(bs->skel->maps.procs.map_fd, &slot, &gen) != 0)
-		return 0;
-	return gen;
-}
-
+/* Every key of an fd map no program writes to, taken out in batches. */
 static void
-harvest(struct bpf_state *bs)
+fd_drain(struct bpf_state *bs, int side)
 {
-	struct st_fdkey next, *kp = NULL, *old = NULL;
-	struct st_fdval *v;
-	size_t n = 0, cap = 0;
-	uint64_t made = bs->skel->bss->fd_keys;
+	int fd = side ? bs->skel->maps.fdstats1.map_fd : bs->skel->maps.fdstats0.map_fd;
+	struct st_fdkey *k = xcalloc(FD_BATCH, sizeof(*k));
+	struct st_fdval *v = xcalloc(FD_BATCH, sizeof(*v));
+	uint64_t token = 0;
+	int first = 1, rc, e;
 
-	/* Only once a quarter of the map was made since the last time. */
-	if (made - bs->harvested < 16384)
-		return;
-	bs->harvested = made;
-	/* The keys first: deleting during the walk would restart it. */
-	while (map_next(bs->skel->maps.fdstats.map_fd, kp, &next) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			old = xreallocarray(old, cap, sizeof(*old));
-		}
-		old[n] = next;
-		kp = &old[n];
-		if (next.gen + 2 <= gen_now(bs, next.pid))
-			n++;
-	}
-	v = xcalloc((size_t)bs->ncpu, sizeof(*v));
-	for (size_t i = 0; i < n; i++)
-		fd_take(bs, &old[i], v, 1);
+	do {
+		union bpf_attr a;
+
+		memset(&a, 0, sizeof(a));
+		a.batch.in_batch = first ? 0 : (uint64_t)(uintptr_t)&token;
+		a.batch.out_batch = (uint64_t)(uintptr_t)&token;
+		a.batch.keys = (uint64_t)(uintptr_t)k;
+		a.batch.values = (uint64_t)(uintptr_t)v;
+		a.batch.count = FD_BATCH;
+		a.batch.map_fd = (unsigned)fd;
+		rc = skel_sys_bpf(BPF_MAP_LOOKUP_AND_DELETE_BATCH, &a, sizeof(a));
+		e = errno;
+		for (uint32_t i = 0; i < a.batch.count && i < FD_BATCH; i++)
+			fdsum_add(bs, &k[i], v[i].count, v[i].bytes, v[i].total_ns);
+		first = 0;
+	} while (rc == 0);
+	if (e != ENOENT)
+		fd_drain_each(bs, fd);
+	free(k);
 	free(v);
-	free(old);
+}
+
+/* Can membarrier(2) wait out an RCU grace period here? */
+static int
+has_grace(void)
+{
+	long m = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	return m > 0 && (m & MEMBARRIER_CMD_GLOBAL) != 0;
+}
+
+/*
+ * Once an eighth of a map's keys were made, the programs are turned to
+ * the other map (empty: emptied when last left) and, after a grace
+ * period, the first is emptied. The rest of the other's room covers the
+ * wait: a loop of opens and closes made up to 110,000 keys while one
+ * grace period (5-60 ms) and one emptying (20-80 ms) ran.
+ *
+ * The grace period is membarrier(2)'s synchronize_rcu(): every program
+ * that read the old side has returned. Without it (nohz_full, a seccomp
+ * profile) nothing is emptied before the end; the programs are turned to
+ * the second map once the first is three quarters full.
+ */
+static void
+fd_swap(struct bpf_state *bs)
+{
+	unsigned side = bs->skel->bss->fd_side & 1;
+	uint64_t made = bs->skel->bss->fd_made[side] - bs->fd_base[side];
+
+	if (bs->no_grace) {
+		if (side == 0 && made >= ST_FD_KEYS / 4 * 3)
+			__atomic_store_n(&bs->skel->bss->fd_side, 1, __ATOMIC_SEQ_CST);
+		return;
+	}
+	if (made < ST_FD_KEYS / 8)
+		return;
+	__atomic_store_n(&bs->skel->bss->fd_side, !side, __ATOMIC_SEQ_CST);
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
+		bs->no_grace = 1;	/* QUERY said it would work */
+		return;
+	}
+	/* The events that name the old map's keys are all in the ring now. */
+	ring_drain(bs);
+	fd_drain(bs, (int)side);
+	bs->fd_base[side] = bs->skel->bss->fd_made[side];
 }
 
 static void
@@ -676,7 +734,7 @@ read_fcache(struct bpf_state *bs)
 			continue;
 		for (int cpu = 0; cpu < bs->ncpu; cpu++)
 			if (c[cpu].used && c[cpu].v.count > 0)
-				fdacc_add(bs, &c[cpu].k, c[cpu].v.count, c[cpu].v.bytes,
+				fdsum_add(bs, &c[cpu].k, c[cpu].v.count, c[cpu].v.bytes,
 				    c[cpu].v.total_ns);
 	}
 	free(c);
@@ -685,28 +743,20 @@ read_fcache(struct bpf_state *bs)
 static void
 read_fdstats(struct bpf_state *bs)
 {
-	struct st_fdkey k, next, *kp = NULL;
-	struct st_fdval *v = xcalloc((size_t)bs->ncpu, sizeof(*v));
 	const struct hmap_ent *e;
 	size_t pos = 0;
 
-	while (map_next(bs->skel->maps.fdstats.map_fd, kp, &next) == 0) {
-		k = next;
-		kp = &k;
-		fd_take(bs, &k, v, 0);
-	}
-	free(v);
+	fd_drain(bs, 0);
+	fd_drain(bs, 1);
 	read_fcache(bs);
-	while ((e = hmap_next(&bs->fda, &pos)) != NULL) {
-		const struct fdacc *a = e->val;
+	while ((e = hmap_next(&bs->fds, &pos)) != NULL) {
+		const struct fdsum *f = e->val;
 
-		if (a->count > 0)
-			out_kernel_fd(bs->tr, (int)a->k.pid, a->k.nr, a->k.err,
-			    (a->k.flags & STK_EMPTY_PATH) != 0,
-			    fd_name(bs, (int)a->k.pid, a->k.fd, a->k.gen),
-			    a->count, a->bytes, a->total_ns);
+		if (f->count > 0)
+			out_kernel_fd(bs->tr, f->pid, f->nr, f->err, f->empty_path,
+			    f->name, f->count, f->bytes, f->total_ns);
 	}
-	fdacc_release(bs);
+	hmap_release(&bs->fds, fdsum_free);
 }
 
 /* Names of the processes, as the kernel last saw them (exec included). */
@@ -732,7 +782,7 @@ cleanup(struct bpf_state *bs)
 		systrace__destroy(bs->skel);
 	bs->skel = NULL;
 	fdevs_release(bs);
-	fdacc_release(bs);
+	hmap_release(&bs->fds, fdsum_free);
 }
 
 static int
@@ -741,6 +791,7 @@ load(struct bpf_state *bs, char *why, size_t whylen)
 	int rc;
 
 	bs->ncpu = possible_cpus();
+	bs->no_grace = !has_grace();
 	errno = 0;
 	if ((bs->skel = systrace__open()) == NULL)
 		return fail(why, whylen, "BPF programs", errno ? errno : ENOMEM);
@@ -804,7 +855,7 @@ capture(struct bpf_state *bs, struct target_set *ts, int sfd)
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			break;
 		ring_drain(bs);
-		harvest(bs);
+		fd_swap(bs);
 		spawn_reap(ts);
 		if (signals_take(bs->tr, sfd))
 			break;
@@ -843,7 +894,8 @@ run(struct bpf_state *bs, struct target_set *ts, char *why, size_t whylen)
 	capture(bs, ts, sfd);
 	/* Stop the programs, then take what they left. */
 	systrace__detach(bs->skel);
-	ring_drain(bs);
+	while (ring_drain(bs))
+		;
 	close(sfd);
 	if (ts->child > 0 && bs->skel->bss->n_exited >= bs->skel->bss->n_procs)
 		spawn_reap_exited(ts);

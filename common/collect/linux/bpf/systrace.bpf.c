@@ -43,7 +43,15 @@ const volatile struct st_config cfg;
 
 /* Counters user space reads through the mmap'd .bss. */
 unsigned long long n_procs, n_exited, n_threads, lost, overflow, next_slot;
-unsigned long long fd_keys;	/* fdstats keys ever made: user space harvests */
+/*
+ * fd-keyed counters go to fdstats0 or fdstats1, as fd_side says; fd_made
+ * counts the keys made in each. User space empties one during the
+ * capture by turning fd_side to the other and waiting out an RCU grace
+ * period (membarrier): after it, no program still holds an element of
+ * the old map, so all of it can be taken at once.
+ */
+unsigned int fd_side;
+unsigned long long fd_made[2];
 /* Bumped whenever a process joins the target set or is armed. */
 unsigned long long epoch;
 
@@ -133,13 +141,20 @@ struct {
 	__type(value, struct st_val);
 } stats SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 65536);
+/*
+ * Preallocated, unlike stats: a loop of opens and closes makes a key per
+ * call, and a map that allocates in the traced call fails a burst when
+ * its per-CPU caches are refilled late (seen on a loaded machine). The
+ * CPUs share a value, so it is added to atomically.
+ */
+struct fdstats_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ST_FD_KEYS);
 	__type(key, struct st_fdkey);
 	__type(value, struct st_fdval);
-} fdstats SEC(".maps");
+};
+struct fdstats_map fdstats0 SEC(".maps");
+struct fdstats_map fdstats1 SEC(".maps");
 
 /* Calls entered, per CPU: those never finished are the difference. */
 struct {
@@ -328,23 +343,32 @@ count_call(__u32 tgid, long nr, int err, long ret, __u64 dur, const struct st_sp
 }
 
 static __always_inline void
-flush_fd(struct st_fcache *c)
+flush_into(void *map, int side, struct st_fcache *c)
 {
-	struct st_fdval *v = bpf_map_lookup_elem(&fdstats, &c->k);
+	struct st_fdval *v = bpf_map_lookup_elem(map, &c->k);
 
 	if (v == NULL) {
-		if (bpf_map_update_elem(&fdstats, &c->k, &c->v, BPF_NOEXIST) == 0) {
-			__sync_fetch_and_add(&fd_keys, 1);
+		if (bpf_map_update_elem(map, &c->k, &c->v, BPF_NOEXIST) == 0) {
+			__sync_fetch_and_add(&fd_made[side & 1], 1);
 			return;
 		}
-		if ((v = bpf_map_lookup_elem(&fdstats, &c->k)) == NULL) {
+		if ((v = bpf_map_lookup_elem(map, &c->k)) == NULL) {
 			__sync_fetch_and_add(&overflow, c->v.count);
 			return;
 		}
 	}
-	v->count += c->v.count;
-	v->bytes += c->v.bytes;
-	v->total_ns += c->v.total_ns;
+	__sync_fetch_and_add(&v->count, c->v.count);
+	__sync_fetch_and_add(&v->bytes, c->v.bytes);
+	__sync_fetch_and_add(&v->total_ns, c->v.total_ns);
+}
+
+static __always_inline void
+flush_fd(struct st_fcache *c)
+{
+	if (*(volatile unsigned int *)&fd_side)
+		flush_into(&fdstats1, 1, c);
+	else
+		flush_into(&fdstats0, 0, c);
 }
 
 static __always_inline void

@@ -84,6 +84,9 @@ struct st_fdval {
  */
 #define ST_CACHE 128
 
+/* Keys in each of the two fd-keyed maps. */
+#define ST_FD_KEYS 131072
+
 struct st_scache {
 	struct st_key k;
 	unsigned long long used;
