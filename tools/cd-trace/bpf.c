@@ -418,18 +418,18 @@ on_rec(struct bpf_state *bs, const struct st_rec *r, size_t len)
 }
 
 /*
- * The records there when called, not those written meanwhile: a target
- * that writes them as fast as they are read would keep the capture loop
- * here, deaf to signals, the deadline and the fd maps (seen under ASan).
- * Returns whether any was read.
+ * The records written before position end, as far as the ring holds
+ * them. Returns whether any was read.
  */
 static int
-ring_drain(struct bpf_state *bs)
+ring_drain_to(struct bpf_state *bs, unsigned long end)
 {
 	unsigned long cons = __atomic_load_n(bs->rb.cons, __ATOMIC_ACQUIRE);
 	unsigned long prod = __atomic_load_n(bs->rb.prod, __ATOMIC_ACQUIRE);
 	unsigned long start = cons;
 
+	if (end < prod)
+		prod = end;
 	if (cons >= prod)
 		return 0;
 	/* A record's cJSON objects live until it is written: from an arena. */
@@ -450,6 +450,28 @@ ring_drain(struct bpf_state *bs)
 	}
 	rec_arena_end();
 	return cons != start;
+}
+
+/*
+ * A megabyte at most of what the ring holds: a target that writes
+ * records as fast as they are read kept the capture loop here, deaf to
+ * signals, the deadline and the fd maps (seen under ASan), and a full
+ * ring takes a slow reader 100 ms or more.
+ */
+static int
+ring_drain(struct bpf_state *bs)
+{
+	return ring_drain_to(bs, __atomic_load_n(bs->rb.cons, __ATOMIC_ACQUIRE) + (1ul << 20));
+}
+
+/* Everything written until now, and no more. */
+static void
+ring_drain_all(struct bpf_state *bs)
+{
+	unsigned long end = __atomic_load_n(bs->rb.prod, __ATOMIC_ACQUIRE);
+
+	while (ring_drain_to(bs, end))
+		;
 }
 
 /* ---- the fd table's news, for the fd-keyed counters ---- */
@@ -697,29 +719,25 @@ has_grace(void)
  *
  * The grace period is membarrier(2)'s synchronize_rcu(): every program
  * that read the old side has returned. Without it (nohz_full, a seccomp
- * profile) nothing is emptied before the end; the programs are turned to
- * the second map once the first is three quarters full.
+ * profile) nothing is emptied before the end, and the programs put what
+ * the first map has no room for in the second (fd_spill).
  */
 static void
 fd_swap(struct bpf_state *bs)
 {
 	unsigned side = bs->skel->bss->fd_side & 1;
-	uint64_t made = bs->skel->bss->fd_made[side] - bs->fd_base[side];
 
-	if (bs->no_grace) {
-		if (side == 0 && made >= ST_FD_KEYS / 4 * 3)
-			__atomic_store_n(&bs->skel->bss->fd_side, 1, __ATOMIC_SEQ_CST);
-		return;
-	}
-	if (made < ST_FD_KEYS / 8)
+	if (bs->no_grace ||
+	    bs->skel->bss->fd_made[side] - bs->fd_base[side] < ST_FD_KEYS / 8)
 		return;
 	__atomic_store_n(&bs->skel->bss->fd_side, !side, __ATOMIC_SEQ_CST);
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
-		bs->no_grace = 1;	/* QUERY said it would work */
+		/* QUERY said it would work: both maps kept whole to the end. */
+		bs->no_grace = 1;
 		return;
 	}
 	/* The events that name the old map's keys are all in the ring now. */
-	ring_drain(bs);
+	ring_drain_all(bs);
 	fd_drain(bs, (int)side);
 	bs->fd_base[side] = bs->skel->bss->fd_made[side];
 }
@@ -806,6 +824,7 @@ load(struct bpf_state *bs, char *why, size_t whylen)
 		bs->skel = NULL;
 		return fail(why, whylen, "loading the BPF syscall programs", e);
 	}
+	bs->skel->bss->fd_spill = (unsigned)bs->no_grace;
 	fill_specs(bs);
 	return ring_map(bs, why, whylen);
 }
@@ -894,8 +913,7 @@ run(struct bpf_state *bs, struct target_set *ts, char *why, size_t whylen)
 	capture(bs, ts, sfd);
 	/* Stop the programs, then take what they left. */
 	systrace__detach(bs->skel);
-	while (ring_drain(bs))
-		;
+	ring_drain_all(bs);
 	close(sfd);
 	if (ts->child > 0 && bs->skel->bss->n_exited >= bs->skel->bss->n_procs)
 		spawn_reap_exited(ts);

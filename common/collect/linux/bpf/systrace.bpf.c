@@ -48,9 +48,11 @@ unsigned long long n_procs, n_exited, n_threads, lost, overflow, next_slot;
  * counts the keys made in each. User space empties one during the
  * capture by turning fd_side to the other and waiting out an RCU grace
  * period (membarrier): after it, no program still holds an element of
- * the old map, so all of it can be taken at once.
+ * the old map, so all of it can be taken at once. With no grace period
+ * to wait on, nothing is emptied before the end and fd_spill is set: a
+ * key the first map has no room for goes to the second.
  */
-unsigned int fd_side;
+unsigned int fd_side, fd_spill;
 unsigned long long fd_made[2];
 /* Bumped whenever a process joins the target set or is armed. */
 unsigned long long epoch;
@@ -342,7 +344,8 @@ count_call(__u32 tgid, long nr, int err, long ret, __u64 dur, const struct st_sp
 	c->v.hist[log2_bucket(dur) & (ST_HIST - 1)]++;
 }
 
-static __always_inline void
+/* 0, or -1: the map is full and has no such key. */
+static __always_inline int
 flush_into(void *map, int side, struct st_fcache *c)
 {
 	struct st_fdval *v = bpf_map_lookup_elem(map, &c->k);
@@ -350,25 +353,29 @@ flush_into(void *map, int side, struct st_fcache *c)
 	if (v == NULL) {
 		if (bpf_map_update_elem(map, &c->k, &c->v, BPF_NOEXIST) == 0) {
 			__sync_fetch_and_add(&fd_made[side & 1], 1);
-			return;
+			return 0;
 		}
-		if ((v = bpf_map_lookup_elem(map, &c->k)) == NULL) {
-			__sync_fetch_and_add(&overflow, c->v.count);
-			return;
-		}
+		/* Or another CPU made it meanwhile. */
+		if ((v = bpf_map_lookup_elem(map, &c->k)) == NULL)
+			return -1;
 	}
 	__sync_fetch_and_add(&v->count, c->v.count);
 	__sync_fetch_and_add(&v->bytes, c->v.bytes);
 	__sync_fetch_and_add(&v->total_ns, c->v.total_ns);
+	return 0;
 }
 
 static __always_inline void
 flush_fd(struct st_fcache *c)
 {
+	int rc;
+
 	if (*(volatile unsigned int *)&fd_side)
-		flush_into(&fdstats1, 1, c);
-	else
-		flush_into(&fdstats0, 0, c);
+		rc = flush_into(&fdstats1, 1, c);
+	else if ((rc = flush_into(&fdstats0, 0, c)) != 0 && fd_spill)
+		rc = flush_into(&fdstats1, 1, c);
+	if (rc != 0)
+		__sync_fetch_and_add(&overflow, c->v.count);
 }
 
 static __always_inline void
