@@ -74,8 +74,11 @@ target_state() {
 }
 
 @test "cd-trace: bpf and tracepoint count the same target alike, in records of the same shape" {
+	# --linger: the tracepoint method reads paths and fd names after the
+	# fact; a reader held off the CPU past the loop's 50 ms (a loaded CI
+	# box) found the process gone and named a third of its reads
 	for m in bpf tracepoint; do
-		cd-trace -m "$m" -s -- "$SYS" bench 20000 >"$BATS_TEST_TMPDIR/s.$m"
+		cd-trace -m "$m" -s -- "$SYS" --linger 1 bench 20000 >"$BATS_TEST_TMPDIR/s.$m"
 		[ "$(meta_field "$BATS_TEST_TMPDIR/s.$m" method)" = "$m" ]
 		[ "$(meta_field "$BATS_TEST_TMPDIR/s.$m" lost)" = 0 ]
 		cd-trace -m "$m" --io -- "$SYS" readfile 20 /etc/hostname >"$BATS_TEST_TMPDIR/r.$m"
@@ -90,7 +93,7 @@ target_state() {
 	summary() {
 		json_eval 'sorted((r["type"], r.get("name") or r.get("path"), r.get("count") if r["type"] == "syscall_summary" else 0, r.get("errors"), r.get("bytes_read"), r.get("bytes_written"), tuple(sorted(r))) for r in recs if r["type"] == "syscall_summary" or r.get("path", "").startswith("/dev/"))' <"$1"
 	}
-	[ "$(summary "$BATS_TEST_TMPDIR/s.bpf")" = "$(summary "$BATS_TEST_TMPDIR/s.tracepoint")" ]
+	diff <(summary "$BATS_TEST_TMPDIR/s.bpf") <(summary "$BATS_TEST_TMPDIR/s.tracepoint")
 	# p50 and p99 from the log2 histogram: bounds, never above the max
 	run json_eval 'all(0 < r["p50_ns"] <= r["p99_ns"] <= r["max_ns"] for r in recs if r["type"] == "syscall_summary")' <"$BATS_TEST_TMPDIR/s.bpf"
 	assert_output True

@@ -78,6 +78,8 @@ struct bpf_state {
 	struct hmap fdh;		/* (pid, fd) -> struct fdhist */
 	uint64_t fdev_seq;
 	struct hmap fds;		/* (pid, nr, err, name) -> struct fdsum */
+	struct hmap fdp;		/* struct st_fdkey -> struct fdpend */
+	int ending;			/* the capture is over: name everything */
 	uint64_t fd_base[2];		/* fd_made of each map when last emptied */
 	int no_grace;			/* no membarrier: a map is emptied only at the end */
 };
@@ -579,19 +581,26 @@ read_stats(struct bpf_state *bs)
 	free(ev);
 }
 
-/* What (pid, fd) was at gen, by the history, else by today's fd table. */
+/*
+ * What (pid, fd) was at gen, by the history, else by today's fd table.
+ * During the capture the fd may change after the ring was read, so an
+ * answer only today's table can give waits for the end (*defer).
+ */
 static const char *
-fd_name(struct bpf_state *bs, int pid, int fd, uint64_t gen)
+fd_name(struct bpf_state *bs, int pid, int fd, uint64_t gen, int *defer)
 {
 	int before, later;
 	const struct fdev *e = fdev_at(bs, pid, fd, gen, &before, &later);
 
+	*defer = 0;
 	if (e != NULL && e->name != NULL)
 		return e->name;
 	if (before && fd_snapshot_name(bs->tr, pid, fd) != NULL)
 		return fd_snapshot_name(bs->tr, pid, fd);
-	if ((before || e != NULL) && !later)
-		return fd_describe(bs->tr, pid, fd);
+	if ((before || e != NULL) && !later) {
+		*defer = !bs->ending;
+		return bs->ending ? fd_describe(bs->tr, pid, fd) : NULL;
+	}
 	return NULL;
 }
 
@@ -617,17 +626,45 @@ fdsum_free(void *v)
 	free(f);
 }
 
+/* Counters of a key to be named at the end. */
+struct fdpend {
+	struct st_fdkey k;
+	uint64_t count, bytes, total_ns;
+};
+
+static void
+fdpend_add(struct bpf_state *bs, const struct st_fdkey *k, uint64_t count,
+    uint64_t bytes, uint64_t total)
+{
+	void **slot = hmap_insert(&bs->fdp, k, sizeof(*k), NULL);
+	struct fdpend *p = *slot;
+
+	if (p == NULL) {
+		*slot = p = xcalloc(1, sizeof(*p));
+		p->k = *k;
+	}
+	p->count += count;
+	p->bytes += bytes;
+	p->total_ns += total;
+}
+
 static void
 fdsum_add(struct bpf_state *bs, const struct st_fdkey *k, uint64_t count,
     uint64_t bytes, uint64_t total)
 {
-	const char *name = fd_name(bs, (int)k->pid, k->fd, k->gen);
+	int defer;
+	const char *name = fd_name(bs, (int)k->pid, k->fd, k->gen, &defer);
 	size_t len = name ? strlen(name) + 1 : 0;
-	char stack[320], *kb = 13 + len <= sizeof(stack) ? stack : xmalloc(13 + len);
+	char stack[320], *kb;
 	int hdr[3] = { (int)k->pid, k->nr, k->err };
 	struct fdsum *f;
 	void **slot;
 
+	if (defer) {
+		fdpend_add(bs, k, count, bytes, total);
+		return;
+	}
+	kb = 13 + len <= sizeof(stack) ? stack : xmalloc(13 + len);
 	memcpy(kb, hdr, sizeof(hdr));
 	kb[12] = (char)((k->flags & STK_EMPTY_PATH ? 1 : 0) | (name ? 2 : 0));
 	if (name)
@@ -650,27 +687,27 @@ fdsum_add(struct bpf_state *bs, const struct st_fdkey *k, uint64_t count,
 
 #define FD_BATCH 4096
 
-/* The rest of a map, one key at a time: a kernel refused the batch. */
+/* What is left in a map, read in place: the end, and a kernel refused the batch. */
 static void
-fd_drain_each(struct bpf_state *bs, int fd)
+fd_read_each(struct bpf_state *bs, int fd)
 {
-	struct st_fdkey k;
+	struct st_fdkey k, next, *kp = NULL;
 	struct st_fdval v;
-	union bpf_attr a;
 
-	while (map_next(fd, NULL, &k) == 0) {
-		memset(&a, 0, sizeof(a));
-		a.map_fd = (unsigned)fd;
-		a.key = (uint64_t)(uintptr_t)&k;
-		a.value = (uint64_t)(uintptr_t)&v;
-		if (skel_sys_bpf(BPF_MAP_LOOKUP_AND_DELETE_ELEM, &a, sizeof(a)) != 0)
-			return;
-		fdsum_add(bs, &k, v.count, v.bytes, v.total_ns);
+	while (map_next(fd, kp, &next) == 0) {
+		k = next;
+		kp = &k;
+		if (map_lookup(fd, &k, &v) == 0)
+			fdsum_add(bs, &k, v.count, v.bytes, v.total_ns);
 	}
 }
 
-/* Every key of an fd map no program writes to, taken out in batches. */
-static void
+/*
+ * Every key of an fd map no program writes to, taken out in batches.
+ * -1: the kernel refused (the keys not taken stay; at the end they are
+ * read in place).
+ */
+static int
 fd_drain(struct bpf_state *bs, int side)
 {
 	int fd = side ? bs->skel->maps.fdstats1.map_fd : bs->skel->maps.fdstats0.map_fd;
@@ -691,14 +728,20 @@ fd_drain(struct bpf_state *bs, int side)
 		a.batch.map_fd = (unsigned)fd;
 		rc = skel_sys_bpf(BPF_MAP_LOOKUP_AND_DELETE_BATCH, &a, sizeof(a));
 		e = errno;
+		/* A refusal before the walk leaves count as it was sent. */
+		if (rc != 0 && e != ENOENT && e != ENOSPC)
+			a.batch.count = 0;
 		for (uint32_t i = 0; i < a.batch.count && i < FD_BATCH; i++)
 			fdsum_add(bs, &k[i], v[i].count, v[i].bytes, v[i].total_ns);
 		first = 0;
 	} while (rc == 0);
-	if (e != ENOENT)
-		fd_drain_each(bs, fd);
 	free(k);
 	free(v);
+	if (e == ENOENT)
+		return 0;
+	if (bs->ending)
+		fd_read_each(bs, fd);
+	return -1;
 }
 
 /* Can membarrier(2) wait out an RCU grace period here? */
@@ -711,16 +754,30 @@ has_grace(void)
 }
 
 /*
+ * The grace period: membarrier(2)'s synchronize_rcu(), after which every
+ * program that started before it has returned. Without it (nohz_full, a
+ * seccomp profile) nothing is emptied before the end, and the programs
+ * put what the first map has no room for in the second (fd_spill).
+ */
+static int
+grace(struct bpf_state *bs)
+{
+	if (bs->no_grace)
+		return -1;
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		return 0;
+	bs->no_grace = 1;
+	__atomic_store_n(&bs->skel->bss->fd_side, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bs->skel->bss->fd_spill, 1, __ATOMIC_SEQ_CST);
+	return -1;
+}
+
+/*
  * Once an eighth of a map's keys were made, the programs are turned to
  * the other map (empty: emptied when last left) and, after a grace
  * period, the first is emptied. The rest of the other's room covers the
  * wait: a loop of opens and closes made up to 110,000 keys while one
  * grace period (5-60 ms) and one emptying (20-80 ms) ran.
- *
- * The grace period is membarrier(2)'s synchronize_rcu(): every program
- * that read the old side has returned. Without it (nohz_full, a seccomp
- * profile) nothing is emptied before the end, and the programs put what
- * the first map has no room for in the second (fd_spill).
  */
 static void
 fd_swap(struct bpf_state *bs)
@@ -731,14 +788,16 @@ fd_swap(struct bpf_state *bs)
 	    bs->skel->bss->fd_made[side] - bs->fd_base[side] < ST_FD_KEYS / 8)
 		return;
 	__atomic_store_n(&bs->skel->bss->fd_side, !side, __ATOMIC_SEQ_CST);
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
-		/* QUERY said it would work: both maps kept whole to the end. */
-		bs->no_grace = 1;
+	if (grace(bs) != 0)
 		return;
-	}
 	/* The events that name the old map's keys are all in the ring now. */
 	ring_drain_all(bs);
-	fd_drain(bs, (int)side);
+	if (fd_drain(bs, (int)side) != 0) {
+		/* Kept to the end, with what the kernel would not give. */
+		bs->no_grace = 1;
+		__atomic_store_n(&bs->skel->bss->fd_spill, 1, __ATOMIC_SEQ_CST);
+		return;
+	}
 	bs->fd_base[side] = bs->skel->bss->fd_made[side];
 }
 
@@ -764,9 +823,17 @@ read_fdstats(struct bpf_state *bs)
 	const struct hmap_ent *e;
 	size_t pos = 0;
 
+	bs->ending = 1;
 	fd_drain(bs, 0);
 	fd_drain(bs, 1);
 	read_fcache(bs);
+	while ((e = hmap_next(&bs->fdp, &pos)) != NULL) {
+		const struct fdpend *p = e->val;
+
+		fdsum_add(bs, &p->k, p->count, p->bytes, p->total_ns);
+	}
+	hmap_release(&bs->fdp, free);
+	pos = 0;
 	while ((e = hmap_next(&bs->fds, &pos)) != NULL) {
 		const struct fdsum *f = e->val;
 
@@ -801,6 +868,7 @@ cleanup(struct bpf_state *bs)
 	bs->skel = NULL;
 	fdevs_release(bs);
 	hmap_release(&bs->fds, fdsum_free);
+	hmap_release(&bs->fdp, free);
 }
 
 static int
@@ -913,6 +981,12 @@ run(struct bpf_state *bs, struct target_set *ts, char *why, size_t whylen)
 	capture(bs, ts, sfd);
 	/* Stop the programs, then take what they left. */
 	systrace__detach(bs->skel);
+	/*
+	 * Detaching does not wait for a program already running: one of a
+	 * target still running may yet add to a map or the ring.
+	 */
+	if (bs->skel->bss->n_exited < bs->skel->bss->n_procs)
+		grace(bs);
 	ring_drain_all(bs);
 	close(sfd);
 	if (ts->child > 0 && bs->skel->bss->n_exited >= bs->skel->bss->n_procs)
