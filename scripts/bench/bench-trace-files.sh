@@ -16,11 +16,8 @@ T="$B/targets/sysloop"
 C="$B/bin/cd-trace"
 OUT="$(dirname "$0")/results/trace-files.md"
 N=200000
-[ -x "$T" ] || { echo "bench-trace-files: build first ($T missing)" >&2; exit 3; }
-command -v hyperfine >/dev/null || { echo "bench-trace-files: hyperfine missing (scripts/deps.sh --bench)" >&2; exit 3; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+bench_setup bench-trace-files "$T"
 F="$tmp/file"
 echo churn >"$F"
 W="$T readfile $N $F"

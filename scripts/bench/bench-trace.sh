@@ -22,11 +22,8 @@ T="$B/targets/sysloop"
 C="$B/bin/cd-trace"
 OUT="$(dirname "$0")/results/trace.md"
 N=600000
-[ -x "$T" ] || { echo "bench-trace: build first ($T missing)" >&2; exit 3; }
-command -v hyperfine >/dev/null || { echo "bench-trace: hyperfine missing (scripts/deps.sh --bench)" >&2; exit 3; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+bench_setup bench-trace "$T"
 
 BT='tracepoint:raw_syscalls:sys_enter /pid == cpid/ { @s[tid] = nsecs; }
 tracepoint:raw_syscalls:sys_exit /@s[tid]/ { @n[args->id] = count(); @lat[args->id] = hist(nsecs - @s[tid]); delete(@s[tid]); }'
