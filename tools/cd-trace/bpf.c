@@ -81,6 +81,8 @@ struct bpf_state {
 	struct hmap fdp;		/* struct st_fdkey -> struct fdpend */
 	int ending;			/* the capture is over: name everything */
 	uint64_t fd_base[2];		/* fd_made of each map when last emptied */
+	struct st_fdkey *bk;		/* a batch of keys and values out of a map */
+	struct st_fdval *bv;
 	int no_grace;			/* no membarrier: a map is emptied only at the end */
 };
 
@@ -598,8 +600,9 @@ fd_name(struct bpf_state *bs, int pid, int fd, uint64_t gen, int *defer)
 	if (before && fd_snapshot_name(bs->tr, pid, fd) != NULL)
 		return fd_snapshot_name(bs->tr, pid, fd);
 	if ((before || e != NULL) && !later) {
-		*defer = !bs->ending;
-		return bs->ending ? fd_describe(bs->tr, pid, fd) : NULL;
+		if (bs->ending)
+			return fd_describe(bs->tr, pid, fd);
+		*defer = 1;
 	}
 	return NULL;
 }
@@ -711,19 +714,21 @@ static int
 fd_drain(struct bpf_state *bs, int side)
 {
 	int fd = side ? bs->skel->maps.fdstats1.map_fd : bs->skel->maps.fdstats0.map_fd;
-	struct st_fdkey *k = xcalloc(FD_BATCH, sizeof(*k));
-	struct st_fdval *v = xcalloc(FD_BATCH, sizeof(*v));
 	uint64_t token = 0;
 	int first = 1, rc, e;
 
+	if (bs->bk == NULL) {
+		bs->bk = xcalloc(FD_BATCH, sizeof(*bs->bk));
+		bs->bv = xcalloc(FD_BATCH, sizeof(*bs->bv));
+	}
 	do {
 		union bpf_attr a;
 
 		memset(&a, 0, sizeof(a));
 		a.batch.in_batch = first ? 0 : (uint64_t)(uintptr_t)&token;
 		a.batch.out_batch = (uint64_t)(uintptr_t)&token;
-		a.batch.keys = (uint64_t)(uintptr_t)k;
-		a.batch.values = (uint64_t)(uintptr_t)v;
+		a.batch.keys = (uint64_t)(uintptr_t)bs->bk;
+		a.batch.values = (uint64_t)(uintptr_t)bs->bv;
 		a.batch.count = FD_BATCH;
 		a.batch.map_fd = (unsigned)fd;
 		rc = skel_sys_bpf(BPF_MAP_LOOKUP_AND_DELETE_BATCH, &a, sizeof(a));
@@ -732,11 +737,10 @@ fd_drain(struct bpf_state *bs, int side)
 		if (rc != 0 && e != ENOENT && e != ENOSPC)
 			a.batch.count = 0;
 		for (uint32_t i = 0; i < a.batch.count && i < FD_BATCH; i++)
-			fdsum_add(bs, &k[i], v[i].count, v[i].bytes, v[i].total_ns);
+			fdsum_add(bs, &bs->bk[i], bs->bv[i].count, bs->bv[i].bytes,
+			    bs->bv[i].total_ns);
 		first = 0;
 	} while (rc == 0);
-	free(k);
-	free(v);
 	if (e == ENOENT)
 		return 0;
 	if (bs->ending)
@@ -754,10 +758,22 @@ has_grace(void)
 }
 
 /*
+ * No more emptying before the end (no grace period to wait on, or a
+ * kernel that will not give a map's keys): the programs fill the first
+ * map and put what it has no room for in the second (fd_spill).
+ */
+static void
+fd_keep(struct bpf_state *bs)
+{
+	bs->no_grace = 1;
+	__atomic_store_n(&bs->skel->bss->fd_side, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bs->skel->bss->fd_spill, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
  * The grace period: membarrier(2)'s synchronize_rcu(), after which every
- * program that started before it has returned. Without it (nohz_full, a
- * seccomp profile) nothing is emptied before the end, and the programs
- * put what the first map has no room for in the second (fd_spill).
+ * program that started before it has returned. Not there under nohz_full
+ * or a seccomp profile that leaves membarrier out.
  */
 static int
 grace(struct bpf_state *bs)
@@ -766,9 +782,7 @@ grace(struct bpf_state *bs)
 		return -1;
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
 		return 0;
-	bs->no_grace = 1;
-	__atomic_store_n(&bs->skel->bss->fd_side, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&bs->skel->bss->fd_spill, 1, __ATOMIC_SEQ_CST);
+	fd_keep(bs);
 	return -1;
 }
 
@@ -793,9 +807,7 @@ fd_swap(struct bpf_state *bs)
 	/* The events that name the old map's keys are all in the ring now. */
 	ring_drain_all(bs);
 	if (fd_drain(bs, (int)side) != 0) {
-		/* Kept to the end, with what the kernel would not give. */
-		bs->no_grace = 1;
-		__atomic_store_n(&bs->skel->bss->fd_spill, 1, __ATOMIC_SEQ_CST);
+		fd_keep(bs);
 		return;
 	}
 	bs->fd_base[side] = bs->skel->bss->fd_made[side];
@@ -869,6 +881,10 @@ cleanup(struct bpf_state *bs)
 	fdevs_release(bs);
 	hmap_release(&bs->fds, fdsum_free);
 	hmap_release(&bs->fdp, free);
+	free(bs->bk);
+	free(bs->bv);
+	bs->bk = NULL;
+	bs->bv = NULL;
 }
 
 static int
@@ -892,7 +908,8 @@ load(struct bpf_state *bs, char *why, size_t whylen)
 		bs->skel = NULL;
 		return fail(why, whylen, "loading the BPF syscall programs", e);
 	}
-	bs->skel->bss->fd_spill = (unsigned)bs->no_grace;
+	if (bs->no_grace)
+		fd_keep(bs);
 	fill_specs(bs);
 	return ring_map(bs, why, whylen);
 }
